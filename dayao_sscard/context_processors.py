@@ -1,0 +1,15 @@
+from .roles import Role
+
+
+def navigation(request) -> dict:
+    """Menu entries for the signed-in user's role; templates never test roles themselves."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    items = [("home", "首页"), ("roster:person-list", "人员查询")]
+    if user.role in (Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR):
+        items.append(("audit-list", "操作日志"))
+    items.append(("job-list", "后台任务"))
+    if user.role == Role.COUNTY_ADMIN:
+        items.append(("admin:index", "基础数据"))
+    return {"nav_items": items}

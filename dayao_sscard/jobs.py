@@ -1,0 +1,143 @@
+"""Background jobs as rows: create, queue, run, report progress, detect dead workers.
+
+A task only loads its job by id and hands a service function to ``job_run``.
+"""
+
+import logging
+import os
+import socket
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import File
+from django.db import close_old_connections, transaction
+from django.utils import timezone
+
+from .models import Job, JobStatus
+
+logger = logging.getLogger(__name__)
+
+WORKER_GONE_MESSAGE = "后台处理进程意外中止，本次任务未完成，已处理的数据均已撤回，请重新提交。"
+INTERNAL_ERROR_MESSAGE = "处理时发生内部错误，数据未作任何修改。请联系系统管理员。"
+
+
+class JobFailure(Exception):
+    """A failure the user can act on; its message (Chinese) is shown as is."""
+
+
+class JobProgress:
+    """Handed to the service: report progress, and raise nothing if the row is busy."""
+
+    def __init__(self, job: Job):
+        self.job = job
+        self._last_write = 0.0
+
+    def __call__(self, done: int, total: int, message: str = "", *, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._last_write < 0.5:
+            return
+        self._last_write = now
+        percent = min(99, int(done * 100 / total)) if total else 0
+        Job.objects.filter(pk=self.job.pk).update(
+            progress=percent, message=message[:200], heartbeat_at=timezone.now()
+        )
+
+
+def job_create(
+    *,
+    kind: str,
+    title: str,
+    started_by,
+    params: dict | None = None,
+    input_file: File | None = None,
+    input_name: str = "",
+) -> Job:
+    job = Job(kind=kind, title=title[:200], started_by=started_by, params=params or {})
+    if input_file is not None:
+        job.input_name = (input_name or getattr(input_file, "name", ""))[:255]
+        job.input_file.save(os.path.basename(job.input_name) or "upload", input_file, save=False)
+    job.save()
+    return job
+
+
+def job_enqueue(job: Job, task) -> Job:
+    """Queue the task only once the job row is committed, so the worker can find it."""
+    transaction.on_commit(lambda: task.delay(job.pk))
+    return job
+
+
+def job_run(job_id: int, work: Callable[[Job, JobProgress], dict | None]) -> None:
+    """Run ``work(job, progress)`` for a queued job and record how it ended."""
+    close_old_connections()
+    claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
+        status=JobStatus.RUNNING,
+        started_at=timezone.now(),
+        heartbeat_at=timezone.now(),
+        worker_host=socket.gethostname(),
+        worker_pid=os.getpid(),
+    )
+    if not claimed:
+        logger.warning("job %s is not queued any more; skipping", job_id)
+        return
+    job = Job.objects.get(pk=job_id)
+    try:
+        counts = work(job, JobProgress(job)) or {}
+    except JobFailure as exc:
+        _finish(job, JobStatus.FAILED, error=str(exc))
+    except Exception:
+        logger.exception("job %s failed", job_id)
+        _finish(job, JobStatus.FAILED, error=INTERNAL_ERROR_MESSAGE)
+    else:
+        _finish(job, JobStatus.SUCCEEDED, counts=counts)
+
+
+def job_attach_result(job: Job, *, name: str, content: File) -> None:
+    job.result_name = name
+    job.result_file.save(name, content, save=False)
+    Job.objects.filter(pk=job.pk).update(
+        result_file=job.result_file.name, result_name=job.result_name
+    )
+
+
+def _finish(job: Job, status: str, *, counts: dict | None = None, error: str = "") -> None:
+    fields = {"status": status, "finished_at": timezone.now(), "error": error}
+    if status == JobStatus.SUCCEEDED:
+        fields.update(progress=100, message="完成", counts=counts or {})
+    Job.objects.filter(pk=job.pk).update(**fields)
+
+
+def job_fail_if_worker_gone(job: Job) -> Job:
+    """A running job whose worker died is failed, never 'running' forever.
+
+    On the worker's own host the process id tells at once; elsewhere a
+    heartbeat older than JOB_STALE_AFTER_SECONDS does.
+    """
+    if job.status != JobStatus.RUNNING:
+        return job
+    if _worker_is_dead(job) or _heartbeat_is_stale(job):
+        updated = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.FAILED, finished_at=timezone.now(), error=WORKER_GONE_MESSAGE
+        )
+        if updated:
+            job.refresh_from_db()
+    return job
+
+
+def _worker_is_dead(job: Job) -> bool:
+    if not job.worker_pid or job.worker_host != socket.gethostname():
+        return False
+    try:
+        os.kill(job.worker_pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _heartbeat_is_stale(job: Job) -> bool:
+    last = job.heartbeat_at or job.started_at
+    limit = timedelta(seconds=settings.JOB_STALE_AFTER_SECONDS)
+    return last is not None and timezone.now() - last > limit

@@ -1,0 +1,268 @@
+"""Cross-cutting models: staff accounts, the campaign, the audit log and jobs."""
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import F, Q
+
+from .roles import COUNTY_WIDE_ROLES, FULL_ID_ROLES, IMPORT_ROLES, READ_ONLY_ROLES, Role
+from .scoping import Scope, ScopedQuerySet
+
+
+class StaffUserManager(UserManager):
+    def create_superuser(self, username, email=None, password=None, **extra_fields):
+        extra_fields.setdefault("role", Role.COUNTY_ADMIN)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
+class User(AbstractUser):
+    """A member of staff. The role decides what they may do, the scope where."""
+
+    role = models.CharField("角色", max_length=32, choices=Role.choices)
+    display_name = models.CharField("姓名", max_length=50, blank=True)
+    township = models.ForeignKey(
+        "roster.Township", verbose_name="所属乡镇", null=True, blank=True, on_delete=models.PROTECT
+    )
+    village = models.ForeignKey(
+        "roster.Village",
+        verbose_name="所属村（社区）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    bank_branch = models.ForeignKey(
+        "issuance.BankBranch",
+        verbose_name="所属银行网点",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+
+    objects = StaffUserManager()
+
+    class Meta:
+        verbose_name = "工作人员"
+        verbose_name_plural = "工作人员"
+        constraints = [
+            models.CheckConstraint(
+                name="user_scope_matches_role",
+                condition=(
+                    Q(
+                        role__in=[Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR],
+                        township__isnull=True,
+                        village__isnull=True,
+                        bank_branch__isnull=True,
+                    )
+                    | Q(
+                        role=Role.TOWNSHIP_STAFF,
+                        township__isnull=False,
+                        village__isnull=True,
+                        bank_branch__isnull=True,
+                    )
+                    | Q(
+                        role=Role.VILLAGE_COLLECTOR,
+                        township__isnull=False,
+                        village__isnull=False,
+                        bank_branch__isnull=True,
+                    )
+                    | Q(
+                        role=Role.BANK_STAFF,
+                        township__isnull=True,
+                        village__isnull=True,
+                        bank_branch__isnull=False,
+                    )
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def is_county_wide(self) -> bool:
+        return self.role in COUNTY_WIDE_ROLES
+
+    @property
+    def is_read_only(self) -> bool:
+        return self.role in READ_ONLY_ROLES
+
+    @property
+    def may_write(self) -> bool:
+        return self.is_active and self.role not in READ_ONLY_ROLES
+
+    @property
+    def may_view_full_id(self) -> bool:
+        return self.role in FULL_ID_ROLES
+
+    @property
+    def may_import(self) -> bool:
+        return self.role in IMPORT_ROLES
+
+    @property
+    def scope_label(self) -> str:
+        if self.role in COUNTY_WIDE_ROLES:
+            return "大姚县（全县）"
+        if self.role == Role.TOWNSHIP_STAFF:
+            return str(self.township)
+        if self.role == Role.VILLAGE_COLLECTOR:
+            return f"{self.township} {self.village}"
+        if self.role == Role.BANK_STAFF:
+            return str(self.bank_branch)
+        return ""
+
+
+class Campaign(models.Model):
+    """A work plan (工作方案) with its five stage deadlines; dates are data, not code."""
+
+    name = models.CharField("方案名称", max_length=200)
+    document_number = models.CharField("文号", max_length=100, blank=True)
+    starts_on = models.DateField("开始日期")
+    compare_deadline = models.DateField("数据比对截止")
+    verify_deadline = models.DateField("信息核查截止")
+    produce_deadline = models.DateField("制卡截止")
+    distribute_deadline = models.DateField("发放截止")
+    activate_deadline = models.DateField("激活截止")
+    is_active = models.BooleanField("当前方案", default=False)
+
+    class Meta:
+        verbose_name = "工作方案"
+        verbose_name_plural = "工作方案"
+        ordering = ["-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                name="campaign_deadlines_in_order",
+                condition=Q(compare_deadline__gte=F("starts_on"))
+                & Q(verify_deadline__gte=F("compare_deadline"))
+                & Q(produce_deadline__gte=F("verify_deadline"))
+                & Q(distribute_deadline__gte=F("produce_deadline"))
+                & Q(activate_deadline__gte=F("distribute_deadline")),
+            ),
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_campaign"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    STAGES = (
+        ("compare", "数据比对", "compare_deadline"),
+        ("verify", "信息核查", "verify_deadline"),
+        ("produce", "制卡", "produce_deadline"),
+        ("distribute", "发放", "distribute_deadline"),
+        ("activate", "金融功能激活", "activate_deadline"),
+    )
+
+    def stages(self) -> list[dict]:
+        return [
+            {"code": code, "label": label, "deadline": getattr(self, field)}
+            for code, label, field in self.STAGES
+        ]
+
+
+class AuditEvent(models.Model):
+    """Who did what to which record, with the values before and after.
+
+    Rows are written by services in the same transaction as the change itself.
+    """
+
+    actor = models.ForeignKey(
+        User,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_events",
+    )
+    actor_username = models.CharField("操作人账号", max_length=150, blank=True)
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    action = models.CharField("操作", max_length=80, db_index=True)
+    object_type = models.CharField("对象类型", max_length=60)
+    object_id = models.CharField("对象编号", max_length=64)
+    object_repr = models.CharField("对象", max_length=200, blank=True)
+    township = models.ForeignKey(
+        "roster.Township", verbose_name="乡镇", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    before = models.JSONField("修改前", null=True, blank=True)
+    after = models.JSONField("修改后", null=True, blank=True)
+    note = models.CharField("说明", max_length=500, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(township="township")
+
+    class Meta:
+        verbose_name = "操作日志"
+        verbose_name_plural = "操作日志"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.actor_username} {self.action} {self.object_repr}"
+
+
+class JobKind(models.TextChoices):
+    IMPORT_LIST = "import_list", "导入名单"
+    MATCH = "match", "数据比对"
+    EXPORT = "export", "导出名单"
+    REPORT = "report", "生成报表"
+    LEDGER_PDF = "ledger_pdf", "生成台账PDF"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "排队中"
+    RUNNING = "running", "处理中"
+    SUCCEEDED = "succeeded", "已完成"
+    FAILED = "failed", "失败"
+
+
+class JobQuerySet(ScopedQuerySet):
+    def for_user(self, user):
+        if user is None or not user.is_authenticated:
+            return self.none()
+        if user.role in COUNTY_WIDE_ROLES:
+            return self.all()
+        return self.filter(started_by=user)
+
+
+class Job(models.Model):
+    """A background job. The row exists before its task is queued, so it never vanishes."""
+
+    kind = models.CharField("类型", max_length=32, choices=JobKind.choices)
+    title = models.CharField("名称", max_length=200)
+    status = models.CharField(
+        "状态", max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
+    )
+    progress = models.PositiveSmallIntegerField("进度", default=0)
+    message = models.CharField("当前步骤", max_length=200, blank=True)
+    params = models.JSONField("参数", default=dict, blank=True)
+    counts = models.JSONField("统计", default=dict, blank=True)
+    input_file = models.FileField("上传文件", upload_to="jobs/input/%Y/%m/", blank=True)
+    input_name = models.CharField("原文件名", max_length=255, blank=True)
+    result_file = models.FileField("结果文件", upload_to="jobs/result/%Y/%m/", blank=True)
+    result_name = models.CharField("结果文件名", max_length=255, blank=True)
+    error = models.TextField("错误信息", blank=True)
+    started_by = models.ForeignKey(
+        User, verbose_name="发起人", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField("提交时间", auto_now_add=True)
+    started_at = models.DateTimeField("开始时间", null=True, blank=True)
+    finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
+    worker_host = models.CharField(max_length=255, blank=True)
+    worker_pid = models.PositiveIntegerField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "后台任务"
+        verbose_name_plural = "后台任务"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(name="job_progress_percent", condition=Q(progress__lte=100)),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)

@@ -1,0 +1,84 @@
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from roster.selectors import class_counts_by_township
+
+from . import selectors
+from .permissions import roles_required
+from .roles import Role
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    campaign = selectors.campaign_active()
+    context = {
+        "campaign": campaign,
+        "stages": selectors.campaign_stages(campaign),
+        "township_rows": class_counts_by_township(user=user),
+        "card_counts": selectors.card_status_counts(user=user),
+        "cadre_held": selectors.cards_held_by_cadres(user=user)[:10],
+        "recent_jobs": selectors.job_list(user=user)[:5],
+    }
+    return render(request, f"home/{user.role}.html", context)
+
+
+@login_required
+def job_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.job_list(user=request.user), 30).get_page(request.GET.get("page"))
+    return render(request, "jobs/list.html", {"page": page})
+
+
+@login_required
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = selectors.job_get(user=request.user, pk=pk)
+    return render(
+        request,
+        "jobs/detail.html",
+        {"job": job, "waiting_long": selectors.job_is_waiting_long(job)},
+    )
+
+
+@login_required
+@require_GET
+def job_status(request: HttpRequest, pk: int) -> JsonResponse:
+    job = selectors.job_get(user=request.user, pk=pk)
+    return JsonResponse(
+        {
+            "status": job.status,
+            "status_label": job.get_status_display(),
+            "progress": job.progress,
+            "message": job.message,
+            "finished": job.is_finished,
+            "error": job.error,
+            "counts": job.counts,
+            "has_result": bool(job.result_file),
+            "waiting_long": selectors.job_is_waiting_long(job),
+        }
+    )
+
+
+@login_required
+def job_result(request: HttpRequest, pk: int) -> FileResponse:
+    job = selectors.job_get(user=request.user, pk=pk)
+    if not job.result_file:
+        raise Http404("该任务没有结果文件。")
+    return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=job.result_name)
+
+
+@roles_required(Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR)
+def audit_list(request: HttpRequest) -> HttpResponse:
+    events = selectors.audit_list(
+        user=request.user,
+        action=request.GET.get("action", "").strip(),
+        username=request.GET.get("user", "").strip(),
+    )
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    return render(request, "audit/list.html", {"page": page, "filters": request.GET})
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")

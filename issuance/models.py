@@ -1,0 +1,238 @@
+"""Cards and their custody ledger. A card's status is the result of its ledger."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from dayao_sscard.scoping import Scope, ScopedQuerySet
+
+
+class Bank(models.Model):
+    name = models.CharField("银行名称", max_length=100, unique=True)
+    short_name = models.CharField("简称", max_length=30, blank=True)
+    aliases = models.JSONField("别名", default=list, blank=True)
+
+    class Meta:
+        verbose_name = "合作银行"
+        verbose_name_plural = "合作银行"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+
+class BankBranch(models.Model):
+    bank = models.ForeignKey(
+        Bank, verbose_name="银行", on_delete=models.PROTECT, related_name="branches"
+    )
+    name = models.CharField("网点名称", max_length=100)
+    township = models.ForeignKey(
+        "roster.Township",
+        verbose_name="所在乡镇",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+    )
+    address = models.CharField("地址", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "银行网点"
+        verbose_name_plural = "银行网点"
+        ordering = ["bank__name", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["bank", "name"], name="branch_unique_in_bank"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bank}{self.name}"
+
+
+class ProductionType(models.TextChoices):
+    BATCH = "batch", "批量制卡"
+    INSTANT = "instant", "即时制卡"
+
+
+class CardStatus(models.TextChoices):
+    APPLIED = "applied", "已申领"
+    IN_PRODUCTION = "in_production", "制卡中"
+    FAILED = "failed", "制卡失败"
+    IN_STOCK = "in_stock", "已制卡（库存）"
+    IN_TRANSIT = "in_transit", "在途"
+    ISSUED = "issued", "已发放"
+    ACTIVATED = "activated", "已激活"
+    DORMANT = "dormant", "睡眠卡"
+    RECOVERED = "recovered", "已回收"
+    CANCELLED = "cancelled", "已注销"
+
+
+# A person holds at most one card in these states (一人一卡).
+LIVE_CARD_STATUSES = (
+    CardStatus.APPLIED,
+    CardStatus.IN_PRODUCTION,
+    CardStatus.IN_STOCK,
+    CardStatus.IN_TRANSIT,
+    CardStatus.ISSUED,
+    CardStatus.ACTIVATED,
+    CardStatus.DORMANT,
+    CardStatus.RECOVERED,
+)
+
+
+class CustodyKind(models.TextChoices):
+    """Who physically holds the card now; cadres and village offices are a risk."""
+
+    PROVINCE = "province", "省卡管中心/制卡厂"
+    BANK = "bank", "银行网点"
+    COUNTY = "county", "县人社局"
+    TOWNSHIP = "township", "乡镇社保中心"
+    VILLAGE = "village", "村委会（社区）"
+    HOLDER = "holder", "持卡人本人"
+    PROXY = "proxy", "经批准的代管人"
+    NONE = "none", "无实体卡"
+
+
+class Card(models.Model):
+    """A social security card. Its status is written only by the ledger service."""
+
+    person = models.ForeignKey(
+        "roster.Person", verbose_name="持卡人", on_delete=models.PROTECT, related_name="cards"
+    )
+    card_number = models.CharField("社会保障卡卡号", max_length=20, null=True, blank=True)
+    bank = models.ForeignKey(Bank, verbose_name="发卡银行", on_delete=models.PROTECT)
+    branch = models.ForeignKey(
+        BankBranch,
+        verbose_name="网点",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cards",
+    )
+    production_type = models.CharField(
+        "制卡类型", max_length=16, choices=ProductionType.choices, default=ProductionType.BATCH
+    )
+    status = models.CharField(
+        "状态",
+        max_length=16,
+        choices=CardStatus.choices,
+        default=CardStatus.APPLIED,
+        db_index=True,
+    )
+    failure_reason = models.CharField("失败原因", max_length=200, blank=True)
+    made_on = models.DateField("制卡日期", null=True, blank=True)
+    custody_kind = models.CharField(
+        "当前保管方", max_length=16, choices=CustodyKind.choices, default=CustodyKind.NONE
+    )
+    custodian = models.CharField("当前责任人", max_length=100, blank=True)
+    custody_location = models.CharField("当前保管地点", max_length=200, blank=True)
+    custody_since = models.DateTimeField("保管起始时间", null=True, blank=True)
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(township="person__township", village="person__village", bank_branch="branch")
+
+    class Meta:
+        verbose_name = "社保卡"
+        verbose_name_plural = "社保卡"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["card_number"],
+                condition=Q(card_number__isnull=False),
+                name="card_number_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(status__in=LIVE_CARD_STATUSES),
+                name="one_live_card_per_person",
+            ),
+            models.CheckConstraint(
+                name="card_failed_has_reason",
+                condition=~Q(status=CardStatus.FAILED) | ~Q(failure_reason=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.card_number or '（未出卡号）'} {self.get_status_display()}"
+
+
+class LedgerEvent(models.TextChoices):
+    APPLIED = "applied", "申领"
+    PRODUCTION_STARTED = "production_started", "开始制卡"
+    PRODUCTION_FAILED = "production_failed", "制卡失败"
+    PRODUCED = "produced", "制卡完成"
+    HANDED_OVER = "handed_over", "交接"
+    RECEIVED = "received", "接收入库"
+    ISSUED = "issued", "发放"
+    ACTIVATED = "activated", "激活金融功能"
+    MARKED_DORMANT = "marked_dormant", "认定睡眠卡"
+    RECOVERED = "recovered", "回收登记"
+    CANCELLED = "cancelled", "注销"
+
+
+class IssueMethod(models.TextChoices):
+    COUNTER = "counter", "网点柜台发放"
+    ON_SITE = "on_site", "集中发放"
+    DOOR_TO_DOOR = "door_to_door", "上门发放"
+    PROXY = "proxy", "经批准代领"
+
+
+class LedgerEntry(models.Model):
+    """One step in a card's journey. Append-only: corrections are new entries.
+
+    Database triggers (see the migration) refuse UPDATE and DELETE.
+    """
+
+    card = models.ForeignKey(
+        Card, verbose_name="社保卡", on_delete=models.PROTECT, related_name="ledger_entries"
+    )
+    sequence = models.PositiveIntegerField("序号")
+    event = models.CharField("环节", max_length=24, choices=LedgerEvent.choices)
+    status_before = models.CharField(
+        "变更前状态", max_length=16, choices=CardStatus.choices, blank=True
+    )
+    status_after = models.CharField("变更后状态", max_length=16, choices=CardStatus.choices)
+    from_party = models.CharField("交出方", max_length=100, blank=True)
+    to_party = models.CharField("接收方", max_length=100, blank=True)
+    custody_kind = models.CharField(
+        "保管方类型", max_length=16, choices=CustodyKind.choices, default=CustodyKind.NONE
+    )
+    location = models.CharField("保管地点", max_length=200, blank=True)
+    responsible_person = models.CharField("责任人", max_length=50, blank=True)
+    signee = models.CharField("签收人", max_length=50, blank=True)
+    method = models.CharField("发放方式", max_length=16, choices=IssueMethod.choices, blank=True)
+    face_to_face = models.BooleanField("当面办理", default=False)
+    occurred_at = models.DateTimeField("发生时间")
+    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.CharField("备注", max_length=500, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(
+        township="card__person__township",
+        village="card__person__village",
+        bank_branch="card__branch",
+    )
+
+    class Meta:
+        verbose_name = "流转台账"
+        verbose_name_plural = "流转台账"
+        ordering = ["card_id", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["card", "sequence"], name="ledger_sequence_per_card"),
+            models.CheckConstraint(
+                name="ledger_issue_has_signee",
+                condition=~Q(event=LedgerEvent.ISSUED) | ~Q(signee=""),
+            ),
+            models.CheckConstraint(
+                name="ledger_activation_face_to_face",
+                condition=~Q(event=LedgerEvent.ACTIVATED) | Q(face_to_face=True),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.get_event_display()}"

@@ -1,0 +1,172 @@
+"""Card writes: every change of status is a ledger entry, under a row lock, audited."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from dayao_sscard.audit import audit_record, snapshot
+from roster.models import Person
+
+from .models import (
+    LIVE_CARD_STATUSES,
+    Bank,
+    BankBranch,
+    Card,
+    CustodyKind,
+    LedgerEntry,
+    LedgerEvent,
+)
+from .states import next_status
+
+
+@dataclass
+class Custody:
+    """Where the card goes with this event, and on whose signature."""
+
+    kind: str = ""
+    party: str = ""
+    location: str = ""
+    responsible_person: str = ""
+    signee: str = ""
+    method: str = ""
+    face_to_face: bool = False
+    extra: dict = field(default_factory=dict)
+
+
+def card_create(
+    *,
+    person: Person,
+    bank: Bank,
+    acting_user,
+    branch: BankBranch | None = None,
+    production_type: str = "batch",
+    occurred_at: datetime | None = None,
+    note: str = "",
+) -> Card:
+    """Register a card application (申领); refused for the dead and for a second live card."""
+    if not acting_user.may_write:
+        raise PermissionDenied("当前账号为只读权限，不能修改数据。")
+    if person.is_deceased:
+        raise ValidationError("该人员已登记死亡，不能申领社保卡。")
+    with transaction.atomic():
+        Person.objects.select_for_update().filter(pk=person.pk).first()
+        if Card.objects.filter(person=person, status__in=LIVE_CARD_STATUSES).exists():
+            raise ValidationError("该人员已有一张有效社保卡（一人一卡），不能重复申领。")
+        card = Card.objects.create(
+            person=person, bank=bank, branch=branch, production_type=production_type
+        )
+        audit_record(
+            actor=acting_user, action="issuance.card.created", obj=card, after=snapshot(card)
+        )
+        return card_record_event(
+            card=card,
+            event=LedgerEvent.APPLIED,
+            acting_user=acting_user,
+            occurred_at=occurred_at,
+            note=note,
+            custody=Custody(kind=CustodyKind.NONE),
+        )
+
+
+def card_record_event(
+    *,
+    card: Card,
+    event: str,
+    acting_user,
+    custody: Custody | None = None,
+    occurred_at: datetime | None = None,
+    card_number: str | None = None,
+    failure_reason: str = "",
+    note: str = "",
+) -> Card:
+    """Append one ledger entry and move the card to the status it leads to.
+
+    The card row is locked, so two clicks or two clerks cannot both issue it.
+    """
+    if not acting_user.may_write:
+        raise PermissionDenied("当前账号为只读权限，不能修改数据。")
+    custody = custody or Custody()
+    with transaction.atomic():
+        locked = Card.objects.select_for_update().select_related("person").get(pk=card.pk)
+        current = "" if event == LedgerEvent.APPLIED and not _has_entries(locked) else locked.status
+        following = next_status(current, event)
+        if following is None:
+            raise ValidationError(
+                f"当前状态为“{locked.get_status_display()}”，不能办理“{LedgerEvent(event).label}”。"
+            )
+        _check_event_rules(locked, event, custody, failure_reason)
+        before = snapshot(locked)
+        when = occurred_at or timezone.now()
+        locked.status = following
+        if event == LedgerEvent.PRODUCTION_FAILED:
+            locked.failure_reason = failure_reason
+        if event == LedgerEvent.PRODUCED:
+            locked.made_on = timezone.localdate(when)
+            if card_number:
+                locked.card_number = card_number
+        if custody.kind:
+            locked.custody_kind = custody.kind
+            locked.custodian = custody.responsible_person or custody.party
+            locked.custody_location = custody.location
+            locked.custody_since = when
+        locked.save()
+        sequence = (locked.ledger_entries.aggregate(m=Max("sequence"))["m"] or 0) + 1
+        entry = LedgerEntry.objects.create(
+            card=locked,
+            sequence=sequence,
+            event=event,
+            status_before=current,
+            status_after=following,
+            from_party=before.get("custodian") or "",
+            to_party=custody.party,
+            custody_kind=locked.custody_kind,
+            location=custody.location,
+            responsible_person=custody.responsible_person,
+            signee=custody.signee,
+            method=custody.method,
+            face_to_face=custody.face_to_face,
+            occurred_at=when,
+            recorded_by=acting_user,
+            note=note or failure_reason,
+        )
+        audit_record(
+            actor=acting_user,
+            action=f"issuance.card.{event}",
+            obj=locked,
+            before=before,
+            after=snapshot(locked),
+        )
+        audit_record(
+            actor=acting_user,
+            action="issuance.ledger_entry.created",
+            obj=entry,
+            after=snapshot(entry),
+        )
+    return locked
+
+
+def _check_event_rules(card: Card, event: str, custody: Custody, failure_reason: str) -> None:
+    if event == LedgerEvent.PRODUCTION_FAILED and not failure_reason.strip():
+        raise ValidationError("请填写制卡失败原因。")
+    if event == LedgerEvent.ISSUED:
+        if card.person.is_deceased:
+            raise ValidationError("持卡人已登记死亡，不能发放，请办理注销。")
+        if not custody.signee.strip():
+            raise ValidationError("发放必须登记签收人。")
+    if event == LedgerEvent.ACTIVATED and not custody.face_to_face:
+        raise ValidationError("金融功能激活只能当面办理（面签），不得非面签激活。")
+    if event == LedgerEvent.HANDED_OVER and not (custody.party and custody.responsible_person):
+        raise ValidationError("交接必须登记接收方和责任人。")
+
+
+def _has_entries(card: Card) -> bool:
+    return card.ledger_entries.exists()
+
+
+def card_status_from_ledger(card: Card) -> str:
+    entries = list(card.ledger_entries.order_by("sequence").values_list("status_after", flat=True))
+    return entries[-1] if entries else ""

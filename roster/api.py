@@ -1,0 +1,43 @@
+"""A small read API for counter systems and scripts (session login)."""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.http import require_GET
+
+from .selectors import person_get_by_id_number
+
+
+@login_required
+@require_GET
+def person_by_id_number(request: HttpRequest, id_number: str) -> JsonResponse:
+    person = person_get_by_id_number(user=request.user, raw_id_number=id_number)
+    return JsonResponse(person_as_json(person), json_dumps_params={"ensure_ascii": False})
+
+
+def person_as_json(person) -> dict:
+    """Identity and contact values masked: the caller already knows whom they asked for."""
+    latest_card = person.cards.order_by("-created_at").first()
+    return {
+        "id_number": person.masked_id_number,
+        "name": person.name,
+        "gender": person.gender,
+        "birth_date": person.birth_date.isoformat() if person.birth_date else None,
+        "ethnicity": person.ethnicity,
+        "phone": person.masked_phone,
+        "township": {"code": person.township.code, "name": person.township.name},
+        "village": person.village.name if person.village_id else None,
+        "vital_status": person.vital_status,
+        "card_class": person.card_class or None,
+        "card_class_label": person.get_card_class_display() if person.card_class else None,
+        "categories": [c.category for c in person.categories.all()],
+        "card": (
+            {
+                "status": latest_card.status,
+                "status_label": latest_card.get_status_display(),
+                "bank": str(latest_card.bank),
+                "card_number_tail": (latest_card.card_number or "")[-4:],
+            }
+            if latest_card
+            else None
+        ),
+    }

@@ -1,0 +1,236 @@
+"""Places and people: the county, its townships and villages, and each person once."""
+
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Length
+
+from dayao_sscard.scoping import Scope, ScopedQuerySet
+
+models.CharField.register_lookup(Length)
+
+
+class County(models.Model):
+    code = models.CharField("区划代码", max_length=6, unique=True)
+    name = models.CharField("名称", max_length=50)
+    prefecture = models.CharField("州（市）", max_length=50)
+    province = models.CharField("省", max_length=50)
+
+    class Meta:
+        verbose_name = "县"
+        verbose_name_plural = "县"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Township(models.Model):
+    """乡/镇. Lists name them loosely, so each also has a short name and aliases."""
+
+    county = models.ForeignKey(County, verbose_name="县", on_delete=models.PROTECT)
+    code = models.CharField("区划代码", max_length=9, unique=True)
+    name = models.CharField("名称", max_length=50, unique=True)
+    short_name = models.CharField("简称", max_length=20, unique=True)
+    aliases = models.JSONField("别名", default=list, blank=True)
+
+    class Meta:
+        verbose_name = "乡镇"
+        verbose_name_plural = "乡镇"
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(name="township_code_9_digits", condition=Q(code__length=9)),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Village(models.Model):
+    """村委会/社区, always inside one township."""
+
+    township = models.ForeignKey(
+        Township, verbose_name="乡镇", on_delete=models.PROTECT, related_name="villages"
+    )
+    name = models.CharField("名称", max_length=50)
+    code = models.CharField("区划代码", max_length=12, blank=True)
+
+    class Meta:
+        verbose_name = "村（社区）"
+        verbose_name_plural = "村（社区）"
+        ordering = ["township__code", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["township", "name"], name="village_unique_in_township"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Gender(models.TextChoices):
+    MALE = "male", "男"
+    FEMALE = "female", "女"
+
+
+class IdType(models.TextChoices):
+    RESIDENT_ID = "resident_id", "居民身份证"
+    HMT_RESIDENCE_PERMIT = "hmt_residence_permit", "港澳台居民居住证"
+    FOREIGN_PERMANENT = "foreign_permanent", "外国人永久居留身份证"
+
+
+class VitalStatus(models.TextChoices):
+    ALIVE = "alive", "健在"
+    DECEASED = "deceased", "已死亡"
+    UNKNOWN = "unknown", "未知"
+
+
+class CardClass(models.TextChoices):
+    """Result of comparing a person with the provincial card system (数据比对)."""
+
+    CARD_MADE = "card_made", "已制卡"
+    IN_PRODUCTION = "in_production", "制卡中"
+    CARD_FAILED = "card_failed", "制卡失败"
+    NO_CARD_INFO = "no_card_info", "无制卡信息"
+
+
+class VerificationStatus(models.TextChoices):
+    PENDING = "pending", "待核查"
+    READY = "ready", "待制卡"
+    UNREACHABLE = "unreachable", "无法联系"
+
+
+class Category(models.TextChoices):
+    MINIMUM_LIVING = "minimum_living", "低保"
+    EXTREME_POVERTY = "extreme_poverty", "特困"
+    DISABLED = "disabled", "残疾人"
+    SUBSIDY_RECIPIENT = "subsidy_recipient", "补贴对象"
+    OTHER = "other", "其他"
+
+
+class PersonQuerySet(ScopedQuerySet):
+    def search(self, text: str) -> "PersonQuerySet":
+        from .id_numbers import try_normalize_id_number
+
+        text = (text or "").strip()
+        if not text:
+            return self
+        id18, _ = try_normalize_id_number(text)
+        if id18:
+            return self.filter(id_number=id18)
+        if text.isdigit() or (text[:-1].isdigit() and text[-1:] in "xX"):
+            # Part of a number (often the last digits read off a card): a suffix search.
+            return self.filter(id_number__endswith=text.upper())
+        return self.filter(Q(name__contains=text) | Q(village__name__contains=text))
+
+
+class Person(models.Model):
+    """One citizen, one row, keyed by the (normalised) ID number."""
+
+    id_number = models.CharField("公民身份号码", max_length=18, unique=True)
+    name = models.CharField("姓名", max_length=50)
+    gender = models.CharField("性别", max_length=8, choices=Gender.choices, blank=True)
+    birth_date = models.DateField("出生日期", null=True, blank=True)
+    ethnicity = models.CharField("民族", max_length=20, blank=True)
+    nationality = models.CharField("国籍", max_length=30, default="中国")
+    occupation = models.CharField("职业", max_length=50, blank=True)
+    address = models.CharField("住所地或工作单位地址", max_length=200, blank=True)
+    phone = models.CharField("联系电话", max_length=20, blank=True)
+    id_type = models.CharField(
+        "证件种类", max_length=32, choices=IdType.choices, default=IdType.RESIDENT_ID
+    )
+    id_valid_from = models.DateField("证件有效期起", null=True, blank=True)
+    id_valid_until = models.DateField("证件有效期止", null=True, blank=True)
+    id_valid_long_term = models.BooleanField("证件长期有效", default=False)
+
+    township = models.ForeignKey(
+        Township, verbose_name="乡镇", on_delete=models.PROTECT, related_name="persons"
+    )
+    village = models.ForeignKey(
+        Village,
+        verbose_name="村（社区）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="persons",
+    )
+    group_name = models.CharField("村民小组", max_length=50, blank=True)
+
+    vital_status = models.CharField(
+        "生存状态", max_length=16, choices=VitalStatus.choices, default=VitalStatus.ALIVE
+    )
+    death_date = models.DateField("死亡日期", null=True, blank=True)
+    death_source = models.CharField("死亡信息来源", max_length=100, blank=True)
+    death_note = models.CharField("死亡证明说明", max_length=500, blank=True)
+
+    card_class = models.CharField(
+        "比对结果", max_length=16, choices=CardClass.choices, blank=True, db_index=True
+    )
+    card_failure_reason = models.CharField("制卡失败原因", max_length=200, blank=True)
+    classified_at = models.DateTimeField("比对时间", null=True, blank=True)
+    verification_status = models.CharField(
+        "核查状态",
+        max_length=16,
+        choices=VerificationStatus.choices,
+        default=VerificationStatus.PENDING,
+    )
+    unreachable_reason = models.CharField("无法联系原因", max_length=200, blank=True)
+
+    version = models.PositiveIntegerField("版本", default=1)
+    created_at = models.DateTimeField("建档时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = PersonQuerySet.as_manager()
+    scope = Scope(township="township", village="village", bank_branch="cards__branch")
+
+    class Meta:
+        verbose_name = "人员"
+        verbose_name_plural = "人员"
+        ordering = ["township__code", "village__name", "name", "id"]
+        indexes = [models.Index(fields=["township", "card_class"]), models.Index(fields=["name"])]
+        constraints = [
+            models.CheckConstraint(
+                name="person_id_number_18_chars", condition=Q(id_number__length=18)
+            ),
+            models.CheckConstraint(
+                name="person_death_date_only_if_deceased",
+                condition=Q(vital_status=VitalStatus.DECEASED, death_date__isnull=False)
+                | (~Q(vital_status=VitalStatus.DECEASED) & Q(death_date__isnull=True)),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        from .id_numbers import mask_id_number
+
+        return f"{self.name}（{mask_id_number(self.id_number)}）"
+
+    @property
+    def masked_id_number(self) -> str:
+        from .id_numbers import mask_id_number
+
+        return mask_id_number(self.id_number)
+
+    @property
+    def masked_phone(self) -> str:
+        from .id_numbers import mask_phone
+
+        return mask_phone(self.phone)
+
+    @property
+    def is_deceased(self) -> bool:
+        return self.vital_status == VitalStatus.DECEASED
+
+
+class PersonCategory(models.Model):
+    """A category (低保, 特困…) a person belongs to, and which list said so."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="categories")
+    category = models.CharField("人员类别", max_length=32, choices=Category.choices)
+    source = models.CharField("来源", max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = "人员类别"
+        verbose_name_plural = "人员类别"
+        constraints = [
+            models.UniqueConstraint(fields=["person", "category"], name="person_category_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_category_display()

@@ -1,0 +1,109 @@
+"""Reads of people and places, always through the user's scope."""
+
+from dataclasses import dataclass
+from itertools import chain
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from dayao_sscard.models import AuditEvent
+from issuance.models import LedgerEntry
+
+from .id_numbers import try_normalize_id_number
+from .models import CardClass, Person, Township, Village, VitalStatus
+
+
+@dataclass(frozen=True)
+class PersonFilters:
+    query: str = ""
+    township: str = ""
+    village: str = ""
+    card_class: str = ""
+    vital_status: str = ""
+    category: str = ""
+
+
+def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[Person]:
+    persons = Person.objects.for_user(user).search(filters.query)
+    if filters.township:
+        persons = persons.filter(township__code=filters.township)
+    if filters.village.isdigit():
+        persons = persons.filter(village_id=int(filters.village))
+    if filters.card_class in CardClass.values:
+        persons = persons.filter(card_class=filters.card_class)
+    elif filters.card_class == "unclassified":
+        persons = persons.filter(card_class="")
+    if filters.vital_status in VitalStatus.values:
+        persons = persons.filter(vital_status=filters.vital_status)
+    if filters.category:
+        persons = persons.filter(categories__category=filters.category)
+    return persons.select_related("township", "village")
+
+
+def person_get(*, user, pk: int) -> Person:
+    return get_object_or_404(
+        Person.objects.for_user(user).select_related("township", "village"), pk=pk
+    )
+
+
+def person_get_by_id_number(*, user, raw_id_number: str) -> Person:
+    id_number, _ = try_normalize_id_number(raw_id_number)
+    return get_object_or_404(
+        Person.objects.for_user(user).select_related("township", "village"),
+        id_number=id_number or "",
+    )
+
+
+def person_history(*, person: Person) -> list:
+    """The person's audit events and their cards' ledger entries, newest first."""
+    audit = AuditEvent.objects.filter(object_type="roster.person", object_id=str(person.pk))
+    ledger = LedgerEntry.objects.filter(card__person=person).select_related("card", "recorded_by")
+    items = chain(
+        ({"at": e.at, "kind": "audit", "event": e} for e in audit),
+        ({"at": e.recorded_at, "kind": "ledger", "event": e} for e in ledger),
+    )
+    return sorted(items, key=lambda item: item["at"], reverse=True)
+
+
+def township_choices(*, user) -> QuerySet[Township]:
+    if user.is_county_wide:
+        return Township.objects.all()
+    if user.township_id:
+        return Township.objects.filter(pk=user.township_id)
+    return Township.objects.none()
+
+
+def village_choices(*, user, township_code: str = "") -> QuerySet[Village]:
+    if user.village_id:
+        return Village.objects.filter(pk=user.village_id)
+    villages = Village.objects.select_related("township")
+    if not user.is_county_wide:
+        if not user.township_id:
+            return Village.objects.none()
+        villages = villages.filter(township_id=user.township_id)
+    if township_code:
+        villages = villages.filter(township__code=township_code)
+    return villages
+
+
+def class_counts_by_township(*, user) -> list[dict]:
+    """Per township in scope: persons, and how many fall in each comparison class."""
+    persons = Person.objects.for_user(user)
+    aggregates = {
+        "total": Count("id"),
+        "deceased": Count("id", filter=Q(vital_status=VitalStatus.DECEASED)),
+        **{c.value: Count("id", filter=Q(card_class=c.value)) for c in CardClass},
+    }
+    rows = {
+        row["township"]: row for row in persons.values("township").annotate(**aggregates).order_by()
+    }
+    result = []
+    for township in township_choices(user=user) if user.is_county_wide else _own_townships(user):
+        counts = rows.get(township.pk, {})
+        result.append({"township": township, **{k: counts.get(k, 0) for k in aggregates}})
+    return result
+
+
+def _own_townships(user) -> list[Township]:
+    ids = Person.objects.for_user(user).values_list("township", flat=True).distinct().order_by()
+    return list(Township.objects.filter(pk__in=list(ids)))

@@ -1,0 +1,122 @@
+"""All writes to people go through here: scope, permission, version check, audit."""
+
+import tempfile
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from dayao_sscard.audit import audit_record, changed_fields, snapshot
+from dayao_sscard.jobs import JobProgress, job_attach_result, job_create, job_enqueue
+from dayao_sscard.models import Job, JobKind
+
+from .exporters import persons_write_xlsx
+from .models import Person
+from .selectors import PersonFilters, person_list
+from .tasks import export_persons
+
+
+class PersonEditConflict(Exception):
+    """Someone saved the person after this editor loaded it."""
+
+    def __init__(self, current: Person):
+        super().__init__("该人员信息已被他人修改，请核对最新内容后再保存。")
+        self.current = current
+
+
+CONTACT_FIELDS = ("phone", "address", "occupation", "group_name")
+
+
+def ensure_may_write(user, person: Person | None = None) -> None:
+    if not user.may_write:
+        raise PermissionDenied("当前账号为只读权限，不能修改数据。")
+    if person is not None and not Person.objects.for_user(user).filter(pk=person.pk).exists():
+        raise PermissionDenied("该人员不在您的管辖范围内。")
+
+
+def person_update_contact(
+    *, person: Person, acting_user, expected_version: int, **changes
+) -> Person:
+    """Save contact fields only if nobody saved the person since ``expected_version``."""
+    unknown = set(changes) - set(CONTACT_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能在此修改：{'、'.join(sorted(unknown))}")
+    ensure_may_write(acting_user, person)
+    with transaction.atomic():
+        locked = Person.objects.select_for_update().get(pk=person.pk)
+        if locked.version != expected_version:
+            raise PersonEditConflict(locked)
+        before = snapshot(locked, CONTACT_FIELDS)
+        for field, value in changes.items():
+            setattr(locked, field, value)
+        after = snapshot(locked, CONTACT_FIELDS)
+        before, after = changed_fields(before, after)
+        if not after:
+            return locked
+        locked.version = F("version") + 1
+        locked.save(update_fields=[*after.keys(), "version", "updated_at"])
+        locked.refresh_from_db()
+        audit_record(
+            actor=acting_user,
+            action="roster.person.updated",
+            obj=locked,
+            before=before,
+            after=after,
+        )
+    return locked
+
+
+def person_reveal_id_number(*, person: Person, acting_user) -> str:
+    """The full ID number, for roles that need it; every look is recorded."""
+    if not acting_user.may_view_full_id:
+        raise PermissionDenied("当前角色不能查看完整身份证号码。")
+    if not Person.objects.for_user(acting_user).filter(pk=person.pk).exists():
+        raise PermissionDenied("该人员不在您的管辖范围内。")
+    audit_record(actor=acting_user, action="roster.person.id_number_viewed", obj=person)
+    return person.id_number
+
+
+def person_export_start(*, acting_user, filters: dict) -> Job:
+    """Create the export job and queue it; the page then follows its progress."""
+    with transaction.atomic():
+        job = job_create(
+            kind=JobKind.EXPORT,
+            title="导出人员名单",
+            started_by=acting_user,
+            params={"filters": filters},
+        )
+        job_enqueue(job, export_persons)
+    return job
+
+
+def person_export_run(job: Job, progress: JobProgress) -> dict:
+    """Write the user's scoped, filtered person list to an Excel file on the job."""
+    user = job.started_by
+    filters = PersonFilters(**job.params.get("filters", {}))
+    persons = person_list(user=user, filters=filters).order_by(
+        "township__code", "village__name", "id"
+    )
+    total = persons.count()
+    full_values = user.may_view_full_id
+    progress(0, total, "正在导出", force=True)
+    with tempfile.TemporaryFile() as stream:
+        written = persons_write_xlsx(
+            persons.iterator(chunk_size=2000),
+            stream,
+            full_values=full_values,
+            total=total,
+            progress=progress,
+        )
+        stream.seek(0)
+        name = f"人员名单_{timezone.localtime():%Y%m%d_%H%M}.xlsx"
+        job_attach_result(job, name=name, content=File(stream, name=name))
+    if full_values:
+        audit_record(
+            actor=user,
+            action="roster.person.list_exported",
+            obj=job,
+            note=f"导出含完整身份证号码的名单 {written} 人",
+        )
+    return {"persons": written}

@@ -1,0 +1,10 @@
+from celery import shared_task
+
+from dayao_sscard.jobs import job_run
+
+
+@shared_task
+def export_persons(job_id: int) -> None:
+    from .services import person_export_run
+
+    job_run(job_id, person_export_run)

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "roster"
+
+urlpatterns = [
+    path("persons/", views.person_list, name="person-list"),
+    path("persons/export/", views.person_export, name="person-export"),
+    path("persons/<int:pk>/", views.person_detail, name="person-detail"),
+    path("persons/<int:pk>/edit/", views.person_edit, name="person-edit"),
+    path("persons/<int:pk>/reveal-id/", views.person_reveal_id, name="person-reveal-id"),
+]

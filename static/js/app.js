@@ -1,0 +1,45 @@
+/* Small progressive enhancements; every page also works without JavaScript. */
+(function () {
+  "use strict";
+
+  // A double click must not submit a form twice (two uploads, two handovers).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset.submitted) { event.preventDefault(); return; }
+    form.dataset.submitted = "1";
+    form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (b) {
+      b.disabled = true;
+    });
+  });
+
+  // Reveal a full ID number in place (the server records who looked).
+  document.querySelectorAll("form[data-reveal]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      fetch(form.action, { method: "POST", body: new FormData(form), credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.text(); })
+        .then(function (html) { document.getElementById(form.dataset.reveal).innerHTML = html; form.remove(); })
+        .catch(function () { alert("无法显示完整号码，请刷新页面后重试。"); });
+    });
+  });
+
+  // Follow a background job until it ends.
+  var job = document.getElementById("job-progress");
+  if (job) {
+    var bar = job.querySelector(".progress > div");
+    var text = document.getElementById("job-message");
+    var poll = function () {
+      fetch(job.dataset.statusUrl, { credentials: "same-origin" })
+        .then(function (r) { return r.json(); })
+        .then(function (s) {
+          bar.style.width = s.progress + "%";
+          job.querySelector(".progress").setAttribute("aria-valuenow", s.progress);
+          text.textContent = s.status_label + (s.message ? "：" + s.message : "") + "（" + s.progress + "%）";
+          if (s.waiting_long) { document.getElementById("job-waiting").hidden = false; }
+          if (s.finished) { window.location.reload(); } else { setTimeout(poll, 1000); }
+        })
+        .catch(function () { setTimeout(poll, 3000); });
+    };
+    setTimeout(poll, 500);
+  }
+})();

@@ -1,0 +1,130 @@
+import os
+
+import pytest
+
+from dayao_sscard.roles import Role
+from roster.places import township_cache_clear
+from tests.factories import BankBranchFactory, PersonFactory, UserFactory, VillageFactory, township
+
+TOWNSHIP_A = "532326101"  # 金碧镇
+TOWNSHIP_B = "532326102"  # 石羊镇
+
+
+@pytest.fixture(autouse=True)
+def _settings_for_tests(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "private"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    township_cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _reference_data(request):
+    """Transactional tests flush the tables; put the county's townships back for them."""
+    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        from importlib import import_module
+
+        from django.apps import apps
+
+        import_module("roster.migrations.0002_county_and_townships").create(apps, None)
+    yield
+
+
+@pytest.fixture
+def township_a(db):
+    return township(TOWNSHIP_A)
+
+
+@pytest.fixture
+def township_b(db):
+    return township(TOWNSHIP_B)
+
+
+@pytest.fixture
+def village_a(township_a):
+    return VillageFactory(township=township_a, name="大河社区")
+
+
+@pytest.fixture
+def village_a2(township_a):
+    return VillageFactory(township=township_a, name="龙街村委会")
+
+
+@pytest.fixture
+def village_b(township_b):
+    return VillageFactory(township=township_b, name="石羊社区")
+
+
+@pytest.fixture
+def branch_a(township_a):
+    return BankBranchFactory(name="金碧信用社", township=township_a)
+
+
+@pytest.fixture
+def branch_b(township_b):
+    return BankBranchFactory(name="石羊信用社", township=township_b)
+
+
+@pytest.fixture
+def county_admin(db):
+    return UserFactory(username="admin", role=Role.COUNTY_ADMIN, township=None)
+
+
+@pytest.fixture
+def supervisor(db):
+    return UserFactory(username="supervisor", role=Role.COUNTY_SUPERVISOR, township=None)
+
+
+@pytest.fixture
+def clerk_a(township_a):
+    return UserFactory(username="clerk_a", role=Role.TOWNSHIP_STAFF, township=township_a)
+
+
+@pytest.fixture
+def clerk_b(township_b):
+    return UserFactory(username="clerk_b", role=Role.TOWNSHIP_STAFF, township=township_b)
+
+
+@pytest.fixture
+def collector_a(village_a):
+    return UserFactory(
+        username="collector_a",
+        role=Role.VILLAGE_COLLECTOR,
+        township=village_a.township,
+        village=village_a,
+    )
+
+
+@pytest.fixture
+def banker_a(branch_a):
+    return UserFactory(
+        username="banker_a", role=Role.BANK_STAFF, township=None, bank_branch=branch_a
+    )
+
+
+@pytest.fixture
+def person_a(village_a):
+    return PersonFactory(township=village_a.township, village=village_a, name="张桂芬")
+
+
+@pytest.fixture
+def person_a2(village_a2):
+    return PersonFactory(township=village_a2.township, village=village_a2, name="罗志华")
+
+
+@pytest.fixture
+def person_b(village_b):
+    return PersonFactory(township=village_b.township, village=village_b, name="杨春梅")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """In CI a skipped test is a failure: every test, browser tests included, must run."""
+    if os.environ.get("CI", "").lower() != "true":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    if skipped:
+        reporter.write_line(
+            f"CI: {len(skipped)} test(s) skipped; skipped tests are not allowed in CI.", red=True
+        )
+        session.exitstatus = 1
