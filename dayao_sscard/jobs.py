@@ -12,7 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.files.base import File
-from django.db import close_old_connections, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from .models import Job, JobStatus
@@ -69,8 +69,10 @@ def job_enqueue(job: Job, task) -> Job:
 
 
 def job_run(job_id: int, work: Callable[[Job, JobProgress], dict | None]) -> None:
-    """Run ``work(job, progress)`` for a queued job and record how it ended."""
-    close_old_connections()
+    """Run ``work(job, progress)`` for a queued job and record how it ended.
+
+    Celery's Django fix-up already closes stale database connections around each task.
+    """
     claimed = Job.objects.filter(pk=job_id, status=JobStatus.QUEUED).update(
         status=JobStatus.RUNNING,
         started_at=timezone.now(),

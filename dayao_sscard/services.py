@@ -1,10 +1,13 @@
 """Staff accounts: created with a role and the scope that role needs."""
 
+import json
+import secrets
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from issuance.models import BankBranch
-from roster.models import Village
+from roster.models import Township, Village
 from roster.places import township_resolve, village_normalize_name
 
 from .audit import audit_record, snapshot
@@ -100,3 +103,43 @@ def _branch_by_name(name: str) -> BankBranch:
         return branches[0]
     known = "、".join(str(b) for b in BankBranch.objects.select_related("bank")[:30])
     raise ValidationError(f"未找到唯一的银行网点“{name}”。已有网点：{known or '无'}")
+
+
+DEMO_ACCOUNTS = (
+    ("admin", Role.COUNTY_ADMIN, "县人社局管理员"),
+    ("supervisor", Role.COUNTY_SUPERVISOR, "县级督导"),
+    ("jinbi", Role.TOWNSHIP_STAFF, "金碧镇社保中心"),
+    ("shiyang", Role.TOWNSHIP_STAFF, "石羊镇社保中心"),
+    ("cunyuan", Role.VILLAGE_COLLECTOR, "金碧镇村采集员"),
+    ("bank", Role.BANK_STAFF, "金碧信用社柜员"),
+)
+_DEMO_SCOPES = {"jinbi": "532326101", "shiyang": "532326102", "cunyuan": "532326101"}
+
+
+def demo_users_ensure(*, logins_file) -> list[tuple[str, str, str]]:
+    """One demo login per role, with random passwords kept in the data folder.
+
+    Re-running returns the same logins; a missing account is created again.
+    """
+    saved = json.loads(logins_file.read_text()) if logins_file.exists() else {}
+    logins = []
+    for username, role, label in DEMO_ACCOUNTS:
+        password = saved.get(username) or secrets.token_urlsafe(9)
+        if not User.objects.filter(username=username).exists():
+            township = Township.objects.filter(code=_DEMO_SCOPES.get(username, "")).first()
+            village = township.villages.order_by("name").first() if township else None
+            branch = BankBranch.objects.filter(township__code="532326101").order_by("id").first()
+            staff_create(
+                username=username,
+                password=password,
+                role=role,
+                display_name=label,
+                township=township.code if township else "",
+                village=village.name if village and role == Role.VILLAGE_COLLECTOR else "",
+                bank_branch=str(branch) if branch and role == Role.BANK_STAFF else "",
+            )
+        saved[username] = password
+        logins.append((username, password, label))
+    logins_file.write_text(json.dumps(saved, ensure_ascii=False, indent=1))
+    logins_file.chmod(0o600)
+    return logins

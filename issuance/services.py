@@ -53,7 +53,7 @@ def card_create(
     if person.is_deceased:
         raise ValidationError("该人员已登记死亡，不能申领社保卡。")
     with transaction.atomic():
-        Person.objects.select_for_update().filter(pk=person.pk).first()
+        Person.objects.select_for_update().get(pk=person.pk)
         if Card.objects.filter(person=person, status__in=LIVE_CARD_STATUSES).exists():
             raise ValidationError("该人员已有一张有效社保卡（一人一卡），不能重复申领。")
         card = Card.objects.create(
@@ -91,7 +91,9 @@ def card_record_event(
         raise PermissionDenied("当前账号为只读权限，不能修改数据。")
     custody = custody or Custody()
     with transaction.atomic():
-        locked = Card.objects.select_for_update().select_related("person").get(pk=card.pk)
+        locked = (
+            Card.objects.select_for_update(of=("self",)).select_related("person").get(pk=card.pk)
+        )
         current = "" if event == LedgerEvent.APPLIED and not _has_entries(locked) else locked.status
         following = next_status(current, event)
         if following is None:

@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from dayao_sscard.services import demo_users_ensure
+
+
+class Command(BaseCommand):
+    help = "为每个角色创建一个演示账号，并打印用户名和密码。"
+
+    def handle(self, *args, **options):
+        try:
+            logins = demo_users_ensure(logins_file=settings.DATA_DIR / "demo-logins.json")
+        except ValidationError as exc:
+            raise CommandError("；".join(exc.messages)) from exc
+        self.stdout.write("演示账号（密码保存在 data/demo-logins.json）：")
+        for username, password, label in logins:
+            self.stdout.write(f"  {label:<12} 用户名 {username:<12} 密码 {password}")

@@ -1,0 +1,76 @@
+import pytest
+from django.core.management import CommandError, call_command
+
+from dayao_sscard.models import AuditEvent, User
+
+
+def create(*args):
+    call_command("create_staff", *args)
+    return User.objects.get(username=args[0])
+
+
+@pytest.mark.django_db
+class TestCreateStaff:
+    def test_township_staff_by_alias(self):
+        user = create("wanbi", "--password", "Pw-12345678", "--role", "township_staff",
+                      "--township", "湾碧乡")
+        assert user.township.code == "532326206"
+        assert user.check_password("Pw-12345678")
+        assert not user.is_staff
+        assert AuditEvent.objects.filter(action="accounts.user.created", object_id=str(user.pk))
+
+    def test_county_admin_gets_the_admin_site(self):
+        user = create("boss", "--password", "Pw-12345678", "--role", "county_admin")
+        assert user.is_staff and user.is_superuser
+
+    def test_village_collector_needs_an_existing_village(self, village_a):
+        user = create("cun", "--password", "Pw-12345678", "--role", "village_collector",
+                      "--township", "532326101", "--village", "大河社区")
+        assert user.village == village_a
+        with pytest.raises(CommandError, match="没有名为“不存在村委会”的村"):
+            create("cun2", "--password", "Pw-12345678", "--role", "village_collector",
+                   "--township", "532326101", "--village", "不存在村委会")
+
+    def test_village_can_be_created_on_request(self, township_a):
+        user = create("cun3", "--password", "Pw-12345678", "--role", "village_collector",
+                      "--township", "金碧", "--village", "新村村民委员会", "--create-village")
+        assert user.village.name == "新村村委会"
+
+    def test_bank_staff_by_branch_name(self, branch_a):
+        user = create("teller", "--password", "Pw-12345678", "--role", "bank_staff",
+                      "--bank", "金碧信用社")
+        assert user.bank_branch == branch_a
+
+    @pytest.mark.parametrize(
+        ("args", "message"),
+        [
+            (["--role", "township_staff"], "必须指定 --township"),
+            (["--role", "township_staff", "--township", "昆明"], "未找到乡镇"),
+            (["--role", "county_supervisor", "--township", "金碧"], "不能指定乡镇"),
+            (["--role", "bank_staff", "--bank", "火星银行"], "未找到唯一的银行网点"),
+            (["--role", "township_staff", "--township", "金碧", "--bank", "x"], "只有银行网点"),
+        ],
+    )
+    def test_wrong_scope_is_refused_in_chinese(self, args, message):
+        with pytest.raises(CommandError, match=message):
+            create("bad", "--password", "Pw-12345678", *args)
+        assert not User.objects.filter(username="bad").exists()
+
+    def test_duplicate_username(self, clerk_a):
+        with pytest.raises(CommandError, match="已存在"):
+            create("clerk_a", "--password", "Pw-12345678", "--role", "county_admin")
+
+
+@pytest.mark.django_db
+def test_demo_users_are_created_once_and_keep_their_passwords(tmp_path, branch_a, village_a):
+    from dayao_sscard.services import demo_users_ensure
+
+    logins_file = tmp_path / "logins.json"
+    first = demo_users_ensure(logins_file=logins_file)
+    second = demo_users_ensure(logins_file=logins_file)
+    assert first == second
+    assert {u.role for u in User.objects.all()} == {
+        "county_admin", "county_supervisor", "township_staff", "village_collector", "bank_staff"
+    }
+    username, password, _ = first[0]
+    assert User.objects.get(username=username).check_password(password)

@@ -1,0 +1,137 @@
+import subprocess
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dayao_sscard.jobs import (
+    INTERNAL_ERROR_MESSAGE,
+    WORKER_GONE_MESSAGE,
+    JobFailure,
+    job_create,
+    job_fail_if_worker_gone,
+    job_run,
+)
+from dayao_sscard.models import Job, JobKind, JobStatus
+
+
+@pytest.fixture
+def job(clerk_a):
+    return job_create(kind=JobKind.EXPORT, title="测试任务", started_by=clerk_a)
+
+
+@pytest.mark.django_db
+class TestJobRun:
+    def test_success_records_counts_and_full_progress(self, job):
+        def work(job, progress):
+            progress(5, 10, "一半", force=True)
+            assert Job.objects.get(pk=job.pk).progress == 50
+            return {"rows": 10}
+
+        job_run(job.pk, work)
+        job.refresh_from_db()
+        assert job.status == JobStatus.SUCCEEDED
+        assert (job.progress, job.counts) == (100, {"rows": 10})
+        assert job.started_at and job.finished_at
+
+    def test_a_user_facing_failure_keeps_its_message(self, job):
+        def work(job, progress):
+            raise JobFailure("缺少必需的列：公民身份号码")
+
+        job_run(job.pk, work)
+        job.refresh_from_db()
+        assert (job.status, job.error) == (JobStatus.FAILED, "缺少必需的列：公民身份号码")
+
+    def test_an_unexpected_error_is_reported_without_internals(self, job):
+        def work(job, progress):
+            raise KeyError("secret internals")
+
+        job_run(job.pk, work)
+        job.refresh_from_db()
+        assert job.status == JobStatus.FAILED
+        assert job.error == INTERNAL_ERROR_MESSAGE
+
+    def test_a_job_runs_only_once(self, job):
+        calls = []
+        job_run(job.pk, lambda job, progress: calls.append(1))
+        job_run(job.pk, lambda job, progress: calls.append(1))
+        assert calls == [1]
+
+
+@pytest.mark.django_db
+class TestDeadWorker:
+    def test_a_job_whose_worker_process_died_is_failed(self, job):
+        dead = subprocess.Popen(["true"])
+        dead.wait()
+        import socket
+
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(),
+            worker_host=socket.gethostname(), worker_pid=dead.pid,
+        )
+        job = job_fail_if_worker_gone(Job.objects.get(pk=job.pk))
+        assert job.status == JobStatus.FAILED
+        assert job.error == WORKER_GONE_MESSAGE
+
+    def test_a_job_on_another_host_fails_when_its_heartbeat_is_stale(self, job, settings):
+        settings.JOB_STALE_AFTER_SECONDS = 60
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.RUNNING, worker_host="other-host", worker_pid=1,
+            started_at=timezone.now() - timedelta(minutes=5),
+            heartbeat_at=timezone.now() - timedelta(minutes=2),
+        )
+        assert job_fail_if_worker_gone(Job.objects.get(pk=job.pk)).status == JobStatus.FAILED
+
+    def test_a_live_job_stays_running(self, job):
+        import os
+        import socket
+
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.RUNNING, worker_host=socket.gethostname(), worker_pid=os.getpid(),
+            started_at=timezone.now(), heartbeat_at=timezone.now(),
+        )
+        assert job_fail_if_worker_gone(Job.objects.get(pk=job.pk)).status == JobStatus.RUNNING
+
+    def test_the_status_page_reports_the_dead_worker(self, client, clerk_a, job):
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.RUNNING, worker_host="other-host", worker_pid=1,
+            started_at=timezone.now() - timedelta(hours=1),
+            heartbeat_at=timezone.now() - timedelta(hours=1),
+        )
+        client.force_login(clerk_a)
+        data = client.get(reverse("job-status", args=[job.pk])).json()
+        assert data["status"] == "failed" and data["finished"]
+        assert data["error"] == WORKER_GONE_MESSAGE
+
+
+@pytest.mark.django_db
+class TestJobViews:
+    def test_owner_sees_the_job_page_with_a_progress_bar(self, client, clerk_a, job):
+        client.force_login(clerk_a)
+        response = client.get(reverse("job-detail", args=[job.pk]))
+        assert response.status_code == 200
+        assert 'role="progressbar"' in response.content.decode()
+
+    def test_status_json(self, client, clerk_a, job):
+        client.force_login(clerk_a)
+        data = client.get(reverse("job-status", args=[job.pk])).json()
+        assert data["status"] == "queued" and data["progress"] == 0 and not data["finished"]
+
+    def test_another_township_clerk_gets_404(self, client, clerk_b, job):
+        client.force_login(clerk_b)
+        for name in ("job-detail", "job-status", "job-result"):
+            assert client.get(reverse(name, args=[job.pk])).status_code == 404
+
+    def test_county_roles_see_all_jobs(self, client, supervisor, job):
+        client.force_login(supervisor)
+        assert client.get(reverse("job-detail", args=[job.pk])).status_code == 200
+        assert job in client.get(reverse("job-list")).context["page"]
+
+    def test_a_job_without_result_has_no_download(self, client, clerk_a, job):
+        client.force_login(clerk_a)
+        assert client.get(reverse("job-result", args=[job.pk])).status_code == 404
+
+    def test_list_shows_only_own_jobs_to_township_staff(self, client, clerk_a, clerk_b, job):
+        client.force_login(clerk_b)
+        assert list(client.get(reverse("job-list")).context["page"]) == []
