@@ -1,5 +1,6 @@
 """Places and people: the county, its townships and villages, and each person once."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Length
@@ -234,3 +235,144 @@ class PersonCategory(models.Model):
 
     def __str__(self) -> str:
         return self.get_category_display()
+
+
+class ListKind(models.TextChoices):
+    UNISSUED = "unissued", "未制卡人员名单"
+    SUBSIDY = "subsidy", "补贴对象名单"
+    CARD_EXPORT = "card_export", "卡务系统导出"
+
+
+class SourceList(models.Model):
+    """One imported file: a province/prefecture batch, a subsidy list or a card-system export."""
+
+    kind = models.CharField("名单类型", max_length=16, choices=ListKind.choices)
+    source = models.CharField("来源/批次", max_length=100)
+    file_name = models.CharField("文件名", max_length=255)
+    file_sha256 = models.CharField("文件指纹", max_length=64)
+    imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="导入人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    imported_at = models.DateTimeField("导入时间", auto_now_add=True)
+    job = models.ForeignKey(
+        "dayao_sscard.Job",
+        verbose_name="后台任务",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    counts = models.JSONField("统计", default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "导入名单"
+        verbose_name_plural = "导入名单"
+        ordering = ["-imported_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "file_sha256"], name="same_file_imported_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}：{self.source}（{self.file_name}）"
+
+
+class ListEntry(models.Model):
+    """A person named on a list; a person on two lists has two entries."""
+
+    source_list = models.ForeignKey(SourceList, on_delete=models.CASCADE, related_name="entries")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="list_entries")
+    sheet = models.CharField("工作表", max_length=100, blank=True)
+    row_number = models.PositiveIntegerField("行号")
+    category = models.CharField("人员类别（原文）", max_length=50, blank=True)
+    amount = models.CharField("补贴金额", max_length=30, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(township="person__township", village="person__village")
+
+    class Meta:
+        verbose_name = "名单人员"
+        verbose_name_plural = "名单人员"
+        constraints = [
+            models.UniqueConstraint(fields=["source_list", "person"], name="person_once_per_list"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_list.source} 第{self.row_number}行"
+
+
+class InvalidListRow(models.Model):
+    """A row that could not become a person (unusable ID, no township…), kept for the report."""
+
+    source_list = models.ForeignKey(
+        SourceList, on_delete=models.CASCADE, related_name="invalid_rows"
+    )
+    sheet = models.CharField("工作表", max_length=100, blank=True)
+    row_number = models.PositiveIntegerField("行号")
+    name = models.CharField("姓名", max_length=50, blank=True)
+    raw_id_number = models.CharField("原始身份证号码", max_length=100, blank=True)
+    reason = models.CharField("问题", max_length=200)
+    id_unusable = models.BooleanField("身份证号码无法使用", default=True)
+    township = models.ForeignKey(
+        Township, verbose_name="乡镇", null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(township="township")
+
+    class Meta:
+        verbose_name = "问题行"
+        verbose_name_plural = "问题行"
+        ordering = ["source_list", "sheet", "row_number"]
+
+    def __str__(self) -> str:
+        return f"第{self.row_number}行：{self.reason}"
+
+
+class CardSystemRecord(models.Model):
+    """One row of a provincial card-system export (a person may have several)."""
+
+    snapshot = models.ForeignKey(SourceList, on_delete=models.CASCADE, related_name="card_records")
+    row_number = models.PositiveIntegerField("行号")
+    id_number = models.CharField("社会保障号码", max_length=18)
+    name = models.CharField("姓名", max_length=50, blank=True)
+    card_number = models.CharField("社会保障卡卡号", max_length=30, blank=True)
+    bank_name = models.CharField("发卡银行", max_length=100, blank=True)
+    production_type = models.CharField("制卡类型", max_length=20, blank=True)
+    production_status = models.CharField("制卡状态", max_length=20, blank=True)
+    failure_reason = models.CharField("失败原因", max_length=200, blank=True)
+    card_status = models.CharField("卡状态", max_length=20, blank=True)
+    made_on = models.DateField("制卡日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "卡务系统记录"
+        verbose_name_plural = "卡务系统记录"
+        indexes = [models.Index(fields=["snapshot", "id_number"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.production_status} {self.card_status}"
+
+
+class ClassificationChange(models.Model):
+    """A person's comparison class changed when a newer card-system export was matched."""
+
+    snapshot = models.ForeignKey(SourceList, on_delete=models.CASCADE, related_name="changes")
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="class_changes")
+    previous_class = models.CharField("原比对结果", max_length=16, choices=CardClass.choices)
+    new_class = models.CharField("新比对结果", max_length=16, choices=CardClass.choices)
+    new_failure_reason = models.CharField("失败原因", max_length=200, blank=True)
+    changed_at = models.DateTimeField("比对时间", auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(township="person__township", village="person__village")
+
+    class Meta:
+        verbose_name = "比对结果变化"
+        verbose_name_plural = "比对结果变化"
+        ordering = ["-changed_at", "person__township__code"]
+
+    def __str__(self) -> str:
+        return f"{self.previous_class} → {self.new_class}"

@@ -12,8 +12,9 @@ def create(*args):
 @pytest.mark.django_db
 class TestCreateStaff:
     def test_township_staff_by_alias(self):
-        user = create("wanbi", "--password", "Pw-12345678", "--role", "township_staff",
-                      "--township", "湾碧乡")
+        user = create(
+            "wanbi", "--password", "Pw-12345678", "--role", "township_staff", "--township", "湾碧乡"
+        )
         assert user.township.code == "532326206"
         assert user.check_password("Pw-12345678")
         assert not user.is_staff
@@ -24,21 +25,50 @@ class TestCreateStaff:
         assert user.is_staff and user.is_superuser
 
     def test_village_collector_needs_an_existing_village(self, village_a):
-        user = create("cun", "--password", "Pw-12345678", "--role", "village_collector",
-                      "--township", "532326101", "--village", "大河社区")
+        user = create(
+            "cun",
+            "--password",
+            "Pw-12345678",
+            "--role",
+            "village_collector",
+            "--township",
+            "532326101",
+            "--village",
+            "大河社区",
+        )
         assert user.village == village_a
         with pytest.raises(CommandError, match="没有名为“不存在村委会”的村"):
-            create("cun2", "--password", "Pw-12345678", "--role", "village_collector",
-                   "--township", "532326101", "--village", "不存在村委会")
+            create(
+                "cun2",
+                "--password",
+                "Pw-12345678",
+                "--role",
+                "village_collector",
+                "--township",
+                "532326101",
+                "--village",
+                "不存在村委会",
+            )
 
     def test_village_can_be_created_on_request(self, township_a):
-        user = create("cun3", "--password", "Pw-12345678", "--role", "village_collector",
-                      "--township", "金碧", "--village", "新村村民委员会", "--create-village")
+        user = create(
+            "cun3",
+            "--password",
+            "Pw-12345678",
+            "--role",
+            "village_collector",
+            "--township",
+            "金碧",
+            "--village",
+            "新村村民委员会",
+            "--create-village",
+        )
         assert user.village.name == "新村村委会"
 
     def test_bank_staff_by_branch_name(self, branch_a):
-        user = create("teller", "--password", "Pw-12345678", "--role", "bank_staff",
-                      "--bank", "金碧信用社")
+        user = create(
+            "teller", "--password", "Pw-12345678", "--role", "bank_staff", "--bank", "金碧信用社"
+        )
         assert user.bank_branch == branch_a
 
     @pytest.mark.parametrize(
@@ -70,7 +100,11 @@ def test_demo_users_are_created_once_and_keep_their_passwords(tmp_path, branch_a
     second = demo_users_ensure(logins_file=logins_file)
     assert first == second
     assert {u.role for u in User.objects.all()} == {
-        "county_admin", "county_supervisor", "township_staff", "village_collector", "bank_staff"
+        "county_admin",
+        "county_supervisor",
+        "township_staff",
+        "village_collector",
+        "bank_staff",
     }
     username, password, _ = first[0]
     assert User.objects.get(username=username).check_password(password)

@@ -9,9 +9,14 @@ from roster.models import Person
 @pytest.fixture
 def campaign(db):
     return Campaign.objects.create(
-        name="2026年社保卡应发尽发", starts_on="2026-05-01", compare_deadline="2026-06-05",
-        verify_deadline="2026-06-10", produce_deadline="2026-07-10",
-        distribute_deadline="2026-08-20", activate_deadline="2026-08-30", is_active=True,
+        name="2026年社保卡应发尽发",
+        starts_on="2026-05-01",
+        compare_deadline="2026-06-05",
+        verify_deadline="2026-06-10",
+        produce_deadline="2026-07-10",
+        distribute_deadline="2026-08-20",
+        activate_deadline="2026-08-30",
+        is_active=True,
     )
 
 
@@ -54,7 +59,8 @@ class TestAuditLog:
 
     def test_county_admin_and_supervisor_may_read(self, client, county_admin, supervisor, person_a):
         audit_record_many(
-            actor=county_admin, action="roster.person.bulk_test",
+            actor=county_admin,
+            action="roster.person.bulk_test",
             changes=[(person_a, {"phone": "1"}, {"phone": "2"})],
         )
         for user in (county_admin, supervisor):
@@ -99,7 +105,9 @@ def test_admin_edits_of_reference_data_are_audited(client, county_admin, village
     county_admin.save()
     client.force_login(county_admin)
     url = reverse("admin:roster_village_change", args=[village_a.pk])
-    response = client.post(url, {"township": village_a.township_id, "name": "大河社区", "code": "532326101001"})
+    response = client.post(
+        url, {"township": village_a.township_id, "name": "大河社区", "code": "532326101001"}
+    )
     assert response.status_code == 302
     event = AuditEvent.objects.get(action="roster.village.updated")
     assert event.after == {"code": "532326101001"}

@@ -67,8 +67,11 @@ class TestDeadWorker:
         import socket
 
         Job.objects.filter(pk=job.pk).update(
-            status=JobStatus.RUNNING, started_at=timezone.now(), heartbeat_at=timezone.now(),
-            worker_host=socket.gethostname(), worker_pid=dead.pid,
+            status=JobStatus.RUNNING,
+            started_at=timezone.now(),
+            heartbeat_at=timezone.now(),
+            worker_host=socket.gethostname(),
+            worker_pid=dead.pid,
         )
         job = job_fail_if_worker_gone(Job.objects.get(pk=job.pk))
         assert job.status == JobStatus.FAILED
@@ -77,7 +80,9 @@ class TestDeadWorker:
     def test_a_job_on_another_host_fails_when_its_heartbeat_is_stale(self, job, settings):
         settings.JOB_STALE_AFTER_SECONDS = 60
         Job.objects.filter(pk=job.pk).update(
-            status=JobStatus.RUNNING, worker_host="other-host", worker_pid=1,
+            status=JobStatus.RUNNING,
+            worker_host="other-host",
+            worker_pid=1,
             started_at=timezone.now() - timedelta(minutes=5),
             heartbeat_at=timezone.now() - timedelta(minutes=2),
         )
@@ -88,14 +93,19 @@ class TestDeadWorker:
         import socket
 
         Job.objects.filter(pk=job.pk).update(
-            status=JobStatus.RUNNING, worker_host=socket.gethostname(), worker_pid=os.getpid(),
-            started_at=timezone.now(), heartbeat_at=timezone.now(),
+            status=JobStatus.RUNNING,
+            worker_host=socket.gethostname(),
+            worker_pid=os.getpid(),
+            started_at=timezone.now(),
+            heartbeat_at=timezone.now(),
         )
         assert job_fail_if_worker_gone(Job.objects.get(pk=job.pk)).status == JobStatus.RUNNING
 
     def test_the_status_page_reports_the_dead_worker(self, client, clerk_a, job):
         Job.objects.filter(pk=job.pk).update(
-            status=JobStatus.RUNNING, worker_host="other-host", worker_pid=1,
+            status=JobStatus.RUNNING,
+            worker_host="other-host",
+            worker_pid=1,
             started_at=timezone.now() - timedelta(hours=1),
             heartbeat_at=timezone.now() - timedelta(hours=1),
         )

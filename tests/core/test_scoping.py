@@ -20,8 +20,17 @@ def cards(county_admin, branch_a, branch_b, person_a, person_a2, person_b):
 @pytest.mark.django_db
 @pytest.mark.parametrize("model", [Person, Card, LedgerEntry])
 def test_each_role_reaches_exactly_its_scope(
-    model, cards, county_admin, supervisor, clerk_a, clerk_b, collector_a, banker_a,
-    person_a, person_a2, person_b,
+    model,
+    cards,
+    county_admin,
+    supervisor,
+    clerk_a,
+    clerk_b,
+    collector_a,
+    banker_a,
+    person_a,
+    person_a2,
+    person_b,
 ):
     def persons_seen(user):
         rows = model.objects.for_user(user)

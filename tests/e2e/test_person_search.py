@@ -71,7 +71,9 @@ def test_clerk_edits_phone(live_server, clerk_a, person_a, page):
 
     expect(page).to_have_url(f"{live_server.url}/roster/persons/{person_a.pk}/")
     expect(page.locator(".messages")).to_contain_text("已保存")
-    phone = page.locator("dl.fields dt", has_text="联系电话").locator("xpath=following-sibling::dd[1]")
+    phone = page.locator("dl.fields dt", has_text="联系电话").locator(
+        "xpath=following-sibling::dd[1]"
+    )
     expect(phone).to_have_text("139****5678")
     expect(page.locator("dl.fields")).not_to_contain_text("13912345678")
     person_a.refresh_from_db()

@@ -29,7 +29,9 @@ def test_each_role_sees_its_home(live_server, request, page, persona, title, rol
     expect(header.locator(".who")).to_contain_text(role_label)
 
 
-def test_only_county_admin_has_the_reference_data_menu(live_server, county_admin, supervisor, new_page):
+def test_only_county_admin_has_the_reference_data_menu(
+    live_server, county_admin, supervisor, new_page
+):
     admin_page = login(new_page(), live_server, county_admin)
     expect(admin_page.locator("header.top nav")).to_contain_text("基础数据")
 

@@ -14,13 +14,18 @@ from roster.models import Person, VitalStatus
 
 @pytest.fixture
 def card(county_admin, branch_a, person_a):
-    return card_create(person=person_a, bank=branch_a.bank, branch=branch_a, acting_user=county_admin)
+    return card_create(
+        person=person_a, bank=branch_a.bank, branch=branch_a, acting_user=county_admin
+    )
 
 
 def to_stock(card, user):
     card = card_record_event(card=card, event=LedgerEvent.PRODUCTION_STARTED, acting_user=user)
     return card_record_event(
-        card=card, event=LedgerEvent.PRODUCED, acting_user=user, card_number="AB1234567",
+        card=card,
+        event=LedgerEvent.PRODUCED,
+        acting_user=user,
+        card_number="AB1234567",
         custody=Custody(kind=CustodyKind.BANK, party="金碧信用社", location="金碧信用社柜台"),
     )
 
@@ -30,8 +35,12 @@ class TestLedger:
     def test_a_card_walks_to_issuance_and_its_status_follows_the_ledger(self, card, clerk_a):
         card = to_stock(card, clerk_a)
         card = card_record_event(
-            card=card, event=LedgerEvent.ISSUED, acting_user=clerk_a,
-            custody=Custody(kind=CustodyKind.HOLDER, party="张桂芬", signee="张桂芬", method="counter"),
+            card=card,
+            event=LedgerEvent.ISSUED,
+            acting_user=clerk_a,
+            custody=Custody(
+                kind=CustodyKind.HOLDER, party="张桂芬", signee="张桂芬", method="counter"
+            ),
         )
         assert card.status == CardStatus.ISSUED
         events = list(card.ledger_entries.values_list("event", flat=True))
@@ -50,7 +59,9 @@ class TestLedger:
     def test_an_impossible_step_is_refused_in_chinese(self, card, clerk_a):
         with pytest.raises(ValidationError, match="不能办理“发放”"):
             card_record_event(
-                card=card, event=LedgerEvent.ISSUED, acting_user=clerk_a,
+                card=card,
+                event=LedgerEvent.ISSUED,
+                acting_user=clerk_a,
                 custody=Custody(signee="张桂芬"),
             )
         assert Card.objects.get(pk=card.pk).status == CardStatus.APPLIED
@@ -60,7 +71,9 @@ class TestLedger:
         custody = Custody(kind=CustodyKind.HOLDER, signee="张桂芬")
         card_record_event(card=card, event=LedgerEvent.ISSUED, acting_user=clerk_a, custody=custody)
         with pytest.raises(ValidationError):
-            card_record_event(card=card, event=LedgerEvent.ISSUED, acting_user=clerk_a, custody=custody)
+            card_record_event(
+                card=card, event=LedgerEvent.ISSUED, acting_user=clerk_a, custody=custody
+            )
         assert card.ledger_entries.filter(event="issued").count() == 1
 
     def test_issuing_needs_a_signee(self, card, clerk_a):
@@ -71,12 +84,17 @@ class TestLedger:
     def test_activation_only_face_to_face(self, card, clerk_a):
         card = to_stock(card, clerk_a)
         card = card_record_event(
-            card=card, event=LedgerEvent.ISSUED, acting_user=clerk_a, custody=Custody(signee="张桂芬")
+            card=card,
+            event=LedgerEvent.ISSUED,
+            acting_user=clerk_a,
+            custody=Custody(signee="张桂芬"),
         )
         with pytest.raises(ValidationError, match="面签"):
             card_record_event(card=card, event=LedgerEvent.ACTIVATED, acting_user=clerk_a)
         card = card_record_event(
-            card=card, event=LedgerEvent.ACTIVATED, acting_user=clerk_a,
+            card=card,
+            event=LedgerEvent.ACTIVATED,
+            acting_user=clerk_a,
             custody=Custody(face_to_face=True),
         )
         assert card.status == CardStatus.ACTIVATED
@@ -95,7 +113,9 @@ class TestLedger:
 
     def test_supervisor_cannot_record(self, card, supervisor):
         with pytest.raises(PermissionDenied):
-            card_record_event(card=card, event=LedgerEvent.PRODUCTION_STARTED, acting_user=supervisor)
+            card_record_event(
+                card=card, event=LedgerEvent.PRODUCTION_STARTED, acting_user=supervisor
+            )
 
 
 @pytest.mark.django_db
@@ -117,8 +137,12 @@ class TestDatabaseInvariants:
     ):
         with pytest.raises(IntegrityError), transaction.atomic():
             Activation.objects.create(
-                card=card, activated_at="2026-01-01T00:00:00+08:00", branch=branch_a,
-                face_to_face=False, identity_checked=True, recorded_by=county_admin,
+                card=card,
+                activated_at="2026-01-01T00:00:00+08:00",
+                branch=branch_a,
+                face_to_face=False,
+                identity_checked=True,
+                recorded_by=county_admin,
             )
 
     def test_a_ledger_activation_without_face_to_face_violates_the_constraint(
@@ -126,8 +150,12 @@ class TestDatabaseInvariants:
     ):
         with pytest.raises(IntegrityError), transaction.atomic():
             LedgerEntry.objects.create(
-                card=card, sequence=99, event=LedgerEvent.ACTIVATED, status_after="activated",
-                occurred_at="2026-01-01T00:00:00+08:00", recorded_by=county_admin,
+                card=card,
+                sequence=99,
+                event=LedgerEvent.ACTIVATED,
+                status_after="activated",
+                occurred_at="2026-01-01T00:00:00+08:00",
+                recorded_by=county_admin,
             )
 
     def test_person_death_date_only_when_deceased(self, person_a):

@@ -51,7 +51,9 @@ class TestPersonList:
         response = client.get(self.url)
         assert [p.name for p in response.context["page"]] == [person_a.name]
 
-    def test_bank_staff_see_only_holders_of_their_branch(self, client, banker_a, person_a, person_b):
+    def test_bank_staff_see_only_holders_of_their_branch(
+        self, client, banker_a, person_a, person_b
+    ):
         client.force_login(banker_a)
         assert list(client.get(self.url).context["page"]) == []
 
@@ -259,3 +261,19 @@ class TestPersonExport:
         client.force_login(clerk_b)
         assert client.get(reverse("job-result", args=[job.pk])).status_code == 404
         assert client.get(reverse("job-detail", args=[job.pk])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_history_is_in_chinese_and_masks_the_phone(client, clerk_a, supervisor, person_a):
+    client.force_login(clerk_a)
+    client.post(
+        edit(person_a),
+        {"phone": "13912345678", "address": person_a.address, "version": 1},
+    )
+    client.force_login(supervisor)
+    body = client.get(detail(person_a)).content.decode()
+    assert "修改人员" in body
+    assert "联系电话：138****4321 → 139****5678" in body
+    assert "13912345678" not in body
+    body = client.get(reverse("audit-list")).content.decode()
+    assert "13912345678" not in body and "139****5678" in body

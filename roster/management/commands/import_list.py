@@ -1,0 +1,36 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from roster.importers import ListImportError, list_import
+from roster.models import ListKind
+
+
+class Command(BaseCommand):
+    help = "导入名单：unissued（未制卡人员名单）、card_export（卡务系统导出）、subsidy（补贴对象名单）。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("kind", choices=ListKind.values)
+        parser.add_argument("path")
+        parser.add_argument(
+            "--source", default="", help="来源/批次，如“省第一批”“耕地地力保护补贴”"
+        )
+
+    def handle(self, *args, **options):
+        path = Path(options["path"])
+        if not path.is_file():
+            raise CommandError(f"找不到文件：{path}")
+        if options["kind"] == ListKind.UNISSUED and not options["source"]:
+            raise CommandError("导入未制卡人员名单请用 --source 指明批次，如 --source 省第一批")
+        try:
+            result = list_import(
+                kind=options["kind"], path=path, original_name=path.name, source=options["source"]
+            )
+        except ListImportError as exc:
+            raise CommandError(str(exc)) from exc
+        for label, value in result.summary().items():
+            self.stdout.write(f"{label}：{value}")
+        for problem in result.problems:
+            self.stdout.write(
+                f"  问题行 {problem.sheet} 第{problem.row_number}行 {problem.name}：{problem.reason}"
+            )

@@ -1,0 +1,80 @@
+"""Figures per township for the comparison stage (数据比对)."""
+
+from django.db.models import Count, Exists, OuterRef, Q
+
+from .models import CardClass, InvalidListRow, ListEntry, ListKind, Person, Township, VitalStatus
+
+REPORT_KEYS = (
+    "listed",
+    "card_made",
+    "in_production",
+    "card_failed",
+    "no_card_info",
+    "invalid_id",
+    "deceased",
+    "subsidy_recipients",
+    "subsidy_without_card",
+)
+REPORT_LABELS = {
+    "listed": "名单人数",
+    "card_made": "已制卡",
+    "in_production": "制卡中",
+    "card_failed": "制卡失败",
+    "no_card_info": "无制卡信息",
+    "invalid_id": "身份信息有误",
+    "deceased": "已死亡",
+    "subsidy_recipients": "补贴对象",
+    "subsidy_without_card": "补贴对象未持卡",
+}
+
+
+def _on_list(kind: str, project: str = ""):
+    entries = ListEntry.objects.filter(person=OuterRef("pk"), source_list__kind=kind)
+    if project:
+        entries = entries.filter(source_list__source=project)
+    return Exists(entries)
+
+
+def classification_report(*, user=None, subsidy_project: str = "") -> dict:
+    """``{"townships": [...], "total": {...}}`` with REPORT_KEYS for each township in scope."""
+    persons = Person.objects.all() if user is None else Person.objects.for_user(user)
+    listed = Q(on_unissued=True)
+    subsidy = Q(on_subsidy=True)
+    aggregates = {
+        "listed": Count("id", filter=listed),
+        **{c.value: Count("id", filter=listed & Q(card_class=c.value)) for c in CardClass},
+        "deceased": Count("id", filter=listed & Q(vital_status=VitalStatus.DECEASED)),
+        "subsidy_recipients": Count("id", filter=subsidy),
+        "subsidy_without_card": Count("id", filter=subsidy & ~Q(card_class=CardClass.CARD_MADE)),
+    }
+    rows = {
+        row["township_id"]: row
+        for row in persons.annotate(
+            on_unissued=_on_list(ListKind.UNISSUED),
+            on_subsidy=_on_list(ListKind.SUBSIDY, subsidy_project),
+        )
+        .values("township_id")
+        .annotate(**aggregates)
+        .order_by()
+    }
+    invalid_rows = InvalidListRow.objects.filter(
+        id_unusable=True, source_list__kind=ListKind.UNISSUED
+    )
+    if user is not None:
+        invalid_rows = invalid_rows.for_user(user)
+    invalid = dict(invalid_rows.values_list("township_id").annotate(n=Count("id")).order_by())
+    townships = Township.objects.all()
+    if user is not None and not user.is_county_wide:
+        townships = townships.filter(pk=user.township_id) if user.township_id else townships.none()
+    result = []
+    for township in townships:
+        counts = rows.get(township.pk, {})
+        entry = {"code": township.code, "name": township.name}
+        entry.update({k: counts.get(k, 0) for k in REPORT_KEYS if k != "invalid_id"})
+        entry["invalid_id"] = invalid.get(township.pk, 0)
+        result.append({k: entry[k] for k in ("code", "name", *REPORT_KEYS)})
+    total = {k: sum(t[k] for t in result) for k in REPORT_KEYS}
+    if user is None or user.is_county_wide:
+        # Unusable rows whose township could not be read still count for the county.
+        total["invalid_id"] += invalid.get(None, 0)
+    return {"townships": result, "total": total}

@@ -1,0 +1,300 @@
+"""Read the spreadsheets government offices send: xlsx, xls, csv (UTF-8, BOM, GBK, GB18030).
+
+Finds the header row under title rows, maps loosely named columns to fields, fills
+merged cells down, stops at footer rows, and streams rows so a 1,000,000-row file
+never sits in memory as Python objects all at once.
+"""
+
+import csv
+import datetime
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from python_calamine import CalamineError, CalamineWorkbook
+
+
+class TableError(Exception):
+    """The file cannot be imported at all; the message (Chinese) says why."""
+
+
+# Field → header spellings seen on real lists, already passed through _header_key.
+COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
+    "id_number": (
+        "公民身份号码",
+        "身份证号码",
+        "身份证号",
+        "证件号码",
+        "社会保障号码",
+        "社会保障号",
+        "身份证",
+        "公民身份证号码",
+        "居民身份证号码",
+        "身份号码",
+        "证件号",
+    ),
+    "name": ("姓名", "人员姓名", "户主姓名", "补贴对象姓名", "持卡人姓名", "名字"),
+    "gender": ("性别",),
+    "ethnicity": ("民族",),
+    "phone": ("联系电话", "联系方式", "手机号码", "手机号", "电话", "电话号码"),
+    "township": ("乡镇", "所属乡镇", "乡(镇)", "乡镇(街道)", "镇", "乡镇名称"),
+    "village": ("村(社区)", "村委会", "村", "社区", "所属村", "村(居)委会", "村名", "行政村"),
+    "group_name": ("村民小组", "组", "小组"),
+    "address": ("户籍地址", "住址", "地址", "家庭住址", "户籍所在地", "居住地址"),
+    "category": ("人员类别", "类别", "人员类型"),
+    "card_number": ("社会保障卡卡号", "社保卡卡号", "卡号"),
+    "bank": ("发卡银行", "银行", "合作银行", "开户银行"),
+    "production_type": ("制卡类型",),
+    "production_status": ("制卡状态",),
+    "failure_reason": ("失败原因", "制卡失败原因"),
+    "card_status": ("卡状态", "卡片状态"),
+    "made_on": ("制卡日期", "制卡时间"),
+    "project": ("补贴项目", "项目名称", "补贴名称"),
+    "amount": ("补贴金额", "金额"),
+}
+COLUMN_LABELS = {
+    "id_number": "公民身份号码（或身份证号码、证件号码、社会保障号码）",
+    "name": "姓名",
+    "production_status": "制卡状态",
+}
+_FOOTER = re.compile(
+    r"^(合计|总计|小计|填表人|填报人|审核人|制表人|负责人|单位负责人|注[:：]|说明[:：])"
+)
+_HEADER_NOISE = str.maketrans({"（": "(", "）": ")", " ": "", "\u3000": "", "\n": "", "*": ""})
+HEADER_SEARCH_ROWS = 30
+
+
+def _header_key(value) -> str:
+    return str(value or "").translate(_HEADER_NOISE).strip()
+
+
+_ALIAS_INDEX = {_header_key(alias): f for f, aliases in COLUMN_ALIASES.items() for alias in aliases}
+
+
+@dataclass
+class Table:
+    """One sheet with a recognised header: its column map and a row stream."""
+
+    sheet: str
+    header_row: int  # 1-based, as Excel shows it
+    columns: dict[str, int]
+    rows: Iterator[tuple[int, list]] = field(repr=False)  # (1-based row number, cells)
+    total_rows: int = 0  # for progress only
+
+
+def open_tables(path: Path, *, original_name: str, required: tuple[str, ...]) -> list[Table]:
+    """Every sheet of the file whose header names all required columns.
+
+    Raises TableError (in Chinese) for an unreadable file or when no sheet has
+    the required columns — naming the ones missing, so nothing is imported.
+    """
+    sheets = list(_read_sheets(path, original_name))
+    tables, best_missing = [], None
+    for sheet_name, rows, merged, total_rows in sheets:
+        head: list[tuple[int, list]] = []
+        for item in rows:
+            head.append(item)
+            if len(head) >= HEADER_SEARCH_ROWS:
+                break
+        found = _find_header(head)
+        if found is None:
+            best_missing = best_missing or list(required)
+            continue
+        index, columns = found
+        missing = [f for f in required if f not in columns]
+        if missing:
+            if best_missing is None or len(missing) < len(best_missing):
+                best_missing = missing
+            continue
+        header_row = head[index][0]
+        body = _chain(head[index + 1 :], rows)
+        tables.append(
+            Table(
+                sheet=sheet_name,
+                header_row=header_row,
+                columns=columns,
+                rows=_data_rows(body, merged, header_row),
+                total_rows=max(total_rows - header_row, 0),
+            )
+        )
+    if not tables:
+        names = "、".join(COLUMN_LABELS.get(f, _first_alias(f)) for f in best_missing or required)
+        raise TableError(
+            f"文件中找不到必需的列：{names}。请检查表头后重新上传，本次未导入任何数据。"
+        )
+    return tables
+
+
+def _first_alias(field_name: str) -> str:
+    return COLUMN_ALIASES[field_name][0]
+
+
+def _find_header(head: list[tuple[int, list]]) -> tuple[int, dict[str, int]] | None:
+    best = None
+    for index, (_, cells) in enumerate(head):
+        columns: dict[str, int] = {}
+        for position, cell in enumerate(cells):
+            field_name = _ALIAS_INDEX.get(_header_key(cell))
+            if field_name and field_name not in columns:
+                columns[field_name] = position
+        if len(columns) >= 2 and (best is None or len(columns) > len(best[1])):
+            best = (index, columns)
+    return best
+
+
+def _chain(first: list, rest: Iterator) -> Iterator:
+    yield from first
+    yield from rest
+
+
+def _data_rows(rows: Iterator[tuple[int, list]], merged, header_row: int):
+    """Skip blank and footer rows; fill vertically merged cells with their top value."""
+    fill = _merged_fill_map(merged, header_row)
+    anchors: dict[int, object] = {}
+    for number, cells in rows:
+        if fill:
+            for column, top in fill.get(number, {}).items():
+                if number == top:
+                    anchors[column] = cells[column] if column < len(cells) else ""
+                elif column < len(cells) and cells[column] in ("", None):
+                    cells[column] = anchors.get(column, "")
+        first = next((c for c in cells if c not in ("", None)), None)
+        if first is None:
+            continue
+        if isinstance(first, str) and _FOOTER.match(first.strip()):
+            continue
+        yield number, cells
+
+
+def _merged_fill_map(merged, header_row: int) -> dict[int, dict[int, int]]:
+    """Row number → {column: top row of its merged range}, for ranges below the header."""
+    fill: dict[int, dict[int, int]] = {}
+    for (top, left), (bottom, right) in merged or ():
+        if bottom == top or top + 1 <= header_row:
+            continue
+        for column in range(left, right + 1):
+            for row in range(top + 1, bottom + 2):
+                fill.setdefault(row, {})[column] = top + 1
+    return fill
+
+
+def _read_sheets(path: Path, original_name: str):
+    kind = _file_kind(path, original_name)
+    if kind == "csv":
+        text = _csv_text(path)
+        yield original_name, _csv_rows(text), (), text.count("\n")
+        return
+    try:
+        workbook = CalamineWorkbook.from_path(str(path))
+    except CalamineError as exc:
+        raise TableError(
+            "文件无法打开：不是有效的 Excel 文件，或文件已损坏、被加密。"
+            "请在 Excel 中另存为 .xlsx 后重新上传。"
+        ) from exc
+    except Exception as exc:
+        raise TableError("文件无法打开：文件已损坏或格式不受支持。") from exc
+    for name in workbook.sheet_names:
+        try:
+            sheet = workbook.get_sheet_by_name(name)
+            merged = sheet.merged_cell_ranges or ()
+        except Exception as exc:
+            raise TableError(f"工作表“{name}”无法读取，文件可能已损坏。") from exc
+        yield name, _sheet_rows(sheet), merged, sheet.height
+
+
+def _sheet_rows(sheet) -> Iterator[tuple[int, list]]:
+    # calamine starts the grid at the first used cell; keep Excel's row numbers.
+    first_row = sheet.start[0] if sheet.start else 0
+    first_col = sheet.start[1] if sheet.start else 0
+    pad = [""] * first_col
+    try:
+        for offset, cells in enumerate(sheet.iter_rows()):
+            yield first_row + offset + 1, pad + cells if pad else cells
+    except Exception as exc:
+        raise TableError("读取工作表时出错，文件可能已损坏。") from exc
+
+
+def _file_kind(path: Path, original_name: str) -> str:
+    with open(path, "rb") as handle:
+        magic = handle.read(8)
+    if magic.startswith(b"PK\x03\x04") or magic.startswith(b"\xd0\xcf\x11\xe0"):
+        return "excel"
+    suffix = Path(original_name).suffix.lower()
+    if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods") and magic:
+        raise TableError("文件扩展名是 Excel，但内容不是有效的 Excel 文件，可能已损坏。")
+    if not magic:
+        raise TableError("文件是空的。")
+    return "csv"
+
+
+ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def decode_text(data: bytes) -> str:
+    for encoding in ENCODINGS:
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise TableError(
+        "无法识别文件的文字编码（支持 UTF-8、GBK、GB18030），请另存为 UTF-8 或 Excel 格式。"
+    )
+
+
+def _csv_text(path: Path) -> str:
+    text = decode_text(path.read_bytes())
+    if "\x00" in text[:4096]:
+        raise TableError("文件不是文本格式的 CSV，可能已损坏。")
+    return text
+
+
+def _csv_rows(text: str) -> Iterator[tuple[int, list]]:
+    sample = text[:8192]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",\t;|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    try:
+        yield from enumerate(reader, start=1)
+    except csv.Error as exc:
+        raise TableError(f"CSV 文件格式错误：{exc}") from exc
+
+
+def cell_text(value) -> str:
+    """A cell as clean text: whole floats lose their '.0', blanks become ''."""
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else str(value)
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+_DATE_TEXT = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?")
+
+
+def cell_date(value) -> datetime.date | None:
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    if isinstance(value, int | float) and 20000 < value < 80000:
+        return datetime.date(1899, 12, 30) + datetime.timedelta(days=int(value))
+    text = cell_text(value)
+    match = _DATE_TEXT.match(text)
+    if match:
+        try:
+            return datetime.date(*map(int, match.groups()))
+        except ValueError:
+            return None
+    if len(text) == 8 and text.isdigit():
+        try:
+            return datetime.date(int(text[:4]), int(text[4:6]), int(text[6:]))
+        except ValueError:
+            return None
+    return None
