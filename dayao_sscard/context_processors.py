@@ -7,6 +7,10 @@ def navigation(request) -> dict:
     if user is None or not user.is_authenticated:
         return {}
     items = [("home", "首页"), ("roster:person-list", "人员查询")]
+    if user.role in (Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR, Role.TOWNSHIP_STAFF):
+        items += [("roster:comparison", "数据比对"), ("roster:subsidy-comparison", "补贴对象")]
+    if user.role == Role.COUNTY_ADMIN:
+        items.append(("roster:import-create", "导入名单"))
     if user.role in (Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR):
         items.append(("audit-list", "操作日志"))
     items.append(("job-list", "后台任务"))

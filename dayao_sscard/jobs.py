@@ -8,9 +8,10 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import File
 from django.db import transaction
 from django.utils import timezone
@@ -27,8 +28,16 @@ class JobFailure(Exception):
     """A failure the user can act on; its message (Chinese) is shown as is."""
 
 
+def _progress_key(job_id: int) -> str:
+    return f"job-progress:{job_id}"
+
+
 class JobProgress:
-    """Handed to the service: report progress, and raise nothing if the row is busy."""
+    """Handed to the service to report progress.
+
+    Progress goes to the cache: the service's own transaction may hold the
+    database (a COPY in progress, or SQLite's single writer) while it reports.
+    """
 
     def __init__(self, job: Job):
         self.job = job
@@ -40,9 +49,22 @@ class JobProgress:
             return
         self._last_write = now
         percent = min(99, int(done * 100 / total)) if total else 0
-        Job.objects.filter(pk=self.job.pk).update(
-            progress=percent, message=message[:200], heartbeat_at=timezone.now()
+        cache.set(
+            _progress_key(self.job.pk),
+            {"progress": percent, "message": message[:200], "heartbeat": time.time()},
+            timeout=24 * 3600,
         )
+
+
+def job_with_live_progress(job: Job) -> Job:
+    """The job row, with the progress its running worker last reported."""
+    if job.status == JobStatus.RUNNING:
+        live = cache.get(_progress_key(job.pk))
+        if live:
+            job.progress, job.message = live["progress"], live["message"]
+            beat = datetime.fromtimestamp(live["heartbeat"], tz=UTC)
+            job.heartbeat_at = max(filter(None, (job.heartbeat_at, beat)))
+    return job
 
 
 def job_create(
@@ -104,6 +126,7 @@ def job_attach_result(job: Job, *, name: str, content: File) -> None:
 
 
 def _finish(job: Job, status: str, *, counts: dict | None = None, error: str = "") -> None:
+    cache.delete(_progress_key(job.pk))
     fields = {"status": status, "finished_at": timezone.now(), "error": error}
     if status == JobStatus.SUCCEEDED:
         fields.update(progress=100, message="完成", counts=counts or {})
@@ -118,6 +141,7 @@ def job_fail_if_worker_gone(job: Job) -> Job:
     """
     if job.status != JobStatus.RUNNING:
         return job
+    job = job_with_live_progress(job)
     if _worker_is_dead(job) or _heartbeat_is_stale(job):
         updated = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
             status=JobStatus.FAILED, finished_at=timezone.now(), error=WORKER_GONE_MESSAGE

@@ -112,7 +112,9 @@ def card_record_event(
                 locked.card_number = card_number
         if custody.kind:
             locked.custody_kind = custody.kind
-            locked.custodian = custody.responsible_person or custody.party
+            # On issuance the card leaves the cadre's hands: the holder (or proxy) keeps it.
+            keeper = custody.party if event == LedgerEvent.ISSUED else custody.responsible_person
+            locked.custodian = keeper or custody.party
             locked.custody_location = custody.location
             locked.custody_since = when
         locked.save()

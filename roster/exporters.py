@@ -70,3 +70,33 @@ def persons_write_xlsx(
             progress(written, total, f"已写入 {written} / {total} 人")
     workbook.save(stream)
     return written
+
+
+def problems_write_xlsx(result, stream: BinaryIO) -> int:
+    """The import's error report: every unusable or duplicate row with its original row number."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("问题行")
+    sheet.column_dimensions["E"].width = 24
+    sheet.column_dimensions["F"].width = 50
+    bold = Font(bold=True)
+    header = []
+    for name in ("文件", "工作表", "行号", "姓名", "身份证号码（原文）", "问题", "处理"):
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    rows = [(p, "未导入") for p in result.problems] + [(p, "已忽略") for p in result.duplicate_rows]
+    for problem, handling in rows:
+        sheet.append(
+            [
+                result.file_name,
+                problem.sheet,
+                problem.row_number,
+                problem.name,
+                problem.raw_id_number,
+                problem.reason,
+                handling,
+            ]
+        )
+    workbook.save(stream)
+    return len(rows)

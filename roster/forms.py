@@ -1,6 +1,6 @@
 from django import forms
 
-from .models import CardClass, Category, Person, VitalStatus
+from .models import CardClass, Category, ListKind, Person, VitalStatus
 from .validators import normalize_phone, phone_problem
 
 
@@ -19,6 +19,13 @@ class PersonFilterForm(forms.Form):
     category = forms.ChoiceField(
         label="人员类别", required=False, choices=[("", "全部"), *Category.choices]
     )
+    on_list = forms.ChoiceField(
+        label="所在名单",
+        required=False,
+        choices=[("", "全部"), *((k, v) for k, v in ListKind.choices if k != ListKind.CARD_EXPORT)],
+    )
+    project = forms.CharField(label="补贴项目", required=False, widget=forms.HiddenInput)
+    without_card = forms.BooleanField(label="仅未持卡", required=False)
 
     def __init__(self, *args, townships, villages, **kwargs):
         super().__init__(*args, **kwargs)
@@ -42,3 +49,33 @@ class PersonContactForm(forms.ModelForm):
             if problem:
                 raise forms.ValidationError(problem)
         return phone
+
+
+class ListImportForm(forms.Form):
+    kind = forms.ChoiceField(label="名单类型", choices=ListKind.choices)
+    source = forms.CharField(
+        label="来源/批次",
+        max_length=100,
+        required=False,
+        help_text="如“省第一批”“州第二批”“耕地地力保护补贴”；卡务系统导出可不填",
+    )
+    file = forms.FileField(label="文件", help_text="支持 .xlsx、.xls、.csv（UTF-8 或 GBK 编码）")
+
+    MAX_BYTES = 200 * 1024 * 1024
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        suffix = upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else ""
+        if suffix not in ("xlsx", "xlsm", "xls", "csv", "txt"):
+            raise forms.ValidationError("只支持 .xlsx、.xls、.csv 文件。")
+        if upload.size == 0:
+            raise forms.ValidationError("文件是空的。")
+        if upload.size > self.MAX_BYTES:
+            raise forms.ValidationError("文件超过 200MB，请拆分后再导入。")
+        return upload
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") in (ListKind.UNISSUED, ListKind.SUBSIDY) and not data.get("source"):
+            self.add_error("source", "请填写批次或补贴项目名称。")
+        return data

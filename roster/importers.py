@@ -17,6 +17,7 @@ from dayao_sscard.audit import audit_record, audit_record_many
 from dayao_sscard.bulk import bulk_insert
 
 from .id_numbers import birth_date_from_id, try_normalize_id_number
+from .matching import classify_all
 from .models import (
     CardSystemRecord,
     Category,
@@ -24,10 +25,8 @@ from .models import (
     ListKind,
     Person,
     SourceList,
-    Village,
 )
-from .matching import classify_all
-from .places import township_resolve_id, village_normalize_name
+from .places import township_index_load, township_resolve_id, village_normalize_name
 from .tables import Table, TableError, cell_date, cell_text, open_tables
 from .validators import normalize_phone
 
@@ -211,7 +210,7 @@ STAGE_COLUMNS = (
     "phone",
     "address",
     "township_id",
-    "village_id",
+    "village_name",
     "group_name",
     "sheet",
     "row_number",
@@ -221,25 +220,42 @@ STAGE_COLUMNS = (
 
 
 def _write_person_list(tables, source_list, result: ImportResult, progress, total) -> None:
-    villages = _VillageCache()
+    # The row stream runs while COPY holds the connection: it must not query the database.
+    township_index_load()
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS import_stage")
         cursor.execute(
             "CREATE TEMPORARY TABLE import_stage (id_number varchar(18) PRIMARY KEY, "
             "name varchar(50), gender varchar(8), birth_date date, ethnicity varchar(20), "
-            "phone varchar(20), address varchar(200), township_id bigint, village_id bigint, "
-            "group_name varchar(50), sheet varchar(100), row_number integer, "
-            "category varchar(50), amount varchar(30))"
+            "phone varchar(20), address varchar(200), township_id bigint, "
+            "village_name varchar(50), village_id bigint, group_name varchar(50), "
+            "sheet varchar(100), row_number integer, category varchar(50), amount varchar(30))"
         )
-    bulk_insert(
-        "import_stage", STAGE_COLUMNS, _person_rows(tables, result, villages, progress, total)
-    )
+    bulk_insert("import_stage", STAGE_COLUMNS, _person_rows(tables, result, progress, total))
+    progress(total, total, "正在写入人员名单", force=True)
+    _attach_villages()
     _merge_stage_into_persons(source_list, result)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE import_stage")
 
 
-def _person_rows(tables, result: ImportResult, villages, progress, total) -> Iterator[tuple]:
+def _attach_villages() -> None:
+    """Villages arrive with the lists: create the ones not seen before, then link rows."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO roster_village (township_id, name, code) "
+            "SELECT DISTINCT s.township_id, s.village_name, '' FROM import_stage s "
+            "WHERE s.village_name <> '' AND NOT EXISTS (SELECT 1 FROM roster_village v "
+            "WHERE v.township_id = s.township_id AND v.name = s.village_name)"
+        )
+        cursor.execute(
+            "UPDATE import_stage SET village_id = (SELECT v.id FROM roster_village v "
+            "WHERE v.township_id = import_stage.township_id AND v.name = import_stage.village_name) "
+            "WHERE village_name <> ''"
+        )
+
+
+def _person_rows(tables, result: ImportResult, progress, total) -> Iterator[tuple]:
     seen: set[str] = set()
     read = 0
     for table in tables:
@@ -306,7 +322,6 @@ def _person_rows(tables, result: ImportResult, villages, progress, total) -> Ite
                 )
                 continue
             seen.add(id_number)
-            village_name = village_normalize_name(cell_text(_cell(cells, c, "village")))
             yield (
                 id_number,
                 name,
@@ -316,7 +331,7 @@ def _person_rows(tables, result: ImportResult, villages, progress, total) -> Ite
                 normalize_phone(cell_text(_cell(cells, c, "phone")))[:20],
                 cell_text(_cell(cells, c, "address"))[:200],
                 township_id,
-                villages.id_for(township_id, village_name),
+                village_normalize_name(cell_text(_cell(cells, c, "village")))[:50],
                 cell_text(_cell(cells, c, "group_name"))[:50],
                 table.sheet[:100],
                 number,
@@ -332,24 +347,6 @@ def _township_of(cells: list, columns: dict[str, int]) -> int | None:
         address = cell_text(_cell(cells, columns, "address"))
         township_id = township_resolve_id(address.split("大姚县", 1)[-1])
     return township_id
-
-
-class _VillageCache:
-    """Villages met in the file, created on first sight (a list is how villages arrive)."""
-
-    def __init__(self):
-        self._ids: dict[tuple[int, str], int] = {
-            (township_id, name): pk
-            for pk, township_id, name in Village.objects.values_list("pk", "township_id", "name")
-        }
-
-    def id_for(self, township_id: int, name: str) -> int | None:
-        if not name:
-            return None
-        key = (township_id, name)
-        if key not in self._ids:
-            self._ids[key] = Village.objects.create(township_id=township_id, name=name).pk
-        return self._ids[key]
 
 
 def _merge_stage_into_persons(source_list, result: ImportResult) -> None:

@@ -30,6 +30,11 @@ def _township_index() -> tuple[dict[str, int], tuple[tuple[str, int], ...]]:
     return exact, tuple(short)
 
 
+def township_index_load() -> None:
+    """Load the index now, so that resolving names later runs no query."""
+    _township_index()
+
+
 def township_cache_clear() -> None:
     _township_index.cache_clear()
 

@@ -3,14 +3,26 @@
 from dataclasses import dataclass
 from itertools import chain
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from dayao_sscard.models import AuditEvent
 from issuance.models import LedgerEntry
 
 from .id_numbers import try_normalize_id_number
-from .models import CardClass, Person, Township, Village, VitalStatus
+from .matching import latest_snapshot
+from .models import (
+    CardClass,
+    ClassificationChange,
+    InvalidListRow,
+    ListEntry,
+    ListKind,
+    Person,
+    SourceList,
+    Township,
+    Village,
+    VitalStatus,
+)
 
 
 @dataclass(frozen=True)
@@ -21,6 +33,9 @@ class PersonFilters:
     card_class: str = ""
     vital_status: str = ""
     category: str = ""
+    on_list: str = ""
+    project: str = ""
+    without_card: bool = False
 
 
 def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[Person]:
@@ -37,6 +52,13 @@ def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[P
         persons = persons.filter(vital_status=filters.vital_status)
     if filters.category:
         persons = persons.filter(categories__category=filters.category)
+    if filters.on_list in ListKind.values:
+        entries = ListEntry.objects.filter(person=OuterRef("pk"), source_list__kind=filters.on_list)
+        if filters.project:
+            entries = entries.filter(source_list__source=filters.project)
+        persons = persons.filter(Exists(entries))
+    if filters.without_card:
+        persons = persons.exclude(card_class=CardClass.CARD_MADE)
     return persons.select_related("township", "village")
 
 
@@ -107,3 +129,54 @@ def class_counts_by_township(*, user) -> list[dict]:
 def _own_townships(user) -> list[Township]:
     ids = Person.objects.for_user(user).values_list("township", flat=True).distinct().order_by()
     return list(Township.objects.filter(pk__in=list(ids)))
+
+
+def source_lists(*, kind: str = "") -> QuerySet[SourceList]:
+    lists = SourceList.objects.select_related("imported_by")
+    return lists.filter(kind=kind) if kind else lists
+
+
+def invalid_rows(*, user, source_list: SourceList | None = None) -> QuerySet[InvalidListRow]:
+    rows = InvalidListRow.objects.for_user(user).select_related("source_list", "township")
+    return rows.filter(source_list=source_list) if source_list else rows
+
+
+def classification_changes(*, user) -> QuerySet[ClassificationChange]:
+    """What the latest export changed for people classified before it."""
+    snapshot = latest_snapshot()
+    if snapshot is None:
+        return ClassificationChange.objects.none()
+    return (
+        ClassificationChange.objects.for_user(user)
+        .filter(snapshot=snapshot)
+        .exclude(previous_class="")
+        .select_related("person", "person__township", "person__village")
+    )
+
+
+def village_class_counts(*, user, township_code: str) -> list[dict]:
+    """Per village of one township: listed persons in each class (the township's work list)."""
+    listed = Exists(
+        ListEntry.objects.filter(person=OuterRef("pk"), source_list__kind=ListKind.UNISSUED)
+    )
+    persons = (
+        Person.objects.for_user(user)
+        .filter(township__code=township_code)
+        .filter(listed)
+        .values("village_id", "village__name")
+        .annotate(
+            listed=Count("id"),
+            **{c.value: Count("id", filter=Q(card_class=c.value)) for c in CardClass},
+        )
+        .order_by("village__name")
+    )
+    return list(persons)
+
+
+def subsidy_projects() -> list[str]:
+    return list(
+        SourceList.objects.filter(kind=ListKind.SUBSIDY)
+        .values_list("source", flat=True)
+        .distinct()
+        .order_by("source")
+    )

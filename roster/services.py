@@ -9,13 +9,20 @@ from django.db.models import F
 from django.utils import timezone
 
 from dayao_sscard.audit import audit_record, changed_fields, snapshot
-from dayao_sscard.jobs import JobProgress, job_attach_result, job_create, job_enqueue
+from dayao_sscard.jobs import (
+    JobFailure,
+    JobProgress,
+    job_attach_result,
+    job_create,
+    job_enqueue,
+)
 from dayao_sscard.models import Job, JobKind
 
-from .exporters import persons_write_xlsx
-from .models import Person
+from .exporters import persons_write_xlsx, problems_write_xlsx
+from .importers import ListImportError, list_import
+from .models import ListKind, Person
 from .selectors import PersonFilters, person_list
-from .tasks import export_persons
+from .tasks import export_persons, import_list_file
 
 
 class PersonEditConflict(Exception):
@@ -120,3 +127,47 @@ def person_export_run(job: Job, progress: JobProgress) -> dict:
             note=f"导出含完整身份证号码的名单 {written} 人",
         )
     return {"persons": written}
+
+
+def list_import_start(*, acting_user, kind: str, source: str, uploaded_file) -> Job:
+    """Keep the uploaded file with a new job and queue its import."""
+    if not acting_user.may_import:
+        raise PermissionDenied("只有县人社局管理员可以导入名单。")
+    if kind not in ListKind.values:
+        raise ValidationError("请选择名单类型。")
+    label = ListKind(kind).label
+    with transaction.atomic():
+        job = job_create(
+            kind=JobKind.IMPORT_LIST,
+            title=f"导入{label}：{source or uploaded_file.name}",
+            started_by=acting_user,
+            params={"kind": kind, "source": source},
+            input_file=uploaded_file,
+            input_name=uploaded_file.name,
+        )
+        job_enqueue(job, import_list_file)
+    return job
+
+
+def list_import_run(job: Job, progress: JobProgress) -> dict:
+    """Import the job's file; attach the error report when some rows could not be used."""
+    progress(0, 1, "正在读取文件", force=True)
+    try:
+        result = list_import(
+            kind=job.params["kind"],
+            path=job.input_file.path,
+            original_name=job.input_name,
+            source=job.params.get("source", ""),
+            acting_user=job.started_by,
+            job=job,
+            progress=progress,
+        )
+    except ListImportError as exc:
+        raise JobFailure(str(exc)) from exc
+    if result.problems or result.duplicate_rows:
+        with tempfile.TemporaryFile() as stream:
+            problems_write_xlsx(result, stream)
+            stream.seek(0)
+            name = f"问题行报告_{job.input_name.rsplit('.', 1)[0]}.xlsx"
+            job_attach_result(job, name=name, content=File(stream, name=name))
+    return result.summary()

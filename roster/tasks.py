@@ -8,3 +8,10 @@ def export_persons(job_id: int) -> None:
     from .services import person_export_run
 
     job_run(job_id, person_export_run)
+
+
+@shared_task
+def import_list_file(job_id: int) -> None:
+    from .services import list_import_run
+
+    job_run(job_id, list_import_run)

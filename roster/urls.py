@@ -10,4 +10,8 @@ urlpatterns = [
     path("persons/<int:pk>/", views.person_detail, name="person-detail"),
     path("persons/<int:pk>/edit/", views.person_edit, name="person-edit"),
     path("persons/<int:pk>/reveal-id/", views.person_reveal_id, name="person-reveal-id"),
+    path("imports/new/", views.list_import_create, name="import-create"),
+    path("comparison/", views.comparison, name="comparison"),
+    path("comparison/changes/", views.comparison_changes, name="comparison-changes"),
+    path("subsidies/", views.subsidy_comparison, name="subsidy-comparison"),
 ]

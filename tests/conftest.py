@@ -14,6 +14,10 @@ TOWNSHIP_B = "532326102"  # 石羊镇
 def _settings_for_tests(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "private"
     settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    from django.core.cache import cache
+
+    cache.clear()
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     township_cache_clear()
 

@@ -12,6 +12,7 @@ from dayao_sscard.jobs import (
     job_create,
     job_fail_if_worker_gone,
     job_run,
+    job_with_live_progress,
 )
 from dayao_sscard.models import Job, JobKind, JobStatus
 
@@ -26,7 +27,8 @@ class TestJobRun:
     def test_success_records_counts_and_full_progress(self, job):
         def work(job, progress):
             progress(5, 10, "一半", force=True)
-            assert Job.objects.get(pk=job.pk).progress == 50
+            live = job_with_live_progress(Job.objects.get(pk=job.pk))
+            assert (live.progress, live.message) == (50, "一半")
             return {"rows": 10}
 
         job_run(job.pk, work)
@@ -87,6 +89,21 @@ class TestDeadWorker:
             heartbeat_at=timezone.now() - timedelta(minutes=2),
         )
         assert job_fail_if_worker_gone(Job.objects.get(pk=job.pk)).status == JobStatus.FAILED
+
+    def test_a_heartbeat_from_the_cache_keeps_a_job_alive(self, job, settings):
+        from dayao_sscard.jobs import JobProgress
+
+        settings.JOB_STALE_AFTER_SECONDS = 60
+        Job.objects.filter(pk=job.pk).update(
+            status=JobStatus.RUNNING,
+            worker_host="other-host",
+            worker_pid=1,
+            started_at=timezone.now() - timedelta(minutes=5),
+            heartbeat_at=timezone.now() - timedelta(minutes=5),
+        )
+        JobProgress(job)(3, 4, "写入中", force=True)
+        job = job_fail_if_worker_gone(Job.objects.get(pk=job.pk))
+        assert (job.status, job.progress) == (JobStatus.RUNNING, 75)
 
     def test_a_live_job_stays_running(self, job):
         import os
