@@ -41,8 +41,11 @@ from .models import (
     CardClass,
     Category,
     Gender,
+    ListEntry,
+    ListKind,
     Person,
     PersonCategory,
+    SourceList,
     Township,
     VerificationStatus,
     Village,
@@ -466,6 +469,7 @@ class _Seeder:
         activations, signings = self._activations(cards, drafts)
         Activation.objects.bulk_create(activations, batch_size=BATCH_SIZE)
         ElectronicCardSigning.objects.bulk_create(signings, batch_size=BATCH_SIZE)
+        listed = self._lists(plans)
 
         by_status = Counter(card.status for card in cards)
         counts = {
@@ -484,6 +488,7 @@ class _Seeder:
             "ledger_entries": len(entries),
             "activations": len(activations),
             "electronic_cards": len(signings),
+            "list_entries": listed,
             "card_status": {status.value: by_status.get(status.value, 0) for status in CardStatus},
         }
         audit_record(
@@ -494,6 +499,47 @@ class _Seeder:
             note=f"生成演示数据（随机种子 {self.seed}，{len(plans)} 人）",
         )
         return counts
+
+    def _lists(self, plans: list[_PersonPlan]) -> int:
+        """The province/prefecture batches and a subsidy list that named these people.
+
+        Everyone was on an unissued list (that is how the campaign found them);
+        subsidy recipients also sit on a subsidy project's list.
+        """
+        batches = [
+            SourceList.objects.create(
+                kind=ListKind.UNISSUED,
+                source=name,
+                file_name=f"{name}（演示）.xlsx",
+                file_sha256=f"demo-{self.seed}-{index}",
+                imported_by=self.user,
+            )
+            for index, name in enumerate(("省第一批", "州第二批"))
+        ]
+        subsidy = SourceList.objects.create(
+            kind=ListKind.SUBSIDY,
+            source="耕地地力保护补贴",
+            file_name="耕地地力保护补贴（演示）.csv",
+            file_sha256=f"demo-{self.seed}-subsidy",
+            imported_by=self.user,
+        )
+        recipients = set(
+            PersonCategory.objects.filter(category=Category.SUBSIDY_RECIPIENT).values_list(
+                "person_id", flat=True
+            )
+        )
+        entries = []
+        for row, plan in enumerate(plans, start=4):
+            batch = batches[0] if self.rng.random() < 0.7 else batches[1]
+            entries.append(
+                ListEntry(source_list=batch, person=plan.person, sheet="名单", row_number=row)
+            )
+            if plan.person.pk in recipients:
+                entries.append(
+                    ListEntry(source_list=subsidy, person=plan.person, sheet="名单", row_number=row)
+                )
+        ListEntry.objects.bulk_create(entries, batch_size=BATCH_SIZE)
+        return len(entries)
 
     # -- reference data --
 

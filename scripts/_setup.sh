@@ -52,8 +52,10 @@ ensure_venv() {
   digest="$(cat "$PROJECT_DIR"/requirements*.txt | sha256sum | cut -d' ' -f1)"
   if [ "$(cat "$stamp" 2>/dev/null)" != "$digest" ]; then
     echo "安装 Python 依赖（$(basename "$requirements")）…"
-    "$VENV/bin/python" -m pip install -q --upgrade pip
-    "$VENV/bin/python" -m pip install -q -r "$requirements"
+    # grep drops pip's notes about local index folders some machines configure;
+    # pipefail (set by the callers) still stops on a failed install.
+    "$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | { grep -v "WARNING: Location" || true; }
+    "$VENV/bin/python" -m pip install -q -r "$requirements" 2>&1 | { grep -v "WARNING: Location" || true; }
     echo "$digest" >"$stamp"
   fi
 }
