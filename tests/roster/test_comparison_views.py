@@ -15,12 +15,21 @@ from tests.roster.listfiles import EXPORT_HEADER, UNISSUED_HEADER, write_xlsx
 def listed(tmp_path, county_admin):
     """Two people in 金碧镇 (one failed card, one with none) and one in 石羊镇."""
     a, b, c = make_id_number(), make_id_number(), make_id_number()
-    rows = [UNISSUED_HEADER, [1, "甲", "", "", a, "", "金碧", "大河社区"],
-            [2, "乙", "", "", b, "", "金碧", "龙街村委会"], [3, "丙", "", "", c, "", "石羊", "石羊社区"],
-            [4, "坏", "", "", "5.32326E+17", "", "金碧", ""]]
+    rows = [
+        UNISSUED_HEADER,
+        [1, "甲", "", "", a, "", "金碧", "大河社区"],
+        [2, "乙", "", "", b, "", "金碧", "龙街村委会"],
+        [3, "丙", "", "", c, "", "石羊", "石羊社区"],
+        [4, "坏", "", "", "5.32326E+17", "", "金碧", ""],
+    ]
     path = write_xlsx(tmp_path / "l.xlsx", rows)
-    list_import(kind="unissued", path=path, original_name="l.xlsx", source="省第一批",
-                acting_user=county_admin)
+    list_import(
+        kind="unissued",
+        path=path,
+        original_name="l.xlsx",
+        source="省第一批",
+        acting_user=county_admin,
+    )
     export = [EXPORT_HEADER, [1, "甲", a, "", "农行", "批量制卡", "制卡失败", "照片不合格", "", ""]]
     path = write_xlsx(tmp_path / "e.xlsx", export)
     list_import(kind="card_export", path=path, original_name="e.xlsx", acting_user=county_admin)
@@ -29,8 +38,11 @@ def listed(tmp_path, county_admin):
 
 def upload(client, tmp_path, name="list.xlsx", kind="unissued", source="省第一批", content=None):
     if content is None:
-        rows = [UNISSUED_HEADER, [1, "张三", "", "", make_id_number(), "", "金碧", ""],
-                [2, "坏号", "", "", "123", "", "金碧", ""]]
+        rows = [
+            UNISSUED_HEADER,
+            [1, "张三", "", "", make_id_number(), "", "金碧", ""],
+            [2, "坏号", "", "", "123", "", "金碧", ""],
+        ]
         content = write_xlsx(tmp_path / name, rows).read_bytes()
     return client.post(
         reverse("roster:import-create"),
@@ -58,8 +70,11 @@ class TestUpload:
 
         import openpyxl
 
-        rows = list(openpyxl.load_workbook(io.BytesIO(b"".join(download.streaming_content)))
-                    .active.iter_rows(values_only=True))
+        rows = list(
+            openpyxl.load_workbook(
+                io.BytesIO(b"".join(download.streaming_content))
+            ).active.iter_rows(values_only=True)
+        )
         assert rows[1][2] == 3 and rows[1][3] == "坏号"
 
     def test_a_broken_file_fails_the_job_with_a_chinese_message(
@@ -114,7 +129,10 @@ class TestComparisonPage:
         assert [(r["code"], r["listed"], r["card_failed"], r["invalid_id"]) for r in rows] == [
             ("532326101", 2, 1, 1)
         ]
-        assert {v["village__name"] for v in response.context["villages"]} == {"大河社区", "龙街村委会"}
+        assert {v["village__name"] for v in response.context["villages"]} == {
+            "大河社区",
+            "龙街村委会",
+        }
 
     def test_clerk_cannot_look_into_another_township(self, client, clerk_a, listed):
         client.force_login(clerk_a)
@@ -146,13 +164,21 @@ class TestComparisonPage:
 class TestChangesPage:
     url = reverse("roster:comparison-changes")
 
-    def test_changes_since_the_previous_export(self, client, clerk_a, clerk_b, listed, tmp_path,
-                                                county_admin):
+    def test_changes_since_the_previous_export(
+        self, client, clerk_a, clerk_b, listed, tmp_path, county_admin
+    ):
         a, b, c = listed
-        export = [EXPORT_HEADER, [1, "甲", a, "Y1", "农行", "批量制卡", "制卡成功", "", "正常", "2026-11-20"],
-                  [2, "丙", c, "Y2", "农行", "批量制卡", "制卡成功", "", "正常", "2026-11-20"]]
-        list_import(kind="card_export", path=write_xlsx(tmp_path / "e2.xlsx", export),
-                    original_name="e2.xlsx", acting_user=county_admin)
+        export = [
+            EXPORT_HEADER,
+            [1, "甲", a, "Y1", "农行", "批量制卡", "制卡成功", "", "正常", "2026-11-20"],
+            [2, "丙", c, "Y2", "农行", "批量制卡", "制卡成功", "", "正常", "2026-11-20"],
+        ]
+        list_import(
+            kind="card_export",
+            path=write_xlsx(tmp_path / "e2.xlsx", export),
+            original_name="e2.xlsx",
+            acting_user=county_admin,
+        )
         client.force_login(clerk_a)
         changes = list(client.get(self.url).context["page"])
         assert [(ch.person.id_number, ch.previous_class, ch.new_class) for ch in changes] == [
@@ -174,19 +200,28 @@ class TestSubsidyPage:
     @pytest.fixture
     def subsidy(self, tmp_path, county_admin, listed):
         a, b, c = listed
-        rows = [["补贴项目", "乡镇", "村", "姓名", "身份证号", "补贴金额"],
-                ["耕地地力保护补贴", "金碧", "大河社区", "甲", a, "100"],
-                ["耕地地力保护补贴", "石羊", "石羊社区", "丙", c, "100"]]
-        list_import(kind="subsidy", path=write_xlsx(tmp_path / "s.xlsx", rows, footer=False),
-                    original_name="s.xlsx", source="耕地地力保护补贴", acting_user=county_admin)
+        rows = [
+            ["补贴项目", "乡镇", "村", "姓名", "身份证号", "补贴金额"],
+            ["耕地地力保护补贴", "金碧", "大河社区", "甲", a, "100"],
+            ["耕地地力保护补贴", "石羊", "石羊社区", "丙", c, "100"],
+        ]
+        list_import(
+            kind="subsidy",
+            path=write_xlsx(tmp_path / "s.xlsx", rows, footer=False),
+            original_name="s.xlsx",
+            source="耕地地力保护补贴",
+            acting_user=county_admin,
+        )
 
     def test_clerk_sees_own_township_recipients_without_card(self, client, clerk_a, subsidy):
         client.force_login(clerk_a)
         rows = client.get(self.url).context["rows"]
         assert rows[0]["project"] == "耕地地力保护补贴"
         assert rows[0]["report"]["total"]["subsidy_without_card"] == 1
-        response = client.get(reverse("roster:person-list"), {
-            "on_list": "subsidy", "project": "耕地地力保护补贴", "without_card": "on"})
+        response = client.get(
+            reverse("roster:person-list"),
+            {"on_list": "subsidy", "project": "耕地地力保护补贴", "without_card": "on"},
+        )
         assert [p.name for p in response.context["page"]] == ["甲"]
 
     def test_supervisor_sees_the_county(self, client, supervisor, subsidy):
