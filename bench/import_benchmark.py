@@ -140,14 +140,27 @@ def _recreate_database(url: str) -> None:
     connection.close()
 
 
-def _settle(url: str) -> None:
-    """Untimed: statistics up to date and dirty pages flushed before the next phase."""
+def _settle(url: str) -> list[str]:
+    """Untimed, between phases: do what autovacuum would have done by then, then CHECKPOINT.
+
+    Only tables changed by more than autovacuum's analyze threshold are vacuumed and
+    analysed. A blanket VACUUM ANALYZE would also analyse the still-empty tables of a
+    fresh database, which a real fresh installation never has — and which sends the
+    person merge into a quadratic plan (see docs/PERFORMANCE.md).
+    """
     connection = _connect(url)
     connection.autocommit = True
     with connection.cursor() as cursor:
-        cursor.execute("VACUUM ANALYZE")
+        cursor.execute(
+            "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
+            "WHERE s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0) ORDER BY 1"
+        )
+        tables = [name for (name,) in cursor.fetchall()]
+        for name in tables:
+            cursor.execute(f'VACUUM ANALYZE "{name}"')
         cursor.execute("CHECKPOINT")
     connection.close()
+    return tables
 
 
 def _child_env(url: str, out: Path) -> dict[str, str]:
@@ -163,8 +176,24 @@ def _child_env(url: str, out: Path) -> dict[str, str]:
     return env
 
 
-def _run_child(command: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """Run one child; returns its wall seconds, its own peak RSS in MB and its stdout."""
+@dataclass
+class Child:
+    """What the parent observed of one child process."""
+
+    wall: float
+    peak_mb: float
+    cpu_seconds: float  # the child's own user + system time (PostgreSQL's is not in it)
+    load_before: float  # 1-minute load average: the machine is shared, so say how busy
+    stdout: str
+
+
+def _load() -> float:
+    return os.getloadavg()[0]
+
+
+def _run_child(command: list[str], env: dict[str, str]) -> Child:
+    """Run one child and take its own resource usage from os.wait4."""
+    load_before = _load()
     with tempfile.TemporaryFile("w+") as out:
         started = time.perf_counter()
         process = subprocess.Popen(command, env=env, stdout=out, cwd=ROOT)
@@ -175,16 +204,18 @@ def _run_child(command: list[str], env: dict[str, str]) -> tuple[float, float, s
         text = out.read()
     if process.returncode:
         raise SystemExit(f"{' '.join(command)} failed ({process.returncode}):\n{text[-3000:]}")
-    return wall, usage.ru_maxrss / 1024, text
+    return Child(wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, load_before, text)
 
 
 def _run_phase(name: str, arguments: list[str], env: dict[str, str]) -> Phase:
     print(f"… {name}", file=sys.stderr, flush=True)
     command = [sys.executable, str(Path(__file__).resolve()), "child", *arguments]
-    _, peak_mb, text = _run_child(command, env)
-    line = next(line for line in reversed(text.splitlines()) if line.startswith(RESULT_MARK))
+    child = _run_child(command, env)
+    lines = child.stdout.splitlines()
+    line = next(line for line in reversed(lines) if line.startswith(RESULT_MARK))
     data = json.loads(line[len(RESULT_MARK) :])
-    phase = Phase(name, data.pop("rows"), data.pop("seconds"), peak_mb, data)
+    data.update(child_cpu_seconds=child.cpu_seconds, load_before=child.load_before)
+    phase = Phase(name, data.pop("rows"), data.pop("seconds"), child.peak_mb, data)
     print(
         f"  {phase.seconds:.1f} s, {phase.rate:,.0f} rows/s, {phase.peak_mb:,.0f} MB",
         file=sys.stderr,
@@ -199,14 +230,20 @@ def _migrate(env: dict[str, str]) -> None:
 
 def _run_match(env: dict[str, str], persons: int) -> Phase:
     print("… manage.py match (re-run)", file=sys.stderr, flush=True)
-    wall, peak_mb, text = _run_child([sys.executable, "manage.py", "match"], env)
-    changed = re.search(r"比对结果变化 (\d+) 人", text)
+    child = _run_child([sys.executable, "manage.py", "match"], env)
+    changed = re.search(r"比对结果变化 (\d+) 人", child.stdout)
     return Phase(
         "ours: manage.py match (re-run)",
         persons,
-        wall,
-        peak_mb,
-        {"changed": int(changed.group(1)) if changed else None, "output": text.strip()},
+        child.wall,
+        child.peak_mb,
+        {
+            "changed": int(changed.group(1)) if changed else None,
+            "output": child.stdout.strip(),
+            "child_cpu_seconds": child.cpu_seconds,
+            "load_before": child.load_before,
+            "includes": "interpreter and Django start-up (wall time of the whole command)",
+        },
     )
 
 
@@ -333,17 +370,17 @@ def _ratios(phases: dict[str, Phase]) -> dict:
 
 def _report(phases: dict[str, Phase], ratios: dict, checks: list[str], database: dict) -> str:
     lines = [
-        f"{'phase':<44} {'rows':>10} {'seconds':>9} {'rows/s':>10} {'peak MB':>8}",
-        "-" * 85,
+        f"{'phase':<50} {'rows':>10} {'seconds':>9} {'rows/s':>10} {'peak MB':>8} {'load':>5}",
+        "-" * 97,
     ]
     for phase in phases.values():
         lines.append(
-            f"{phase.name:<44} {phase.rows:>10,} {phase.seconds:>9.1f} "
-            f"{phase.rate:>10,.0f} {phase.peak_mb:>8,.0f}"
+            f"{phase.name:<50} {phase.rows:>10,} {phase.seconds:>9.1f} "
+            f"{phase.rate:>10,.0f} {phase.peak_mb:>8,.0f} {phase.detail['load_before']:>5.1f}"
         )
     baseline = phases["baseline"]
     lines.append(
-        f"{'  import-export extrapolated to the full list':<44} {phases['ours_unissued'].rows:>10,} "
+        f"{'  import-export extrapolated to the full list':<50} {phases['ours_unissued'].rows:>10,} "
         f"{ratios['baseline_extrapolated_seconds']:>9.0f} {baseline.rate:>10,.0f}"
     )
     verdict = {True: "ok", False: "MISSED"}
@@ -411,8 +448,9 @@ def run(args: argparse.Namespace) -> int:
         ("ours_card", "ours: list_import card_export (+ match)", ["ours", "card_export", str(dataset.card_export)], env),
     ]  # fmt: skip
     for key, name, arguments, step_env in steps:
-        _settle(url)
+        analysed = _settle(url)
         phases[key] = _run_phase(name, arguments, step_env)
+        phases[key].detail["analysed_before"] = analysed
     _settle(url)
     phases["match"] = _run_match(env, phases["ours_unissued"].detail["summary"].get("新增人员", 0))
     _run_child(

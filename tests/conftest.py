@@ -25,8 +25,14 @@ def _settings_for_tests(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _reference_data(request):
     """Transactional tests flush the tables; put the county's townships back for them."""
-    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+    marker = request.node.get_closest_marker("django_db")
+    transactional = (marker is not None and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if transactional:
         from importlib import import_module
+
+        request.getfixturevalue("transactional_db")
 
         from django.apps import apps
 

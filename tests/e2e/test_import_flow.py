@@ -1,0 +1,222 @@
+"""The comparison stage as users click it: the county imports the lists, a township works them.
+
+Imports run on a real Celery worker (fixture ``live_worker``), so the job page genuinely
+follows the job: progress bar while it is queued or running, then the result.
+"""
+
+import json
+import re
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pytest
+from playwright.sync_api import expect
+
+from roster.reports import REPORT_KEYS, REPORT_LABELS
+
+from .conftest import login
+
+JINBI = "532326101"  # 金碧镇, clerk_a's township
+JOB_TIMEOUT_MS = 60_000  # an import on a slow CI machine; it normally takes a second or two
+
+
+def samples_dir() -> Path:
+    for candidate in (
+        Path(__file__).resolve().parents[3] / "shared" / "samples",
+        Path.cwd().parent / "shared" / "samples",
+    ):
+        if (candidate / "expected.json").exists():
+            return candidate
+    pytest.fail("找不到 shared/samples（样例文件）")
+
+
+def sample_copy(tmp_path: Path, name: str) -> Path:
+    """A copy of a sample file, so nothing the app does can touch the shared original."""
+    target = tmp_path / "upload" / name
+    target.parent.mkdir(exist_ok=True)
+    shutil.copyfile(samples_dir() / name, target)
+    return target
+
+
+def job_url(live_server) -> re.Pattern:
+    return re.compile(rf"^{re.escape(live_server.url)}/jobs/\d+/$")
+
+
+def open_import_form(page) -> None:
+    page.locator("header.top nav").get_by_role("link", name="导入名单").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("导入名单")
+
+
+def submit_import(page, *, kind: str, file: Path, source: str = "") -> None:
+    form = page.get_by_test_id("import-form")
+    form.get_by_label("名单类型").select_option(label=kind)
+    if source:
+        form.get_by_label("来源/批次").fill(source)
+    form.get_by_label("文件").set_input_files(file)
+    form.get_by_role("button", name="上传并导入").click()
+
+
+def wait_until_succeeded(page) -> None:
+    expect(page.get_by_test_id("job-status")).to_have_text("已完成", timeout=JOB_TIMEOUT_MS)
+    expect(page.get_by_role("progressbar")).to_have_count(0)
+
+
+def job_counts(page) -> dict[str, str]:
+    counts = page.get_by_test_id("job-counts")
+    names = counts.locator("dt").all_inner_texts()
+    values = counts.locator("dd").all_inner_texts()
+    assert len(names) == len(values)
+    return dict(zip(names, values, strict=True))
+
+
+def download_result(page, tmp_path: Path) -> list[tuple]:
+    """Download the job's result file and return its rows (header first)."""
+    with page.expect_download() as download_info:
+        page.get_by_test_id("job-result").click()
+    download = download_info.value
+    assert download.suggested_filename.endswith(".xlsx")
+    path = tmp_path / "download" / download.suggested_filename
+    path.parent.mkdir(exist_ok=True)
+    download.save_as(path)
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    try:
+        assert len(workbook.worksheets) == 1
+        return [row for row in workbook.worksheets[0].iter_rows(values_only=True) if any(row)]
+    finally:
+        workbook.close()
+
+
+def test_county_imports_lists_and_township_works_its_comparison(
+    live_server, live_worker, county_admin, clerk_a, new_page, tmp_path
+):
+    expected = json.loads((samples_dir() / "expected.json").read_text(encoding="utf-8"))
+    jinbi_expected = expected["townships"][JINBI]
+
+    # ---- the county administrator imports the province's first batch -------------------
+    page = login(new_page(), live_server, county_admin)
+    open_import_form(page)
+    live_worker.hold()  # keep the task queued until the page has shown its progress bar
+    submit_import(
+        page,
+        kind="未制卡人员名单",
+        source="省第一批",
+        file=sample_copy(tmp_path, "province_batch1.xlsx"),
+    )
+
+    expect(page).to_have_url(job_url(live_server))
+    expect(page.get_by_role("heading", level=1)).to_have_text("导入未制卡人员名单：省第一批")
+    expect(page.get_by_test_id("job-status")).to_have_text("排队中")
+    expect(page.get_by_role("progressbar")).to_be_visible()
+    expect(page.locator("#job-message")).to_contain_text("排队中")
+    live_worker.release()
+
+    wait_until_succeeded(page)  # the page's script polled, saw the end and reloaded
+    counts = job_counts(page)
+    assert counts["读取行数"] == str(expected["list_rows"]["province_batch1.xlsx"])
+    assert counts["新增人员"] == "240"
+    assert counts["问题行"] == "4"
+    assert counts["重复行"] == "2"
+
+    header, *rows = download_result(page, tmp_path)
+    assert list(header) == ["文件", "工作表", "行号", "姓名", "身份证号码（原文）", "问题", "处理"]
+    assert all(row[0] == "province_batch1.xlsx" for row in rows)
+    not_imported = [row for row in rows if row[6] == "未导入"]
+    ignored = [row for row in rows if row[6] == "已忽略"]
+    assert len(rows) == 6
+    assert sorted(row[2] for row in not_imported) == [47, 144, 170, 197]
+    assert all("身份证号码" in row[5] for row in not_imported)
+    assert len(ignored) == 2
+    assert all("重复" in row[5] for row in ignored)
+
+    # ---- the other sample lists, so the figures can be held against expected.json ------
+    # expected.json describes all four sample files together; 金碧镇's figures differ
+    # when only the province batch and the card export are imported (制卡失败 8, not 10).
+    for kind, name, source in (
+        ("未制卡人员名单", "prefecture_batch2.csv", "州第二批"),
+        ("补贴对象名单", "subsidy_gdlb.csv", "耕地地力保护补贴"),
+    ):
+        open_import_form(page)
+        submit_import(page, kind=kind, source=source, file=sample_copy(tmp_path, name))
+        expect(page).to_have_url(job_url(live_server))
+        wait_until_succeeded(page)
+        assert job_counts(page)["读取行数"] != "0"
+
+    # ---- the card system's export: no batch name needed --------------------------------
+    open_import_form(page)
+    submit_import(page, kind="卡务系统导出", file=sample_copy(tmp_path, "card_export.xlsx"))
+    expect(page).to_have_url(job_url(live_server))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("导入卡务系统导出")
+    wait_until_succeeded(page)
+    counts = job_counts(page)
+    assert counts["卡务记录"] == counts["读取行数"] != "0"
+    assert counts["问题行"] == "0"
+
+    page.get_by_role("button", name="退出").click()
+    expect(page).to_have_url(f"{live_server.url}/accounts/login/")
+
+    # ---- the 金碧镇 clerk looks at the comparison ----------------------------------------
+    login(page, live_server, clerk_a)
+    nav = page.locator("header.top nav")
+    expect(nav.get_by_role("link", name="导入名单")).to_have_count(0)
+    nav.get_by_role("link", name="数据比对").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("数据比对结果")
+
+    comparison = page.get_by_test_id("comparison-table")
+    township_rows = comparison.locator("tbody tr")
+    expect(township_rows).to_have_count(1)  # their own township only, and no 合计 row
+    row = township_rows.first
+    expect(row.locator('td[data-label="乡镇"]')).to_have_text("金碧镇")
+    expect(comparison).not_to_contain_text("石羊镇")
+    shown = {
+        key: int(row.locator(f'td[data-label="{REPORT_LABELS[key]}"]').inner_text())
+        for key in REPORT_KEYS
+    }
+    assert shown == jinbi_expected
+
+    villages = page.get_by_test_id("village-table")
+    expect(villages).to_be_visible()
+    expect(page.get_by_role("heading", level=2, name="按村（社区）：金碧镇")).to_be_visible()
+    expect(villages.locator("tbody tr").first).not_to_contain_text("本乡镇暂无名单人员")
+    village_listed = sum(
+        int(text) for text in villages.locator('td[data-label="名单人数"]').all_inner_texts()
+    )
+    village_failed = sum(
+        int(text) for text in villages.locator('td[data-label="制卡失败"]').all_inner_texts()
+    )
+    assert village_listed == jinbi_expected["listed"]
+    assert village_failed == jinbi_expected["card_failed"]
+
+    # ---- the clerk opens the 制卡失败 list and exports it --------------------------------
+    class_links = page.locator("p", has_text="下载本乡镇名单")
+    class_links.get_by_role("link", name="制卡失败", exact=True).click()
+    expect(page).to_have_url(
+        f"{live_server.url}/roster/persons/?township={JINBI}&on_list=unissued&card_class=card_failed"
+    )
+    failed = jinbi_expected["card_failed"]
+    expect(page.locator("main")).to_contain_text(f"共 {failed} 人")
+    table = page.get_by_test_id("person-table")
+    expect(table.locator("tbody tr")).to_have_count(failed)
+    assert set(table.locator('td[data-label="乡镇"]').all_inner_texts()) == {"金碧镇"}
+    assert set(table.locator('td[data-label="比对结果"]').all_inner_texts()) == {"制卡失败"}
+
+    page.get_by_role("button", name="导出当前结果为 Excel").click()
+    expect(page).to_have_url(job_url(live_server))
+    wait_until_succeeded(page)
+
+    header, *rows = download_result(page, tmp_path)
+    assert header[1] == "乡镇"
+    assert header[9] == "比对结果"
+    assert len(rows) == failed
+    assert {row[1] for row in rows} == {"金碧镇"}
+    assert {row[9] for row in rows} == {"制卡失败"}
+
+
+def test_township_clerk_cannot_open_the_import_page(live_server, clerk_a, page):
+    login(page, live_server, clerk_a)
+
+    response = page.goto(f"{live_server.url}/roster/imports/new/")
+
+    assert response.status == 403
+    expect(page.get_by_role("heading", level=1)).to_have_text("无权访问")
+    expect(page.get_by_test_id("import-form")).to_have_count(0)
