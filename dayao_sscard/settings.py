@@ -6,6 +6,7 @@ broker under ``data/``, so one machine with nothing installed runs everything.
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -93,7 +94,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # WAL lets the web server read while the Celery worker writes an import.
     # A file, not the shared in-memory database, so that tests of concurrent writers
     # see SQLite's real locking (waits on the busy timeout) as production does.
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
+    # One file per test process, so that two test runs never share a database.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"dayao-test-{os.getpid()}.sqlite3")
+    }
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         "transaction_mode": "IMMEDIATE",

@@ -24,6 +24,7 @@ PERSON_COLUMNS = (
     "制卡失败原因",
     "生存状态",
     "核查状态",
+    "所在名单",
 )
 
 
@@ -64,6 +65,7 @@ def persons_write_xlsx(
                 person.card_failure_reason,
                 person.get_vital_status_display(),
                 person.get_verification_status_display(),
+                "、".join(sorted({e.source_list.source for e in person.list_entries.all()})),
             ]
         )
         if progress and written % 500 == 0:

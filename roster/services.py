@@ -5,7 +5,7 @@ import tempfile
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Prefetch
 from django.utils import timezone
 
 from dayao_sscard.audit import audit_record, changed_fields, snapshot
@@ -20,7 +20,7 @@ from dayao_sscard.models import Job, JobKind
 
 from .exporters import persons_write_xlsx, problems_write_xlsx
 from .importers import ListImportError, list_import
-from .models import ListKind, Person
+from .models import CardClass, ListEntry, ListKind, Person, Township, Village
 from .selectors import PersonFilters, person_list
 from .tasks import export_persons, import_list_file
 
@@ -102,8 +102,12 @@ def person_export_run(job: Job, progress: JobProgress) -> dict:
     """Write the user's scoped, filtered person list to an Excel file on the job."""
     user = job.started_by
     filters = PersonFilters(**job.params.get("filters", {}))
-    persons = person_list(user=user, filters=filters).order_by(
-        "township__code", "village__name", "id"
+    persons = (
+        person_list(user=user, filters=filters)
+        .order_by("township__code", "village__name", "id")
+        .prefetch_related(
+            Prefetch("list_entries", queryset=ListEntry.objects.select_related("source_list"))
+        )
     )
     total = persons.count()
     full_values = user.may_view_full_id
@@ -117,7 +121,7 @@ def person_export_run(job: Job, progress: JobProgress) -> dict:
             progress=progress,
         )
         stream.seek(0)
-        name = f"人员名单_{timezone.localtime():%Y%m%d_%H%M}.xlsx"
+        name = f"{export_file_label(filters)}_{timezone.localtime():%Y%m%d_%H%M}.xlsx"
         job_attach_result(job, name=name, content=File(stream, name=name))
     if full_values:
         audit_record(
@@ -126,7 +130,30 @@ def person_export_run(job: Job, progress: JobProgress) -> dict:
             obj=job,
             note=f"导出含完整身份证号码的名单 {written} 人",
         )
-    return {"persons": written}
+    return {"导出人数": written}
+
+
+def export_file_label(filters: PersonFilters) -> str:
+    """A file name that says what the list is, e.g. 金碧镇_大河社区_制卡失败_名单."""
+    parts = []
+    if filters.township:
+        parts.append(
+            Township.objects.filter(code=filters.township).values_list("name", flat=True).first()
+            or ""
+        )
+    if filters.village.isdigit():
+        parts.append(
+            Village.objects.filter(pk=int(filters.village)).values_list("name", flat=True).first()
+            or ""
+        )
+    if filters.card_class in CardClass.values:
+        parts.append(CardClass(filters.card_class).label)
+    if filters.project:
+        parts.append(filters.project)
+    if filters.without_card:
+        parts.append("未持卡")
+    parts.append("名单" if filters.on_list else "人员名单")
+    return "_".join(p for p in parts if p)
 
 
 def list_import_start(*, acting_user, kind: str, source: str, uploaded_file) -> Job:

@@ -231,3 +231,25 @@ class TestSubsidyPage:
     def test_bank_may_not(self, client, banker_a):
         client.force_login(banker_a)
         assert client.get(self.url).status_code == 403
+
+
+@pytest.mark.django_db
+def test_township_class_export_is_named_and_lists_the_sources(
+    client, clerk_a, listed, django_capture_on_commit_callbacks
+):
+    import openpyxl
+
+    client.force_login(clerk_a)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("roster:person-export"),
+            {"township": "532326101", "on_list": "unissued", "card_class": "card_failed"},
+        )
+    job = Job.objects.get()
+    assert job.result_name.startswith("金碧镇_制卡失败_名单_")
+    with job.result_file.open("rb") as handle:
+        rows = list(
+            openpyxl.load_workbook(handle, read_only=True).active.iter_rows(values_only=True)
+        )
+    assert rows[0][-1] == "所在名单"
+    assert [(r[4], r[9], r[-1]) for r in rows[1:]] == [("甲", "制卡失败", "省第一批")]

@@ -54,8 +54,9 @@ def test_two_different_lists_at_once_both_land_whole(tmp_path):
 
     def rows(prefix):
         people = [shared] + [make_id_number() for _ in range(200)]
-        return [UNISSUED_HEADER] + [[n, f"{prefix}{n}", "", "", i, "", "石羊", ""]
-                                    for n, i in enumerate(people)]
+        return [UNISSUED_HEADER] + [
+            [n, f"{prefix}{n}", "", "", i, "", "石羊", ""] for n, i in enumerate(people)
+        ]
 
     a = write_xlsx(tmp_path / "a.xlsx", rows("甲"))
     b = write_xlsx(tmp_path / "b.xlsx", rows("乙"))

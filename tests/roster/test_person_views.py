@@ -232,7 +232,8 @@ class TestPersonExport:
     ):
         job = self.run_export(client, clerk_a, django_capture_on_commit_callbacks)
         assert job.status == JobStatus.SUCCEEDED
-        assert job.counts == {"persons": 1}
+        assert job.counts == {"导出人数": 1}
+        assert job.result_name.startswith("人员名单_")
         rows = self.read_rows(job)
         assert rows[0][0] == "序号"
         assert [r[4] for r in rows[1:]] == [person_a.name]
