@@ -236,3 +236,50 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.get_event_display()}"
+
+
+class CancellationRequest(models.Model):
+    """A card queued for 注销 (holder deceased…); the bank carries it out."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待注销"
+        DONE = "done", "已注销"
+        WITHDRAWN = "withdrawn", "已撤回"
+
+    card = models.ForeignKey(
+        Card, verbose_name="社保卡", on_delete=models.PROTECT, related_name="cancellations"
+    )
+    reason = models.CharField("原因", max_length=200)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="申请人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    closed_at = models.DateTimeField("办结时间", null=True, blank=True)
+    close_note = models.CharField("办结说明", max_length=200, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(
+        township="card__person__township",
+        village="card__person__village",
+        bank_branch="card__branch",
+    )
+
+    class Meta:
+        verbose_name = "注销申请"
+        verbose_name_plural = "注销申请"
+        ordering = ["-requested_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["card"],
+                condition=Q(status="pending"),
+                name="one_pending_cancellation_per_card",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.card} {self.get_status_display()}"

@@ -47,6 +47,7 @@ from .models import (
     PersonCategory,
     SourceList,
     Township,
+    UnreachableReason,
     VerificationStatus,
     Village,
     VitalStatus,
@@ -201,9 +202,9 @@ FAILURE_REASONS = (
 )
 # Why a person cannot be reached, and how a failed second issuance reads on the ledger.
 UNREACHABLE: tuple[tuple[str, str], ...] = (
-    ("外出务工", "持卡人长期外出务工，多次联系未果"),
-    ("已迁出", "持卡人已迁出本县"),
-    ("拒绝办理", "持卡人拒绝领取"),
+    (UnreachableReason.WORKING_ELSEWHERE, "持卡人长期外出务工，多次联系未果"),
+    (UnreachableReason.MOVED_AWAY, "持卡人已迁出本县"),
+    (UnreachableReason.REFUSED, "持卡人拒绝领取"),
 )
 CATEGORY_SOURCES = {
     Category.MINIMUM_LIVING: "县民政局低保对象名单",
@@ -846,6 +847,7 @@ class _Seeder:
             key, note = rng.choice(UNREACHABLE)
             person.verification_status = VerificationStatus.UNREACHABLE
             person.unreachable_reason = key
+            person.unreachable_note = note
             plan.recovery_note = f"二次发放未成功：{note}，已回收登记"
             return
         if plan.reapply:

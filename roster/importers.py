@@ -357,17 +357,12 @@ def _merge_stage_into_persons(source_list, result: ImportResult) -> None:
         )
         result.persons_existing = cursor.fetchone()[0]
         result.persons_filled = _fill_blank_fields(cursor, source_list)
+        columns, values, params = _new_person_columns(now)
         cursor.execute(
-            "INSERT INTO roster_person (id_number, name, gender, birth_date, ethnicity, phone, "
-            "address, township_id, village_id, group_name, nationality, occupation, id_type, "
-            "id_valid_long_term, vital_status, death_source, death_note, card_class, "
-            "card_failure_reason, verification_status, unreachable_reason, version, created_at, "
-            "updated_at) "
-            "SELECT s.id_number, s.name, s.gender, s.birth_date, s.ethnicity, s.phone, s.address, "
-            "s.township_id, s.village_id, s.group_name, '中国', '', 'resident_id', %s, 'alive', "
-            "'', '', '', '', 'pending', '', 1, %s, %s FROM import_stage s "
+            f"INSERT INTO roster_person ({', '.join(columns)}) SELECT {', '.join(values)} "
+            "FROM import_stage s "
             "WHERE NOT EXISTS (SELECT 1 FROM roster_person p WHERE p.id_number = s.id_number)",
-            [False, now, now],
+            params,
         )
         result.persons_new = cursor.rowcount
         cursor.execute(
@@ -384,6 +379,45 @@ def _merge_stage_into_persons(source_list, result: ImportResult) -> None:
                 "SELECT 1 FROM roster_personcategory c WHERE c.person_id = p.id AND c.category = %s)",
                 [category, source_list.source[:100], category],
             )
+
+
+STAGED_PERSON_FIELDS = (
+    "id_number",
+    "name",
+    "gender",
+    "birth_date",
+    "ethnicity",
+    "phone",
+    "address",
+    "township_id",
+    "village_id",
+    "group_name",
+)
+
+
+def _new_person_columns(now) -> tuple[list[str], list[str], list]:
+    """Columns of a new person: staged values, else each field's model default.
+
+    Built from the model so that a field added later cannot be forgotten here.
+    """
+    columns, values, params = [], [], []
+    for model_field in Person._meta.concrete_fields:
+        if model_field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(model_field.column))
+        if model_field.column in STAGED_PERSON_FIELDS:
+            values.append(f"s.{model_field.column}")
+            continue
+        values.append("%s")
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            params.append(now)
+        elif model_field.has_default():
+            params.append(model_field.get_db_prep_save(model_field.get_default(), connection))
+        elif model_field.null:
+            params.append(None)
+        else:
+            params.append(model_field.get_db_prep_save("", connection))
+    return columns, values, params
 
 
 def _category_conditions(source_list) -> list[tuple[str, str]]:

@@ -98,6 +98,14 @@ class VerificationStatus(models.TextChoices):
     UNREACHABLE = "unreachable", "无法联系"
 
 
+class UnreachableReason(models.TextChoices):
+    MOVED_AWAY = "moved_away", "已迁出"
+    WORKING_ELSEWHERE = "working_elsewhere", "外出务工"
+    REFUSED = "refused", "拒绝办理"
+    NO_CONTACT = "no_contact", "联系不上"
+    OTHER = "other", "其他"
+
+
 class Category(models.TextChoices):
     MINIMUM_LIVING = "minimum_living", "低保"
     EXTREME_POVERTY = "extreme_poverty", "特困"
@@ -172,7 +180,22 @@ class Person(models.Model):
         choices=VerificationStatus.choices,
         default=VerificationStatus.PENDING,
     )
-    unreachable_reason = models.CharField("无法联系原因", max_length=200, blank=True)
+    unreachable_reason = models.CharField(
+        "无法联系原因", max_length=32, choices=UnreachableReason.choices, blank=True
+    )
+    unreachable_note = models.CharField("无法联系说明", max_length=200, blank=True)
+    photo = models.FileField("照片", upload_to="photos/%Y/%m/", blank=True)
+    photo_thumbnail = models.FileField("照片缩略图", upload_to="photos/thumbs/%Y/%m/", blank=True)
+    photo_on_12333 = models.BooleanField("照片已在12333采集", default=False)
+    verified_at = models.DateTimeField("核查时间", null=True, blank=True)
+    verified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="核查人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     version = models.PositiveIntegerField("版本", default=1)
     created_at = models.DateTimeField("建档时间", auto_now_add=True)
@@ -241,6 +264,8 @@ class ListKind(models.TextChoices):
     UNISSUED = "unissued", "未制卡人员名单"
     SUBSIDY = "subsidy", "补贴对象名单"
     CARD_EXPORT = "card_export", "卡务系统导出"
+    DEATHS = "deaths", "死亡人员名单"
+    COLLECTION_12333 = "collection_12333", "12333采集结果"
 
 
 class SourceList(models.Model):
@@ -376,3 +401,42 @@ class ClassificationChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.previous_class} → {self.new_class}"
+
+
+class CollectionConflict(models.Model):
+    """A 12333 result that disagrees with what the system holds; a clerk chooses."""
+
+    class Resolution(models.TextChoices):
+        PENDING = "pending", "待处理"
+        KEPT = "kept", "保留系统值"
+        TAKEN = "taken", "采用12333值"
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="conflicts")
+    source_list = models.ForeignKey(SourceList, on_delete=models.CASCADE, related_name="conflicts")
+    row_number = models.PositiveIntegerField("行号")
+    field = models.CharField("字段", max_length=32)
+    current_value = models.CharField("系统值", max_length=200, blank=True)
+    incoming_value = models.CharField("12333值", max_length=200)
+    resolution = models.CharField(
+        "处理结果", max_length=16, choices=Resolution.choices, default=Resolution.PENDING
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="处理人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    resolved_at = models.DateTimeField("处理时间", null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(township="person__township", village="person__village")
+
+    class Meta:
+        verbose_name = "采集结果冲突"
+        verbose_name_plural = "采集结果冲突"
+        ordering = ["person__township__code", "person_id", "field"]
+
+    def __str__(self) -> str:
+        return f"{self.person_id} {self.field}"

@@ -5,10 +5,10 @@ import tempfile
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
 from django.db import transaction
-from django.db.models import F, Prefetch
+from django.db.models import Prefetch
 from django.utils import timezone
 
-from dayao_sscard.audit import audit_record, changed_fields, snapshot
+from dayao_sscard.audit import audit_record, snapshot
 from dayao_sscard.jobs import (
     JobFailure,
     JobProgress,
@@ -23,24 +23,9 @@ from .importers import ListImportError, list_import
 from .models import CardClass, ListEntry, ListKind, Person, Township, Village
 from .selectors import PersonFilters, person_list
 from .tasks import export_persons, import_list_file
-
-
-class PersonEditConflict(Exception):
-    """Someone saved the person after this editor loaded it."""
-
-    def __init__(self, current: Person):
-        super().__init__("该人员信息已被他人修改，请核对最新内容后再保存。")
-        self.current = current
-
+from .verification import locked_for_edit, save_audited
 
 CONTACT_FIELDS = ("phone", "address", "occupation", "group_name")
-
-
-def ensure_may_write(user, person: Person | None = None) -> None:
-    if not user.may_write:
-        raise PermissionDenied("当前账号为只读权限，不能修改数据。")
-    if person is not None and not Person.objects.for_user(user).filter(pk=person.pk).exists():
-        raise PermissionDenied("该人员不在您的管辖范围内。")
 
 
 def person_update_contact(
@@ -50,29 +35,12 @@ def person_update_contact(
     unknown = set(changes) - set(CONTACT_FIELDS)
     if unknown:
         raise ValidationError(f"不能在此修改：{'、'.join(sorted(unknown))}")
-    ensure_may_write(acting_user, person)
     with transaction.atomic():
-        locked = Person.objects.select_for_update().get(pk=person.pk)
-        if locked.version != expected_version:
-            raise PersonEditConflict(locked)
+        locked = locked_for_edit(person, acting_user, expected_version)
         before = snapshot(locked, CONTACT_FIELDS)
         for field, value in changes.items():
             setattr(locked, field, value)
-        after = snapshot(locked, CONTACT_FIELDS)
-        before, after = changed_fields(before, after)
-        if not after:
-            return locked
-        locked.version = F("version") + 1
-        locked.save(update_fields=[*after.keys(), "version", "updated_at"])
-        locked.refresh_from_db()
-        audit_record(
-            actor=acting_user,
-            action="roster.person.updated",
-            obj=locked,
-            before=before,
-            after=after,
-        )
-    return locked
+        return save_audited(locked, before, acting_user, "roster.person.updated")
 
 
 def person_reveal_id_number(*, person: Person, acting_user) -> str:

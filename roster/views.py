@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from dayao_sscard.permissions import roles_required, writer_required
 from dayao_sscard.roles import Role
 
-from . import selectors, services
+from . import selectors, services, verification
 from .forms import ListImportForm, PersonContactForm, PersonFilterForm
 from .matching import latest_snapshot
 from .models import CardClass
@@ -85,7 +85,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 expected_version=form.cleaned_data["version"],
                 **changes,
             )
-        except services.PersonEditConflict as conflict:
+        except verification.PersonEditConflict as conflict:
             messages.error(request, str(conflict))
             return render(
                 request,
