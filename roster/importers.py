@@ -409,7 +409,7 @@ def _new_person_columns(now) -> tuple[list[str], list[str], list]:
             values.append(f"s.{model_field.column}")
             continue
         values.append("%s")
-        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+        if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
             params.append(now)
         elif model_field.has_default():
             params.append(model_field.get_db_prep_save(model_field.get_default(), connection))
