@@ -17,6 +17,7 @@ urlpatterns = [
     path("audit/", views.audit_list, name="audit-list"),
     path("healthz", views.healthz, name="healthz"),
     path("roster/", include("roster.urls")),
+    path("issuance/", include("issuance.urls")),
     path("api/", include("roster.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,7 +1,8 @@
 from django import forms
 
-from .models import CardClass, Category, ListKind, Person, VitalStatus
+from .models import CardClass, Category, ListKind, Person, UnreachableReason, VitalStatus
 from .validators import normalize_phone, phone_problem
+from .verification import PHOTO_MAX_BYTES, photo_problem
 
 
 class PersonFilterForm(forms.Form):
@@ -79,3 +80,88 @@ class ListImportForm(forms.Form):
         if data.get("kind") in (ListKind.UNISSUED, ListKind.SUBSIDY) and not data.get("source"):
             self.add_error("source", "请填写批次或补贴项目名称。")
         return data
+
+
+class PersonVerifyForm(forms.ModelForm):
+    """The nine elements, photo and reachability, as a collector fills them in at the door."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    photo_upload = forms.FileField(
+        label="照片",
+        required=False,
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "image/jpeg,image/png", "capture": "environment"}
+        ),
+        help_text="可直接用手机拍照：竖版、正面免冠、白色或浅色背景",
+    )
+    unreachable_reason = forms.ChoiceField(
+        label="无法联系",
+        required=False,
+        choices=[("", "—— 能联系到本人 ——"), *UnreachableReason.choices],
+    )
+    unreachable_note = forms.CharField(label="情况说明", required=False, max_length=200)
+
+    class Meta:
+        model = Person
+        fields = [
+            "name",
+            "gender",
+            "nationality",
+            "occupation",
+            "address",
+            "phone",
+            "id_type",
+            "id_valid_from",
+            "id_valid_until",
+            "id_valid_long_term",
+        ]
+        widgets = {
+            "id_valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "id_valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+        }
+
+    def clean_phone(self) -> str:
+        phone = normalize_phone(self.cleaned_data.get("phone", ""))
+        if phone and phone_problem(phone):
+            raise forms.ValidationError(phone_problem(phone))
+        return phone
+
+    def clean_photo_upload(self) -> bytes | None:
+        upload = self.cleaned_data.get("photo_upload")
+        if not upload:
+            return None
+        if upload.size > PHOTO_MAX_BYTES:
+            raise forms.ValidationError("照片文件超过10MB，请压缩后重新上传。")
+        data = upload.read()
+        problem, _ = photo_problem(data)
+        if problem:
+            raise forms.ValidationError(problem)
+        return data
+
+    def clean(self):
+        data = super().clean()
+        if data.get("unreachable_reason") == UnreachableReason.OTHER and not data.get(
+            "unreachable_note"
+        ):
+            self.add_error("unreachable_note", "选择“其他”时请说明情况。")
+        return data
+
+
+class DeceasedForm(forms.Form):
+    death_date = forms.DateField(label="死亡日期", widget=forms.DateInput(attrs={"type": "date"}))
+    source = forms.CharField(
+        label="信息来源", max_length=100, help_text="如：村委会报告、民政火化信息、公安户籍注销"
+    )
+    note = forms.CharField(
+        label="证明材料说明",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class UndoDeceasedForm(forms.Form):
+    reason = forms.CharField(
+        label="撤销原因", max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -20,9 +20,12 @@ from .models import (
     Person,
     SourceList,
     Township,
+    UnreachableReason,
+    VerificationStatus,
     Village,
     VitalStatus,
 )
+from .verification import PROBLEM_GROUPS, person_problems
 
 
 @dataclass(frozen=True)
@@ -179,4 +182,83 @@ def subsidy_projects() -> list[str]:
         .values_list("source", flat=True)
         .distinct()
         .order_by("source")
+    )
+
+
+def work_queue(*, user, village: str = "") -> QuerySet[Person]:
+    """People in scope who still need verification: no card record or a failed one, alive."""
+    persons = (
+        Person.objects.for_user(user)
+        .filter(
+            card_class__in=[CardClass.NO_CARD_INFO, CardClass.CARD_FAILED],
+            verification_status=VerificationStatus.PENDING,
+        )
+        .exclude(vital_status=VitalStatus.DECEASED)
+    )
+    if village.isdigit():
+        persons = persons.filter(village_id=int(village))
+    return persons.select_related("township", "village").order_by(
+        "township__code", "village__name", "group_name", "name", "id"
+    )
+
+
+def work_queue_groups(persons) -> tuple[dict[str, list[Person]], dict[str, int]]:
+    """Each person under the first thing missing for them, and how many per group."""
+    groups: dict[str, list[Person]] = {key: [] for key in PROBLEM_GROUPS}
+    for person in persons:
+        problems = person_problems(person)
+        key = problems[0].field if problems else "photo"
+        groups.setdefault(key, []).append(person)
+    counts = {key: len(members) for key, members in groups.items() if members}
+    return groups, counts
+
+
+def work_queue_next(*, user, after: Person) -> Person | None:
+    """The next person to verify after ``after``, in queue order, wrapping round."""
+    ids = list(work_queue(user=user).values_list("id", flat=True))
+    if not ids:
+        return None
+    candidates = [pk for pk in ids if pk != after.pk]
+    if not candidates:
+        return None
+    position = ids.index(after.pk) if after.pk in ids else -1
+    following = [pk for pk in ids[position + 1 :] if pk != after.pk] if position >= 0 else []
+    return Person.objects.get(pk=(following or candidates)[0])
+
+
+def verification_progress(*, user) -> list[dict]:
+    """Per township and village in scope: to verify, ready, deceased, unreachable by reason."""
+    in_work = Q(card_class__in=[CardClass.NO_CARD_INFO, CardClass.CARD_FAILED])
+    alive = ~Q(vital_status=VitalStatus.DECEASED)
+    aggregates = {
+        "in_scope": Count("id", filter=in_work),
+        "pending": Count(
+            "id", filter=in_work & alive & Q(verification_status=VerificationStatus.PENDING)
+        ),
+        "ready": Count(
+            "id", filter=in_work & alive & Q(verification_status=VerificationStatus.READY)
+        ),
+        "deceased": Count("id", filter=in_work & ~alive),
+        "unreachable": Count(
+            "id", filter=in_work & alive & Q(verification_status=VerificationStatus.UNREACHABLE)
+        ),
+        **{
+            f"unreachable_{reason.value}": Count(
+                "id",
+                filter=in_work
+                & alive
+                & Q(
+                    verification_status=VerificationStatus.UNREACHABLE,
+                    unreachable_reason=reason.value,
+                ),
+            )
+            for reason in UnreachableReason
+        },
+    }
+    return list(
+        Person.objects.for_user(user)
+        .values("township__code", "township__name", "village_id", "village__name")
+        .annotate(**aggregates)
+        .filter(in_scope__gt=0)
+        .order_by("township__code", "village__name")
     )

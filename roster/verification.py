@@ -162,12 +162,21 @@ def person_verify(
     elements: dict,
     unreachable_reason: str = "",
     unreachable_note: str = "",
+    photo: bytes | None = None,
 ) -> Person:
-    """Save the nine elements; the person becomes 待制卡 only when nothing is missing."""
+    """Save the nine elements (and a photo); 待制卡 only when nothing is missing."""
     unknown = set(elements) - set(ELEMENT_FIELDS)
     if unknown:
         raise ValidationError(f"不能在此修改：{'、'.join(sorted(unknown))}")
     with transaction.atomic():
+        if photo is not None:
+            person = person_set_photo(
+                person=person,
+                acting_user=acting_user,
+                data=photo,
+                expected_version=expected_version,
+            )
+            expected_version = person.version
         locked = locked_for_edit(person, acting_user, expected_version)
         if locked.is_deceased:
             raise ValidationError("该人员已登记死亡，不再采集信息。")

@@ -2,8 +2,9 @@ from dataclasses import asdict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -11,9 +12,16 @@ from dayao_sscard.permissions import roles_required, writer_required
 from dayao_sscard.roles import Role
 
 from . import selectors, services, verification
-from .forms import ListImportForm, PersonContactForm, PersonFilterForm
+from .forms import (
+    DeceasedForm,
+    ListImportForm,
+    PersonContactForm,
+    PersonFilterForm,
+    PersonVerifyForm,
+    UndoDeceasedForm,
+)
 from .matching import latest_snapshot
-from .models import CardClass
+from .models import CardClass, UnreachableReason
 from .reports import REPORT_KEYS, REPORT_LABELS, classification_report
 
 
@@ -185,3 +193,157 @@ def subsidy_comparison(request: HttpRequest) -> HttpResponse:
         for project in projects
     ]
     return render(request, "roster/subsidy.html", {"rows": rows})
+
+
+@login_required
+def work_queue(request: HttpRequest) -> HttpResponse:
+    """The collector's list: who still needs checking, grouped by what is missing."""
+    village = request.GET.get("village", "")
+    group = request.GET.get("group", "")
+    persons = selectors.work_queue(user=request.user, village=village)
+    groups, counts = selectors.work_queue_groups(persons[:5000])
+    shown = groups.get(group, []) if group else [p for members in groups.values() for p in members]
+    page = Paginator(shown, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "roster/work_queue.html",
+        {
+            "page": page,
+            "counts": counts,
+            "labels": verification.PROBLEM_GROUPS,
+            "group": group,
+            "village": village,
+            "villages": selectors.village_choices(user=request.user),
+            "total": sum(counts.values()),
+            "query": query.urlencode(),
+        },
+    )
+
+
+@writer_required
+def person_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    """Check and complete one person, then go straight on to the next one."""
+    person = selectors.person_get(user=request.user, pk=pk)
+    if person.is_deceased:
+        messages.error(request, "该人员已登记死亡，不再采集信息。")
+        return redirect("roster:person-detail", pk=person.pk)
+    initial = {
+        "version": person.version,
+        "unreachable_reason": person.unreachable_reason,
+        "unreachable_note": person.unreachable_note,
+    }
+    form = PersonVerifyForm(
+        request.POST or None, request.FILES or None, instance=person, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            saved = verification.person_verify(
+                person=person,
+                acting_user=request.user,
+                expected_version=form.cleaned_data["version"],
+                elements={f: form.cleaned_data[f] for f in verification.ELEMENT_FIELDS},
+                unreachable_reason=form.cleaned_data["unreachable_reason"],
+                unreachable_note=form.cleaned_data["unreachable_note"],
+                photo=form.cleaned_data["photo_upload"],
+            )
+        except verification.PersonEditConflict as conflict:
+            messages.error(request, str(conflict))
+            return render(
+                request,
+                "roster/person_verify.html",
+                {
+                    "person": conflict.current,
+                    "form": form,
+                    "conflict": conflict.current,
+                    "problems": verification.person_problems(conflict.current),
+                },
+                status=409,
+            )
+        remaining = verification.person_problems(saved)
+        status = saved.get_verification_status_display()
+        messages.success(request, f"已保存 {saved.name}（{status}）。")
+        for problem in remaining[:3]:
+            messages.warning(request, f"{saved.name} 仍需补充：{problem.message}")
+        if "next" in request.POST:
+            following = selectors.work_queue_next(user=request.user, after=saved)
+            if following is not None:
+                return redirect("roster:person-verify", pk=following.pk)
+            messages.info(request, "核查队列已全部完成。")
+            return redirect("roster:work-queue")
+        return redirect("roster:person-verify", pk=saved.pk)
+    return render(
+        request,
+        "roster/person_verify.html",
+        {"person": person, "form": form, "problems": verification.person_problems(person)},
+    )
+
+
+@login_required
+def person_photo(request: HttpRequest, pk: int, size: str) -> FileResponse:
+    """The photo, only to users in the person's scope; never cached by shared proxies."""
+    person = selectors.person_get(user=request.user, pk=pk)
+    file = person.photo_thumbnail if size == "thumb" else person.photo
+    if not file:
+        raise Http404("没有照片。")
+    response = FileResponse(file.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@writer_required
+@require_POST
+def person_mark_deceased(request: HttpRequest, pk: int) -> HttpResponse:
+    person = selectors.person_get(user=request.user, pk=pk)
+    form = DeceasedForm(request.POST)
+    if form.is_valid():
+        try:
+            verification.person_mark_deceased(
+                person=person,
+                acting_user=request.user,
+                death_date=form.cleaned_data["death_date"],
+                source=form.cleaned_data["source"],
+                note=form.cleaned_data["note"],
+            )
+        except ValidationError as exc:
+            messages.error(request, "；".join(exc.messages))
+        else:
+            messages.success(request, f"已登记 {person.name} 死亡；其名下有效社保卡已列入注销。")
+    else:
+        messages.error(request, "请填写死亡日期和信息来源。")
+    return redirect("roster:person-detail", pk=person.pk)
+
+
+@writer_required
+@require_POST
+def person_undo_deceased(request: HttpRequest, pk: int) -> HttpResponse:
+    person = selectors.person_get(user=request.user, pk=pk)
+    form = UndoDeceasedForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "撤销死亡登记必须说明原因。")
+        return redirect("roster:person-detail", pk=person.pk)
+    try:
+        verification.person_undo_deceased(
+            person=person, acting_user=request.user, reason=form.cleaned_data["reason"]
+        )
+    except ValidationError as exc:
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已撤销死亡登记，待注销的社保卡已撤回注销申请。")
+    return redirect("roster:person-detail", pk=person.pk)
+
+
+@login_required
+def verification_progress(request: HttpRequest) -> HttpResponse:
+    rows = selectors.verification_progress(user=request.user)
+    keys = ("in_scope", "pending", "ready", "deceased", "unreachable")
+    totals = {k: sum(r[k] for r in rows) for k in keys}
+    reasons = [(f"unreachable_{r.value}", r.label) for r in UnreachableReason]
+    for key, _ in reasons:
+        totals[key] = sum(r[key] for r in rows)
+    return render(
+        request,
+        "roster/progress.html",
+        {"rows": rows, "totals": totals, "reasons": reasons},
+    )
