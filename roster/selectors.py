@@ -206,8 +206,8 @@ def work_queue_groups(persons) -> tuple[dict[str, list[Person]], dict[str, int]]
     """Each person under the first thing missing for them, and how many per group."""
     groups: dict[str, list[Person]] = {key: [] for key in PROBLEM_GROUPS}
     for person in persons:
-        problems = person_problems(person)
-        key = problems[0].field if problems else "photo"
+        fields = {problem.field for problem in person_problems(person)}
+        key = next((group for group in PROBLEM_GROUPS if group in fields), "photo")
         groups.setdefault(key, []).append(person)
     counts = {key: len(members) for key, members in groups.items() if members}
     return groups, counts
