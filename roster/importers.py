@@ -34,6 +34,8 @@ REQUIRED_COLUMNS = {
     ListKind.UNISSUED: ("id_number", "name"),
     ListKind.SUBSIDY: ("id_number", "name"),
     ListKind.CARD_EXPORT: ("id_number", "production_status"),
+    ListKind.DEATHS: ("id_number", "death_date"),
+    ListKind.COLLECTION_12333: ("id_number",),
 }
 _CATEGORY_WORDS = (
     ("低保", Category.MINIMUM_LIVING),
@@ -73,6 +75,14 @@ class ImportResult:
     persons_filled: int = 0
     duplicates: int = 0
     records: int = 0
+    deaths_marked: int = 0
+    deaths_already: int = 0
+    cancellations_queued: int = 0
+    not_found: int = 0
+    collection_persons: int = 0
+    collection_fields: int = 0
+    collection_conflicts: int = 0
+    collection_photos: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     duplicate_rows: list[RowProblem] = field(default_factory=list)
     classification: dict = field(default_factory=dict)
@@ -86,8 +96,29 @@ class ImportResult:
         if self.already_imported_at:
             return {"结果": f"该文件已于 {self.already_imported_at} 导入过，本次未作任何修改"}
         data = {"读取行数": self.rows_read}
+        problems = self.invalid_rows
         if self.kind == ListKind.CARD_EXPORT:
             data["卡务记录"] = self.records
+        elif self.kind == ListKind.DEATHS:
+            # Someone not in the system is listed in the report but is not an error.
+            problems -= self.not_found
+            data.update(
+                {
+                    "标记死亡": self.deaths_marked,
+                    "原已死亡": self.deaths_already,
+                    "系统中无此人": self.not_found,
+                    "列入注销的社保卡": self.cancellations_queued,
+                }
+            )
+        elif self.kind == ListKind.COLLECTION_12333:
+            data.update(
+                {
+                    "更新人员": self.collection_persons,
+                    "补全字段": self.collection_fields,
+                    "冲突字段": self.collection_conflicts,
+                    "照片已采集": self.collection_photos,
+                }
+            )
         else:
             data.update(
                 {
@@ -96,7 +127,7 @@ class ImportResult:
                     "补全信息人员": self.persons_filled,
                 }
             )
-        data.update({"重复行": self.duplicates, "问题行": self.invalid_rows})
+        data.update({"重复行": self.duplicates, "问题行": problems})
         if self.classification:
             data.update({f"比对：{k}": v for k, v in self.classification.items()})
         return data
@@ -150,6 +181,12 @@ def list_import(
             result.source_list_id = source_list.pk
             if kind == ListKind.CARD_EXPORT:
                 _write_card_export(tables, source_list, result, progress, total)
+            elif kind in (ListKind.DEATHS, ListKind.COLLECTION_12333):
+                from .collection_imports import collection_list_write
+
+                collection_list_write(
+                    tables, source_list, result, progress, total, acting_user=acting_user
+                )
             else:
                 _write_person_list(tables, source_list, result, progress, total)
             _write_problems(source_list, result.problems)
@@ -255,90 +292,96 @@ def _attach_villages() -> None:
         )
 
 
+def numbered_rows(
+    tables, result: ImportResult, progress, total
+) -> Iterator[tuple[Table, int, list]]:
+    """Every data row of every table, counted into ``result.rows_read`` with progress."""
+    for table in tables:
+        for number, cells in table.rows:
+            result.rows_read += 1
+            if result.rows_read % 5000 == 0:
+                progress(result.rows_read, total, f"已读取 {result.rows_read} 行")
+            yield table, number, cells
+
+
 def _person_rows(tables, result: ImportResult, progress, total) -> Iterator[tuple]:
     seen: set[str] = set()
-    read = 0
-    for table in tables:
+    for table, number, cells in numbered_rows(tables, result, progress, total):
         c = table.columns
-        for number, cells in table.rows:
-            read += 1
-            if read % 5000 == 0:
-                progress(read, total, f"已读取 {read} 行")
-            raw_id = _cell(cells, c, "id_number")
-            name = cell_text(_cell(cells, c, "name"))[:50]
-            township_id = _township_of(cells, c)
-            id_number, reason = try_normalize_id_number(raw_id)
-            if id_number is None:
-                result.problems.append(
-                    RowProblem(
-                        table.sheet,
-                        number,
-                        name,
-                        cell_text(raw_id)[:100],
-                        f"身份证号码{reason}",
-                        township_id,
-                    )
+        raw_id = _cell(cells, c, "id_number")
+        name = cell_text(_cell(cells, c, "name"))[:50]
+        township_id = _township_of(cells, c)
+        id_number, reason = try_normalize_id_number(raw_id)
+        if id_number is None:
+            result.problems.append(
+                RowProblem(
+                    table.sheet,
+                    number,
+                    name,
+                    cell_text(raw_id)[:100],
+                    f"身份证号码{reason}",
+                    township_id,
                 )
-                continue
-            if not name:
-                result.problems.append(
-                    RowProblem(
-                        table.sheet,
-                        number,
-                        name,
-                        id_number,
-                        "缺少姓名",
-                        township_id,
-                        id_unusable=False,
-                    )
-                )
-                continue
-            if township_id is None:
-                written = cell_text(_cell(cells, c, "township")) or "（空）"
-                result.problems.append(
-                    RowProblem(
-                        table.sheet,
-                        number,
-                        name,
-                        id_number,
-                        f"无法识别所属乡镇：{written}",
-                        None,
-                        id_unusable=False,
-                    )
-                )
-                continue
-            if id_number in seen:
-                result.duplicates += 1
-                result.duplicate_rows.append(
-                    RowProblem(
-                        table.sheet,
-                        number,
-                        name,
-                        id_number,
-                        "同一人在本文件中重复出现，已按第一次出现的行导入",
-                        township_id,
-                        id_unusable=False,
-                    )
-                )
-                continue
-            seen.add(id_number)
-            yield (
-                id_number,
-                name,
-                "male" if int(id_number[16]) % 2 else "female",
-                birth_date_from_id(id_number),
-                cell_text(_cell(cells, c, "ethnicity"))[:20],
-                normalize_phone(cell_text(_cell(cells, c, "phone")))[:20],
-                cell_text(_cell(cells, c, "address"))[:200],
-                township_id,
-                village_normalize_name(cell_text(_cell(cells, c, "village")))[:50],
-                cell_text(_cell(cells, c, "group_name"))[:50],
-                table.sheet[:100],
-                number,
-                cell_text(_cell(cells, c, "category"))[:50],
-                cell_text(_cell(cells, c, "amount"))[:30],
             )
-    result.rows_read = read
+            continue
+        if not name:
+            result.problems.append(
+                RowProblem(
+                    table.sheet,
+                    number,
+                    name,
+                    id_number,
+                    "缺少姓名",
+                    township_id,
+                    id_unusable=False,
+                )
+            )
+            continue
+        if township_id is None:
+            written = cell_text(_cell(cells, c, "township")) or "（空）"
+            result.problems.append(
+                RowProblem(
+                    table.sheet,
+                    number,
+                    name,
+                    id_number,
+                    f"无法识别所属乡镇：{written}",
+                    None,
+                    id_unusable=False,
+                )
+            )
+            continue
+        if id_number in seen:
+            result.duplicates += 1
+            result.duplicate_rows.append(
+                RowProblem(
+                    table.sheet,
+                    number,
+                    name,
+                    id_number,
+                    "同一人在本文件中重复出现，已按第一次出现的行导入",
+                    township_id,
+                    id_unusable=False,
+                )
+            )
+            continue
+        seen.add(id_number)
+        yield (
+            id_number,
+            name,
+            "male" if int(id_number[16]) % 2 else "female",
+            birth_date_from_id(id_number),
+            cell_text(_cell(cells, c, "ethnicity"))[:20],
+            normalize_phone(cell_text(_cell(cells, c, "phone")))[:20],
+            cell_text(_cell(cells, c, "address"))[:200],
+            township_id,
+            village_normalize_name(cell_text(_cell(cells, c, "village")))[:50],
+            cell_text(_cell(cells, c, "group_name"))[:50],
+            table.sheet[:100],
+            number,
+            cell_text(_cell(cells, c, "category"))[:50],
+            cell_text(_cell(cells, c, "amount"))[:30],
+        )
 
 
 def _township_of(cells: list, columns: dict[str, int]) -> int | None:
@@ -515,34 +558,28 @@ def _write_card_export(tables, source_list, result: ImportResult, progress, tota
 def _record_rows(
     tables, snapshot_id: int, result: ImportResult, progress, total
 ) -> Iterator[tuple]:
-    read = 0
-    for table in tables:
+    for table, number, cells in numbered_rows(tables, result, progress, total):
         c = table.columns
-        for number, cells in table.rows:
-            read += 1
-            if read % 5000 == 0:
-                progress(read, total, f"已读取 {read} 行")
-            raw_id = _cell(cells, c, "id_number")
-            name = cell_text(_cell(cells, c, "name"))[:50]
-            id_number, reason = try_normalize_id_number(raw_id)
-            if id_number is None:
-                result.problems.append(
-                    RowProblem(
-                        table.sheet, number, name, cell_text(raw_id)[:100], f"社会保障号码{reason}"
-                    )
+        raw_id = _cell(cells, c, "id_number")
+        name = cell_text(_cell(cells, c, "name"))[:50]
+        id_number, reason = try_normalize_id_number(raw_id)
+        if id_number is None:
+            result.problems.append(
+                RowProblem(
+                    table.sheet, number, name, cell_text(raw_id)[:100], f"社会保障号码{reason}"
                 )
-                continue
-            yield (
-                snapshot_id,
-                number,
-                id_number,
-                name,
-                cell_text(_cell(cells, c, "card_number"))[:30],
-                cell_text(_cell(cells, c, "bank"))[:100],
-                cell_text(_cell(cells, c, "production_type"))[:20],
-                cell_text(_cell(cells, c, "production_status"))[:20],
-                cell_text(_cell(cells, c, "failure_reason"))[:200],
-                cell_text(_cell(cells, c, "card_status"))[:20],
-                cell_date(_cell(cells, c, "made_on")),
             )
-    result.rows_read = read
+            continue
+        yield (
+            snapshot_id,
+            number,
+            id_number,
+            name,
+            cell_text(_cell(cells, c, "card_number"))[:30],
+            cell_text(_cell(cells, c, "bank"))[:100],
+            cell_text(_cell(cells, c, "production_type"))[:20],
+            cell_text(_cell(cells, c, "production_status"))[:20],
+            cell_text(_cell(cells, c, "failure_reason"))[:200],
+            cell_text(_cell(cells, c, "card_status"))[:20],
+            cell_date(_cell(cells, c, "made_on")),
+        )
