@@ -8,7 +8,7 @@ import factory
 from dayao_sscard.models import User
 from dayao_sscard.roles import Role
 from issuance.models import Bank, BankBranch
-from roster.id_numbers import compute_check_char
+from roster.id_numbers import birth_date_from_id, compute_check_char, gender_from_id
 from roster.models import Person, Township, Village
 
 _sequence = itertools.count(1)
@@ -44,8 +44,8 @@ class PersonFactory(factory.django.DjangoModelFactory):
 
     id_number = factory.LazyFunction(make_id_number)
     name = factory.Sequence(lambda n: f"李{'一二三四五六七八九十'[n % 10]}{n}")
-    gender = "male"
-    birth_date = datetime.date(1980, 5, 17)
+    gender = factory.LazyAttribute(lambda o: gender_from_id(o.id_number))
+    birth_date = factory.LazyAttribute(lambda o: birth_date_from_id(o.id_number))
     ethnicity = "彝族"
     phone = "13887654321"
     address = "大姚县金碧镇大河社区3组"
