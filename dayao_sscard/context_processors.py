@@ -9,6 +9,7 @@ def navigation(request) -> dict:
     items = [("home", "首页"), ("roster:person-list", "人员查询")]
     if user.role in (Role.COUNTY_ADMIN, Role.TOWNSHIP_STAFF, Role.VILLAGE_COLLECTOR):
         items.append(("roster:work-queue", "核查队列"))
+        items.append(("roster:conflicts", "采集冲突"))
     if user.role != Role.BANK_STAFF:
         items.append(("roster:progress", "核查进度"))
     items.append(("issuance:stock-cards", "库存/睡眠卡"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import conflict_views, views
 
 app_name = "roster"
 
@@ -19,6 +19,8 @@ urlpatterns = [
     path("queue/", views.work_queue, name="work-queue"),
     path("progress/", views.verification_progress, name="progress"),
     path("imports/new/", views.list_import_create, name="import-create"),
+    path("conflicts/", conflict_views.conflict_list, name="conflicts"),
+    path("conflicts/<int:pk>/", conflict_views.conflict_person, name="conflict-person"),
     path("comparison/", views.comparison, name="comparison"),
     path("comparison/changes/", views.comparison_changes, name="comparison-changes"),
     path("subsidies/", views.subsidy_comparison, name="subsidy-comparison"),

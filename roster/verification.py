@@ -250,13 +250,15 @@ def person_set_photo(
     with transaction.atomic():
         locked = locked_for_edit(person, acting_user, expected_version)
         before = snapshot(locked, ["photo", "photo_thumbnail", "verification_status"])
-        old_files = [locked.photo, locked.photo_thumbnail]
+        # Names, not the FieldFile objects: saving below re-points those at the new files.
+        old_names = [f.name for f in (locked.photo, locked.photo_thumbnail) if f]
+        storage = locked.photo.storage
         locked.photo.save(f"{locked.pk}.jpg", ContentFile(photo), save=False)
         locked.photo_thumbnail.save(f"{locked.pk}.jpg", ContentFile(thumbnail), save=False)
         if locked.verification_status != VerificationStatus.UNREACHABLE:
             locked.verification_status = verification_status_for(locked)
         saved = save_audited(locked, before, acting_user, "roster.person.photo_uploaded")
-        transaction.on_commit(lambda: [f.storage.delete(f.name) for f in old_files if f])
+        transaction.on_commit(lambda: [storage.delete(name) for name in old_names])
     return saved
 
 

@@ -195,7 +195,10 @@ def subsidy_comparison(request: HttpRequest) -> HttpResponse:
     return render(request, "roster/subsidy.html", {"rows": rows})
 
 
-@login_required
+COLLECTION_ROLES = (Role.COUNTY_ADMIN, Role.TOWNSHIP_STAFF, Role.VILLAGE_COLLECTOR)
+
+
+@roles_required(*COLLECTION_ROLES)
 def work_queue(request: HttpRequest) -> HttpResponse:
     """The collector's list: who still needs checking, grouped by what is missing."""
     village = request.GET.get("village", "")
@@ -222,7 +225,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@writer_required
+@roles_required(*COLLECTION_ROLES)
 def person_verify(request: HttpRequest, pk: int) -> HttpResponse:
     """Check and complete one person, then go straight on to the next one."""
     person = selectors.person_get(user=request.user, pk=pk)

@@ -7,9 +7,13 @@
     var form = event.target;
     if (form.dataset.submitted) { event.preventDefault(); return; }
     form.dataset.submitted = "1";
-    form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (b) {
-      b.disabled = true;
-    });
+    // Disable only after the browser has built the form data: a disabled button would
+    // drop the clicked button's own name (e.g. "save and next") from the submission.
+    setTimeout(function () {
+      form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (b) {
+        b.disabled = true;
+      });
+    }, 0);
   });
 
   // Reveal a full ID number in place (the server records who looked).

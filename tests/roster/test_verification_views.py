@@ -329,3 +329,41 @@ class TestStockCards:
         card_create(person=person_a2, bank=branch_a.bank, acting_user=county_admin)
         client.force_login(supervisor)
         assert list(client.get(self.url).context["page"]) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_photo_file_survives_the_commit_and_a_replaced_one_is_removed(client, clerk_a, queue):
+    """on_commit runs for real here: the new photo must stay, the old one must go."""
+    person = queue[0]
+    client.force_login(clerk_a)
+    client.post(
+        verify_url(person),
+        form_data(person, photo_upload=SimpleUploadedFile("a.jpg", photo_bytes(), "image/jpeg")),
+    )
+    person.refresh_from_db()
+    first = person.photo.path
+    assert person.photo.storage.exists(person.photo.name)
+    client.post(
+        verify_url(person),
+        form_data(
+            person,
+            photo_upload=SimpleUploadedFile("b.jpg", photo_bytes(color=(10, 20, 30)), "image/jpeg"),
+        ),
+    )
+    person.refresh_from_db()
+    assert person.photo.storage.exists(person.photo.name)
+    assert person.photo_thumbnail.storage.exists(person.photo_thumbnail.name)
+    assert person.photo.path != first
+    import os
+
+    assert not os.path.exists(first)
+    response = client.get(reverse("roster:person-photo", args=[person.pk, "thumb"]))
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("persona", ["supervisor", "banker_a"])
+def test_queue_and_verify_are_for_collection_roles_only(client, request, persona, queue):
+    client.force_login(request.getfixturevalue(persona))
+    assert client.get(reverse("roster:work-queue")).status_code == 403
+    assert client.get(verify_url(queue[0])).status_code == 403
