@@ -345,8 +345,17 @@ def verification_progress(request: HttpRequest) -> HttpResponse:
     reasons = [(f"unreachable_{r.value}", r.label) for r in UnreachableReason]
     for key, _ in reasons:
         totals[key] = sum(r[key] for r in rows)
+    townships: dict[str, dict] = {}
+    for row in rows:
+        township = townships.setdefault(
+            row["township__code"],
+            {"name": row["township__name"], "villages": [], **dict.fromkeys(totals, 0)},
+        )
+        township["villages"].append(row)
+        for key in totals:
+            township[key] += row[key]
     return render(
         request,
         "roster/progress.html",
-        {"rows": rows, "totals": totals, "reasons": reasons},
+        {"townships": list(townships.values()), "rows": rows, "totals": totals, "reasons": reasons},
     )

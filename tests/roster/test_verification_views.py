@@ -367,3 +367,10 @@ def test_queue_and_verify_are_for_collection_roles_only(client, request, persona
     client.force_login(request.getfixturevalue(persona))
     assert client.get(reverse("roster:work-queue")).status_code == 403
     assert client.get(verify_url(queue[0])).status_code == 403
+
+
+@pytest.mark.django_db
+def test_progress_has_a_subtotal_per_township(client, supervisor, queue):
+    client.force_login(supervisor)
+    townships = client.get(reverse("roster:progress")).context["townships"]
+    assert [(t["name"], t["in_scope"], len(t["villages"])) for t in townships] == [("金碧镇", 3, 2)]
