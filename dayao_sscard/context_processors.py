@@ -15,7 +15,7 @@ def navigation(request) -> dict:
     items.append(("issuance:stock-cards", "库存/睡眠卡"))
     if user.role in (Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR, Role.TOWNSHIP_STAFF):
         items += [("roster:comparison", "数据比对"), ("roster:subsidy-comparison", "补贴对象")]
-    if user.role == Role.COUNTY_ADMIN:
+    if user.role in (Role.COUNTY_ADMIN, Role.TOWNSHIP_STAFF):
         items.append(("roster:import-create", "导入名单"))
     if user.role in (Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR):
         items.append(("audit-list", "操作日志"))

@@ -328,7 +328,9 @@ def _find(row: _Row, persons, result: ImportResult) -> Person | None:
     """The row's person in scope, or None after reporting why not."""
     found = persons.get(row.id_number)
     if found is None:
-        result.problems.append(row.problem(NOT_FOUND))
+        problem = row.problem(NOT_FOUND)
+        problem.handling = "未匹配，无需处理"
+        result.problems.append(problem)
         return None
     person, in_scope = found
     if not in_scope:

@@ -87,7 +87,9 @@ def problems_write_xlsx(result, stream: BinaryIO) -> int:
         cell.font = bold
         header.append(cell)
     sheet.append(header)
-    rows = [(p, "未导入") for p in result.problems] + [(p, "已忽略") for p in result.duplicate_rows]
+    rows = [(p, p.handling) for p in result.problems] + [
+        (p, "已忽略") for p in result.duplicate_rows
+    ]
     for problem, handling in rows:
         sheet.append(
             [

@@ -58,7 +58,7 @@ class ListImportForm(forms.Form):
         label="来源/批次",
         max_length=100,
         required=False,
-        help_text="如“省第一批”“州第二批”“耕地地力保护补贴”；卡务系统导出可不填",
+        help_text="如“省第一批”“州第二批”“耕地地力保护补贴”“民政火化信息”；卡务系统导出、12333采集结果可不填",
     )
     file = forms.FileField(label="文件", help_text="支持 .xlsx、.xls、.csv（UTF-8 或 GBK 编码）")
 
@@ -75,10 +75,17 @@ class ListImportForm(forms.Form):
             raise forms.ValidationError("文件超过 200MB，请拆分后再导入。")
         return upload
 
+    def __init__(self, *args, kinds: list[str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kinds is not None:
+            self.fields["kind"].choices = [(k, v) for k, v in ListKind.choices if k in kinds]
+
     def clean(self):
         data = super().clean()
         if data.get("kind") in (ListKind.UNISSUED, ListKind.SUBSIDY) and not data.get("source"):
             self.add_error("source", "请填写批次或补贴项目名称。")
+        if data.get("kind") == ListKind.DEATHS and not data.get("source"):
+            self.add_error("source", "请填写死亡信息来源，如“民政火化信息”“公安户籍注销”。")
         return data
 
 

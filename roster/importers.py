@@ -30,6 +30,9 @@ from .places import township_index_load, township_resolve_id, village_normalize_
 from .tables import Table, TableError, cell_date, cell_text, open_tables
 from .validators import normalize_phone
 
+# Kinds whose import can change someone's comparison class.
+CLASSIFIED_KINDS = (ListKind.UNISSUED, ListKind.SUBSIDY, ListKind.CARD_EXPORT)
+
 REQUIRED_COLUMNS = {
     ListKind.UNISSUED: ("id_number", "name"),
     ListKind.SUBSIDY: ("id_number", "name"),
@@ -60,6 +63,7 @@ class RowProblem:
     reason: str
     township_id: int | None = None
     id_unusable: bool = True
+    handling: str = "未导入"
 
 
 @dataclass
@@ -190,8 +194,9 @@ def list_import(
             else:
                 _write_person_list(tables, source_list, result, progress, total)
             _write_problems(source_list, result.problems)
-            progress(total, total, "正在比对制卡信息", force=True)
-            result.classification = classify_all(acting_user=acting_user)
+            if kind in CLASSIFIED_KINDS:
+                progress(total, total, "正在比对制卡信息", force=True)
+                result.classification = classify_all(acting_user=acting_user)
             source_list.counts = result.summary()
             source_list.save(update_fields=["counts"])
             audit_record(

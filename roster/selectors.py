@@ -134,8 +134,11 @@ def _own_townships(user) -> list[Township]:
     return list(Township.objects.filter(pk__in=list(ids)))
 
 
-def source_lists(*, kind: str = "") -> QuerySet[SourceList]:
+def source_lists(*, user, kind: str = "") -> QuerySet[SourceList]:
+    """Imported files: all for county roles, a clerk's own uploads otherwise."""
     lists = SourceList.objects.select_related("imported_by")
+    if not user.is_county_wide:
+        lists = lists.filter(imported_by=user)
     return lists.filter(kind=kind) if kind else lists
 
 

@@ -17,6 +17,7 @@ from dayao_sscard.jobs import (
     job_enqueue,
 )
 from dayao_sscard.models import Job, JobKind
+from dayao_sscard.roles import Role
 
 from .exporters import persons_write_xlsx, problems_write_xlsx
 from .importers import ListImportError, list_import
@@ -124,16 +125,22 @@ def export_file_label(filters: PersonFilters) -> str:
     return "_".join(p for p in parts if p)
 
 
+def list_import_kinds(*, user) -> list[str]:
+    """Which lists this user may upload: the county all, township staff their 12333 results."""
+    if user.may_import:
+        return list(ListKind.values)
+    if user.role == Role.TOWNSHIP_STAFF and user.may_write:
+        return [ListKind.COLLECTION_12333]
+    return []
+
+
 def list_import_start(*, acting_user, kind: str, source: str, uploaded_file) -> Job:
     """Keep the uploaded file with a new job and queue its import.
 
     Township staff bring back their own 12333 collection results; every other
     list comes from the county. The import itself only touches people in scope.
     """
-    from dayao_sscard.roles import Role
-
-    township_may = acting_user.role == Role.TOWNSHIP_STAFF and kind == ListKind.COLLECTION_12333
-    if not (acting_user.may_import or (township_may and acting_user.may_write)):
+    if kind not in list_import_kinds(user=acting_user):
         raise PermissionDenied(
             "只有县人社局管理员可以导入名单（乡镇工作人员可导入12333采集结果）。"
         )

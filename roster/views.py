@@ -122,9 +122,10 @@ def person_export(request: HttpRequest) -> HttpResponse:
     return redirect("job-detail", pk=job.pk)
 
 
-@roles_required(Role.COUNTY_ADMIN)
+@roles_required(Role.COUNTY_ADMIN, Role.TOWNSHIP_STAFF)
 def list_import_create(request: HttpRequest) -> HttpResponse:
-    form = ListImportForm(request.POST or None, request.FILES or None)
+    kinds = services.list_import_kinds(user=request.user)
+    form = ListImportForm(request.POST or None, request.FILES or None, kinds=kinds)
     if request.method == "POST" and form.is_valid():
         job = services.list_import_start(
             acting_user=request.user,
@@ -136,7 +137,7 @@ def list_import_create(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "roster/import_form.html",
-        {"form": form, "recent": selectors.source_lists()[:20]},
+        {"form": form, "recent": selectors.source_lists(user=request.user)[:20]},
     )
 
 

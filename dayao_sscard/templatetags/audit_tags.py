@@ -16,6 +16,12 @@ ACTION_LABELS = {
     "list_exported": "导出名单",
     "imported": "导入名单",
     "classified": "数据比对",
+    "verified": "核查",
+    "photo_uploaded": "上传照片：",
+    "marked_deceased": "登记死亡：",
+    "deceased_undone": "撤销死亡登记：",
+    "conflict_resolved": "处理采集冲突：",
+    "withdrawn": "撤回",
 }
 _MASKS = {"phone": mask_phone, "id_number": mask_id_number, "raw_id_number": mask_id_number}
 

@@ -247,7 +247,7 @@ class TestDeathList:
         def explode(*args, **kwargs):
             raise RuntimeError("disk full")
 
-        monkeypatch.setattr(importers, "classify_all", explode)
+        monkeypatch.setattr(importers, "audit_record", explode)
         path = write_xlsx(tmp_path / "d.xlsx", death_rows(("", person_a.id_number, "2022-05-03")))
         with pytest.raises(RuntimeError):
             deaths(path, acting_user=county_admin)

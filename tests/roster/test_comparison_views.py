@@ -109,7 +109,19 @@ class TestUpload:
         assert "请填写批次或补贴项目名称" in response.content.decode()
         assert not Job.objects.exists()
 
-    @pytest.mark.parametrize("persona", ["supervisor", "clerk_a", "collector_a", "banker_a"])
+    def test_township_staff_may_only_bring_back_12333_results(self, client, clerk_a, tmp_path):
+        client.force_login(clerk_a)
+        response = client.get(reverse("roster:import-create"))
+        assert response.status_code == 200
+        assert [k for k, _ in response.context["form"].fields["kind"].choices] == [
+            "collection_12333"
+        ]
+        response = upload(client, tmp_path)
+        assert response.status_code == 200
+        assert "选择一个有效的选项" in response.content.decode()
+        assert not Job.objects.exists()
+
+    @pytest.mark.parametrize("persona", ["supervisor", "collector_a", "banker_a"])
     def test_only_the_county_admin_may_import(self, client, request, persona, tmp_path):
         client.force_login(request.getfixturevalue(persona))
         assert client.get(reverse("roster:import-create")).status_code == 403

@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from roster.id_numbers import birth_date_from_id, gender_from_id
 from roster.models import IdType, Person, VerificationStatus
 from roster.verification import person_problems, photo_problem
 from tests.factories import make_id_number
@@ -17,8 +18,8 @@ def complete_person(**changes) -> Person:
     person = Person(
         id_number=id_number,
         name="李明",
-        gender="male",
-        birth_date=datetime.date(1980, 5, 17),
+        gender=gender_from_id(id_number),
+        birth_date=birth_date_from_id(id_number),
         nationality="中国",
         occupation="农民",
         address="大姚县金碧镇大河社区3组",
