@@ -140,20 +140,22 @@ def _recreate_database(url: str) -> None:
     connection.close()
 
 
-def _settle(url: str) -> list[str]:
+def _settle(url: str, *, everything: bool = False) -> list[str]:
     """Untimed, between phases: do what autovacuum would have done by then, then CHECKPOINT.
 
     Only tables changed by more than autovacuum's analyze threshold are vacuumed and
-    analysed. A blanket VACUUM ANALYZE would also analyse the still-empty tables of a
-    fresh database, which a real fresh installation never has — and which sends the
-    person merge into a quadratic plan (see docs/PERFORMANCE.md).
+    analysed. A blanket VACUUM ANALYZE (``everything``) also analyses the still-empty
+    tables of a fresh database — which sends the person merge into a quadratic plan
+    (docs/PERFORMANCE.md); ``--analyze-fresh`` does that on purpose, to reproduce it.
     """
     connection = _connect(url)
     connection.autocommit = True
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid "
-            "WHERE s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0) ORDER BY 1"
+            "WHERE %s OR s.n_mod_since_analyze > 50 + 0.1 * GREATEST(c.reltuples, 0) "
+            "ORDER BY 1",
+            [everything],
         )
         tables = [name for (name,) in cursor.fetchall()]
         for name in tables:
@@ -462,8 +464,8 @@ def run(args: argparse.Namespace) -> int:
         ("floor_card", "floor: calamine + COPY, card export", ["floor", str(dataset.card_export), "floor_card"], env),
         ("ours_card", "ours: list_import card_export (+ match)", ["ours", "card_export", str(dataset.card_export)], env),
     ]  # fmt: skip
-    for key, name, arguments, step_env in steps:
-        analysed = _settle(url)
+    for index, (key, name, arguments, step_env) in enumerate(steps):
+        analysed = _settle(url, everything=args.analyze_fresh and index == 0)
         phases[key] = _run_phase(name, arguments, step_env)
         phases[key].detail["analysed_before"] = analysed
     _settle(url)
@@ -739,6 +741,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="generated-file cache")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--analyze-fresh",
+        action="store_true",
+        help="VACUUM ANALYZE the fresh, empty database first (reproduces the quadratic "
+        "person merge; use with --rows 50000 or less)",
+    )
     parser.add_argument(
         "--database-url",
         default=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,

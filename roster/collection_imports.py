@@ -570,8 +570,12 @@ def conflict_persons(*, user, township_code: str = "") -> QuerySet[Person]:
 
 
 def conflict_person_get(*, user, pk: int) -> Person:
+    """A living person in scope; the dead have no collection left to settle."""
     return get_object_or_404(
-        Person.objects.for_user(user).select_related("township", "village"), pk=pk
+        Person.objects.for_user(user)
+        .exclude(vital_status=VitalStatus.DECEASED)
+        .select_related("township", "village"),
+        pk=pk,
     )
 
 

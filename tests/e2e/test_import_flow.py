@@ -158,7 +158,6 @@ def test_county_imports_lists_and_township_works_its_comparison(
     # ---- the 金碧镇 clerk looks at the comparison ----------------------------------------
     login(page, live_server, clerk_a)
     nav = page.locator("header.top nav")
-    expect(nav.get_by_role("link", name="导入名单")).to_have_count(0)
     nav.get_by_role("link", name="数据比对").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("数据比对结果")
 
@@ -212,11 +211,16 @@ def test_county_imports_lists_and_township_works_its_comparison(
     assert {row[9] for row in rows} == {"制卡失败"}
 
 
-def test_township_clerk_cannot_open_the_import_page(live_server, clerk_a, page):
+def test_township_clerk_may_only_upload_12333_results(live_server, clerk_a, collector_a, page):
     login(page, live_server, clerk_a)
+    page.goto(f"{live_server.url}/roster/imports/new/")
+    options = page.locator("select[name=kind] option")
+    expect(options).to_have_count(1)
+    expect(options).to_have_text(["12333采集结果"])
+    page.get_by_role("button", name="退出").click()
 
+    login(page, live_server, collector_a)
     response = page.goto(f"{live_server.url}/roster/imports/new/")
-
     assert response.status == 403
     expect(page.get_by_role("heading", level=1)).to_have_text("无权访问")
     expect(page.get_by_test_id("import-form")).to_have_count(0)
