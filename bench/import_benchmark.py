@@ -209,14 +209,42 @@ def _run_child(command: list[str], env: dict[str, str]) -> Child:
     return Child(wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, load_before, text)
 
 
+def _wal_position(url: str) -> tuple[str, int]:
+    """Current WAL position and the count of checkpoints forced by WAL volume so far."""
+    connection = _connect(url)
+    with connection, connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_wal_lsn()::text, checkpoints_req FROM pg_stat_bgwriter")
+        lsn, forced = cursor.fetchone()
+    connection.close()
+    return lsn, forced
+
+
+def _wal_since(url: str, before: tuple[str, int]) -> dict:
+    connection = _connect(url)
+    with connection, connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn), checkpoints_req "
+            "FROM pg_stat_bgwriter",
+            [before[0]],
+        )
+        written, forced = cursor.fetchone()
+    connection.close()
+    return {"wal_mb": round(float(written) / 2**20), "forced_checkpoints": forced - before[1]}
+
+
 def _run_phase(name: str, arguments: list[str], env: dict[str, str]) -> Phase:
     print(f"… {name}", file=sys.stderr, flush=True)
     command = [sys.executable, str(Path(__file__).resolve()), "child", *arguments]
+    wal_before = _wal_position(env["DATABASE_URL"])
     child = _run_child(command, env)
     lines = child.stdout.splitlines()
     line = next(line for line in reversed(lines) if line.startswith(RESULT_MARK))
     data = json.loads(line[len(RESULT_MARK) :])
-    data.update(child_cpu_seconds=child.cpu_seconds, load_before=child.load_before)
+    data.update(
+        child_cpu_seconds=child.cpu_seconds,
+        load_before=child.load_before,
+        **_wal_since(env["DATABASE_URL"], wal_before),
+    )
     phase = Phase(name, data.pop("rows"), data.pop("seconds"), child.peak_mb, data)
     print(
         f"  {phase.seconds:.1f} s, {phase.rate:,.0f} rows/s, {phase.peak_mb:,.0f} MB",
@@ -233,6 +261,7 @@ def _migrate(env: dict[str, str]) -> None:
 def _run_match(env: dict[str, str], persons: int) -> Phase:
     print("… manage.py match (re-run)", file=sys.stderr, flush=True)
     app_code = _app_code()
+    wal_before = _wal_position(env["DATABASE_URL"])
     child = _run_child([sys.executable, "manage.py", "match"], env)
     changed = re.search(r"比对结果变化 (\d+) 人", child.stdout)
     return Phase(
@@ -247,6 +276,7 @@ def _run_match(env: dict[str, str], persons: int) -> Phase:
             "load_before": child.load_before,
             "includes": "interpreter and Django start-up (wall time of the whole command)",
             "app_code": app_code,
+            **_wal_since(env["DATABASE_URL"], wal_before),
         },
     )
 
@@ -388,13 +418,16 @@ def _ratios(phases: dict[str, Phase]) -> dict:
 
 def _report(phases: dict[str, Phase], ratios: dict, checks: list[str], database: dict) -> str:
     lines = [
-        f"{'phase':<50} {'rows':>10} {'seconds':>9} {'rows/s':>10} {'peak MB':>8} {'load':>5}",
-        "-" * 97,
+        f"{'phase':<50} {'rows':>10} {'seconds':>9} {'rows/s':>10} {'peak MB':>8} "
+        f"{'load':>5} {'WAL MB':>7} {'ckpt':>4}",
+        "-" * 110,
     ]
     for phase in phases.values():
+        detail = phase.detail
         lines.append(
             f"{phase.name:<50} {phase.rows:>10,} {phase.seconds:>9.1f} "
-            f"{phase.rate:>10,.0f} {phase.peak_mb:>8,.0f} {phase.detail['load_before']:>5.1f}"
+            f"{phase.rate:>10,.0f} {phase.peak_mb:>8,.0f} {detail['load_before']:>5.1f} "
+            f"{detail['wal_mb']:>7,} {detail['forced_checkpoints']:>4}"
         )
     baseline = phases["baseline"]
     lines.append(

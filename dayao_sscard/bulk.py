@@ -82,3 +82,14 @@ def _executemany(table: str, columns: Sequence[str], rows: Iterable[Sequence]) -
             cursor.executemany(sql, batch)
             written += len(batch)
     return written
+
+
+def analyse(table: str) -> None:
+    """Give PostgreSQL statistics for a freshly filled table.
+
+    It never analyses temporary tables by itself, and without statistics it plans
+    million-row joins as if the table were empty.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")

@@ -14,9 +14,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from dayao_sscard.audit import audit_record, audit_record_many
-from dayao_sscard.bulk import bulk_insert
+from dayao_sscard.bulk import analyse, bulk_insert
 
-from .id_numbers import birth_date_from_id, try_normalize_id_number
+from .id_numbers import try_normalize_id_number
 from .matching import classify_all
 from .models import (
     CardSystemRecord,
@@ -78,6 +78,7 @@ class ImportResult:
     persons_existing: int = 0
     persons_filled: int = 0
     duplicates: int = 0
+    has_categories: bool = False
     records: int = 0
     deaths_marked: int = 0
     deaths_already: int = 0
@@ -266,23 +267,27 @@ def _write_person_list(tables, source_list, result: ImportResult, progress, tota
     township_index_load()
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS import_stage")
+        # No key or index: rows are unique already, and each join below reads it once.
         cursor.execute(
-            "CREATE TEMPORARY TABLE import_stage (id_number varchar(18) PRIMARY KEY, "
+            "CREATE TEMPORARY TABLE import_stage (id_number varchar(18), "
             "name varchar(50), gender varchar(8), birth_date date, ethnicity varchar(20), "
             "phone varchar(20), address varchar(200), township_id bigint, "
-            "village_name varchar(50), village_id bigint, group_name varchar(50), "
+            "village_name varchar(50), group_name varchar(50), "
             "sheet varchar(100), row_number integer, category varchar(50), amount varchar(30))"
         )
-    bulk_insert("import_stage", STAGE_COLUMNS, _person_rows(tables, result, progress, total))
+    staged = bulk_insert(
+        "import_stage", STAGE_COLUMNS, _person_rows(tables, result, progress, total)
+    )
     progress(total, total, "正在写入人员名单", force=True)
-    _attach_villages()
-    _merge_stage_into_persons(source_list, result)
+    analyse("import_stage")
+    _create_new_villages()
+    _merge_stage_into_persons(source_list, result, staged)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE import_stage")
 
 
-def _attach_villages() -> None:
-    """Villages arrive with the lists: create the ones not seen before, then link rows."""
+def _create_new_villages() -> None:
+    """Villages arrive with the lists: create the ones not seen before."""
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO roster_village (township_id, name, code) "
@@ -290,11 +295,13 @@ def _attach_villages() -> None:
             "WHERE s.village_name <> '' AND NOT EXISTS (SELECT 1 FROM roster_village v "
             "WHERE v.township_id = s.township_id AND v.name = s.village_name)"
         )
-        cursor.execute(
-            "UPDATE import_stage SET village_id = (SELECT v.id FROM roster_village v "
-            "WHERE v.township_id = import_stage.township_id AND v.name = import_stage.village_name) "
-            "WHERE village_name <> ''"
-        )
+
+
+# The staged rows with their village's id, joined once per statement.
+STAGE_WITH_VILLAGE = (
+    "import_stage s LEFT JOIN roster_village v "
+    "ON v.township_id = s.township_id AND v.name = s.village_name"
+)
 
 
 def numbered_rows(
@@ -311,6 +318,7 @@ def numbered_rows(
 
 def _person_rows(tables, result: ImportResult, progress, total) -> Iterator[tuple]:
     seen: set[str] = set()
+    villages: dict[str, str] = {}  # as written → canonical; lists repeat a few hundred names
     for table, number, cells in numbered_rows(tables, result, progress, total):
         c = table.columns
         raw_id = _cell(cells, c, "id_number")
@@ -371,20 +379,27 @@ def _person_rows(tables, result: ImportResult, progress, total) -> Iterator[tupl
             )
             continue
         seen.add(id_number)
+        village = cell_text(_cell(cells, c, "village"))
+        if village not in villages:
+            villages[village] = village_normalize_name(village)[:50]
+        category = cell_text(_cell(cells, c, "category"))[:50]
+        if category:
+            result.has_categories = True
         yield (
             id_number,
             name,
             "male" if int(id_number[16]) % 2 else "female",
-            birth_date_from_id(id_number),
+            # The number is valid, so its birth date is a real date: ISO text is enough.
+            f"{id_number[6:10]}-{id_number[10:12]}-{id_number[12:14]}",
             cell_text(_cell(cells, c, "ethnicity"))[:20],
             normalize_phone(cell_text(_cell(cells, c, "phone")))[:20],
             cell_text(_cell(cells, c, "address"))[:200],
             township_id,
-            village_normalize_name(cell_text(_cell(cells, c, "village")))[:50],
+            villages[village],
             cell_text(_cell(cells, c, "group_name"))[:50],
             table.sheet[:100],
             number,
-            cell_text(_cell(cells, c, "category"))[:50],
+            category,
             cell_text(_cell(cells, c, "amount"))[:30],
         )
 
@@ -397,36 +412,40 @@ def _township_of(cells: list, columns: dict[str, int]) -> int | None:
     return township_id
 
 
-def _merge_stage_into_persons(source_list, result: ImportResult) -> None:
+def _merge_stage_into_persons(source_list, result: ImportResult, staged: int) -> None:
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT COUNT(*) FROM import_stage s JOIN roster_person p ON p.id_number = s.id_number"
-        )
-        result.persons_existing = cursor.fetchone()[0]
-        result.persons_filled = _fill_blank_fields(cursor, source_list)
         columns, values, params = _new_person_columns(now)
         cursor.execute(
             f"INSERT INTO roster_person ({', '.join(columns)}) SELECT {', '.join(values)} "
-            "FROM import_stage s "
+            f"FROM {STAGE_WITH_VILLAGE} "
             "WHERE NOT EXISTS (SELECT 1 FROM roster_person p WHERE p.id_number = s.id_number)",
             params,
         )
         result.persons_new = cursor.rowcount
+        result.persons_existing = staged - result.persons_new
+        if result.persons_existing:
+            # New persons already hold the list's values, so only known ones can have blanks.
+            result.persons_filled = _fill_blank_fields(cursor, source_list)
         cursor.execute(
             "INSERT INTO roster_listentry (source_list_id, person_id, sheet, row_number, category, "
             "amount) SELECT %s, p.id, s.sheet, s.row_number, s.category, s.amount "
             "FROM import_stage s JOIN roster_person p ON p.id_number = s.id_number",
             [source_list.pk],
         )
-        for category, condition in _category_conditions(source_list):
-            cursor.execute(
-                "INSERT INTO roster_personcategory (person_id, category, source) "
-                "SELECT p.id, %s, %s FROM import_stage s JOIN roster_person p "
-                f"ON p.id_number = s.id_number WHERE {condition} AND NOT EXISTS ("
-                "SELECT 1 FROM roster_personcategory c WHERE c.person_id = p.id AND c.category = %s)",
-                [category, source_list.source[:100], category],
-            )
+        if result.has_categories or source_list.kind == ListKind.SUBSIDY:
+            _add_categories(cursor, source_list)
+
+
+def _add_categories(cursor, source_list) -> None:
+    for category, condition in _category_conditions(source_list):
+        cursor.execute(
+            "INSERT INTO roster_personcategory (person_id, category, source) "
+            "SELECT p.id, %s, %s FROM import_stage s JOIN roster_person p "
+            f"ON p.id_number = s.id_number WHERE {condition} AND NOT EXISTS ("
+            "SELECT 1 FROM roster_personcategory c WHERE c.person_id = p.id AND c.category = %s)",
+            [category, source_list.source[:100], category],
+        )
 
 
 STAGED_PERSON_FIELDS = (
@@ -454,7 +473,9 @@ def _new_person_columns(now) -> tuple[list[str], list[str], list]:
             continue
         columns.append(connection.ops.quote_name(model_field.column))
         if model_field.column in STAGED_PERSON_FIELDS:
-            values.append(f"s.{model_field.column}")
+            values.append(
+                "v.id" if model_field.column == "village_id" else f"s.{model_field.column}"
+            )
             continue
         values.append("%s")
         if getattr(model_field, "auto_now", False) or getattr(model_field, "auto_now_add", False):
@@ -479,13 +500,15 @@ FILLABLE = ("phone", "ethnicity", "address", "village_id", "group_name")
 
 def _fill_blank_fields(cursor, source_list) -> int:
     """Complete blanks of people already known from this list; never overwrite a value."""
+    staged = {f: ("v.id" if f == "village_id" else f"s.{f}") for f in FILLABLE}
     cursor.execute(
-        "SELECT p.id, " + ", ".join(f"p.{f}, s.{f}" for f in FILLABLE) + " FROM import_stage s "
-        "JOIN roster_person p ON p.id_number = s.id_number WHERE "
+        "SELECT p.id, "
+        + ", ".join(f"p.{f}, {staged[f]}" for f in FILLABLE)
+        + f" FROM {STAGE_WITH_VILLAGE} JOIN roster_person p ON p.id_number = s.id_number WHERE "
         + " OR ".join(
-            f"(p.{f} IS NULL AND s.{f} IS NOT NULL)"
+            f"(p.{f} IS NULL AND {staged[f]} IS NOT NULL)"
             if f == "village_id"
-            else f"(p.{f} = '' AND s.{f} <> '')"
+            else f"(p.{f} = '' AND {staged[f]} <> '')"
             for f in FILLABLE
         )
     )

@@ -10,6 +10,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from dayao_sscard.audit import audit_record
+from dayao_sscard.bulk import analyse
 
 from .models import CardClass, ListKind, SourceList
 
@@ -90,3 +91,4 @@ def _build_ranks(cursor, snapshot_id: int) -> None:
         [snapshot_id, CANCELLED],
     )
     cursor.execute("CREATE INDEX match_rank_id ON match_rank (id_number)")
+    analyse("match_rank")

@@ -37,6 +37,7 @@ def township_index_load() -> None:
 
 def township_cache_clear() -> None:
     _township_index.cache_clear()
+    _township_resolve_text.cache_clear()
 
 
 def township_resolve(text) -> Township | None:
@@ -46,6 +47,12 @@ def township_resolve(text) -> Township | None:
 
 
 def township_resolve_id(text) -> int | None:
+    # Lists repeat a handful of spellings a million times: remember each answer.
+    return _township_resolve_text(str(text or ""))
+
+
+@lru_cache(maxsize=4096)
+def _township_resolve_text(text: str) -> int | None:
     cleaned = _clean(text)
     if not cleaned:
         return None
