@@ -2,7 +2,7 @@ from django import forms
 
 from .models import CardClass, Category, ListKind, Person, UnreachableReason, VitalStatus
 from .validators import normalize_phone, phone_problem
-from .verification import PHOTO_MAX_BYTES, photo_problem
+from .verification import ELEMENT_FIELDS, PHOTO_MAX_BYTES, photo_problem
 
 
 class PersonFilterForm(forms.Form):
@@ -110,18 +110,7 @@ class PersonVerifyForm(forms.ModelForm):
 
     class Meta:
         model = Person
-        fields = [
-            "name",
-            "gender",
-            "nationality",
-            "occupation",
-            "address",
-            "phone",
-            "id_type",
-            "id_valid_from",
-            "id_valid_until",
-            "id_valid_long_term",
-        ]
+        fields = list(ELEMENT_FIELDS)
         widgets = {
             "id_valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "id_valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
