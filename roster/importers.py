@@ -235,11 +235,11 @@ def _default_source(kind: str, tables: list[Table]) -> str:
 
 
 def _cell(cells: list, columns: dict[str, int], name: str):
-    position = columns.get(name)
-    if position is None or position >= len(cells):
-        return ""
-    value = cells[position]
-    return "" if value is None else value
+    position = columns.get(name, -1)
+    if 0 <= position < len(cells):
+        value = cells[position]
+        return "" if value is None else value
+    return ""
 
 
 # ---- person lists (unissued, subsidy) ---------------------------------------------------
