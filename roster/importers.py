@@ -418,8 +418,9 @@ def _merge_stage_into_persons(source_list, result: ImportResult, staged: int) ->
         columns, values, params = _new_person_columns(now)
         cursor.execute(
             f"INSERT INTO roster_person ({', '.join(columns)}) SELECT {', '.join(values)} "
-            f"FROM {STAGE_WITH_VILLAGE} "
-            "WHERE NOT EXISTS (SELECT 1 FROM roster_person p WHERE p.id_number = s.id_number)",
+            # ON CONFLICT probes the unique index row by row; an anti-join (NOT EXISTS) would
+            # be planned from statistics and turns quadratic when they say the table is empty.
+            f"FROM {STAGE_WITH_VILLAGE} WHERE TRUE ON CONFLICT (id_number) DO NOTHING",
             params,
         )
         result.persons_new = cursor.rowcount
