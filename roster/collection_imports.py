@@ -24,14 +24,18 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from dayao_sscard.audit import audit_record_many, changed_fields, snapshot
-from issuance.models import LIVE_CARD_STATUSES, CancellationRequest, Card
 
-from .id_numbers import mask_phone, try_normalize_id_number
-from .importers import ImportResult, ListImportError, RowProblem
+from .id_numbers import birth_date_from_id, mask_phone, try_normalize_id_number
+from .importers import ImportResult, ListImportError, RowProblem, cell_value, numbered_rows
 from .models import CollectionConflict, ListKind, Person, SourceList, VitalStatus
 from .tables import Table, cell_date, cell_text
 from .validators import normalize_phone, phone_problem
-from .verification import locked_for_edit, save_audited, verification_status_for
+from .verification import (
+    cards_queue_cancellation,
+    locked_for_edit,
+    save_audited,
+    verification_status_for,
+)
 
 LOOKUP_CHUNK = 500
 NOT_FOUND = "系统中无此人"
@@ -85,29 +89,10 @@ class _Row:
         )
 
 
-def _value(cells: list, columns: dict[str, int], name: str):
-    position = columns.get(name)
-    if position is None or position >= len(cells):
-        return ""
-    value = cells[position]
-    return "" if value is None else value
-
-
-def _table_rows(tables, result: ImportResult, progress, total) -> Iterator[tuple[Table, int, list]]:
-    read = 0
-    for table in tables:
-        for number, cells in table.rows:
-            read += 1
-            if read % 5000 == 0:
-                progress(read, total, f"已读取 {read} 行")
-            yield table, number, cells
-    result.rows_read = read
-
-
 def _identified(table: Table, number: int, cells: list, result: ImportResult) -> _Row | None:
     """The row with a usable ID number, or None after reporting why not."""
-    raw_id = _value(cells, table.columns, "id_number")
-    name = cell_text(_value(cells, table.columns, "name"))[:50]
+    raw_id = cell_value(cells, table.columns, "id_number")
+    name = cell_text(cell_value(cells, table.columns, "name"))[:50]
     id_number, reason = try_normalize_id_number(raw_id)
     if id_number is None:
         result.problems.append(
@@ -117,21 +102,14 @@ def _identified(table: Table, number: int, cells: list, result: ImportResult) ->
     return _Row(table.sheet, number, name, id_number)
 
 
-def _birth_date(id_number: str) -> datetime.date | None:
-    try:
-        return datetime.date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
-    except ValueError:
-        return None
-
-
 def _death_rows(tables, source_list, result: ImportResult, progress, total) -> list[_Row]:
     today = timezone.localdate()
     rows: dict[str, _Row] = {}
-    for table, number, cells in _table_rows(tables, result, progress, total):
+    for table, number, cells in numbered_rows(tables, result, progress, total):
         row = _identified(table, number, cells, result)
         if row is None:
             continue
-        raw_date = _value(cells, table.columns, "death_date")
+        raw_date = cell_value(cells, table.columns, "death_date")
         death_date = cell_date(raw_date)
         reason = None
         if not cell_text(raw_date):
@@ -140,7 +118,7 @@ def _death_rows(tables, source_list, result: ImportResult, progress, total) -> l
             reason = f"死亡日期无法识别：{cell_text(raw_date)[:50]}"
         elif death_date > today:
             reason = f"死亡日期晚于今天：{death_date:%Y-%m-%d}"
-        elif (born := _birth_date(row.id_number)) and death_date < born:
+        elif (born := birth_date_from_id(row.id_number)) and death_date < born:
             reason = f"死亡日期早于出生日期：{death_date:%Y-%m-%d}"
         if reason:
             result.problems.append(row.problem(reason))
@@ -149,7 +127,7 @@ def _death_rows(tables, source_list, result: ImportResult, progress, total) -> l
             result.duplicates += 1
             result.duplicate_rows.append(row.problem(DUPLICATE))
             continue
-        source = cell_text(_value(cells, table.columns, "death_source")) or source_list.source
+        source = cell_text(cell_value(cells, table.columns, "death_source")) or source_list.source
         row.values = {"death_date": death_date, "source": source[:100]}
         rows[row.id_number] = row
     return list(rows.values())
@@ -192,7 +170,7 @@ _SPACES = re.compile(r"[\s\u3000\u200b]+")
 
 def _collection_rows(tables, result: ImportResult, progress, total) -> list[_Row]:
     rows: dict[str, _Row] = {}
-    for table, number, cells in _table_rows(tables, result, progress, total):
+    for table, number, cells in numbered_rows(tables, result, progress, total):
         row = _identified(table, number, cells, result)
         if row is None:
             continue
@@ -201,7 +179,7 @@ def _collection_rows(tables, result: ImportResult, progress, total) -> list[_Row
             result.problems.append(row.problem("；".join(errors)[:200]))
             continue
         row.values = values
-        row.collected_at = cell_date(_value(cells, table.columns, "collected_at"))
+        row.collected_at = cell_date(cell_value(cells, table.columns, "collected_at"))
         earlier = rows.get(row.id_number)
         if earlier is not None:
             # Collected twice: the later collection wins, the other row is reported.
@@ -229,7 +207,7 @@ def _collected_values(cells: list, columns: dict[str, int]) -> tuple[dict, list[
     errors: list[str] = []
 
     def text(name: str) -> str:
-        return cell_text(_value(cells, columns, name))
+        return cell_text(cell_value(cells, columns, name))
 
     for name in ("name", "ethnicity", "occupation", "address", "nationality"):
         value = text(name)
@@ -265,18 +243,18 @@ def _collected_values(cells: list, columns: dict[str, int]) -> tuple[dict, list[
 
 def _validity_values(cells: list, columns: dict[str, int], values: dict) -> list[str]:
     start = until = None
-    combined = cell_text(_value(cells, columns, "id_validity"))
+    combined = cell_text(cell_value(cells, columns, "id_validity"))
     if combined:
         parsed = _parse_validity(combined)
         if parsed is None:
             return [f"证件有效期限无法识别：{combined[:40]}"]
         start, until = parsed
-    raw_start = _value(cells, columns, "id_valid_from")
+    raw_start = cell_value(cells, columns, "id_valid_from")
     if cell_text(raw_start):
         start = cell_date(raw_start)
         if start is None:
             return [f"证件有效期起始日期无法识别：{cell_text(raw_start)[:20]}"]
-    raw_until = _value(cells, columns, "id_valid_until")
+    raw_until = cell_value(cells, columns, "id_valid_until")
     if cell_text(raw_until):
         until = LONG_TERM if LONG_TERM in cell_text(raw_until) else cell_date(raw_until)
         if until is None:
@@ -393,33 +371,7 @@ def _write_deaths(rows: list[_Row], source_list, result: ImportResult, acting_us
         note=f"死亡人员名单导入：{source_list.source}",
     )
     result.deaths_marked = len(marked)
-    result.cancellations_queued = _queue_card_cancellations(marked, acting_user)
-
-
-def _queue_card_cancellations(persons: list[Person], acting_user) -> int:
-    """As ``person_mark_deceased`` does, for many people: each live card is queued for 注销."""
-    by_pk = {p.pk: p for p in persons}
-    pending = CancellationRequest.objects.filter(
-        card=OuterRef("pk"), status=CancellationRequest.Status.PENDING
-    )
-    requests = []
-    for chunk in _chunks(list(by_pk)):
-        cards = Card.objects.filter(person_id__in=chunk, status__in=LIVE_CARD_STATUSES).exclude(
-            Exists(pending)
-        )
-        for card in cards.order_by("pk"):
-            person = card.person = by_pk[card.person_id]
-            reason = f"持卡人已死亡（{person.death_date:%Y-%m-%d}，{person.death_source}）"
-            requests.append(
-                CancellationRequest(card=card, reason=reason[:200], requested_by=acting_user)
-            )
-    CancellationRequest.objects.bulk_create(requests, batch_size=LOOKUP_CHUNK)
-    audit_record_many(
-        actor=acting_user,
-        action="issuance.cancellationrequest.created",
-        changes=[(request, None, snapshot(request)) for request in requests],
-    )
-    return len(requests)
+    result.cancellations_queued = cards_queue_cancellation(persons=marked, acting_user=acting_user)
 
 
 # ---- 12333 results ----------------------------------------------------------------------

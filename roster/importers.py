@@ -234,7 +234,8 @@ def _default_source(kind: str, tables: list[Table]) -> str:
     return tables[0].sheet
 
 
-def _cell(cells: list, columns: dict[str, int], name: str):
+def cell_value(cells: list, columns: dict[str, int], name: str):
+    """The raw value of a named column in a row; blank when the row is short or the column absent."""
     position = columns.get(name, -1)
     if 0 <= position < len(cells):
         value = cells[position]
@@ -321,8 +322,8 @@ def _person_rows(tables, result: ImportResult, progress, total) -> Iterator[tupl
     villages: dict[str, str] = {}  # as written → canonical; lists repeat a few hundred names
     for table, number, cells in numbered_rows(tables, result, progress, total):
         c = table.columns
-        raw_id = _cell(cells, c, "id_number")
-        name = cell_text(_cell(cells, c, "name"))[:50]
+        raw_id = cell_value(cells, c, "id_number")
+        name = cell_text(cell_value(cells, c, "name"))[:50]
         township_id = _township_of(cells, c)
         id_number, reason = try_normalize_id_number(raw_id)
         if id_number is None:
@@ -351,7 +352,7 @@ def _person_rows(tables, result: ImportResult, progress, total) -> Iterator[tupl
             )
             continue
         if township_id is None:
-            written = cell_text(_cell(cells, c, "township")) or "（空）"
+            written = cell_text(cell_value(cells, c, "township")) or "（空）"
             result.problems.append(
                 RowProblem(
                     table.sheet,
@@ -379,10 +380,10 @@ def _person_rows(tables, result: ImportResult, progress, total) -> Iterator[tupl
             )
             continue
         seen.add(id_number)
-        village = cell_text(_cell(cells, c, "village"))
+        village = cell_text(cell_value(cells, c, "village"))
         if village not in villages:
             villages[village] = village_normalize_name(village)[:50]
-        category = cell_text(_cell(cells, c, "category"))[:50]
+        category = cell_text(cell_value(cells, c, "category"))[:50]
         if category:
             result.has_categories = True
         yield (
@@ -391,23 +392,23 @@ def _person_rows(tables, result: ImportResult, progress, total) -> Iterator[tupl
             "male" if int(id_number[16]) % 2 else "female",
             # The number is valid, so its birth date is a real date: ISO text is enough.
             f"{id_number[6:10]}-{id_number[10:12]}-{id_number[12:14]}",
-            cell_text(_cell(cells, c, "ethnicity"))[:20],
-            normalize_phone(cell_text(_cell(cells, c, "phone")))[:20],
-            cell_text(_cell(cells, c, "address"))[:200],
+            cell_text(cell_value(cells, c, "ethnicity"))[:20],
+            normalize_phone(cell_text(cell_value(cells, c, "phone")))[:20],
+            cell_text(cell_value(cells, c, "address"))[:200],
             township_id,
             villages[village],
-            cell_text(_cell(cells, c, "group_name"))[:50],
+            cell_text(cell_value(cells, c, "group_name"))[:50],
             table.sheet[:100],
             number,
             category,
-            cell_text(_cell(cells, c, "amount"))[:30],
+            cell_text(cell_value(cells, c, "amount"))[:30],
         )
 
 
 def _township_of(cells: list, columns: dict[str, int]) -> int | None:
-    township_id = township_resolve_id(cell_text(_cell(cells, columns, "township")))
+    township_id = township_resolve_id(cell_text(cell_value(cells, columns, "township")))
     if township_id is None and "address" in columns:
-        address = cell_text(_cell(cells, columns, "address"))
+        address = cell_text(cell_value(cells, columns, "address"))
         township_id = township_resolve_id(address.split("大姚县", 1)[-1])
     return township_id
 
@@ -589,8 +590,8 @@ def _record_rows(
 ) -> Iterator[tuple]:
     for table, number, cells in numbered_rows(tables, result, progress, total):
         c = table.columns
-        raw_id = _cell(cells, c, "id_number")
-        name = cell_text(_cell(cells, c, "name"))[:50]
+        raw_id = cell_value(cells, c, "id_number")
+        name = cell_text(cell_value(cells, c, "name"))[:50]
         id_number, reason = try_normalize_id_number(raw_id)
         if id_number is None:
             result.problems.append(
@@ -604,11 +605,11 @@ def _record_rows(
             number,
             id_number,
             name,
-            cell_text(_cell(cells, c, "card_number"))[:30],
-            cell_text(_cell(cells, c, "bank"))[:100],
-            cell_text(_cell(cells, c, "production_type"))[:20],
-            cell_text(_cell(cells, c, "production_status"))[:20],
-            cell_text(_cell(cells, c, "failure_reason"))[:200],
-            cell_text(_cell(cells, c, "card_status"))[:20],
-            cell_date(_cell(cells, c, "made_on")),
+            cell_text(cell_value(cells, c, "card_number"))[:30],
+            cell_text(cell_value(cells, c, "bank"))[:100],
+            cell_text(cell_value(cells, c, "production_type"))[:20],
+            cell_text(cell_value(cells, c, "production_status"))[:20],
+            cell_text(cell_value(cells, c, "failure_reason"))[:200],
+            cell_text(cell_value(cells, c, "card_status"))[:20],
+            cell_date(cell_value(cells, c, "made_on")),
         )

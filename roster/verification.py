@@ -9,11 +9,11 @@ from datetime import date
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from dayao_sscard.audit import audit_record, changed_fields, snapshot
+from dayao_sscard.audit import audit_record, audit_record_many, changed_fields, snapshot
 from issuance.models import LIVE_CARD_STATUSES, CancellationRequest, Card
 
 from .id_numbers import birth_date_from_id, gender_from_id, try_normalize_id_number
@@ -291,28 +291,35 @@ def person_mark_deceased(
         locked.vital_status = VitalStatus.DECEASED
         locked.death_date, locked.death_source, locked.death_note = death_date, source, note
         saved = save_audited(locked, before, acting_user, "roster.person.marked_deceased")
-        _queue_card_cancellations(saved, acting_user)
+        cards_queue_cancellation(persons=[saved], acting_user=acting_user)
     return saved
 
 
-def _queue_card_cancellations(person: Person, acting_user) -> int:
-    queued = 0
-    for card in Card.objects.filter(person=person, status__in=LIVE_CARD_STATUSES):
-        if card.cancellations.filter(status=CancellationRequest.Status.PENDING).exists():
-            continue
-        request = CancellationRequest.objects.create(
-            card=card,
-            reason=f"持卡人已死亡（{person.death_date:%Y-%m-%d}，{person.death_source}）",
-            requested_by=acting_user,
-        )
-        audit_record(
-            actor=acting_user,
-            action="issuance.cancellationrequest.created",
-            obj=request,
-            after=snapshot(request),
-        )
-        queued += 1
-    return queued
+def cards_queue_cancellation(*, persons: list[Person], acting_user) -> int:
+    """Queue every live card of these (deceased) persons for 注销, once each."""
+    by_pk = {p.pk: p for p in persons}
+    pending = CancellationRequest.objects.filter(
+        card=OuterRef("pk"), status=CancellationRequest.Status.PENDING
+    )
+    ids = list(by_pk)
+    requests = []
+    for start in range(0, len(ids), 500):
+        cards = Card.objects.filter(
+            person_id__in=ids[start : start + 500], status__in=LIVE_CARD_STATUSES
+        ).exclude(Exists(pending))
+        for card in cards.order_by("pk"):
+            person = card.person = by_pk[card.person_id]
+            reason = f"持卡人已死亡（{person.death_date:%Y-%m-%d}，{person.death_source}）"
+            requests.append(
+                CancellationRequest(card=card, reason=reason[:200], requested_by=acting_user)
+            )
+    CancellationRequest.objects.bulk_create(requests, batch_size=500)
+    audit_record_many(
+        actor=acting_user,
+        action="issuance.cancellationrequest.created",
+        changes=[(request, None, snapshot(request)) for request in requests],
+    )
+    return len(requests)
 
 
 def person_undo_deceased(*, person: Person, acting_user, reason: str) -> Person:
