@@ -70,26 +70,30 @@ PG_SETTINGS = (
 BREAKDOWN = (
     "file_sha256",
     "open_tables",
-    "bulk_insert",
-    "analyse",
-    "_attach_villages",
-    "_create_new_villages",
-    "_merge_stage_into_persons",
+    "_known_person_ids",
+    "reserve_ids",
+    "_copy_new_persons",
+    "_write_villages_and_entries",
+    "_write_card_export",
+    "_fill_blank_fields",
+    "_add_categories",
     "_write_problems",
     "classify_all",
 )
 BREAKDOWN_LABELS = {
     "file_sha256": "file_sha256 (already-imported check)",
     "open_tables": "open_tables (calamine loads the sheet, header detection)",
-    "bulk_insert": "bulk_insert (per-row read + checks in Python, COPY)",
-    "analyse": "analyse (ANALYZE of the staging table)",
-    "_attach_villages": "_attach_villages (SQL: villages)",
-    "_create_new_villages": "_create_new_villages (SQL: villages)",
-    "_merge_stage_into_persons": "_merge_stage_into_persons (SQL: persons, list entries)",
+    "_known_person_ids": "_known_person_ids (ID numbers already in the system)",
+    "reserve_ids": "reserve_ids (keys for new persons and villages)",
+    "_copy_new_persons": "_copy_new_persons (row checks in Python + COPY of persons)",
+    "_write_villages_and_entries": "_write_villages_and_entries (COPY of list entries)",
+    "_write_card_export": "_write_card_export (row checks in Python + COPY of records)",
+    "_fill_blank_fields": "_fill_blank_fields (known persons)",
+    "_add_categories": "_add_categories (SQL)",
     "_write_problems": "_write_problems (problem rows)",
     "classify_all": "classify_all (SQL: match everyone)",
-    "COMMIT": "COMMIT (deferred foreign-key checks)",
-    "other": "rest (SourceList, audit, dropping the staging table…)",
+    "COMMIT": "COMMIT",
+    "other": "rest (SourceList, audit…)",
 }
 
 
@@ -303,7 +307,10 @@ def _database_counts(url: str) -> dict:
         ):
             cursor.execute(sql)
             counts[key] = cursor.fetchone()[0]
-        cursor.execute("SELECT card_class, COUNT(*) FROM roster_person GROUP BY 1 ORDER BY 1")
+        cursor.execute(
+            "SELECT COALESCE(c.card_class, ''), COUNT(*) FROM roster_person p "
+            "LEFT JOIN roster_personclass c ON c.person_id = p.id GROUP BY 1 ORDER BY 1"
+        )
         counts["classes"] = dict(cursor.fetchall())
         settings = {}
         for name in PG_SETTINGS:

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import datetime
 import io
+import itertools
 import os
 import pstats
 import subprocess
@@ -143,10 +145,24 @@ def profile_python(args: argparse.Namespace) -> None:
     township_index_load()
     result = importers.ImportResult(kind=args.kind, file_name=path.name)
     if args.kind == "unissued":
-        rows = importers._person_rows(tables, result, _no_progress, 1)
+        # The database parts stubbed out: no known persons, keys counted from 1.
+        villages = importers._Villages.__new__(importers._Villages)
+        villages.ids, villages.new, villages._spare = {}, [], itertools.count(1)
+        write = importers._PersonListWrite(
+            source_list=importers.SourceList(pk=1, kind=args.kind),
+            result=result,
+            known={},
+            villages=villages,
+            person_ids=itertools.count(1),
+            constants=importers._new_person_defaults(datetime.datetime.now(datetime.UTC)),
+        )
+        rows = importers._new_person_rows(tables, write, _no_progress, 1)
     else:
         rows = importers._record_rows(tables, 1, result, _no_progress, 1)
-    stream = io.BufferedReader(_CsvStream(rows), buffer_size=1 << 20)
+    width = len(
+        importers.LISTED_PERSON_COLUMNS if args.kind == "unissued" else importers.RECORD_COLUMNS
+    )
+    stream = io.BufferedReader(_CsvStream(rows, width), buffer_size=1 << 20)
     profile = cProfile.Profile() if args.cprofile else None
     started = time.perf_counter()
     if profile:

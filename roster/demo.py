@@ -45,6 +45,7 @@ from .models import (
     ListKind,
     Person,
     PersonCategory,
+    PersonClass,
     SourceList,
     Township,
     UnreachableReason,
@@ -278,6 +279,8 @@ class _PersonPlan:
     person: Person
     age: int
     plan: str
+    classified_at: datetime
+    card_class: str = ""
     failure_reason: str = ""
     reapply: bool = False
     recovery_note: str = ""
@@ -456,6 +459,18 @@ class _Seeder:
 
         plans = self._people()
         Person.objects.bulk_create([p.person for p in plans], batch_size=BATCH_SIZE)
+        PersonClass.objects.bulk_create(
+            [
+                PersonClass(
+                    person=p.person,
+                    card_class=p.card_class,
+                    failure_reason=p.failure_reason,
+                    classified_at=p.classified_at,
+                )
+                for p in plans
+            ],
+            batch_size=BATCH_SIZE,
+        )
         categories = self._categories(plans)
         PersonCategory.objects.bulk_create(categories, batch_size=BATCH_SIZE)
 
@@ -719,8 +734,8 @@ class _Seeder:
             township=township,
             village=village,
             group_name=f"{group_no}组",
-            classified_at=self._moment(today - timedelta(days=rng.randint(20, 30))),
         )
+        classified_at = self._moment(today - timedelta(days=rng.randint(20, 30)))
         self._id_validity(person, expired=False)
         if deceased:
             person.vital_status = VitalStatus.DECEASED
@@ -728,7 +743,12 @@ class _Seeder:
             person.death_source = DEATH_SOURCE
             person.death_note = "县民政局殡葬火化数据比对"
 
-        plan = _PersonPlan(person=person, age=age, plan=forced or self._plan(deceased))
+        plan = _PersonPlan(
+            person=person,
+            age=age,
+            plan=forced or self._plan(deceased),
+            classified_at=classified_at,
+        )
         self._classify(plan)
         self._verification(plan)
         self._proxy(plan)
@@ -825,21 +845,21 @@ class _Seeder:
     def _classify(self, plan: _PersonPlan) -> None:
         person = plan.person
         if plan.plan in ("applied", "in_production", "cancelled_applied"):
-            person.card_class = CardClass.IN_PRODUCTION
+            plan.card_class = CardClass.IN_PRODUCTION
         elif plan.plan == "failed":
-            person.card_class = CardClass.CARD_FAILED
+            plan.card_class = CardClass.CARD_FAILED
             reasons = FAILURE_REASONS if plan.age >= 16 else FAILURE_REASONS[:3]
             reason = self.rng.choice(reasons)
-            plan.failure_reason = person.card_failure_reason = reason
+            plan.failure_reason = reason
             if reason == "证件已过期":
                 self._id_validity(person, expired=True)
             elif reason.endswith("手机号码无效"):
                 person.phone = ""
             plan.reapply = person.is_deceased is False and self.rng.random() < 0.15
         elif plan.plan == "none":
-            person.card_class = CardClass.NO_CARD_INFO
+            plan.card_class = CardClass.NO_CARD_INFO
         else:
-            person.card_class = CardClass.CARD_MADE
+            plan.card_class = CardClass.CARD_MADE
 
     def _verification(self, plan: _PersonPlan) -> None:
         person, rng = plan.person, self.rng

@@ -27,6 +27,7 @@ __all__ = [
     "birth_date_from_id",
     "compute_check_char",
     "gender_from_id",
+    "id_number_normalizer",
     "is_valid_id_number",
     "mask_id_number",
     "mask_phone",
@@ -205,6 +206,27 @@ def try_normalize_id_number(
     ):
         return _check18(raw, today8)
     return _normalize_slow(raw, today8)
+
+
+def id_number_normalizer(*, today: date | None = None):
+    """``try_normalize_id_number`` with the date fixed once, for a loop over a million rows.
+
+    An import running past midnight keeps judging birth dates by the day it started.
+    """
+    today8 = _today_yyyymmdd() if today is None else _yyyymmdd(today)
+
+    def normalize(raw: str | int | float | None) -> tuple[str | None, str | None]:
+        if (
+            type(raw) is str
+            and len(raw) == 18
+            and raw.isascii()
+            and raw[:17].isdigit()
+            and raw[17] in _CHECK_OK
+        ):
+            return _check18(raw, today8)
+        return _normalize_slow(raw, today8)
+
+    return normalize
 
 
 def normalize_id_number(raw: str | int | float | None, *, today: date | None = None) -> str:

@@ -2,8 +2,14 @@
 
 Rules: a record whose 卡状态 is 注销 does not count; then 制卡成功 → 已制卡, else
 制卡中/已申领 → 制卡中, else 制卡失败 → 制卡失败 (keeping the most recent reason),
-else 无制卡信息. Done in SQL over the whole table, so it is idempotent and fast;
-every change of class is kept as a ClassificationChange row.
+else 无制卡信息.
+
+Done in set-based SQL over the whole county, so it is idempotent and fast. Results
+live in roster_personclass, one narrow row per classified person (no row is 未比对):
+the match never rewrites the wide roster_person row. It first works out, into a
+temporary table, the persons whose class or failure reason changed and those never
+classified; then it updates the former (each change is kept as a ClassificationChange
+row) and adds results for the latter, whose first class is not a change.
 """
 
 from django.db import connection, transaction
@@ -39,28 +45,38 @@ def classify_all(*, acting_user=None) -> dict:
         return {}
     with transaction.atomic(), connection.cursor() as cursor:
         _build_ranks(cursor, snapshot.pk)
+        _build_new_classes(cursor)
         now = timezone.now()
-        cursor.execute("SELECT COALESCE(MAX(id), 0) FROM roster_classificationchange")
-        last_change_id = cursor.fetchone()[0]
         cursor.execute(
             "INSERT INTO roster_classificationchange (snapshot_id, person_id, previous_class, "
             "new_class, new_failure_reason, changed_at) "
-            f"SELECT %s, p.id, p.card_class, {_RANK_TO_CLASS}, {_REASON}, %s "
-            "FROM roster_person p LEFT JOIN match_rank r ON r.id_number = p.id_number "
-            f"WHERE p.card_class <> {_RANK_TO_CLASS} "
-            f"OR p.card_failure_reason <> {_REASON}",
+            "SELECT %s, m.person_id, m.old_class, m.card_class, m.failure_reason, %s "
+            "FROM match_new m WHERE m.known",
             [snapshot.pk, now],
         )
         changed = cursor.rowcount
+        if changed:
+            cursor.execute(
+                "UPDATE roster_personclass SET card_class = m.card_class, "
+                "failure_reason = m.failure_reason, snapshot_id = %s, classified_at = %s "
+                "FROM match_new m WHERE m.person_id = roster_personclass.person_id AND m.known",
+                [snapshot.pk, now],
+            )
+        # The rows to add are chosen by the flag worked out before this statement, not by an
+        # anti-join against the table being filled, which PostgreSQL would plan from
+        # statistics that saw it empty. In key order, each row goes to the right-hand end of
+        # the primary key: about a third less time than scattered inserts at a million rows.
         cursor.execute(
-            "UPDATE roster_person SET card_class = c.new_class, "
-            "card_failure_reason = c.new_failure_reason, classified_at = %s "
-            "FROM roster_classificationchange c "
-            "WHERE c.person_id = roster_person.id AND c.id > %s",
-            [now, last_change_id],
+            "INSERT INTO roster_personclass (person_id, card_class, failure_reason, "
+            "snapshot_id, classified_at) "
+            "SELECT m.person_id, m.card_class, m.failure_reason, %s, %s "
+            "FROM match_new m WHERE NOT m.known ORDER BY m.person_id",
+            [snapshot.pk, now],
         )
+        first = cursor.rowcount
+        cursor.execute("DROP TABLE match_new")
         cursor.execute("DROP TABLE match_rank")
-        counts = {"变化人数": changed}
+        counts = {"变化人数": changed, "首次比对人数": first}
         audit_record(
             actor=acting_user,
             action="roster.sourcelist.classified",
@@ -69,6 +85,28 @@ def classify_all(*, acting_user=None) -> dict:
             note="按最新卡务系统导出重新比对全部人员",
         )
     return counts
+
+
+def _build_new_classes(cursor) -> None:
+    """The persons with a result to write: new class and reason beside the current ones.
+
+    Only persons never classified (``known`` false) or whose class or reason changed are
+    kept: a re-match of a million unchanged persons then writes nothing here. ANALYZE
+    counts the two kinds, so the planner knows whether a handful or a million results
+    are to be updated or added.
+    """
+    cursor.execute("DROP TABLE IF EXISTS match_new")
+    cursor.execute(
+        "CREATE TEMPORARY TABLE match_new AS SELECT * FROM ("
+        f"  SELECT p.id AS person_id, {_RANK_TO_CLASS} AS card_class, "
+        f"  {_REASON} AS failure_reason, c.card_class AS old_class, "
+        "  c.failure_reason AS old_reason, (c.person_id IS NOT NULL) AS known "
+        "  FROM roster_person p LEFT JOIN match_rank r ON r.id_number = p.id_number "
+        "  LEFT JOIN roster_personclass c ON c.person_id = p.id"
+        ") n WHERE NOT n.known OR n.card_class <> n.old_class "
+        "OR n.failure_reason <> n.old_reason"
+    )
+    analyse("match_new")
 
 
 def _build_ranks(cursor, snapshot_id: int) -> None:
@@ -90,5 +128,5 @@ def _build_ranks(cursor, snapshot_id: int) -> None:
         ") ranked GROUP BY id_number",
         [snapshot_id, CANCELLED],
     )
-    cursor.execute("CREATE INDEX match_rank_id ON match_rank (id_number)")
+    # No index: the one join that reads it hashes the whole table (0.5 s per million saved).
     analyse("match_rank")

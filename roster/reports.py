@@ -42,10 +42,16 @@ def classification_report(*, user=None, subsidy_project: str = "") -> dict:
     subsidy = Q(on_subsidy=True)
     aggregates = {
         "listed": Count("id", filter=listed),
-        **{c.value: Count("id", filter=listed & Q(card_class=c.value)) for c in CardClass},
+        **{
+            c.value: Count("id", filter=listed & Q(classification__card_class=c.value))
+            for c in CardClass
+        },
         "deceased": Count("id", filter=listed & Q(vital_status=VitalStatus.DECEASED)),
         "subsidy_recipients": Count("id", filter=subsidy),
-        "subsidy_without_card": Count("id", filter=subsidy & ~Q(card_class=CardClass.CARD_MADE)),
+        # Persons not yet classified (no result row) count as without a card.
+        "subsidy_without_card": Count(
+            "id", filter=subsidy & ~Q(classification__card_class=CardClass.CARD_MADE)
+        ),
     }
     rows = {
         row["township_id"]: row

@@ -48,9 +48,9 @@ def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[P
     if filters.village.isdigit():
         persons = persons.filter(village_id=int(filters.village))
     if filters.card_class in CardClass.values:
-        persons = persons.filter(card_class=filters.card_class)
+        persons = persons.filter(classification__card_class=filters.card_class)
     elif filters.card_class == "unclassified":
-        persons = persons.filter(card_class="")
+        persons = persons.filter(classification__isnull=True)
     if filters.vital_status in VitalStatus.values:
         persons = persons.filter(vital_status=filters.vital_status)
     if filters.category:
@@ -61,20 +61,22 @@ def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[P
             entries = entries.filter(source_list__source=filters.project)
         persons = persons.filter(Exists(entries))
     if filters.without_card:
-        persons = persons.exclude(card_class=CardClass.CARD_MADE)
-    return persons.select_related("township", "village")
+        # A LEFT JOIN: persons not yet classified have no card either, so they stay.
+        persons = persons.exclude(classification__card_class=CardClass.CARD_MADE)
+    return persons.select_related("township", "village", "classification")
 
 
 def person_get(*, user, pk: int) -> Person:
     return get_object_or_404(
-        Person.objects.for_user(user).select_related("township", "village"), pk=pk
+        Person.objects.for_user(user).select_related("township", "village", "classification"),
+        pk=pk,
     )
 
 
 def person_get_by_id_number(*, user, raw_id_number: str) -> Person:
     id_number, _ = try_normalize_id_number(raw_id_number)
     return get_object_or_404(
-        Person.objects.for_user(user).select_related("township", "village"),
+        Person.objects.for_user(user).select_related("township", "village", "classification"),
         id_number=id_number or "",
     )
 
@@ -117,7 +119,7 @@ def class_counts_by_township(*, user) -> list[dict]:
     aggregates = {
         "total": Count("id"),
         "deceased": Count("id", filter=Q(vital_status=VitalStatus.DECEASED)),
-        **{c.value: Count("id", filter=Q(card_class=c.value)) for c in CardClass},
+        **{c.value: Count("id", filter=Q(classification__card_class=c.value)) for c in CardClass},
     }
     rows = {
         row["township"]: row for row in persons.values("township").annotate(**aggregates).order_by()
@@ -172,7 +174,10 @@ def village_class_counts(*, user, township_code: str) -> list[dict]:
         .values("village_id", "village__name")
         .annotate(
             listed=Count("id"),
-            **{c.value: Count("id", filter=Q(card_class=c.value)) for c in CardClass},
+            **{
+                c.value: Count("id", filter=Q(classification__card_class=c.value))
+                for c in CardClass
+            },
         )
         .order_by("village__name")
     )
@@ -193,14 +198,14 @@ def work_queue(*, user, village: str = "") -> QuerySet[Person]:
     persons = (
         Person.objects.for_user(user)
         .filter(
-            card_class__in=[CardClass.NO_CARD_INFO, CardClass.CARD_FAILED],
+            classification__card_class__in=[CardClass.NO_CARD_INFO, CardClass.CARD_FAILED],
             verification_status=VerificationStatus.PENDING,
         )
         .exclude(vital_status=VitalStatus.DECEASED)
     )
     if village.isdigit():
         persons = persons.filter(village_id=int(village))
-    return persons.select_related("township", "village").order_by(
+    return persons.select_related("township", "village", "classification").order_by(
         "township__code", "village__name", "group_name", "name", "id"
     )
 
@@ -231,7 +236,7 @@ def work_queue_next(*, user, after: Person) -> Person | None:
 
 def verification_progress(*, user) -> list[dict]:
     """Per township and village in scope: to verify, ready, deceased, unreachable by reason."""
-    in_work = Q(card_class__in=[CardClass.NO_CARD_INFO, CardClass.CARD_FAILED])
+    in_work = Q(classification__card_class__in=[CardClass.NO_CARD_INFO, CardClass.CARD_FAILED])
     alive = ~Q(vital_status=VitalStatus.DECEASED)
     aggregates = {
         "in_scope": Count("id", filter=in_work),

@@ -11,6 +11,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import chain, count
 from pathlib import Path
 
 from python_calamine import CalamineError, CalamineWorkbook
@@ -134,7 +135,7 @@ def open_tables(path: Path, *, original_name: str, required: tuple[str, ...]) ->
                 best_missing = missing
             continue
         header_row = head[index][0]
-        body = _chain(head[index + 1 :], rows)
+        body = chain(head[index + 1 :], rows)
         tables.append(
             Table(
                 sheet=sheet_name,
@@ -169,25 +170,23 @@ def _find_header(head: list[tuple[int, list]]) -> tuple[int, dict[str, int]] | N
     return best
 
 
-def _chain(first: list, rest: Iterator) -> Iterator:
-    yield from first
-    yield from rest
-
-
 def _data_rows(rows: Iterator[tuple[int, list]], merged, header_row: int):
     """Skip blank and footer rows; fill vertically merged cells with their top value."""
     fill = _merged_fill_map(merged, header_row)
     anchors: dict[int, object] = {}
     for number, cells in rows:
-        if fill:
-            for column, top in fill.get(number, {}).items():
+        if fill and (spans := fill.get(number)):
+            for column, top in spans.items():
                 if number == top:
                     anchors[column] = cells[column] if column < len(cells) else ""
                 elif column < len(cells) and cells[column] in ("", None):
                     cells[column] = anchors.get(column, "")
-        first = next((c for c in cells if c not in ("", None)), None)
-        if first is None:
-            continue
+        # Data rows start with a filled cell (序号 or 姓名): look further only when blank.
+        first = cells[0] if cells else None
+        if first is None or first == "":
+            first = next((c for c in cells if c is not None and c != ""), None)
+            if first is None:
+                continue
         if isinstance(first, str) and _FOOTER.match(first.strip()):
             continue
         yield number, cells
@@ -233,10 +232,12 @@ def _sheet_rows(sheet) -> Iterator[tuple[int, list]]:
     # calamine starts the grid at the first used cell; keep Excel's row numbers.
     first_row = sheet.start[0] if sheet.start else 0
     first_col = sheet.start[1] if sheet.start else 0
-    pad = [""] * first_col
     try:
-        for offset, cells in enumerate(sheet.iter_rows()):
-            yield first_row + offset + 1, pad + cells if pad else cells
+        if first_col:
+            pad = [""] * first_col
+            yield from zip(count(first_row + 1), (pad + cells for cells in sheet.iter_rows()))
+        else:
+            yield from zip(count(first_row + 1), sheet.iter_rows())
     except Exception as exc:
         raise TableError("读取工作表时出错，文件可能已损坏。") from exc
 

@@ -6,8 +6,11 @@ MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}$")
 
 
+_PHONE_NOISE = re.compile(r"[\s\u3000()（）+]")
+
+
 def normalize_phone(raw: str) -> str:
-    return re.sub(r"[\s\u3000()（）+]", "", str(raw or "")).removeprefix("86")
+    return _PHONE_NOISE.sub("", str(raw or "")).removeprefix("86")
 
 
 def phone_problem(phone: str) -> str | None:

@@ -4,12 +4,13 @@ import datetime
 import itertools
 
 import factory
+from django.utils import timezone
 
 from dayao_sscard.models import User
 from dayao_sscard.roles import Role
 from issuance.models import Bank, BankBranch
 from roster.id_numbers import birth_date_from_id, compute_check_char, gender_from_id
-from roster.models import Person, Township, Village
+from roster.models import Person, PersonClass, Township, Village
 
 _sequence = itertools.count(1)
 
@@ -38,9 +39,27 @@ class VillageFactory(factory.django.DjangoModelFactory):
     name = factory.Sequence(lambda n: f"测试{n}村委会")
 
 
+def classify(person: Person, card_class: str, failure_reason: str = "") -> PersonClass:
+    """Give a person a comparison result, as a match against some export would."""
+    classification, _ = PersonClass.objects.update_or_create(
+        person=person,
+        defaults={
+            "card_class": card_class,
+            "failure_reason": failure_reason,
+            "classified_at": timezone.now(),
+        },
+    )
+    # Replaces a result (or its absence) cached on the instance by an earlier read.
+    person.classification = classification
+    return classification
+
+
 class PersonFactory(factory.django.DjangoModelFactory):
+    """``PersonFactory(card_class="card_failed", card_class__failure_reason="…")`` classifies."""
+
     class Meta:
         model = Person
+        skip_postgeneration_save = True
 
     id_number = factory.LazyFunction(make_id_number)
     name = factory.Sequence(lambda n: f"李{'一二三四五六七八九十'[n % 10]}{n}")
@@ -52,6 +71,11 @@ class PersonFactory(factory.django.DjangoModelFactory):
     occupation = "农民"
     township = factory.LazyFunction(lambda: township("532326101"))
     village = factory.LazyAttribute(lambda o: VillageFactory(township=o.township, name="大河社区"))
+
+    @factory.post_generation
+    def card_class(obj, create, extracted, **kwargs):
+        if create and extracted:
+            classify(obj, extracted, kwargs.get("failure_reason", ""))
 
 
 class BankFactory(factory.django.DjangoModelFactory):

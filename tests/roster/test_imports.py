@@ -21,6 +21,7 @@ from roster.models import (
     ListEntry,
     Person,
     PersonCategory,
+    PersonClass,
     SourceList,
     Village,
 )
@@ -366,7 +367,7 @@ class TestClassification:
         return ids
 
     def classes(self):
-        return dict(Person.objects.values_list("id_number", "card_class"))
+        return dict(Person.objects.values_list("id_number", "classification__card_class"))
 
     def test_the_rules(self, tmp_path, listed):
         a, b, c, d, e, f = listed
@@ -393,8 +394,8 @@ class TestClassification:
             e: "no_card_info",
             f: "no_card_info",
         }
-        assert Person.objects.get(id_number=d).card_failure_reason == "身份信息校验不通过"
-        assert Person.objects.get(id_number=b).card_failure_reason == "照片不合格"
+        assert PersonClass.objects.get(person__id_number=d).failure_reason == "身份信息校验不通过"
+        assert PersonClass.objects.get(person__id_number=b).failure_reason == "照片不合格"
         assert CardSystemRecord.objects.count() == 8
 
     def test_a_new_export_reclassifies_and_shows_what_changed(self, tmp_path, listed):
@@ -414,10 +415,12 @@ class TestClassification:
         )
         assert self.classes()[a] == "card_made"
         latest = SourceList.objects.filter(kind="card_export").latest("imported_at")
-        changes = ClassificationChange.objects.filter(snapshot=latest).exclude(previous_class="")
+        # The first export classified a and b for the first time, which is not a change.
+        changes = ClassificationChange.objects.all()
         assert [(c.person.id_number, c.previous_class, c.new_class) for c in changes] == [
             (a, "in_production", "card_made")
         ]
+        assert changes.get().snapshot == latest
 
     def test_people_imported_after_the_export_are_classified_at_once(self, tmp_path, ids):
         rows = export_rows((ids[5], "Y1", "制卡成功", "", "正常", "2020-01-01"))
@@ -425,7 +428,7 @@ class TestClassification:
             kind="card_export", path=write_xlsx(tmp_path / "e.xlsx", rows), original_name="e.xlsx"
         )
         unissued(write_xlsx(tmp_path / "l.xlsx", rows_for(("后来", ids[5], "金碧", ""))))
-        assert Person.objects.get().card_class == CardClass.CARD_MADE
+        assert PersonClass.objects.get(person__id_number=ids[5]).card_class == CardClass.CARD_MADE
 
     def test_subsidy_recipients_without_a_card(self, tmp_path, ids):
         rows = [

@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from dayao_sscard.models import AuditEvent, Job, JobStatus
 from roster.models import Person
+from tests.factories import classify
 
 
 def detail(person):
@@ -78,7 +79,7 @@ class TestPersonList:
         assert list(response.context["page"]) == []
 
     def test_filters_by_class_and_village(self, client, clerk_a, person_a, person_a2):
-        Person.objects.filter(pk=person_a.pk).update(card_class="card_failed")
+        classify(person_a, "card_failed")
         client.force_login(clerk_a)
         response = client.get(self.url, {"card_class": "card_failed"})
         assert list(response.context["page"]) == [Person.objects.get(pk=person_a.pk)]

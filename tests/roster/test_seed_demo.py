@@ -27,7 +27,13 @@ def seeded() -> dict:
 def _fingerprint() -> tuple:
     persons = tuple(
         Person.objects.order_by("id_number").values_list(
-            "id_number", "name", "ethnicity", "phone", "address", "card_class", "vital_status"
+            "id_number",
+            "name",
+            "ethnicity",
+            "phone",
+            "address",
+            "classification__card_class",
+            "vital_status",
         )
     )
     cards = tuple(

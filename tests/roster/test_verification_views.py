@@ -10,7 +10,7 @@ from dayao_sscard.models import AuditEvent
 from issuance.models import CancellationRequest, CardStatus
 from issuance.services import card_create
 from roster.models import Person, VerificationStatus
-from tests.factories import PersonFactory
+from tests.factories import PersonFactory, classify
 from tests.roster.photos import photo_bytes
 
 
@@ -73,7 +73,7 @@ class TestWorkQueue:
 
     def test_deceased_and_card_holders_are_not_in_the_queue(self, client, clerk_a, queue):
         Person.objects.filter(name="甲").update(vital_status="deceased", death_date="2026-01-01")
-        Person.objects.filter(name="乙").update(card_class="card_made")
+        classify(Person.objects.get(name="乙"), "card_made")
         client.force_login(clerk_a)
         assert [p.name for p in client.get(self.url).context["page"]] == ["丙"]
 

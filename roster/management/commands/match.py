@@ -13,5 +13,6 @@ class Command(BaseCommand):
             return
         counts = classify_all()
         self.stdout.write(
-            f"已按“{snapshot.source}”完成比对，比对结果变化 {counts['变化人数']} 人。"
+            f"已按“{snapshot.source}”完成比对，比对结果变化 {counts['变化人数']} 人，"
+            f"首次比对 {counts['首次比对人数']} 人。"
         )
