@@ -1,5 +1,9 @@
-"""Import the lists the county receives, in two steps: read and check every row, then
-write everything in one transaction through a staging table (COPY on PostgreSQL).
+"""Import the lists the county receives, in one transaction per file.
+
+Rows are read and checked in Python and streamed by COPY (on PostgreSQL) straight into
+their table while the next rows are read: new persons with keys reserved beforehand,
+card-system records as they are. What refers to them (list entries, villages, blanks
+filled in for persons already known) is written right after, in the same transaction.
 
 Re-importing the same file changes nothing; a file that fails half-way leaves nothing.
 """
