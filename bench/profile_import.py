@@ -158,7 +158,7 @@ def profile_python(args: argparse.Namespace) -> None:
         )
         rows = importers._new_person_rows(tables, write, _no_progress, 1)
     else:
-        rows = importers._record_rows(tables, 1, result, _no_progress, 1)
+        rows = importers._record_rows(tables, result, _no_progress, 1)
     width = len(
         importers.LISTED_PERSON_COLUMNS if args.kind == "unissued" else importers.RECORD_COLUMNS
     )

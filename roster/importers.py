@@ -627,7 +627,6 @@ def _write_problems(source_list, problems: list[RowProblem]) -> None:
 # ---- card-system export -----------------------------------------------------------------
 
 RECORD_COLUMNS = (
-    "snapshot_id",
     "row_number",
     "id_number",
     "name",
@@ -645,7 +644,8 @@ def _write_card_export(tables, source_list, result: ImportResult, progress, tota
     result.records = bulk_insert(
         CardSystemRecord._meta.db_table,
         RECORD_COLUMNS,
-        _record_rows(tables, source_list.pk, result, progress, total),
+        _record_rows(tables, result, progress, total),
+        constants={"snapshot_id": source_list.pk},
     )
 
 
@@ -660,10 +660,13 @@ RECORD_CELLS = (
 )
 
 
-def _record_rows(
-    tables, snapshot_id: int, result: ImportResult, progress, total
-) -> Iterator[tuple]:
+# Distinct 制卡日期 values kept parsed; an export repeats a few thousand days.
+DATE_CACHE_SIZE = 100_000
+
+
+def _record_rows(tables, result: ImportResult, progress, total) -> Iterator[tuple]:
     normalize = id_number_normalizer()
+    dates: dict[object, str] = {}  # cell value → ISO date, or "" (NULL) when it is none
     for table in tables:
         get = cells_getter(table.columns, RECORD_CELLS)
         id_at, width = table.columns["id_number"], max(table.columns.values()) + 1
@@ -687,8 +690,14 @@ def _record_rows(
                     )
                 )
                 continue
+            raw_date = cells[made_at]
+            made_on = dates.get(raw_date)
+            if made_on is None:
+                if len(dates) >= DATE_CACHE_SIZE:
+                    dates.clear()
+                parsed = cell_date(raw_date)
+                made_on = dates[raw_date] = parsed.isoformat() if parsed else ""
             yield (
-                snapshot_id,
                 number,
                 id_number,
                 name[:50],
@@ -698,5 +707,5 @@ def _record_rows(
                 status[:20],
                 reason[:200],
                 card_status[:20],
-                cell_date(cells[made_at]) or "",  # "" is NULL, see bulk_insert
+                made_on,  # "" is NULL, see bulk_insert
             )

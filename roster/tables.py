@@ -208,7 +208,9 @@ def _read_sheets(path: Path, original_name: str):
     kind = _file_kind(path, original_name)
     if kind == "csv":
         text = _csv_text(path)
-        yield original_name, _csv_rows(text), (), text.count("\n")
+        # An upper bound on the rows, which the import reserves keys by: the last line may
+        # lack its newline, and old Mac files end lines with CR alone.
+        yield original_name, _csv_rows(text), (), max(text.count("\n"), text.count("\r")) + 1
         return
     try:
         workbook = CalamineWorkbook.from_path(str(path))
@@ -283,7 +285,8 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list]]:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    # Universal newlines: old Mac exports end lines with CR alone.
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
     try:
         yield from enumerate(reader, start=1)
     except csv.Error as exc:

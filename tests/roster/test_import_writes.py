@@ -125,3 +125,16 @@ def test_a_file_naming_too_many_villages_is_refused_whole(tmp_path, monkeypatch)
     assert not Person.objects.exists()
     assert not Village.objects.exists()
     assert not SourceList.objects.exists()
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_csv_without_a_final_newline_imports_every_row(tmp_path, newline):
+    ids = [make_id_number() for _ in range(3)]
+    lines = [",".join(HEADER)] + [f"{n},某人,,{i},,,金碧,," for n, i in enumerate(ids, 1)]
+    path = tmp_path / "l.csv"
+    path.write_bytes(newline.join(lines).encode("gbk"))
+
+    result = person_list(path)
+
+    assert (result.rows_read, result.persons_new) == (3, 3)
+    assert sorted(Person.objects.values_list("id_number", flat=True)) == sorted(ids)
