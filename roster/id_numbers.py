@@ -10,6 +10,7 @@ import math
 import re
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
+from functools import partial
 from time import time as _now
 
 __all__ = [
@@ -196,7 +197,18 @@ def try_normalize_id_number(
     raw: str | int | float | None, *, today: date | None = None
 ) -> tuple[str | None, str | None]:
     """Return ``(id18, None)`` or ``(None, reason)``; never raises. Hot path for imports."""
-    today8 = _today_yyyymmdd() if today is None else _yyyymmdd(today)
+    return _normalize(_today_yyyymmdd() if today is None else _yyyymmdd(today), raw)
+
+
+def id_number_normalizer(*, today: date | None = None):
+    """``try_normalize_id_number`` with the date fixed once, for a loop over a million rows.
+
+    An import running past midnight keeps judging birth dates by the day it started.
+    """
+    return partial(_normalize, _today_yyyymmdd() if today is None else _yyyymmdd(today))
+
+
+def _normalize(today8: str, raw: str | int | float | None) -> tuple[str | None, str | None]:
     if (
         type(raw) is str
         and len(raw) == 18
@@ -206,27 +218,6 @@ def try_normalize_id_number(
     ):
         return _check18(raw, today8)
     return _normalize_slow(raw, today8)
-
-
-def id_number_normalizer(*, today: date | None = None):
-    """``try_normalize_id_number`` with the date fixed once, for a loop over a million rows.
-
-    An import running past midnight keeps judging birth dates by the day it started.
-    """
-    today8 = _today_yyyymmdd() if today is None else _yyyymmdd(today)
-
-    def normalize(raw: str | int | float | None) -> tuple[str | None, str | None]:
-        if (
-            type(raw) is str
-            and len(raw) == 18
-            and raw.isascii()
-            and raw[:17].isdigit()
-            and raw[17] in _CHECK_OK
-        ):
-            return _check18(raw, today8)
-        return _normalize_slow(raw, today8)
-
-    return normalize
 
 
 def normalize_id_number(raw: str | int | float | None, *, today: date | None = None) -> str:
