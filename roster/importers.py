@@ -409,6 +409,31 @@ def _texts(values: tuple) -> list | Iterator[str]:
         return list(map(cell_text, values))
 
 
+def _named_rows(
+    tables, raw_names: tuple[str, ...], text_names: tuple[str, ...], result, progress, total
+) -> Iterator[tuple[str, int, tuple, list]]:
+    """Every data row as (sheet, row number, the raw_names cells, the text_names cells as
+    text), counted by ``numbered_rows``.
+
+    Each table's layout is worked out once, and each group of cells is read with one
+    C-level call: the million-row loops of the list and card-export imports run on this.
+    """
+    layout = None
+    for table, number, cells in numbered_rows(tables, result, progress, total):
+        if layout is None or layout[0] is not table:
+            columns = table.columns
+            layout = (
+                table,
+                table.sheet[:100],
+                max(columns.values()) + 1,
+                cells_getter(columns, raw_names),
+                cells_getter(columns, text_names),
+            )
+        _, sheet, width, raw, text = layout
+        cells = padded(cells, width)
+        yield sheet, number, raw(cells), _texts(text(cells))
+
+
 def _new_person_rows(tables, write: _PersonListWrite, progress, total) -> Iterator[tuple]:
     """Check every row; yield the new persons, collect list entries and known persons."""
     result, known, villages = write.result, write.known, write.villages
@@ -418,96 +443,86 @@ def _new_person_rows(tables, write: _PersonListWrite, progress, total) -> Iterat
     seen: set[str] = set()
     townships: dict[str, int | None] = {}
     village_names: dict[str, str] = {}  # as written → canonical; a few hundred names
-    for table in tables:
-        get = cells_getter(table.columns, PERSON_CELLS)
-        id_at, width = table.columns["id_number"], max(table.columns.values()) + 1
-        has_address = "address" in table.columns
-        sheet = table.sheet[:100]
-        for number, cells in table.rows:
-            result.rows_read += 1
-            if result.rows_read % 5000 == 0:
-                progress(result.rows_read, total, f"已读取 {result.rows_read} 行")
-            cells = padded(cells, width)
-            name, town, village, ethnicity, phone, address, group, category, amount = _texts(
-                get(cells)
+    rows = _named_rows(tables, ("id_number",), PERSON_CELLS, result, progress, total)
+    for sheet, number, (raw_id,), texts in rows:
+        name, town, village, ethnicity, phone, address, group, category, amount = texts
+        name = name[:50]
+        township_id = townships.get(town, _MISSING)
+        if township_id is _MISSING:
+            township_id = townships[town] = township_resolve_id(town)
+        if township_id is None:  # an absent address column reads as "": no township
+            township_id = township_resolve_id(address.split("大姚县", 1)[-1])
+        id_number, reason = normalize(raw_id)
+        problem = None
+        if id_number is None:
+            problem = RowProblem(
+                sheet,
+                number,
+                name,
+                cell_text(raw_id)[:100],
+                f"身份证号码{reason}",
+                township_id,
             )
-            name = name[:50]
-            township_id = townships.get(town, _MISSING)
-            if township_id is _MISSING:
-                township_id = townships[town] = township_resolve_id(town)
-            if township_id is None and has_address:
-                township_id = township_resolve_id(address.split("大姚县", 1)[-1])
-            id_number, reason = normalize(cells[id_at])
-            problem = None
-            if id_number is None:
-                problem = RowProblem(
+        elif not name:
+            problem = RowProblem(sheet, number, name, id_number, "缺少姓名", township_id)
+        elif township_id is None:
+            problem = RowProblem(
+                sheet, number, name, id_number, f"无法识别所属乡镇：{town or '（空）'}", None
+            )
+        elif id_number in seen:
+            result.duplicates += 1
+            result.duplicate_rows.append(
+                RowProblem(
                     sheet,
                     number,
                     name,
-                    cell_text(cells[id_at])[:100],
-                    f"身份证号码{reason}",
+                    id_number,
+                    "同一人在本文件中重复出现，已按第一次出现的行导入",
                     township_id,
+                    id_unusable=False,
                 )
-            elif not name:
-                problem = RowProblem(sheet, number, name, id_number, "缺少姓名", township_id)
-            elif township_id is None:
-                problem = RowProblem(
-                    sheet, number, name, id_number, f"无法识别所属乡镇：{town or '（空）'}", None
-                )
-            elif id_number in seen:
-                result.duplicates += 1
-                result.duplicate_rows.append(
-                    RowProblem(
-                        sheet,
-                        number,
-                        name,
-                        id_number,
-                        "同一人在本文件中重复出现，已按第一次出现的行导入",
-                        township_id,
-                        id_unusable=False,
-                    )
-                )
-                continue
-            if problem is not None:
-                problem.id_unusable = id_number is None
-                result.problems.append(problem)
-                continue
-            seen.add(id_number)
-            canonical = village_names.get(village)
-            if canonical is None:
-                canonical = village_names[village] = village_normalize_name(village)[:50]
-            # "" is NULL to bulk_insert, and keeps its CSV fast path (None would not).
-            village_id = villages.ids.get((township_id, canonical), "") if canonical else ""
-            if village_id == "" and canonical:
-                village_id = villages.add(township_id, canonical)
-            category = category[:50]
-            if category:
-                result.has_categories = True
-            # Digits only, as nearly all are: what normalize_phone would leave of them.
-            phone = (phone.removeprefix("86") if phone.isdigit() else normalize_phone(phone))[:20]
-            person_id = known.get(id_number)
-            if person_id is not None:
-                entry_of((source_list_id, person_id, sheet, number, category, amount[:30]))
-                known_rows.append(
-                    (person_id, phone, ethnicity[:20], address[:200], village_id, group[:50])
-                )
-                continue
-            person_id = next(write.person_ids)
-            entry_of((source_list_id, person_id, sheet, number, category, amount[:30]))
-            yield (
-                person_id,
-                id_number,
-                name,
-                "male" if id_number[16] in "13579" else "female",
-                # The number is valid, so its birth date is a real date: ISO text is enough.
-                f"{id_number[6:10]}-{id_number[10:12]}-{id_number[12:14]}",
-                ethnicity[:20],
-                phone,
-                address[:200],
-                township_id,
-                village_id,
-                group[:50],
             )
+            continue
+        if problem is not None:
+            problem.id_unusable = id_number is None
+            result.problems.append(problem)
+            continue
+        seen.add(id_number)
+        canonical = village_names.get(village)
+        if canonical is None:
+            canonical = village_names[village] = village_normalize_name(village)[:50]
+        # "" is NULL to bulk_insert, and keeps its CSV fast path (None would not).
+        village_id = villages.ids.get((township_id, canonical), "") if canonical else ""
+        if village_id == "" and canonical:
+            village_id = villages.add(township_id, canonical)
+        category = category[:50]
+        if category:
+            result.has_categories = True
+        # Digits only, as nearly all are: what normalize_phone would leave of them.
+        phone = (phone.removeprefix("86") if phone.isdigit() else normalize_phone(phone))[:20]
+        person_id = known.get(id_number)
+        if person_id is not None:
+            entry_of((source_list_id, person_id, sheet, number, category, amount[:30]))
+            known_rows.append(
+                (person_id, phone, ethnicity[:20], address[:200], village_id, group[:50])
+            )
+            continue
+        person_id = next(write.person_ids)
+        entry_of((source_list_id, person_id, sheet, number, category, amount[:30]))
+        yield (
+            person_id,
+            id_number,
+            name,
+            "male" if id_number[16] in "13579" else "female",
+            # The number is valid, so its birth date is a real date: ISO text is enough.
+            f"{id_number[6:10]}-{id_number[10:12]}-{id_number[12:14]}",
+            ethnicity[:20],
+            phone,
+            address[:200],
+            township_id,
+            village_id,
+            group[:50],
+        )
 
 
 def _new_person_defaults(now) -> dict[str, object]:
@@ -667,45 +682,36 @@ DATE_CACHE_SIZE = 100_000
 def _record_rows(tables, result: ImportResult, progress, total) -> Iterator[tuple]:
     normalize = id_number_normalizer()
     dates: dict[object, str] = {}  # cell value → ISO date, or "" (NULL) when it is none
-    for table in tables:
-        get = cells_getter(table.columns, RECORD_CELLS)
-        id_at, width = table.columns["id_number"], max(table.columns.values()) + 1
-        made_at = table.columns.get("made_on", -1)
-        sheet = table.sheet[:100]
-        for number, cells in table.rows:
-            result.rows_read += 1
-            if result.rows_read % 5000 == 0:
-                progress(result.rows_read, total, f"已读取 {result.rows_read} 行")
-            cells = padded(cells, width)
-            name, card_number, bank, kind, status, reason, card_status = _texts(get(cells))
-            id_number, problem = normalize(cells[id_at])
-            if id_number is None:
-                result.problems.append(
-                    RowProblem(
-                        sheet,
-                        number,
-                        name[:50],
-                        cell_text(cells[id_at])[:100],
-                        f"社会保障号码{problem}",
-                    )
+    rows = _named_rows(tables, ("id_number", "made_on"), RECORD_CELLS, result, progress, total)
+    for sheet, number, (raw_id, raw_date), texts in rows:
+        name, card_number, bank, kind, status, reason, card_status = texts
+        id_number, problem = normalize(raw_id)
+        if id_number is None:
+            result.problems.append(
+                RowProblem(
+                    sheet,
+                    number,
+                    name[:50],
+                    cell_text(raw_id)[:100],
+                    f"社会保障号码{problem}",
                 )
-                continue
-            raw_date = cells[made_at]
-            made_on = dates.get(raw_date)
-            if made_on is None:
-                if len(dates) >= DATE_CACHE_SIZE:
-                    dates.clear()
-                parsed = cell_date(raw_date)
-                made_on = dates[raw_date] = parsed.isoformat() if parsed else ""
-            yield (
-                number,
-                id_number,
-                name[:50],
-                card_number[:30],
-                bank[:100],
-                kind[:20],
-                status[:20],
-                reason[:200],
-                card_status[:20],
-                made_on,  # "" is NULL, see bulk_insert
             )
+            continue
+        made_on = dates.get(raw_date)
+        if made_on is None:
+            if len(dates) >= DATE_CACHE_SIZE:
+                dates.clear()
+            parsed = cell_date(raw_date)
+            made_on = dates[raw_date] = parsed.isoformat() if parsed else ""
+        yield (
+            number,
+            id_number,
+            name[:50],
+            card_number[:30],
+            bank[:100],
+            kind[:20],
+            status[:20],
+            reason[:200],
+            card_status[:20],
+            made_on,  # "" is NULL, see bulk_insert
+        )
