@@ -46,10 +46,6 @@ class _CsvStream(io.RawIOBase):
         self._width = width
         self._end = suffix + "\n"
         self._buffer = b""
-        self._text = io.StringIO()
-        # Both characters of the terminator count as special, so csv quotes values holding
-        # either; _quoted cuts it off again.
-        self._writer = csv.writer(self._text, lineterminator="\r\n")
         self.count = 0
         self.error: Exception | None = None
 
@@ -89,18 +85,22 @@ class _CsvStream(io.RawIOBase):
                 or "\r" in line
                 or "None" in line
             ):
-                line = self._quoted(row)
+                line = _csv_line(row)
             lines.append(line)
         self.count += len(lines)
         return (self._end.join(lines) + self._end).encode() if lines else b""
 
-    def _quoted(self, row: Sequence) -> str:
-        self._text.seek(0)
-        self._text.truncate()
-        # None and "" become an empty unquoted field: COPY reads it as NULL, and
-        # FORCE_NOT_NULL turns it back into "" for the text columns.
-        self._writer.writerow(row)
-        return self._text.getvalue()[:-2]
+
+def _csv_line(values: Sequence) -> str:
+    """The values as one CSV line, without its end.
+
+    None and "" become an empty unquoted field: COPY reads it as NULL, and FORCE_NOT_NULL
+    turns it back into "" for the text columns. Both characters of the terminator count
+    as special, so csv quotes values holding either; it is cut off again here.
+    """
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\r\n").writerow(values)
+    return text.getvalue()[:-2]
 
 
 def _copy(table: str, columns: Sequence[str], rows: Iterable[Sequence], constants: dict) -> int:
@@ -108,10 +108,11 @@ def _copy(table: str, columns: Sequence[str], rows: Iterable[Sequence], constant
     suffix = ""
     if constants:
         # Encoded once for all rows; the values are the same in each.
-        suffix = "," + _CsvStream((), len(constants))._quoted(list(constants.values()))
+        suffix = "," + _csv_line(list(constants.values()))
     stream = _CsvStream(rows, len(columns), suffix)
     every = [*columns, *constants]
-    text_columns = [c for c in every if c in _text_columns(table)]
+    text = _text_columns(table)
+    text_columns = [c for c in every if c in text]
     options = "FORMAT csv"
     if text_columns:
         options += f", FORCE_NOT_NULL ({', '.join(quote(c) for c in text_columns)})"
@@ -128,13 +129,14 @@ def _copy(table: str, columns: Sequence[str], rows: Iterable[Sequence], constant
 
 
 def _text_columns(table: str) -> set[str]:
+    """The table's text columns (CharField, TextField and the like), on either database."""
+    introspection = connection.introspection
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT attname FROM pg_attribute WHERE attrelid = to_regclass(%s) AND attnum > 0 "
-            "AND NOT attisdropped AND atttypid IN ('text'::regtype, 'varchar'::regtype)",
-            [connection.ops.quote_name(table)],
-        )
-        return {name for (name,) in cursor.fetchall()}
+        return {
+            column.name
+            for column in introspection.get_table_description(cursor, table)
+            if introspection.get_field_type(column.type_code, column) in ("CharField", "TextField")
+        }
 
 
 def _executemany(
@@ -144,7 +146,8 @@ def _executemany(
     quoted = ", ".join(connection.ops.quote_name(c) for c in every)
     placeholders = ", ".join(["%s"] * len(every))
     sql = f"INSERT INTO {connection.ops.quote_name(table)} ({quoted}) VALUES ({placeholders})"
-    text = _sqlite_text_positions(table, every)
+    text_columns = _text_columns(table)
+    text = {i for i, column in enumerate(every) if column in text_columns}
     fixed = tuple(constants.values())
     rows = iter(rows)
     written = 0
@@ -153,15 +156,6 @@ def _executemany(
             cursor.executemany(sql, [_empty_values(tuple(row) + fixed, text) for row in batch])
             written += len(batch)
     return written
-
-
-def _sqlite_text_positions(table: str, columns: Sequence[str]) -> set[int]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"PRAGMA table_info({connection.ops.quote_name(table)})")
-        kinds = {row[1]: (row[2] or "").lower() for row in cursor.fetchall()}
-    return {
-        i for i, c in enumerate(columns) if "char" in kinds.get(c, "") or "text" in kinds.get(c, "")
-    }
 
 
 def _empty_values(row: tuple, text: set[int]) -> tuple:
