@@ -284,7 +284,6 @@ KNOWN_STAGE_COLUMNS = ("person_id", *FILLABLE)
 # New villages get keys reserved before the rows are read (see _Villages); a real county
 # has a few hundred, so more than this means the village column holds something else.
 MAX_NEW_VILLAGES = 5000
-_MISSING = object()
 
 
 class _Villages:
@@ -441,15 +440,12 @@ def _new_person_rows(tables, write: _PersonListWrite, progress, total) -> Iterat
     source_list_id = write.source_list.pk
     normalize = id_number_normalizer()
     seen: set[str] = set()
-    townships: dict[str, int | None] = {}
     village_names: dict[str, str] = {}  # as written → canonical; a few hundred names
     rows = _named_rows(tables, ("id_number",), PERSON_CELLS, result, progress, total)
     for sheet, number, (raw_id,), texts in rows:
         name, town, village, ethnicity, phone, address, group, category, amount = texts
         name = name[:50]
-        township_id = townships.get(town, _MISSING)
-        if township_id is _MISSING:
-            township_id = townships[town] = township_resolve_id(town)
+        township_id = township_resolve_id(town)  # remembered per spelling (lru_cache)
         if township_id is None:  # an absent address column reads as "": no township
             township_id = township_resolve_id(address.split("大姚县", 1)[-1])
         id_number, reason = normalize(raw_id)
