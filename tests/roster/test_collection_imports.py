@@ -42,8 +42,11 @@ COLLECTION_HEADER = [
     "证件有效期限",
     "照片状态",
 ]
-TODAY = timezone.localdate()
-YESTERDAY = TODAY - datetime.timedelta(days=1)
+
+
+def days_from_today(days):
+    """Asked at run time: a module-level date goes stale when a run crosses midnight in 大姚."""
+    return timezone.localdate() + datetime.timedelta(days=days)
 
 
 def import_file(path, kind, source="", **kwargs):
@@ -153,7 +156,7 @@ class TestDeathList:
     def test_future_unreadable_and_missing_dates_are_problem_rows(
         self, tmp_path, person_a, person_a2, person_b
     ):
-        tomorrow = TODAY + datetime.timedelta(days=1)
+        tomorrow = days_from_today(1)
         rows = death_rows(
             ("", person_a.id_number, tomorrow.isoformat()),
             ("", person_a2.id_number, "去年冬天"),
@@ -419,7 +422,10 @@ class TestCollectionResults:
         self, tmp_path, clerk_a, person_a, person_b, village_a
     ):
         dead = consistent_person(
-            village_a, vital_status=VitalStatus.DECEASED, death_date=YESTERDAY, occupation=""
+            village_a,
+            vital_status=VitalStatus.DECEASED,
+            death_date=days_from_today(-1),
+            occupation="",
         )
         rows = collection_rows(
             row_for(person_b, occupation="教师", phone="13900001111"),
