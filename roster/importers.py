@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from dayao_sscard.audit import audit_record, audit_record_many
-from dayao_sscard.bulk import analyse, bulk_insert, reserve_ids
+from dayao_sscard.bulk import analyse, bulk_insert, indexes_built_after, reserve_ids
 
 from .id_numbers import id_number_normalizer
 from .matching import classify_all
@@ -338,9 +338,10 @@ def _write_person_list(tables, source_list, result: ImportResult, progress, tota
         person_ids=iter(reserve_ids(Person._meta.db_table, total)),
         constants=_new_person_defaults(timezone.now()),
     )
-    result.persons_new = _copy_new_persons(tables, write, progress, total)
-    progress(total, total, "正在写入人员名单", force=True)
-    _write_villages_and_entries(write)
+    with indexes_built_after(Person._meta.db_table, ListEntry._meta.db_table):
+        result.persons_new = _copy_new_persons(tables, write, progress, total)
+        progress(total, total, "正在写入人员名单", force=True)
+        _write_villages_and_entries(write)
     result.persons_existing = len(write.known_rows)
     if write.known_rows:
         result.persons_filled = _fill_blank_fields(source_list, write.known_rows)

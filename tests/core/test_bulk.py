@@ -3,9 +3,11 @@
 import datetime
 
 import pytest
+from django.db import IntegrityError, connection, connections, transaction
 
-from dayao_sscard.bulk import bulk_insert, reserve_ids
-from roster.models import CardSystemRecord, SourceList, Township, Village
+from dayao_sscard.bulk import bulk_insert, indexes_built_after, reserve_ids
+from roster.models import CardSystemRecord, ListEntry, Person, SourceList, Township, Village
+from tests.factories import PersonFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +83,71 @@ def test_reserved_keys_are_never_handed_out_again():
 
 def test_reserving_nothing_touches_nothing():
     assert list(reserve_ids(Village._meta.db_table, 0)) == []
+
+
+PERSONS, ENTRIES = Person._meta.db_table, ListEntry._meta.db_table
+ON_POSTGRESQL = connection.vendor == "postgresql"
+
+
+def secondary_indexes(table):
+    with connection.cursor() as cursor:
+        found = connection.introspection.get_constraints(cursor, table)
+    return {
+        name: (tuple(c["columns"]), c["unique"])
+        for name, c in found.items()
+        if (c["index"] or c["unique"]) and not c["primary_key"]
+    }
+
+
+def test_empty_tables_are_filled_without_their_indexes_and_get_them_back():
+    before = {table: secondary_indexes(table) for table in (PERSONS, ENTRIES)}
+    assert ("id_number",) in {columns for columns, _ in before[PERSONS].values()}
+
+    with transaction.atomic():
+        with indexes_built_after(PERSONS, ENTRIES) as taken:
+            assert taken == ([PERSONS, ENTRIES] if ON_POSTGRESQL else [])
+            assert secondary_indexes(PERSONS) == ({} if ON_POSTGRESQL else before[PERSONS])
+            PersonFactory()
+        assert {table: secondary_indexes(table) for table in before} == before
+
+    # The unique constraint is back and enforced, not just listed.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        PersonFactory(id_number=Person.objects.get().id_number)
+
+
+def test_a_table_with_rows_keeps_its_indexes():
+    PersonFactory()
+    before = secondary_indexes(PERSONS)
+
+    with transaction.atomic(), indexes_built_after(PERSONS) as taken:
+        assert taken == []
+        assert secondary_indexes(PERSONS) == before
+
+
+def test_an_error_inside_brings_the_indexes_back_with_the_rollback():
+    before = secondary_indexes(PERSONS)
+
+    with pytest.raises(RuntimeError), transaction.atomic(), indexes_built_after(PERSONS):
+        PersonFactory()
+        raise RuntimeError("导入中途出错")
+
+    assert secondary_indexes(PERSONS) == before
+    assert not Person.objects.exists()
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="SQLite has no table locks to wait for")
+def test_a_table_someone_is_reading_keeps_its_indexes():
+    before = secondary_indexes(PERSONS)
+    reader = connections.create_connection("default")
+    try:
+        reader.set_autocommit(False)
+        with reader.cursor() as cursor:
+            cursor.execute(f"LOCK TABLE {PERSONS} IN ACCESS SHARE MODE")
+
+        with transaction.atomic(), indexes_built_after(PERSONS) as taken:
+            assert taken == []
+            assert secondary_indexes(PERSONS) == before
+            PersonFactory()
+    finally:
+        reader.rollback()
+        reader.close()
