@@ -228,9 +228,8 @@ def indexes_built_after(*tables: str) -> Iterator[list[str]]:
 
     PostgreSQL's advice for populating a table ("Populating a Database": remove indexes):
     one sort of a million keys costs a fraction of a million scattered B-tree inserts, and
-    writes far less WAL. Only tables still empty qualify (a county's first list or card
-    export), so no reader loses an index it was using; the primary key stays. Yields the
-    tables it took.
+    writes far less WAL. Only tables still empty qualify (a county's first list), so no
+    reader loses an index it was using; the primary key stays. Yields the tables it took.
 
     Must run inside the caller's transaction: the DROP is undone with it on any error, and
     the ACCESS EXCLUSIVE lock it needs is held to COMMIT, when the indexes are back. When

@@ -653,13 +653,12 @@ RECORD_COLUMNS = (
 
 
 def _write_card_export(tables, source_list, result: ImportResult, progress, total) -> None:
-    with indexes_built_after(CardSystemRecord._meta.db_table):
-        result.records = bulk_insert(
-            CardSystemRecord._meta.db_table,
-            RECORD_COLUMNS,
-            _record_rows(tables, result, progress, total),
-            constants={"snapshot_id": source_list.pk},
-        )
+    result.records = bulk_insert(
+        CardSystemRecord._meta.db_table,
+        RECORD_COLUMNS,
+        _record_rows(tables, result, progress, total),
+        constants={"snapshot_id": source_list.pk},
+    )
 
 
 RECORD_CELLS = (
