@@ -244,8 +244,6 @@ def indexes_built_after(*tables: str) -> Iterator[list[str]]:
     yield [table for table, _ in taken]
     if taken:
         with connection.cursor() as cursor:
-            # The session default (64 MB) makes the ID-number sort spill to disk.
-            cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
             for _, definitions in taken:
                 for _, create in definitions:
                     cursor.execute(create)
@@ -270,27 +268,7 @@ def _drop_secondary_indexes_if_empty(table: str) -> list[tuple[str, str]]:
             cursor.execute(empty)  # again: a row may have come before the lock
             if not cursor.fetchone()[0]:
                 raise _KeepIndexes
-            cursor.execute(
-                "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), "
-                "c.conname, pg_get_constraintdef(c.oid) "
-                "FROM pg_index i LEFT JOIN pg_constraint c "
-                "ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid "
-                "AND c.contype IN ('u', 'x') "
-                "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary",
-                [quote(table)],
-            )
-            definitions = []
-            for index, index_sql, constraint, constraint_sql in cursor.fetchall():
-                if constraint:
-                    alter = f"ALTER TABLE {quote(table)}"
-                    definitions.append(
-                        (
-                            f"{alter} DROP CONSTRAINT {quote(constraint)}",
-                            f"{alter} ADD CONSTRAINT {quote(constraint)} {constraint_sql}",
-                        )
-                    )
-                else:
-                    definitions.append((f"DROP INDEX {index}", index_sql))
+            definitions = _secondary_index_statements(cursor, table)
             for drop, _ in definitions:
                 cursor.execute(drop)
             cursor.execute("SET LOCAL lock_timeout = DEFAULT")
@@ -299,3 +277,33 @@ def _drop_secondary_indexes_if_empty(table: str) -> list[tuple[str, str]]:
         # Not empty, lock not granted in time, or an index something else depends on: the
         # savepoint is rolled back with its lock, and the import takes the ordinary way.
         return []
+
+
+def _secondary_index_statements(cursor, table: str) -> list[tuple[str, str]]:
+    """(drop, create) for each index but the primary key, from PostgreSQL's own catalogue.
+
+    An index behind a unique constraint is dropped and re-added as that constraint, so
+    Django's migrations still find it by name.
+    """
+    quote = connection.ops.quote_name
+    cursor.execute(
+        "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), "
+        "c.conname, pg_get_constraintdef(c.oid) "
+        "FROM pg_index i LEFT JOIN pg_constraint c "
+        "ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid AND c.contype IN ('u', 'x') "
+        "WHERE i.indrelid = %s::regclass AND NOT i.indisprimary",
+        [quote(table)],
+    )
+    statements = []
+    alter = f"ALTER TABLE {quote(table)}"
+    for index, index_sql, constraint, constraint_sql in cursor.fetchall():
+        if constraint:
+            statements.append(
+                (
+                    f"{alter} DROP CONSTRAINT {quote(constraint)}",
+                    f"{alter} ADD CONSTRAINT {quote(constraint)} {constraint_sql}",
+                )
+            )
+        else:
+            statements.append((f"DROP INDEX {index}", index_sql))
+    return statements
