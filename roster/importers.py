@@ -402,7 +402,7 @@ def padded(cells: list, width: int) -> list:
     return cells
 
 
-def _texts(values: tuple) -> list | Iterator[str]:
+def _texts(values: tuple) -> list[str]:
     try:
         return list(map(str.strip, values))
     except TypeError:  # a number or date cell among them: the rare, slow way
@@ -498,14 +498,15 @@ def _new_person_rows(tables, write: _PersonListWrite, progress, total) -> Iterat
         # Digits only, as nearly all are: what normalize_phone would leave of them.
         phone = (phone.removeprefix("86") if phone.isdigit() else normalize_phone(phone))[:20]
         person_id = known.get(id_number)
-        if person_id is not None:
-            entry_of((source_list_id, person_id, sheet, number, category, amount[:30]))
+        is_new = person_id is None
+        if is_new:
+            person_id = next(write.person_ids)
+        entry_of((source_list_id, person_id, sheet, number, category, amount[:30]))
+        if not is_new:
             known_rows.append(
                 (person_id, phone, ethnicity[:20], address[:200], village_id, group[:50])
             )
             continue
-        person_id = next(write.person_ids)
-        entry_of((source_list_id, person_id, sheet, number, category, amount[:30]))
         yield (
             person_id,
             id_number,
