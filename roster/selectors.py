@@ -116,29 +116,6 @@ def village_choices(*, user, township_code: str = "") -> QuerySet[Village]:
     return villages
 
 
-def class_counts_by_township(*, user) -> list[dict]:
-    """Per township in scope: persons, and how many fall in each comparison class."""
-    persons = Person.objects.for_user(user)
-    aggregates = {
-        "total": Count("id"),
-        "deceased": Count("id", filter=Q(vital_status=VitalStatus.DECEASED)),
-        **{c.value: Count("id", filter=Q(classification__card_class=c.value)) for c in CardClass},
-    }
-    rows = {
-        row["township"]: row for row in persons.values("township").annotate(**aggregates).order_by()
-    }
-    result = []
-    for township in township_choices(user=user) if user.is_county_wide else _own_townships(user):
-        counts = rows.get(township.pk, {})
-        result.append({"township": township, **{k: counts.get(k, 0) for k in aggregates}})
-    return result
-
-
-def _own_townships(user) -> list[Township]:
-    ids = Person.objects.for_user(user).values_list("township", flat=True).distinct().order_by()
-    return list(Township.objects.filter(pk__in=list(ids)))
-
-
 def source_lists(*, user, kind: str = "") -> QuerySet[SourceList]:
     """Imported files: all for county roles, a clerk's own uploads otherwise."""
     lists = SourceList.objects.select_related("imported_by")
