@@ -23,5 +23,10 @@ urlpatterns = [
     path("conflicts/<int:pk>/", conflict_views.conflict_person, name="conflict-person"),
     path("comparison/", views.comparison, name="comparison"),
     path("comparison/changes/", views.comparison_changes, name="comparison-changes"),
+    path(
+        "comparison/disagreements/",
+        views.comparison_disagreements,
+        name="comparison-disagreements",
+    ),
     path("subsidies/", views.subsidy_comparison, name="subsidy-comparison"),
 ]

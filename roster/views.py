@@ -22,7 +22,7 @@ from .forms import (
 )
 from .matching import latest_snapshot
 from .models import CardClass, UnreachableReason
-from .reports import REPORT_KEYS, REPORT_LABELS, classification_report
+from .reports import PAGE_KEYS, REPORT_LABELS, classification_report
 
 
 def _filters_from(request: HttpRequest) -> tuple[PersonFilterForm, selectors.PersonFilters]:
@@ -72,6 +72,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "person": person,
             "history": selectors.person_history(person=person),
+            "witnesses": selectors.person_card_witnesses(person=person),
             "cards": person.cards.select_related("bank", "branch").order_by("-created_at"),
             "categories": person.categories.all(),
         },
@@ -144,7 +145,7 @@ def list_import_create(request: HttpRequest) -> HttpResponse:
 @roles_required(Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR, Role.TOWNSHIP_STAFF)
 def comparison(request: HttpRequest) -> HttpResponse:
     """The comparison result per township; a township clerk sees their own, by village."""
-    report = classification_report(user=request.user)
+    report = classification_report(user=request.user, keys=PAGE_KEYS)
     township_code = request.GET.get("township") or (
         request.user.township.code if request.user.township_id else ""
     )
@@ -162,12 +163,12 @@ def comparison(request: HttpRequest) -> HttpResponse:
         {
             "report": report,
             "labels": REPORT_LABELS,
-            "keys": REPORT_KEYS,
+            "keys": PAGE_KEYS,
             "snapshot": latest_snapshot(),
             "township_code": township_code,
             "villages": villages,
             "invalid_rows": invalid.filter(id_unusable=True)[:200],
-            "classes": CardClass.choices,
+            "classes": [*CardClass.choices, (selectors.DISAGREEMENT, selectors.DISAGREEMENT_LABEL)],
         },
     )
 
@@ -180,6 +181,23 @@ def comparison_changes(request: HttpRequest) -> HttpResponse:
         request,
         "roster/comparison_changes.html",
         {"page": page, "snapshot": latest_snapshot()},
+    )
+
+
+@roles_required(Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR, Role.TOWNSHIP_STAFF)
+def comparison_disagreements(request: HttpRequest) -> HttpResponse:
+    persons = selectors.disagreements(user=request.user)
+    page = Paginator(persons, 100).get_page(request.GET.get("page"))
+    rows = selectors.with_ledger_cards(list(page))
+    return render(
+        request,
+        "roster/comparison_disagreements.html",
+        {
+            "page": page,
+            "rows": rows,
+            "snapshot": latest_snapshot(),
+            "advice": selectors.DISAGREEMENT_ADVICE,
+        },
     )
 
 
