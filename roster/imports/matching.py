@@ -20,7 +20,7 @@ from dayao_sscard.bulk import analyse
 
 from issuance.models import CARD_MADE_STATUSES, Card
 
-from .models import CardClass, ListKind, PersonClass, SourceList
+from ..models import CardClass, ListKind, PersonClass, SourceList
 
 SUCCESS = ("制卡成功",)
 IN_PRODUCTION = ("制卡中", "已申领")
