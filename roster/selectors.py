@@ -12,7 +12,6 @@ from issuance.models import CARD_MADE_STATUSES, LIVE_CARD_STATUSES, Card, Ledger
 
 from .id_numbers import mask_phone, try_normalize_id_number
 from .imports.collection import field_label, field_text
-from .imports.matching import latest_snapshot
 from .models import (
     CardClass,
     ClassificationChange,
@@ -257,8 +256,10 @@ def invalid_rows(*, user, source_list: SourceList | None = None) -> QuerySet[Inv
 
 
 def classification_changes(*, user) -> QuerySet[ClassificationChange]:
-    """What the latest export changed for people classified before it."""
-    snapshot = latest_snapshot()
+    """What the latest export (complete or partial) changed for people classified before it."""
+    snapshot = (
+        SourceList.objects.filter(kind=ListKind.CARD_EXPORT).order_by("-imported_at", "-id").first()
+    )
     if snapshot is None:
         return ClassificationChange.objects.none()
     return (

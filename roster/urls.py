@@ -19,6 +19,7 @@ urlpatterns = [
     path("queue/", views.work_queue, name="work-queue"),
     path("progress/", views.verification_progress, name="progress"),
     path("imports/new/", views.list_import_create, name="import-create"),
+    path("imports/<int:pk>/confirm/", views.list_import_confirm, name="import-confirm"),
     path("conflicts/", conflict_views.conflict_list, name="conflicts"),
     path("conflicts/<int:pk>/", conflict_views.conflict_person, name="conflict-person"),
     path("comparison/", views.comparison, name="comparison"),

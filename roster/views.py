@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 
 from dayao_sscard.permissions import roles_required, writer_required
 from dayao_sscard.roles import Role
+from dayao_sscard.selectors import job_get
 
 from . import selectors, services, verification
 from .forms import (
@@ -140,6 +141,21 @@ def list_import_create(request: HttpRequest) -> HttpResponse:
         "roster/import_form.html",
         {"form": form, "recent": selectors.source_lists(user=request.user)[:20]},
     )
+
+
+@roles_required(Role.COUNTY_ADMIN)
+@require_POST
+def list_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """The administrator's answer to a shrinking card-system export: complete or partial."""
+    job = job_get(user=request.user, pk=pk)
+    try:
+        confirmed = services.list_import_confirm(
+            acting_user=request.user, job=job, coverage=request.POST.get("coverage", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("job-detail", pk=job.pk)
+    return redirect("job-detail", pk=confirmed.pk)
 
 
 @roles_required(Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR, Role.TOWNSHIP_STAFF)

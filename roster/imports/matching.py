@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from dayao_sscard.audit import audit_record
 from dayao_sscard.bulk import analyse
-
 from issuance.models import CARD_MADE_STATUSES, Card
 
 from ..models import CardClass, ListKind, PersonClass, SourceList
@@ -55,6 +54,31 @@ def effective_snapshot_ids() -> list[int]:
         partial = partial.filter(pk__gt=base.pk)
     later = list(partial.order_by("pk").values_list("pk", flat=True))
     return ([base.pk] if base is not None else []) + later
+
+
+def _made_here_person_ids():
+    return Card.objects.filter(status__in=CARD_MADE_STATUSES).values("person_id")
+
+
+def persons_known_with_card() -> int:
+    """Persons the county already knows hold a made card, by either witness."""
+    from django.db.models import Q
+
+    from ..models import Person
+
+    return Person.objects.filter(
+        Q(classification__card_class=CardClass.CARD_MADE) | Q(pk__in=_made_here_person_ids())
+    ).count()
+
+
+def disagreement_count() -> int:
+    """Persons our ledger shows a made card for while the export they were matched with
+    does not (counted apart on every page, see roster.selectors.card_class_q)."""
+    return (
+        PersonClass.objects.exclude(card_class=CardClass.CARD_MADE)
+        .filter(person_id__in=_made_here_person_ids())
+        .count()
+    )
 
 
 def classify_all(*, acting_user=None, only_snapshot: SourceList | None = None) -> dict:

@@ -45,7 +45,7 @@ def waiting(village_a):
 
 def import_export_without(holder, waiting) -> None:
     """An export that names neither person (as a partial or faulty export would)."""
-    from roster.matching import classify_all
+    from roster.imports.matching import classify_all
 
     export()
     classify_all()
