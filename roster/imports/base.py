@@ -15,7 +15,8 @@ from django.utils import timezone
 from ..models import InvalidListRow, ListKind, SourceList
 from .tables import Table, cell_text
 
-# Kinds whose import can change someone's comparison class.
+# Kinds whose import is followed by the match: an export re-compares everyone, a person
+# list compares the persons it added (see matching).
 CLASSIFIED_KINDS = (ListKind.UNISSUED, ListKind.SUBSIDY, ListKind.CARD_EXPORT)
 
 REQUIRED_COLUMNS = {
