@@ -263,21 +263,30 @@ def _new_person_defaults(now) -> dict[str, object]:
 
 
 def _add_categories(source_list) -> None:
-    with connection.cursor() as cursor:
-        for category, condition in _category_conditions(source_list):
-            cursor.execute(
-                "INSERT INTO roster_personcategory (person_id, category, source) "
-                "SELECT e.person_id, %s, %s FROM roster_listentry e "
-                f"WHERE e.source_list_id = %s AND {condition} "
-                "ON CONFLICT (person_id, category) DO NOTHING",
-                [category, source_list.source[:100], source_list.pk],
-            )
+    """Every subsidy recipient, or the categories a list's 人员类别 column names.
 
-
-def _category_conditions(source_list) -> list[tuple[str, str]]:
+    One statement: the words are joined to the list's entries, not scanned for in turn.
+    """
+    source = source_list.source[:100]
     if source_list.kind == ListKind.SUBSIDY:
-        return [(Category.SUBSIDY_RECIPIENT.value, "1 = 1")]
-    return [(category.value, f"e.category LIKE '%%{word}%%'") for word, category in _CATEGORY_WORDS]
+        select = "SELECT e.person_id, %s, %s FROM roster_listentry e"
+        params = [Category.SUBSIDY_RECIPIENT.value, source]
+    else:
+        words = " UNION ALL ".join(["SELECT %s AS word, %s AS category"] * len(_CATEGORY_WORDS))
+        select = (
+            f"SELECT e.person_id, w.category, %s FROM roster_listentry e JOIN ({words}) w "
+            "ON e.category LIKE '%%' || w.word || '%%'"
+        )
+        params = [
+            source,
+            *(v for word, category in _CATEGORY_WORDS for v in (word, category.value)),
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO roster_personcategory (person_id, category, source) {select} "
+            "WHERE e.source_list_id = %s ON CONFLICT (person_id, category) DO NOTHING",
+            [*params, source_list.pk],
+        )
 
 
 def _fill_blank_fields(source_list, known_rows: list[tuple]) -> int:
