@@ -117,7 +117,9 @@ def list_import(
                 )
             elif kind in CLASSIFIED_KINDS:
                 progress(total, total, "正在比对制卡信息", force=True)
-                result.classification = classify_unclassified(acting_user=acting_user)
+                result.classification = classify_unclassified(
+                    acting_user=acting_user, person_ids_from=result.first_new_person_id
+                )
             source_list.counts = result.summary()
             source_list.save(update_fields=["counts"])
             audit_record(

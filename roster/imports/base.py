@@ -57,6 +57,7 @@ class ImportResult:
     persons_new: int = 0
     persons_existing: int = 0
     persons_filled: int = 0
+    first_new_person_id: int = 0
     duplicates: int = 0
     has_categories: bool = False
     records: int = 0

@@ -132,13 +132,14 @@ def classify_all(*, acting_user=None, only_snapshot: SourceList | None = None) -
         return _finish(cursor, snapshot, acting_user, changed=changed, first=first)
 
 
-def classify_unclassified(*, acting_user=None) -> dict:
+def classify_unclassified(*, acting_user=None, person_ids_from: int = 0) -> dict:
     """Classify the persons who have no result yet against the effective exports.
 
     What a person list needs: it adds persons and fills in blanks, but changes no one's ID
     number and no export, so every result already written stands. Only the newcomers'
     records are ranked (a tenth of the work of ``classify_all`` for a list of a tenth of
-    the county); exports and ``manage.py match`` still re-compare everyone.
+    the county); exports and ``manage.py match`` still re-compare everyone. A list passes
+    its first new key as ``person_ids_from``, so that only its own persons are looked at.
     """
     snapshot_ids = effective_snapshot_ids()
     if not snapshot_ids:
@@ -148,8 +149,9 @@ def classify_unclassified(*, acting_user=None) -> dict:
         cursor.execute("DROP TABLE IF EXISTS match_pending")
         cursor.execute(
             "CREATE TEMPORARY TABLE match_pending AS SELECT p.id AS person_id, p.id_number "
-            "FROM roster_person p WHERE NOT EXISTS "
-            "(SELECT 1 FROM roster_personclass c WHERE c.person_id = p.id)"
+            "FROM roster_person p WHERE p.id >= %s AND NOT EXISTS "
+            "(SELECT 1 FROM roster_personclass c WHERE c.person_id = p.id)",
+            [person_ids_from],
         )
         analyse("match_pending")
         _build_ranks(cursor, snapshot_ids, of_id_numbers="SELECT id_number FROM match_pending")

@@ -109,13 +109,16 @@ def person_list_write(tables, source_list, result: ImportResult, progress, total
     # so places and known persons are loaded, and keys reserved, before it starts.
     township_index_load()
     known, blanks = _known_persons()
+    # Ascending: the first is where the persons this list adds begin (see matching).
+    person_ids = reserve_ids(Person._meta.db_table, total)
+    result.first_new_person_id = person_ids[0] if person_ids else 0
     write = _PersonListWrite(
         source_list=source_list,
         result=result,
         known=known,
         blanks=blanks,
         villages=_Villages(reserve=total),
-        person_ids=iter(reserve_ids(Person._meta.db_table, total)),
+        person_ids=iter(person_ids),
         constants=_new_person_defaults(timezone.now()),
     )
     with indexes_built_after(Person._meta.db_table, ListEntry._meta.db_table):
@@ -292,10 +295,13 @@ def _add_categories(source_list) -> None:
     """Every subsidy recipient, or the categories a list's 人员类别 column names.
 
     One statement: the words are joined to the list's entries, not scanned for in turn.
+    Without ON CONFLICT, whose speculative insertion doubled the cost of each of a subsidy
+    list's rows: imports run one at a time (serialise_imports), so the rows the anti-join
+    leaves out are all that could conflict.
     """
     source = source_list.source[:100]
     if source_list.kind == ListKind.SUBSIDY:
-        select = "SELECT e.person_id, %s, %s FROM roster_listentry e"
+        select = "SELECT e.person_id, %s AS category, %s FROM roster_listentry e"
         params = [Category.SUBSIDY_RECIPIENT.value, source]
     else:
         words = " UNION ALL ".join(["SELECT %s AS word, %s AS category"] * len(_CATEGORY_WORDS))
@@ -309,8 +315,10 @@ def _add_categories(source_list) -> None:
         ]
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO roster_personcategory (person_id, category, source) {select} "
-            "WHERE e.source_list_id = %s ON CONFLICT (person_id, category) DO NOTHING",
+            "INSERT INTO roster_personcategory (person_id, category, source) "
+            f"SELECT * FROM ({select} WHERE e.source_list_id = %s) n WHERE NOT EXISTS ("
+            "SELECT 1 FROM roster_personcategory c "
+            "WHERE c.person_id = n.person_id AND c.category = n.category)",
             [*params, source_list.pk],
         )
 

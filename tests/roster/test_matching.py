@@ -204,6 +204,15 @@ class TestClassifyUnclassified:
         # The full match agrees with what the newcomers were given.
         assert classify_all() == {"变化人数": 0, "首次比对人数": 0}
 
+    def test_a_list_looks_only_at_the_persons_from_its_first_new_key(self, people, village_a):
+        a, b, *_ = people
+        export((a, "制卡成功", ""), (b, "制卡成功", ""))
+        newcomer = PersonFactory(township=village_a.township, village=village_a)
+        assert classify_unclassified(person_ids_from=b.pk) == {"变化人数": 0, "首次比对人数": 4}
+        assert set(PersonClass.objects.values_list("person_id", flat=True)) == {
+            p.pk for p in people[1:] + [newcomer]
+        }
+
     def test_a_newcomer_named_in_a_later_partial_export_takes_its_word(self, people, village_a):
         a, *_ = people
         newcomer_id = make_id_number(birth=datetime.date(1990, 1, 2))
