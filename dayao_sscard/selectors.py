@@ -7,7 +7,7 @@ from django.utils import timezone
 from issuance.models import Card, CardStatus, CustodyKind
 
 from .jobs import job_fail_if_worker_gone
-from .models import AuditEvent, Campaign, Job, JobStatus
+from .models import AuditEvent, Campaign, Job, JobStatus, User
 from .roles import Role
 
 
@@ -64,9 +64,16 @@ def job_is_waiting_long(job: Job) -> bool:
 def audit_list(*, user, action: str = "", username: str = "") -> QuerySet[AuditEvent]:
     if user.role not in (Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR):
         return AuditEvent.objects.none()
-    events = AuditEvent.objects.for_user(user).select_related("township")
+    events = AuditEvent.objects.for_user(user).select_related("township", "actor")
     if action:
         events = events.filter(action__startswith=action)
     if username:
         events = events.filter(actor_username=username)
     return events
+
+
+def audit_actors(*, user) -> QuerySet[User]:
+    """The staff an audit reader may filter by: everyone, for the county roles who read it."""
+    if user.role not in (Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR):
+        return User.objects.none()
+    return User.objects.order_by("role", "username")

@@ -83,7 +83,9 @@ def person_get_by_id_number(*, user, raw_id_number: str) -> Person:
 
 def person_history(*, person: Person) -> list:
     """The person's audit events and their cards' ledger entries, newest first."""
-    audit = AuditEvent.objects.filter(object_type="roster.person", object_id=str(person.pk))
+    audit = AuditEvent.objects.filter(
+        object_type="roster.person", object_id=str(person.pk)
+    ).select_related("actor")
     ledger = LedgerEntry.objects.filter(card__person=person).select_related("card", "recorded_by")
     items = chain(
         ({"at": e.at, "kind": "audit", "event": e} for e in audit),
