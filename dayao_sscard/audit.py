@@ -21,6 +21,7 @@ ACTION_LABELS = {
     "roster.demo.seeded": "生成演示数据",
     "roster.sourcelist.imported": "导入名单",
     "roster.sourcelist.classified": "按卡务系统导出重新比对",
+    "roster.sourcelist.coverage_confirmed": "确认卡务系统导出的范围",
     "roster.person.updated": "修改人员信息",
     "roster.person.verified": "核查人员信息",
     "roster.person.photo_uploaded": "上传照片",

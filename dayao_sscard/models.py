@@ -212,6 +212,9 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", "处理中"
     SUCCEEDED = "succeeded", "已完成"
     FAILED = "failed", "失败"
+    # Stopped before writing anything: a person must choose how to go on (e.g. a shrinking
+    # card-system export). The job's counts hold what each choice would change.
+    NEEDS_CONFIRMATION = "confirm", "待确认"
 
 
 class JobQuerySet(ScopedQuerySet):
@@ -227,6 +230,9 @@ class Job(models.Model):
     """A background job. The row exists before its task is queued, so it never vanishes."""
 
     kind = models.CharField("类型", max_length=32, choices=JobKind.choices)
+    work = models.CharField(
+        "处理函数", max_length=200, blank=True, help_text="运行该任务的服务函数（模块路径）"
+    )
     title = models.CharField("名称", max_length=200)
     status = models.CharField(
         "状态", max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
@@ -265,4 +271,8 @@ class Job(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+        return self.status in (
+            JobStatus.SUCCEEDED,
+            JobStatus.FAILED,
+            JobStatus.NEEDS_CONFIRMATION,
+        )

@@ -13,11 +13,11 @@ from django.contrib import admin
 from django.urls import reverse
 
 from dayao_sscard.admin import AuditedAdmin
-from dayao_sscard.audit import ADMIN_VERBS, ACTION_LABELS, action_label, audit_record
+from dayao_sscard.audit import ACTION_LABELS, ADMIN_VERBS, action_label, audit_record
 from dayao_sscard.models import AuditEvent
 from issuance.models import LedgerEvent
 from roster.models import VerificationStatus
-from roster.verification import person_verify
+from roster.services import person_verify
 from tests.roster.photos import photo_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -66,14 +66,17 @@ def _written_actions() -> tuple[set[str], set[str]]:
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 if _looks_like_action(node.value):
                     literals.add(node.value)
-            elif isinstance(node, ast.keyword) and node.arg == "action":
-                if isinstance(node.value, ast.JoinedStr):
-                    templates.add(
-                        "".join(
-                            part.value if isinstance(part, ast.Constant) else "{}"
-                            for part in node.value.values
-                        )
+            elif (
+                isinstance(node, ast.keyword)
+                and node.arg == "action"
+                and isinstance(node.value, ast.JoinedStr)
+            ):
+                templates.add(
+                    "".join(
+                        part.value if isinstance(part, ast.Constant) else "{}"
+                        for part in node.value.values
                     )
+                )
     return literals, templates
 
 
@@ -168,7 +171,7 @@ def test_audit_log_is_written_in_words(client, supervisor, county_admin, verifie
         username="bank_li",
         password="A-long-enough-pw-1",
         role="bank_staff",
-        bank_branch=branch_a.name,
+        bank_branch=branch_a,
         display_name="金碧信用社李明",
         acting_user=county_admin,
     )

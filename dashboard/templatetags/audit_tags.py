@@ -15,9 +15,8 @@ from django.db import models
 from django.utils.dateparse import parse_date, parse_datetime
 
 from dayao_sscard.audit import action_label
+from dayao_sscard.templatetags.display import day, when
 from roster.id_numbers import mask_id_number, mask_phone
-
-from .display import day, when
 
 register = template.Library()
 
