@@ -11,8 +11,8 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from dashboard.demo import demo_seed
 from issuance.models import CardStatus
-from roster.demo import demo_seed
 from roster.models import Person
 from roster.selectors import work_queue
 
