@@ -114,3 +114,18 @@ def test_the_photo_survives_a_validation_error(
     assert pending_a.photo and pending_a.photo_thumbnail
     assert pending_a.verification_status == VerificationStatus.READY
     assert page.evaluate(NO_HORIZONTAL_SCROLL)
+
+
+def test_figures_fit_a_phone_down_to_the_total(live_server, supervisor, pending_a, new_page):
+    page = login(phone_page(new_page), live_server, supervisor)
+    menu(page).get_by_role("link", name="核查进度").click()
+
+    table = page.get_by_test_id("progress-table")
+    first = table.locator("tbody tr").first
+    expect(first.locator('td[data-label="应核查"]')).to_have_text("1")
+    box = first.locator('td[data-label="应核查"]').bounding_box()
+    assert box["x"] + box["width"] <= PHONE["width"], "the figures sit off the right edge"
+    total = table.get_by_test_id("total-row")
+    expect(total).to_contain_text("合计")
+    expect(total.locator('td[data-label="待核查"]')).to_have_text("1")
+    assert page.evaluate(NO_HORIZONTAL_SCROLL)
