@@ -175,6 +175,10 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 
+# Uploaded images are refused above this many pixels, before they are decoded: a
+# 48-megapixel phone photo passes, a small file that unpacks to gigabytes does not.
+IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", "50000000"))
+
 # A running job whose worker has not reported for this long is shown as failed.
 JOB_STALE_AFTER_SECONDS = int(os.environ.get("JOB_STALE_AFTER_SECONDS", "180"))
 JOB_HEARTBEAT_SECONDS = 5
