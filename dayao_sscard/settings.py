@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "roster",
     "issuance",
     "activation",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
