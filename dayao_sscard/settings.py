@@ -180,6 +180,13 @@ CELERY_TIMEZONE = TIME_ZONE
 # 48-megapixel phone photo passes, a small file that unpacks to gigabytes does not.
 IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", "50000000"))
 
+# Uploaded spreadsheets, checked before they are read. An xlsx is a zip: a 1 MB file can
+# unpack to gigabytes. A 1,000,000-row list unpacks to about 550 MB and compresses
+# about 9 times; Excel itself holds at most 32,767 characters in a cell.
+UPLOAD_MAX_UNPACKED_MB = int(os.environ.get("UPLOAD_MAX_UNPACKED_MB", "1024"))
+UPLOAD_MAX_COMPRESSION_RATIO = int(os.environ.get("UPLOAD_MAX_COMPRESSION_RATIO", "100"))
+UPLOAD_MAX_CELL_CHARS = int(os.environ.get("UPLOAD_MAX_CELL_CHARS", "32767"))
+
 # A running job whose worker has not reported for this long is shown as failed.
 JOB_STALE_AFTER_SECONDS = int(os.environ.get("JOB_STALE_AFTER_SECONDS", "180"))
 JOB_HEARTBEAT_SECONDS = 5
