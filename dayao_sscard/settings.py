@@ -187,7 +187,9 @@ UPLOAD_MAX_UNPACKED_MB = int(os.environ.get("UPLOAD_MAX_UNPACKED_MB", "1024"))
 UPLOAD_MAX_COMPRESSION_RATIO = int(os.environ.get("UPLOAD_MAX_COMPRESSION_RATIO", "100"))
 UPLOAD_MAX_CELL_CHARS = int(os.environ.get("UPLOAD_MAX_CELL_CHARS", "32767"))
 
-# A running job whose worker has not reported for this long is shown as failed.
+# A running job's worker beats every JOB_HEARTBEAT_SECONDS from a thread of its own, however
+# quiet its work; on another host than the worker's, a running job whose heartbeat has
+# been missing this long is failed (on the worker's host its process id tells).
 JOB_STALE_AFTER_SECONDS = int(os.environ.get("JOB_STALE_AFTER_SECONDS", "180"))
 JOB_HEARTBEAT_SECONDS = 5
 
