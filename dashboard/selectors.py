@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from dayao_sscard.models import Campaign
 from issuance.models import Card, CardStatus, CustodyKind
-from roster.models import CardClass, Person, Township, VitalStatus
-from roster.selectors import township_choices
+from roster.models import Person, Township, VitalStatus
+from roster.selectors import card_class_aggregates, township_choices
 
 
 def campaign_active() -> Campaign | None:
@@ -51,7 +51,7 @@ def class_counts_by_township(*, user) -> list[dict]:
     aggregates = {
         "total": Count("id"),
         "deceased": Count("id", filter=Q(vital_status=VitalStatus.DECEASED)),
-        **{c.value: Count("id", filter=Q(classification__card_class=c.value)) for c in CardClass},
+        **card_class_aggregates(),
     }
     rows = {
         row["township"]: row for row in persons.values("township").annotate(**aggregates).order_by()

@@ -201,10 +201,7 @@ class AuditEvent(models.Model):
 
 class JobKind(models.TextChoices):
     IMPORT_LIST = "import_list", "导入名单"
-    MATCH = "match", "数据比对"
     EXPORT = "export", "导出名单"
-    REPORT = "report", "生成报表"
-    LEDGER_PDF = "ledger_pdf", "生成台账PDF"
 
 
 class JobStatus(models.TextChoices):
@@ -212,6 +209,9 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", "处理中"
     SUCCEEDED = "succeeded", "已完成"
     FAILED = "failed", "失败"
+    # Stopped before writing anything: a person must choose how to go on (e.g. a shrinking
+    # card-system export). The job's counts hold what each choice would change.
+    NEEDS_CONFIRMATION = "confirm", "待确认"
 
 
 class JobQuerySet(ScopedQuerySet):
@@ -268,4 +268,8 @@ class Job(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+        return self.status in (
+            JobStatus.SUCCEEDED,
+            JobStatus.FAILED,
+            JobStatus.NEEDS_CONFIRMATION,
+        )

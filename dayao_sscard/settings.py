@@ -45,7 +45,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "import_export",
     "dayao_sscard",
     "roster",
     "issuance",
@@ -145,13 +144,15 @@ X_FRAME_OPTIONS = "DENY"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = DATA_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # The exchange tables; by default kombu writes them to ./control.
+        "control_folder": str(_broker_dir / "control"),
     }
 # Live job progress goes through the cache, not the database: an import writes inside one
 # long transaction, and on SQLite nobody else may write while it runs.
@@ -192,7 +193,10 @@ UPLOAD_MAX_CELL_CHARS = int(os.environ.get("UPLOAD_MAX_CELL_CHARS", "32767"))
 # quiet its work; on another host than the worker's, a running job whose heartbeat has
 # been missing this long is failed (on the worker's host its process id tells).
 JOB_STALE_AFTER_SECONDS = int(os.environ.get("JOB_STALE_AFTER_SECONDS", "180"))
-JOB_HEARTBEAT_SECONDS = 5
+# A card-system export with fewer records than this share of what the county already knows
+# (the previous complete export, or the persons known to hold a made card) stops at a
+# preview until an administrator says whether it is complete or partial.
+CARD_EXPORT_SHRINK_RATIO = float(os.environ.get("CARD_EXPORT_SHRINK_RATIO", "0.9"))
 
 LOGGING = {
     "version": 1,

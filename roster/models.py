@@ -111,7 +111,6 @@ class Category(models.TextChoices):
     EXTREME_POVERTY = "extreme_poverty", "特困"
     DISABLED = "disabled", "残疾人"
     SUBSIDY_RECIPIENT = "subsidy_recipient", "补贴对象"
-    OTHER = "other", "其他"
 
 
 class PersonQuerySet(ScopedQuerySet):
@@ -385,6 +384,9 @@ class SourceList(models.Model):
         related_name="+",
     )
     counts = models.JSONField("统计", default=dict, blank=True)
+    # A card-system export that covers only part of the county: only the persons it names
+    # were re-compared with it; everyone else keeps the latest complete export.
+    is_partial = models.BooleanField("部分导出", default=False)
 
     class Meta:
         verbose_name = "导入名单"
