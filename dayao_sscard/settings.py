@@ -193,6 +193,7 @@ UPLOAD_MAX_CELL_CHARS = int(os.environ.get("UPLOAD_MAX_CELL_CHARS", "32767"))
 # quiet its work; on another host than the worker's, a running job whose heartbeat has
 # been missing this long is failed (on the worker's host its process id tells).
 JOB_STALE_AFTER_SECONDS = int(os.environ.get("JOB_STALE_AFTER_SECONDS", "180"))
+JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "5"))
 # A card-system export with fewer records than this share of what the county already knows
 # (the previous complete export, or the persons known to hold a made card) stops at a
 # preview until an administrator says whether it is complete or partial.
