@@ -69,10 +69,10 @@ def _heartbeat(job_id: int) -> Iterator[None]:
     (SQLite's single writer, a row it updated) for as long as it runs. The cache is the
     one every process of the installation shares (Redis, or the data folder's files).
     """
-    stop = threading.Event()
+    stop, interval = threading.Event(), settings.JOB_HEARTBEAT_SECONDS
 
     def beat_until_stopped() -> None:
-        while not stop.wait(settings.JOB_HEARTBEAT_SECONDS):
+        while not stop.wait(interval):
             _beat(job_id)
 
     _beat(job_id)
