@@ -2,6 +2,8 @@
 
 import csv
 import io
+import re
+from pathlib import Path
 
 import openpyxl
 
@@ -73,3 +75,17 @@ def test_csv_cells_that_would_start_a_formula_get_an_apostrophe():
     assert [row[0] for row in rows[1:-1]] == ["'" + value for value in HOSTILE[:-1]] + ["#N/A"]
     assert {row[1] for row in rows[1:-1]} == {"-3"}
     assert rows[-1] == ["王五", ""]
+
+
+def test_every_download_goes_through_this_writer():
+    # No app writes a spreadsheet of its own: a new export cannot forget the escaping.
+    root = Path(__file__).resolve().parents[2]
+    apps = [path.parent for path in root.glob("*/apps.py")]
+    allowed = {root / "dayao_sscard/spreadsheets.py", root / "dayao_sscard/bulk.py"}  # bulk: COPY
+    writers = [
+        path.relative_to(root).as_posix()
+        for app in apps
+        for path in app.rglob("*.py")
+        if path not in allowed and re.search(r"openpyxl|csv\.(writer|DictWriter)", path.read_text())
+    ]
+    assert writers == []
