@@ -6,8 +6,9 @@ import io
 from dataclasses import dataclass
 from datetime import date
 
+from django.conf import settings
 from django.utils import timezone
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from .id_numbers import birth_date_from_id, gender_from_id, try_normalize_id_number
 from .models import IdType, Person, VerificationStatus
@@ -20,18 +21,38 @@ class Problem:
     message: str
 
 
-# Groups shown on the work queue, in the order a collector usually fixes them.
+# What can be missing or wrong, named by the element a collector fixes, in the order of
+# the nine account-opening elements on the form, then the photo.
 PROBLEM_GROUPS = {
-    "photo": "缺少照片",
-    "phone": "联系电话缺失或有误",
-    "id_validity": "证件有效期缺失或已过期",
-    "address": "缺少住址",
-    "occupation": "缺少职业",
-    "identity": "性别、出生日期与身份证号码不符",
-    "nationality": "国籍与证件种类不符",
-    "name": "缺少姓名",
-    "id_number": "身份证号码有误",
+    "name": "姓名",
+    "identity": "性别、出生日期",
+    "nationality": "国籍",
+    "occupation": "职业",
+    "address": "住所地或工作单位地址",
+    "phone": "联系电话",
+    "id_number": "证件号码",
+    "id_validity": "证件有效期限",
+    "photo": "照片",
 }
+
+# The nine account-opening elements (开户制卡九要素) as the form shows them: the label,
+# the person's fields that hold it, and the problem keys that concern it.
+NINE_ELEMENTS = (
+    ("name", "姓名", ("name",), ("name",)),
+    ("gender", "性别", ("gender",), ("identity",)),
+    ("nationality", "国籍", ("nationality",), ("nationality",)),
+    ("occupation", "职业", ("occupation",), ("occupation",)),
+    ("address", "住所地或工作单位地址", ("address",), ("address",)),
+    ("phone", "联系电话", ("phone",), ("phone",)),
+    ("id_type", "证件种类", ("id_type",), ()),
+    ("id_number", "证件号码", (), ("id_number",)),
+    (
+        "id_validity",
+        "证件有效期限",
+        ("id_valid_from", "id_valid_until", "id_valid_long_term"),
+        ("id_validity",),
+    ),
+)
 
 ELEMENT_FIELDS = (
     "name",
@@ -118,25 +139,41 @@ def verification_status_for(person: Person) -> str:
 
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
 PHOTO_MIN_WIDTH, PHOTO_MIN_HEIGHT = 358, 441  # the card's own photo size
+PHOTO_KEEP_SIZE = (1200, 1600)  # what is stored; larger photos are scaled down to it
 PHOTO_RATIO = (0.70, 0.90)  # width / height: portrait, like a 1-inch ID photo
+_SIDEWAYS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
+# A PNG is always decoded whole (a JPEG at 1/2 … 1/8 scale): it gets a lower limit than
+# settings.IMAGE_MAX_PIXELS. Phones shoot JPEG; a PNG is a scan or a studio's file.
+PNG_MAX_PIXELS = 16_000_000
 
 
 def photo_problem(data: bytes) -> tuple[str | None, Image.Image | None]:
-    """Why the photo cannot go on a card, in Chinese; or the upright image."""
+    """Why the photo cannot go on a card, in Chinese; or the upright image.
+
+    The size is judged from the file's header before any pixel is decoded: a 400 KB
+    PNG can unpack to 10,000 × 12,500 pixels and more than a gigabyte of memory.
+    """
     if len(data) > PHOTO_MAX_BYTES:
         return "照片文件超过10MB，请压缩后重新上传。", None
     if len(data) < 2 * 1024:
         return "照片文件过小，可能已损坏。", None
+    unreadable = "无法识别的图片，请上传 JPEG 或 PNG 格式的照片。"
     try:
-        image = Image.open(io.BytesIO(data))
-        image_format = image.format
-        image.load()
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError):
-        return "无法识别的图片，请上传 JPEG 或 PNG 格式的照片。", None
+        image = Image.open(io.BytesIO(data))  # reads the header only
+    except Image.DecompressionBombError:
+        return _too_many_pixels(None, settings.IMAGE_MAX_PIXELS), None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+        return unreadable, None
+    image_format = image.format
     if image_format not in ("JPEG", "PNG"):
         return f"照片格式为 {image_format}，请上传 JPEG 或 PNG 格式。", None
-    image = ImageOps.exif_transpose(image)
-    width, height = image.size
+    limit = settings.IMAGE_MAX_PIXELS
+    if image_format == "PNG":
+        limit = min(limit, PNG_MAX_PIXELS)
+    if image.width * image.height > limit:
+        return _too_many_pixels(image.size, limit), None
+    sideways = image.getexif().get(ExifTags.Base.Orientation) in _SIDEWAYS
+    width, height = (image.height, image.width) if sideways else image.size
     if width < PHOTO_MIN_WIDTH or height < PHOTO_MIN_HEIGHT:
         return (
             f"照片分辨率过低（{width}×{height}），制卡至少需要 {PHOTO_MIN_WIDTH}×{PHOTO_MIN_HEIGHT} 像素。",
@@ -148,4 +185,20 @@ def photo_problem(data: bytes) -> tuple[str | None, Image.Image | None]:
             "照片比例不符合要求：应为竖版证件照（宽:高约为 3:4 至 5:6），"
             f"当前为 {width}×{height}。请重新拍摄或裁剪。"
         ), None
-    return None, image
+    keep = PHOTO_KEEP_SIZE[::-1] if sideways else PHOTO_KEEP_SIZE
+    if image_format == "JPEG":
+        image.draft("RGB", keep)  # decode at 1/2, 1/4 or 1/8 scale where that still fills it
+    try:
+        image.load()
+    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
+        return unreadable, None
+    image.thumbnail(keep)  # at once, so that only the stored size stays in memory
+    return None, ImageOps.exif_transpose(image)
+
+
+def _too_many_pixels(size: tuple[int, int] | None, limit: int) -> str:
+    found = f"（{size[0]}×{size[1]}）" if size else ""
+    return (
+        f"照片像素过大{found}，最多 {limit / 10_000:.0f} 万像素。"
+        "请用手机的普通画质拍摄，或缩小后重新上传。"
+    )

@@ -9,10 +9,10 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
 from roster.reports import REPORT_KEYS, REPORT_LABELS
+from tests.samples import SAMPLES
 
 from .conftest import login
 from .jobs import (
@@ -26,21 +26,11 @@ from .jobs import (
 JINBI = "532326101"  # 金碧镇, clerk_a's township
 
 
-def samples_dir() -> Path:
-    for candidate in (
-        Path(__file__).resolve().parents[3] / "shared" / "samples",
-        Path.cwd().parent / "shared" / "samples",
-    ):
-        if (candidate / "expected.json").exists():
-            return candidate
-    pytest.fail("找不到 shared/samples（样例文件）")
-
-
 def sample_copy(tmp_path: Path, name: str) -> Path:
-    """A copy of a sample file, so nothing the app does can touch the shared original."""
+    """A copy of a sample file, so nothing the app does can touch the original."""
     target = tmp_path / "upload" / name
     target.parent.mkdir(exist_ok=True)
-    shutil.copyfile(samples_dir() / name, target)
+    shutil.copyfile(SAMPLES / name, target)
     return target
 
 
@@ -51,7 +41,7 @@ def job_url(live_server) -> re.Pattern:
 def test_county_imports_lists_and_township_works_its_comparison(
     live_server, live_worker, county_admin, clerk_a, new_page, tmp_path
 ):
-    expected = json.loads((samples_dir() / "expected.json").read_text(encoding="utf-8"))
+    expected = json.loads((SAMPLES / "expected.json").read_text(encoding="utf-8"))
     jinbi_expected = expected["townships"][JINBI]
 
     # ---- the county administrator imports the province's first batch -------------------
@@ -138,14 +128,18 @@ def test_county_imports_lists_and_township_works_its_comparison(
     expect(villages).to_be_visible()
     expect(page.get_by_role("heading", level=2, name="按村（社区）：金碧镇")).to_be_visible()
     expect(villages.locator("tbody tr").first).not_to_contain_text("本乡镇暂无名单人员")
+    village_rows = villages.locator("tbody tr:not(.total)")
     village_listed = sum(
-        int(text) for text in villages.locator('td[data-label="名单人数"]').all_inner_texts()
+        int(text) for text in village_rows.locator('td[data-label="名单人数"]').all_inner_texts()
     )
     village_failed = sum(
-        int(text) for text in villages.locator('td[data-label="制卡失败"]').all_inner_texts()
+        int(text) for text in village_rows.locator('td[data-label="制卡失败"]').all_inner_texts()
     )
     assert village_listed == jinbi_expected["listed"]
     assert village_failed == jinbi_expected["card_failed"]
+    total = villages.get_by_test_id("village-total")
+    expect(total.locator('td[data-label="名单人数"]')).to_have_text(str(village_listed))
+    expect(total.locator('td[data-label="制卡失败"]')).to_have_text(str(village_failed))
 
     # ---- the clerk opens the 制卡失败 list and exports it --------------------------------
     class_links = page.locator("p", has_text="下载本乡镇名单")
