@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("roster", "0014_card_export_coverage"),
+        ("roster", "0015_card_export_coverage"),
     ]
 
     operations = [
