@@ -78,7 +78,7 @@ BREAKDOWN = {
         "classify_all",
     ),
     "roster.imports.person_lists": (
-        "_known_person_ids",
+        "_known_persons",
         "reserve_ids",
         "_copy_new_persons",
         "_write_villages_and_entries",
@@ -89,7 +89,7 @@ BREAKDOWN = {
 BREAKDOWN_LABELS = {
     "file_sha256": "file_sha256 (already-imported check)",
     "open_tables": "open_tables (calamine loads the sheet, header detection)",
-    "_known_person_ids": "_known_person_ids (ID numbers already in the system)",
+    "_known_persons": "_known_persons (ID numbers already in the system, their blanks)",
     "reserve_ids": "reserve_ids (keys for new persons and villages)",
     "_copy_new_persons": "_copy_new_persons (row checks in Python + COPY of persons)",
     "_write_villages_and_entries": "_write_villages_and_entries (COPY of list entries)",
