@@ -77,6 +77,13 @@ class _Villages:
         self.new: list[tuple] = []
         self._spare = iter(reserve_ids(Village._meta.db_table, min(reserve, MAX_NEW_VILLAGES)))
 
+    def id_of(self, township_id: int, written: str) -> int | str:
+        """The village a row names, added if new; "" (NULL to bulk_insert) for none."""
+        name = village_normalize_name(written)[:50]
+        if not name:
+            return ""
+        return self.ids.get((township_id, name)) or self.add(township_id, name)
+
     def add(self, township_id: int, name: str) -> int:
         pk = next(self._spare, None)
         if pk is None:
@@ -170,17 +177,23 @@ def _known_persons() -> tuple[dict[str, int], dict[int, int]]:
 
 def _new_person_rows(tables, write: _PersonListWrite, progress, total) -> Iterator[tuple]:
     """Check every row; yield the new persons, collect list entries and known persons."""
-    result, known, blanks, villages = write.result, write.known, write.blanks, write.villages
+    result, known, blanks = write.result, write.known, write.blanks
     entry_of, known_rows = write.entries.append, write.known_rows
+    next_person_id = write.person_ids.__next__
     source_list_id = write.source_list.pk
     normalize = id_number_normalizer()
     seen: set[str] = set()
-    village_names: dict[str, str] = {}  # as written → canonical; a few hundred names
+    # A list repeats a handful of township spellings and a few hundred village names a
+    # million times: each is resolved once, then looked up in a plain dict.
+    townships: dict[str, int | None] = {}
+    village_ids: dict[tuple[int, str], int | str] = {}
     rows = named_rows(tables, ("id_number",), PERSON_CELLS, result, progress, total)
     for sheet, number, (raw_id,), texts in rows:
         name, town, village, ethnicity, phone, address, group, category, amount = texts
         name = name[:50]
-        township_id = township_resolve_id(town)  # remembered per spelling (lru_cache)
+        township_id = townships.get(town, 0)
+        if township_id == 0:
+            township_id = townships[town] = township_resolve_id(town)
         if township_id is None:  # an absent address column reads as "": no township
             township_id = township_resolve_id(address.split("大姚县", 1)[-1])
         id_number, reason = normalize(raw_id)
@@ -219,13 +232,11 @@ def _new_person_rows(tables, write: _PersonListWrite, progress, total) -> Iterat
             result.problems.append(problem)
             continue
         seen.add(id_number)
-        canonical = village_names.get(village)
-        if canonical is None:
-            canonical = village_names[village] = village_normalize_name(village)[:50]
-        # "" is NULL to bulk_insert, and keeps its CSV fast path (None would not).
-        village_id = villages.ids.get((township_id, canonical), "") if canonical else ""
-        if village_id == "" and canonical:
-            village_id = villages.add(township_id, canonical)
+        village_id = village_ids.get((township_id, village))
+        if village_id is None:
+            village_id = village_ids[township_id, village] = write.villages.id_of(
+                township_id, village
+            )
         category = category[:50]
         if category:
             result.has_categories = True
@@ -234,7 +245,7 @@ def _new_person_rows(tables, write: _PersonListWrite, progress, total) -> Iterat
         person_id = known.get(id_number)
         is_new = person_id is None
         if is_new:
-            person_id = next(write.person_ids)
+            person_id = next_person_id()
         entry_of((source_list_id, person_id, sheet, number, category, amount[:30]))
         if not is_new:
             result.persons_existing += 1
