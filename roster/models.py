@@ -510,43 +510,6 @@ class CardSystemRecord(models.Model):
         return f"{self.name} {self.production_status} {self.card_status}"
 
 
-class CardRank(models.Model):
-    """An ID number's standing in one card-system export, worked out once from its records.
-
-    ``rank``: 3 制卡成功, 2 制卡中 or 已申领, 1 制卡失败, 0 none of these among its live
-    records (every one 注销, say); ``reason``: the latest failure's, when the rank is 1.
-    Every ID number the export names has a row, so that a later partial export's word
-    replaces an earlier one's. The match reads these instead of ranking every record of
-    the export again each time it runs (see roster.imports.matching).
-    """
-
-    # Like the records: owned by their export, written in bulk. The unique constraint
-    # leads with the export, which is how the match reads them.
-    snapshot = models.ForeignKey(
-        SourceList,
-        on_delete=models.CASCADE,
-        related_name="+",
-        db_constraint=False,
-        db_index=False,
-    )
-    # COLLATE "C" on PostgreSQL, like Person.id_number (migration 0017).
-    id_number = models.CharField("社会保障号码", max_length=18)
-    rank = models.PositiveSmallIntegerField("等级")
-    reason = models.CharField("失败原因", max_length=200, blank=True)
-
-    class Meta:
-        verbose_name = "卡务系统比对等级"
-        verbose_name_plural = "卡务系统比对等级"
-        constraints = [
-            models.UniqueConstraint(
-                fields=["snapshot", "id_number"], name="card_rank_once_per_export"
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.id_number} {self.rank}"
-
-
 class ClassificationChange(models.Model):
     """A person's comparison class changed when a newer card-system export was matched."""
 

@@ -1,8 +1,7 @@
 """The card-system export (卡务系统导出): every record kept as it is, as one snapshot.
 
-Records are checked in Python and streamed by COPY (on PostgreSQL) into their table and
-ranked per ID number (``matching.card_ranks_write``); ``matching`` then classifies every
-person against the latest snapshot.
+Records are checked in Python and streamed by COPY (on PostgreSQL) into their table;
+``matching`` then classifies every person against the latest snapshot.
 """
 
 from collections.abc import Iterator
@@ -14,12 +13,7 @@ from dayao_sscard.bulk import bulk_insert
 from ..id_numbers import id_number_normalizer
 from ..models import CardClass, CardSystemRecord, ClassificationChange, ListKind, SourceList
 from .base import ImportResult, ListImportError, RowProblem, named_rows
-from .matching import (
-    card_ranks_write,
-    classify_all,
-    disagreement_count,
-    persons_known_with_card,
-)
+from .matching import classify_all, disagreement_count, persons_known_with_card
 from .tables import cell_date, cell_text
 
 RECORD_COLUMNS = (
@@ -43,7 +37,6 @@ def card_export_write(tables, source_list, result: ImportResult, progress, total
         _record_rows(tables, result, progress, total),
         constants={"snapshot_id": source_list.pk},
     )
-    card_ranks_write(source_list.pk)
 
 
 RECORD_CELLS = (

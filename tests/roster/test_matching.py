@@ -12,10 +12,9 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from dayao_sscard.models import AuditEvent
-from roster.imports.matching import card_ranks_write, classify_all, classify_unclassified
+from roster.imports.matching import classify_all, classify_unclassified
 from roster.models import (
     CardClass,
-    CardRank,
     CardSystemRecord,
     ClassificationChange,
     ListKind,
@@ -238,72 +237,6 @@ class TestClassifyUnclassified:
         )
         assert classify_unclassified() == {"变化人数": 0, "首次比对人数": 1}
         assert PersonClass.objects.get(person=newcomer).card_class == CardClass.IN_PRODUCTION
-
-
-def record(snapshot, n, person_or_id, status, *, reason="", card_status="正常", made_on=None):
-    id_number = getattr(person_or_id, "id_number", person_or_id)
-    return CardSystemRecord.objects.create(
-        snapshot=snapshot,
-        row_number=n,
-        id_number=id_number,
-        production_status=status,
-        failure_reason=reason,
-        card_status=card_status,
-        made_on=made_on,
-    )
-
-
-@pytest.mark.django_db
-class TestRanksKept:
-    """Each export's records are ranked once; every match after reads the ranks."""
-
-    def test_every_id_number_an_export_names_gets_its_rank_once(self, people):
-        a, b, c, d = people
-        snapshot = export()
-        record(snapshot, 1, a, "制卡失败", reason="旧原因", made_on=datetime.date(2020, 1, 1))
-        record(snapshot, 2, a, "制卡失败", reason="新原因", made_on=datetime.date(2021, 1, 1))
-        record(snapshot, 3, a, "制卡失败", reason="无日期")
-        record(snapshot, 4, b, "制卡成功", card_status="注销")
-        record(snapshot, 5, c, "制卡成功")
-        record(snapshot, 6, c, "已申领")
-        card_ranks_write(snapshot.pk)
-        card_ranks_write(snapshot.pk)
-
-        assert {
-            r.id_number: (r.rank, r.reason) for r in CardRank.objects.filter(snapshot=snapshot)
-        } == {a.id_number: (1, "新原因"), b.id_number: (0, ""), c.id_number: (3, "")}
-        assert CardRank.objects.count() == 3
-
-    def test_a_match_after_the_import_ranks_no_record_again(self, people):
-        a, *_ = people
-        snapshot = export((a, "制卡成功", ""))
-        card_ranks_write(snapshot.pk)
-        classify_all()
-        with CaptureQueriesContext(connection) as queries:
-            assert classify_all() == {"变化人数": 0, "首次比对人数": 0}
-        assert not [q for q in queries.captured_queries if "roster_cardsystemrecord" in q["sql"]]
-
-    def test_an_export_without_kept_ranks_is_ranked_by_the_next_match(self, people):
-        a, b, *_ = people
-        export((a, "制卡成功", ""), (b, "制卡中", ""))
-        assert not CardRank.objects.exists()
-        assert classify_all() == {"变化人数": 0, "首次比对人数": 4}
-        assert CardRank.objects.count() == 2
-
-    def test_a_partial_export_naming_only_a_cancelled_card_takes_the_card_away(self, people):
-        a, *_ = people
-        export((a, "制卡成功", ""))
-        classify_all()
-        partial = SourceList.objects.create(
-            kind=ListKind.CARD_EXPORT,
-            source="部分导出",
-            file_name="p.xlsx",
-            file_sha256="partial-cancelled",
-            is_partial=True,
-        )
-        record(partial, 1, a, "制卡成功", card_status="注销")
-        assert classify_all(only_snapshot=partial) == {"变化人数": 1, "首次比对人数": 0}
-        assert PersonClass.objects.get(person=a).card_class == CardClass.NO_CARD_INFO
 
 
 @pytest.mark.django_db
