@@ -612,12 +612,11 @@ def _django() -> None:
     django.setup()
 
 
-def _instrument(module, names: Iterable[str]) -> dict[str, float]:
-    """Wrap module-level functions so the seconds spent in each are summed.
+def _instrument(module, names: Iterable[str], spent: dict[str, float]) -> None:
+    """Wrap module-level functions so the seconds spent in each are summed into ``spent``.
 
     Names the module no longer has are skipped: the app code changes independently.
     """
-    spent: dict[str, float] = {}
 
     def timed(name: str, original: Callable) -> Callable:
         @functools.wraps(original)
@@ -634,7 +633,6 @@ def _instrument(module, names: Iterable[str]) -> dict[str, float]:
         if callable(getattr(module, name, None)):
             spent[name] = 0.0
             setattr(module, name, timed(name, getattr(module, name)))
-    return spent
 
 
 def _time_commits(spent: dict[str, float]) -> None:
@@ -664,7 +662,7 @@ def _child_ours(kind: str, path: Path) -> None:
     app_code = _app_code()
     spent: dict[str, float] = {}
     for module, names in BREAKDOWN.items():
-        spent.update(_instrument(importlib.import_module(module), names))
+        _instrument(importlib.import_module(module), names, spent)
     _time_commits(spent)
     started = time.perf_counter()
     result = imports.list_import(
