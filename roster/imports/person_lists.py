@@ -57,6 +57,14 @@ LISTED_PERSON_COLUMNS = (
 )
 ENTRY_COLUMNS = ("source_list_id", "person_id", "sheet", "row_number", "category", "amount")
 FILLABLE = ("phone", "ethnicity", "address", "village_id", "group_name")
+# The list's column each of them is read from.
+FILLED_FROM = {
+    "phone": "phone",
+    "ethnicity": "ethnicity",
+    "address": "address",
+    "village_id": "village",
+    "group_name": "group_name",
+}
 KNOWN_STAGE_COLUMNS = ("person_id", *FILLABLE)
 # New villages get keys reserved before the rows are read (see _Villages); a real county
 # has a few hundred, so more than this means the village column holds something else.
@@ -115,7 +123,7 @@ def person_list_write(tables, source_list, result: ImportResult, progress, total
     # The row stream runs while COPY holds the connection: it must not query the database,
     # so places and known persons are loaded, and keys reserved, before it starts.
     township_index_load()
-    known, blanks = _known_persons()
+    known, blanks = _known_persons(set().union(*(table.columns for table in tables)))
     # Ascending: the first is where the persons this list adds begin (see matching).
     person_ids = reserve_ids(Person._meta.db_table, total)
     result.first_new_person_id = person_ids[0] if person_ids else 0
@@ -159,20 +167,26 @@ def _blank(column: str, table: str = "") -> str:
     return f"{qualified} IS NULL" if column == "village_id" else f"{qualified} = ''"
 
 
-def _known_persons() -> tuple[dict[str, int], dict[int, int]]:
-    """ID number → id of every person, and id → the FILLABLE fields they lack, as bits.
+def _known_persons(columns: set[str]) -> tuple[dict[str, int], dict[int, int]]:
+    """ID number → id of every person; id → the FILLABLE fields they lack, as bits.
 
-    The bits let the row loop pass over a known person whose row fills no blank: most rows
-    of a subsidy list, which name persons already complete.
+    Only fields the list has a column for count, and only persons lacking one of them are
+    read: the row loop then passes over a known person whose row fills no blank, such as
+    most rows of a subsidy list, which name persons already complete.
     """
-    blank_bits = " + ".join(
-        f"CASE WHEN {_blank(name)} THEN {1 << bit} ELSE 0 END" for bit, name in enumerate(FILLABLE)
-    )
+    fillable = [(bit, name) for bit, name in enumerate(FILLABLE) if FILLED_FROM[name] in columns]
     # Not through the ORM: a million model-free tuples, about three times faster.
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT id_number, id, {blank_bits} FROM roster_person")
-        rows = cursor.fetchall()
-    return {row[0]: row[1] for row in rows}, {row[1]: row[2] for row in rows if row[2]}
+        cursor.execute("SELECT id_number, id FROM roster_person")
+        known = dict(cursor.fetchall())
+        if not fillable or not known:
+            return known, {}
+        bits = " + ".join(
+            f"CASE WHEN {_blank(name)} THEN {1 << bit} ELSE 0 END" for bit, name in fillable
+        )
+        lacking = " OR ".join(_blank(name) for _, name in fillable)
+        cursor.execute(f"SELECT id, {bits} FROM roster_person WHERE {lacking}")
+        return known, dict(cursor.fetchall())
 
 
 def _new_person_rows(tables, write: _PersonListWrite, progress, total) -> Iterator[tuple]:
