@@ -1,5 +1,6 @@
 """Cross-cutting models: staff accounts, the campaign, the audit log and jobs."""
 
+import rules
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import F, Q
@@ -76,6 +77,14 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.display_name or self.username
+
+    def has_perm(self, perm, obj=None) -> bool:
+        """The system's actions (``dayao_sscard/permissions.py``) are decided by role and
+        scope alone: the superuser flag, which opens the reference-data admin, is no way
+        around them. Django's model permissions for that admin keep their usual answer."""
+        if rules.perm_exists(perm):
+            return self.is_active and rules.has_perm(perm, self, obj)
+        return super().has_perm(perm, obj)
 
     @property
     def is_county_wide(self) -> bool:
