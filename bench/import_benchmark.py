@@ -5,7 +5,7 @@ peak memory is its own (``ru_maxrss`` of the child, taken with ``os.wait4``):
 
 * floor   — python-calamine reads the file (``iter_rows``) and its raw rows are COPYed,
             every column as text, into a plain table: the least any xlsx import can do;
-* ours    — ``roster.importers.list_import`` for the unissued list, then for the card
+* ours    — ``roster.imports.list_import`` for the unissued list, then for the card
             export (which also matches everyone against it, ``classify_all``);
 * match   — ``manage.py match`` run again (idempotent: nobody changes class);
 * baseline — django-import-export's default ``ModelResource`` for ``Person`` importing
@@ -67,20 +67,25 @@ PG_SETTINGS = (
     "fsync",
     "wal_level",
 )
-# Functions of roster.importers timed (once-per-import calls only, so the cost is nil).
-BREAKDOWN = (
-    "file_sha256",
-    "open_tables",
-    "_known_person_ids",
-    "reserve_ids",
-    "_copy_new_persons",
-    "_write_villages_and_entries",
-    "_write_card_export",
-    "_fill_blank_fields",
-    "_add_categories",
-    "_write_problems",
-    "classify_all",
-)
+# Functions timed, by the module that calls them (once-per-import calls only, so the
+# cost is nil).
+BREAKDOWN = {
+    "roster.imports": (
+        "file_sha256",
+        "open_tables",
+        "card_export_write",
+        "write_problems",
+        "classify_all",
+    ),
+    "roster.imports.person_lists": (
+        "_known_person_ids",
+        "reserve_ids",
+        "_copy_new_persons",
+        "_write_villages_and_entries",
+        "_fill_blank_fields",
+        "_add_categories",
+    ),
+}
 BREAKDOWN_LABELS = {
     "file_sha256": "file_sha256 (already-imported check)",
     "open_tables": "open_tables (calamine loads the sheet, header detection)",
@@ -88,10 +93,10 @@ BREAKDOWN_LABELS = {
     "reserve_ids": "reserve_ids (keys for new persons and villages)",
     "_copy_new_persons": "_copy_new_persons (row checks in Python + COPY of persons)",
     "_write_villages_and_entries": "_write_villages_and_entries (COPY of list entries)",
-    "_write_card_export": "_write_card_export (row checks in Python + COPY of records)",
+    "card_export_write": "card_export_write (row checks in Python + COPY of records)",
     "_fill_blank_fields": "_fill_blank_fields (known persons)",
     "_add_categories": "_add_categories (SQL)",
-    "_write_problems": "_write_problems (problem rows)",
+    "write_problems": "write_problems (problem rows)",
     "classify_all": "classify_all (SQL: match everyone)",
     "COMMIT": "COMMIT",
     "other": "rest (SourceList, audit…)",
@@ -377,9 +382,12 @@ def _machine() -> dict:
 
 
 APP_FILES = (
-    "roster/importers.py",
-    "roster/tables.py",
-    "roster/matching.py",
+    "roster/imports/__init__.py",
+    "roster/imports/base.py",
+    "roster/imports/person_lists.py",
+    "roster/imports/card_export.py",
+    "roster/imports/tables.py",
+    "roster/imports/matching.py",
     "roster/places.py",
     "roster/id_numbers.py",
     "roster/models.py",
@@ -648,14 +656,18 @@ def _time_commits(spent: dict[str, float]) -> None:
 
 def _child_ours(kind: str, path: Path) -> None:
     _django()
-    from roster import importers
+    import importlib
+
+    from roster import imports
 
     # Read right after the import of the modules, so it names the code that runs.
     app_code = _app_code()
-    spent = _instrument(importers, BREAKDOWN)
+    spent: dict[str, float] = {}
+    for module, names in BREAKDOWN.items():
+        spent.update(_instrument(importlib.import_module(module), names))
     _time_commits(spent)
     started = time.perf_counter()
-    result = importers.list_import(
+    result = imports.list_import(
         kind=kind, path=path, original_name=path.name, source="基准测试（省第一批）"
     )
     seconds = time.perf_counter() - started
@@ -738,9 +750,9 @@ def _child_baseline_sample(path: Path, wanted: int, out: Path) -> None:
     from python_calamine import CalamineWorkbook
 
     from roster.id_numbers import try_normalize_id_number
+    from roster.imports.tables import cell_text
     from roster.models import Township
     from roster.places import township_resolve_id
-    from roster.tables import cell_text
 
     names = dict(Township.objects.values_list("pk", "name"))
     workbook = CalamineWorkbook.from_path(str(path))

@@ -1,6 +1,6 @@
 """A/B of a first list import: secondary indexes built after the load, or kept throughout.
 
-``roster.importers`` builds the person and list-entry indexes after the load when those
+``roster.imports.person_lists`` builds the person and list-entry indexes after the load when those
 tables are empty (``dayao_sscard.bulk.indexes_built_after``). This runs the same 1M-row
 import into a fresh database both ways, alternating, and prints each run's breakdown, so
 the choice can be re-checked on another machine. The database (``dayao_bench_ab`` unless
@@ -28,10 +28,10 @@ MODES = ("kept", "built_after")
 
 def _child(mode: str, path: Path) -> None:
     bench._django()
-    from roster import importers
+    from roster.imports import person_lists
 
     if mode == "kept":
-        importers.indexes_built_after = lambda *tables: contextlib.nullcontext([])
+        person_lists.indexes_built_after = lambda *tables: contextlib.nullcontext([])
     bench._child_ours("unissued", path)
 
 

@@ -91,10 +91,10 @@ def profile_sql(args: argparse.Namespace) -> None:
     _django(url, args.out)
     from django.db import connection
 
-    from roster import importers
+    from roster import imports
 
     committed: dict[str, float] = {}
-    original_audit = importers.audit_record
+    original_audit = imports.audit_record
 
     def audit_then_mark(**kwargs):
         # The importer's last statement before COMMIT: time from here is the COMMIT.
@@ -102,7 +102,7 @@ def profile_sql(args: argparse.Namespace) -> None:
         committed["before"] = time.perf_counter()
         return event
 
-    importers.audit_record = audit_then_mark
+    imports.audit_record = audit_then_mark
     for kind, path in (("unissued", dataset.unissued), ("card_export", dataset.card_export)):
         connection.close()
         _settle(url)
@@ -110,7 +110,7 @@ def profile_sql(args: argparse.Namespace) -> None:
         log: list[tuple[float, str]] = []
         with connection.execute_wrapper(_statement_timer(log)):
             started = time.perf_counter()
-            importers.list_import(kind=kind, path=path, original_name=path.name, source="profile")
+            imports.list_import(kind=kind, path=path, original_name=path.name, source="profile")
             finished = time.perf_counter()
         print(
             f"=== {kind}: {finished - started:.1f} s, of which COMMIT "
@@ -132,35 +132,36 @@ def profile_python(args: argparse.Namespace) -> None:
     dataset = ensure_dataset(args.rows, args.out, args.seed)
     _django(args.database_url, args.out)
     from dayao_sscard.bulk import _CsvStream
-    from roster import importers
+    from roster.imports import base, card_export, person_lists
+    from roster.imports.tables import open_tables
+    from roster.models import SourceList
     from roster.places import township_index_load
-    from roster.tables import open_tables
 
     path = dataset.unissued if args.kind == "unissued" else dataset.card_export
     started = time.perf_counter()
-    tables = open_tables(
-        path, original_name=path.name, required=importers.REQUIRED_COLUMNS[args.kind]
-    )
+    tables = open_tables(path, original_name=path.name, required=base.REQUIRED_COLUMNS[args.kind])
     print(f"open_tables: {time.perf_counter() - started:.1f} s")
     township_index_load()
-    result = importers.ImportResult(kind=args.kind, file_name=path.name)
+    result = base.ImportResult(kind=args.kind, file_name=path.name)
     if args.kind == "unissued":
         # The database parts stubbed out: no known persons, keys counted from 1.
-        villages = importers._Villages.__new__(importers._Villages)
+        villages = person_lists._Villages.__new__(person_lists._Villages)
         villages.ids, villages.new, villages._spare = {}, [], itertools.count(1)
-        write = importers._PersonListWrite(
-            source_list=importers.SourceList(pk=1, kind=args.kind),
+        write = person_lists._PersonListWrite(
+            source_list=SourceList(pk=1, kind=args.kind),
             result=result,
             known={},
             villages=villages,
             person_ids=itertools.count(1),
-            constants=importers._new_person_defaults(datetime.datetime.now(datetime.UTC)),
+            constants=person_lists._new_person_defaults(datetime.datetime.now(datetime.UTC)),
         )
-        rows = importers._new_person_rows(tables, write, _no_progress, 1)
+        rows = person_lists._new_person_rows(tables, write, _no_progress, 1)
     else:
-        rows = importers._record_rows(tables, result, _no_progress, 1)
+        rows = card_export._record_rows(tables, result, _no_progress, 1)
     width = len(
-        importers.LISTED_PERSON_COLUMNS if args.kind == "unissued" else importers.RECORD_COLUMNS
+        person_lists.LISTED_PERSON_COLUMNS
+        if args.kind == "unissued"
+        else card_export.RECORD_COLUMNS
     )
     stream = io.BufferedReader(_CsvStream(rows, width), buffer_size=1 << 20)
     profile = cProfile.Profile() if args.cprofile else None

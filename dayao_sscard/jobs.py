@@ -1,6 +1,7 @@
 """Background jobs as rows: create, queue, run, report progress, detect dead workers.
 
-A task only loads its job by id and hands a service function to ``job_run``.
+Each job row names the service function that does its work (``Job.work``, a dotted path);
+the one Celery task (``tasks.job_task``) hands the job's id to ``job_run``, which runs it.
 """
 
 import logging
@@ -13,8 +14,8 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files.base import File
-from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from .models import Job, JobStatus
 
@@ -70,13 +71,16 @@ def job_with_live_progress(job: Job) -> Job:
 def job_create(
     *,
     kind: str,
+    work: str,
     title: str,
     started_by,
     params: dict | None = None,
     input_file: File | None = None,
     input_name: str = "",
 ) -> Job:
-    job = Job(kind=kind, title=title[:200], started_by=started_by, params=params or {})
+    """The job row, before its task is queued; ``work`` is the dotted path of the service
+    function ``work(job, progress) -> counts`` that will run it."""
+    job = Job(kind=kind, work=work, title=title[:200], started_by=started_by, params=params or {})
     if input_file is not None:
         job.input_name = (input_name or getattr(input_file, "name", ""))[:255]
         job.input_file.save(os.path.basename(job.input_name) or "upload", input_file, save=False)
@@ -84,14 +88,9 @@ def job_create(
     return job
 
 
-def job_enqueue(job: Job, task) -> Job:
-    """Queue the task only once the job row is committed, so the worker can find it."""
-    transaction.on_commit(lambda: task.delay(job.pk))
-    return job
-
-
-def job_run(job_id: int, work: Callable[[Job, JobProgress], dict | None]) -> None:
-    """Run ``work(job, progress)`` for a queued job and record how it ended.
+def job_run(job_id: int, work: Callable[[Job, JobProgress], dict | None] | None = None) -> None:
+    """Run the job's work (``work`` if given, else the function ``Job.work`` names) for a
+    queued job and record how it ended.
 
     Celery's Django fix-up already closes stale database connections around each task.
     """
@@ -107,7 +106,7 @@ def job_run(job_id: int, work: Callable[[Job, JobProgress], dict | None]) -> Non
         return
     job = Job.objects.get(pk=job_id)
     try:
-        counts = work(job, JobProgress(job)) or {}
+        counts = (work or import_string(job.work))(job, JobProgress(job)) or {}
     except JobFailure as exc:
         _finish(job, JobStatus.FAILED, error=str(exc))
     except Exception:

@@ -236,6 +236,9 @@ class Job(models.Model):
     """A background job. The row exists before its task is queued, so it never vanishes."""
 
     kind = models.CharField("类型", max_length=32, choices=JobKind.choices)
+    work = models.CharField(
+        "处理函数", max_length=200, blank=True, help_text="运行该任务的服务函数（模块路径）"
+    )
     title = models.CharField("名称", max_length=200)
     status = models.CharField(
         "状态", max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True

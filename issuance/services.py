@@ -5,16 +5,17 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
-from dayao_sscard.audit import audit_record, snapshot
+from dayao_sscard.audit import audit_record, audit_record_many, snapshot
 from roster.models import Person
 
 from .models import (
     LIVE_CARD_STATUSES,
     Bank,
     BankBranch,
+    CancellationRequest,
     Card,
     CustodyKind,
     LedgerEntry,
@@ -174,3 +175,51 @@ def _has_entries(card: Card) -> bool:
 def card_status_from_ledger(card: Card) -> str:
     entries = list(card.ledger_entries.order_by("sequence").values_list("status_after", flat=True))
     return entries[-1] if entries else ""
+
+
+def cards_queue_cancellation(*, persons: list[Person], acting_user) -> int:
+    """Queue every live card of these (deceased) persons for 注销, once each."""
+    by_pk = {p.pk: p for p in persons}
+    pending = CancellationRequest.objects.filter(
+        card=OuterRef("pk"), status=CancellationRequest.Status.PENDING
+    )
+    ids = list(by_pk)
+    requests = []
+    for start in range(0, len(ids), 500):
+        cards = Card.objects.filter(
+            person_id__in=ids[start : start + 500], status__in=LIVE_CARD_STATUSES
+        ).exclude(Exists(pending))
+        for card in cards.order_by("pk"):
+            person = card.person = by_pk[card.person_id]
+            reason = f"持卡人已死亡（{person.death_date:%Y-%m-%d}，{person.death_source}）"
+            requests.append(
+                CancellationRequest(card=card, reason=reason[:200], requested_by=acting_user)
+            )
+    CancellationRequest.objects.bulk_create(requests, batch_size=500)
+    audit_record_many(
+        actor=acting_user,
+        action="issuance.cancellationrequest.created",
+        changes=[(request, None, snapshot(request)) for request in requests],
+    )
+    return len(requests)
+
+
+def cancellations_withdraw(*, person: Person, acting_user, reason: str) -> int:
+    """Withdraw the pending 注销 of a person's cards, e.g. when a death record was wrong."""
+    withdrawn = 0
+    for request in CancellationRequest.objects.select_for_update(of=("self",)).filter(
+        card__person=person, status=CancellationRequest.Status.PENDING
+    ):
+        request.status = CancellationRequest.Status.WITHDRAWN
+        request.closed_at = timezone.now()
+        request.close_note = f"撤销死亡登记：{reason}"[:200]
+        request.save()
+        audit_record(
+            actor=acting_user,
+            action="issuance.cancellationrequest.withdrawn",
+            obj=request,
+            after={"status": request.status},
+            note=reason,
+        )
+        withdrawn += 1
+    return withdrawn

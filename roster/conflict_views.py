@@ -12,13 +12,8 @@ from dayao_sscard.permissions import roles_required
 from dayao_sscard.roles import Role
 
 from . import selectors
-from .collection_imports import (
-    conflict_groups,
-    conflict_person_get,
-    conflict_persons,
-    conflict_resolve,
-)
-from .verification import PersonEditConflict
+from .selectors import conflict_groups, conflict_person_get, conflict_persons
+from .services import PersonEditConflict, conflict_resolve
 
 CONFLICT_ROLES = (
     Role.COUNTY_ADMIN,

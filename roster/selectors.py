@@ -1,5 +1,6 @@
 """Reads of people and places, always through the user's scope."""
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import chain
 
@@ -9,11 +10,13 @@ from django.shortcuts import get_object_or_404
 from dayao_sscard.models import AuditEvent
 from issuance.models import LedgerEntry
 
-from .id_numbers import try_normalize_id_number
-from .matching import latest_snapshot
+from .id_numbers import mask_phone, try_normalize_id_number
+from .imports.collection import field_label, field_text
+from .imports.matching import latest_snapshot
 from .models import (
     CardClass,
     ClassificationChange,
+    CollectionConflict,
     InvalidListRow,
     ListEntry,
     ListKind,
@@ -270,3 +273,87 @@ def verification_progress(*, user) -> list[dict]:
         .filter(in_scope__gt=0)
         .order_by("township__code", "village__name")
     )
+
+
+# ---- 采集冲突 ---------------------------------------------------------------------------
+
+
+@dataclass
+class ConflictLine:
+    conflict: CollectionConflict
+    label: str
+    system_value: str
+    incoming_value: str
+    chosen: str = ""
+
+
+@dataclass
+class ConflictGroup:
+    person: Person
+    lines: list[ConflictLine]
+
+
+def _pending() -> QuerySet[CollectionConflict]:
+    return CollectionConflict.objects.filter(resolution=CollectionConflict.Resolution.PENDING)
+
+
+def conflict_persons(*, user, township_code: str = "") -> QuerySet[Person]:
+    """People in the user's scope with 12333 values waiting for a choice (the dead excluded)."""
+    persons = (
+        Person.objects.for_user(user)
+        .filter(Exists(_pending().filter(person=OuterRef("pk"))))
+        .exclude(vital_status=VitalStatus.DECEASED)
+        .select_related("township", "village")
+    )
+    if township_code:
+        persons = persons.filter(township__code=township_code)
+    return persons
+
+
+def conflict_person_get(*, user, pk: int) -> Person:
+    """A living person in scope; the dead have no collection left to settle."""
+    return get_object_or_404(
+        Person.objects.for_user(user)
+        .exclude(vital_status=VitalStatus.DECEASED)
+        .select_related("township", "village"),
+        pk=pk,
+    )
+
+
+def conflict_groups(
+    *, user, persons: Iterable[Person], chosen: Mapping[int, str] | None = None
+) -> list[ConflictGroup]:
+    """Per person, the pending conflicts as lines of 字段 / 系统值 / 12333值.
+
+    The system value shown is today's, not the one seen at import: someone may have
+    changed it since. Phones are masked for roles that may not see full values.
+    """
+    persons = list(persons)
+    chosen = chosen or {}
+    mask = not user.may_view_full_id
+    conflicts = (
+        CollectionConflict.objects.for_user(user)
+        .filter(
+            person__in=[p.pk for p in persons], resolution=CollectionConflict.Resolution.PENDING
+        )
+        .select_related("source_list")
+        .order_by("person_id", "field", "pk")
+    )
+    lines: dict[int, list[ConflictLine]] = {}
+    by_pk = {p.pk: p for p in persons}
+    for conflict in conflicts:
+        person = by_pk[conflict.person_id]
+        system_value = field_text(person, conflict.field)
+        incoming = conflict.incoming_value
+        if mask and conflict.field == "phone":
+            system_value, incoming = mask_phone(system_value), mask_phone(incoming)
+        lines.setdefault(person.pk, []).append(
+            ConflictLine(
+                conflict=conflict,
+                label=field_label(conflict.field),
+                system_value=system_value,
+                incoming_value=incoming,
+                chosen=chosen.get(conflict.pk, ""),
+            )
+        )
+    return [ConflictGroup(person=p, lines=lines[p.pk]) for p in persons if p.pk in lines]

@@ -1,32 +1,198 @@
 """All writes to people go through here: scope, permission, version check, audit."""
 
+import io
 import tempfile
+from collections.abc import Mapping
+from datetime import date
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files import File
+from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch
 from django.utils import timezone
+from PIL import Image
 
-from dayao_sscard.audit import audit_record, snapshot
-from dayao_sscard.jobs import (
-    JobFailure,
-    JobProgress,
-    job_attach_result,
-    job_create,
-    job_enqueue,
-)
+from dayao_sscard.audit import audit_record, audit_record_many, changed_fields, snapshot
+from dayao_sscard.jobs import JobFailure, JobProgress, job_attach_result, job_create
 from dayao_sscard.models import Job, JobKind
 from dayao_sscard.roles import Role
+from dayao_sscard.tasks import job_enqueue
+from issuance.services import cancellations_withdraw, cards_queue_cancellation
 
 from .exporters import persons_write_xlsx, problems_write_xlsx
-from .importers import ListImportError, list_import
-from .models import CardClass, ListEntry, ListKind, Person, Township, Village
+from .imports import ListImportError, list_import
+from .imports.collection import TRACKED_FIELDS, field_apply
+from .models import (
+    CardClass,
+    CollectionConflict,
+    ListEntry,
+    ListKind,
+    Person,
+    Township,
+    VerificationStatus,
+    Village,
+    VitalStatus,
+)
 from .selectors import PersonFilters, person_list
-from .tasks import export_persons, import_list_file
-from .verification import locked_for_edit, save_audited
+from .verification import ELEMENT_FIELDS, photo_problem, verification_status_for
 
 CONTACT_FIELDS = ("phone", "address", "occupation", "group_name")
+
+
+class PersonEditConflict(Exception):
+    """Someone saved the person after this editor loaded it."""
+
+    def __init__(self, current: Person):
+        super().__init__("该人员信息已被他人修改，请核对最新内容后再保存。")
+        self.current = current
+
+
+def locked_for_edit(person: Person, acting_user, expected_version: int | None) -> Person:
+    if not acting_user.may_write:
+        raise PermissionDenied("当前账号为只读权限，不能修改数据。")
+    if not Person.objects.for_user(acting_user).filter(pk=person.pk).exists():
+        raise PermissionDenied("该人员不在您的管辖范围内。")
+    locked = Person.objects.select_for_update().get(pk=person.pk)
+    if expected_version is not None and locked.version != expected_version:
+        raise PersonEditConflict(locked)
+    return locked
+
+
+def save_audited(locked: Person, before: dict, acting_user, action: str, note: str = "") -> Person:
+    fields = list(before)
+    old, new = changed_fields(before, snapshot(locked, fields))
+    if not new:
+        return locked
+    locked.version = F("version") + 1
+    locked.save(update_fields=[*new.keys(), "version", "updated_at"])
+    locked.refresh_from_db()
+    audit_record(actor=acting_user, action=action, obj=locked, before=old, after=new, note=note)
+    return locked
+
+
+def person_verify(
+    *,
+    person: Person,
+    acting_user,
+    expected_version: int,
+    elements: dict,
+    unreachable_reason: str = "",
+    unreachable_note: str = "",
+    photo: bytes | None = None,
+) -> Person:
+    """Save the nine elements (and a photo); 待制卡 only when nothing is missing."""
+    unknown = set(elements) - set(ELEMENT_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能在此修改：{'、'.join(sorted(unknown))}")
+    with transaction.atomic():
+        if photo is not None:
+            person = person_set_photo(
+                person=person,
+                acting_user=acting_user,
+                data=photo,
+                expected_version=expected_version,
+            )
+            expected_version = person.version
+        locked = locked_for_edit(person, acting_user, expected_version)
+        if locked.is_deceased:
+            raise ValidationError("该人员已登记死亡，不再采集信息。")
+        tracked = [
+            *ELEMENT_FIELDS,
+            "verification_status",
+            "unreachable_reason",
+            "unreachable_note",
+            "verified_at",
+            "verified_by",
+        ]
+        before = snapshot(locked, tracked)
+        for name, value in elements.items():
+            setattr(locked, name, value)
+        locked.unreachable_reason = unreachable_reason
+        locked.unreachable_note = unreachable_note if unreachable_reason else ""
+        if unreachable_reason:
+            locked.verification_status = VerificationStatus.UNREACHABLE
+        else:
+            locked.verification_status = VerificationStatus.PENDING
+            locked.verification_status = verification_status_for(locked)
+        locked.verified_at = timezone.now()
+        locked.verified_by = acting_user
+        return save_audited(locked, before, acting_user, "roster.person.verified")
+
+
+def person_set_photo(
+    *, person: Person, acting_user, data: bytes, expected_version: int | None = None
+) -> Person:
+    """Check and keep a photo (re-encoded as JPEG, which also drops EXIF such as GPS)."""
+    problem, image = photo_problem(data)
+    if problem:
+        raise ValidationError(problem)
+    photo = _jpeg(image.convert("RGB"), max_size=(1200, 1600))
+    thumbnail = _jpeg(image.convert("RGB"), max_size=(150, 190))
+    with transaction.atomic():
+        locked = locked_for_edit(person, acting_user, expected_version)
+        before = snapshot(locked, ["photo", "photo_thumbnail", "verification_status"])
+        # Names, not the FieldFile objects: saving below re-points those at the new files.
+        old_names = [f.name for f in (locked.photo, locked.photo_thumbnail) if f]
+        storage = locked.photo.storage
+        locked.photo.save(f"{locked.pk}.jpg", ContentFile(photo), save=False)
+        locked.photo_thumbnail.save(f"{locked.pk}.jpg", ContentFile(thumbnail), save=False)
+        if locked.verification_status != VerificationStatus.UNREACHABLE:
+            locked.verification_status = verification_status_for(locked)
+        saved = save_audited(locked, before, acting_user, "roster.person.photo_uploaded")
+        transaction.on_commit(lambda: [storage.delete(name) for name in old_names])
+    return saved
+
+
+def _jpeg(image: Image.Image, *, max_size: tuple[int, int]) -> bytes:
+    copy = image.copy()
+    copy.thumbnail(max_size)
+    out = io.BytesIO()
+    copy.save(out, format="JPEG", quality=88)
+    return out.getvalue()
+
+
+def person_mark_deceased(
+    *,
+    person: Person,
+    acting_user,
+    death_date: date,
+    source: str,
+    note: str = "",
+) -> Person:
+    """The dead get no card: out of every queue, live cards queued for 注销."""
+    if death_date > timezone.localdate():
+        raise ValidationError("死亡日期不能晚于今天。")
+    if not source.strip():
+        raise ValidationError("请填写死亡信息来源。")
+    with transaction.atomic():
+        locked = locked_for_edit(person, acting_user, None)
+        if locked.is_deceased:
+            raise ValidationError("该人员已登记死亡。")
+        before = snapshot(locked, ["vital_status", "death_date", "death_source", "death_note"])
+        locked.vital_status = VitalStatus.DECEASED
+        locked.death_date, locked.death_source, locked.death_note = death_date, source, note
+        saved = save_audited(locked, before, acting_user, "roster.person.marked_deceased")
+        cards_queue_cancellation(persons=[saved], acting_user=acting_user)
+    return saved
+
+
+def person_undo_deceased(*, person: Person, acting_user, reason: str) -> Person:
+    """Correct a wrong death record; needs a reason, withdraws pending cancellations."""
+    if not reason.strip():
+        raise ValidationError("撤销死亡登记必须说明原因。")
+    with transaction.atomic():
+        locked = locked_for_edit(person, acting_user, None)
+        if not locked.is_deceased:
+            raise ValidationError("该人员未登记死亡。")
+        before = snapshot(locked, ["vital_status", "death_date", "death_source", "death_note"])
+        locked.vital_status = VitalStatus.ALIVE
+        locked.death_date, locked.death_source, locked.death_note = None, "", ""
+        saved = save_audited(
+            locked, before, acting_user, "roster.person.deceased_undone", note=reason
+        )
+        cancellations_withdraw(person=saved, acting_user=acting_user, reason=reason)
+    return saved
 
 
 def person_update_contact(
@@ -54,16 +220,78 @@ def person_reveal_id_number(*, person: Person, acting_user) -> str:
     return person.id_number
 
 
+def conflict_resolve(
+    *,
+    conflict_ids_and_choices: Mapping[int, str],
+    person: Person,
+    acting_user,
+    expected_version: int,
+) -> Person:
+    """Keep the system's value or take the 12333 value, per conflict, for one person.
+
+    Raises PersonEditConflict when the person was saved since ``expected_version``;
+    then nothing is written.
+    """
+    Resolution = CollectionConflict.Resolution
+    choices = dict(conflict_ids_and_choices)
+    if not choices:
+        raise ValidationError("请至少为一个字段选择“保留系统值”或“采用12333值”。")
+    if set(choices.values()) - {Resolution.KEPT, Resolution.TAKEN}:
+        raise ValidationError("处理方式只能是“保留系统值”或“采用12333值”。")
+    with transaction.atomic():
+        locked = locked_for_edit(person, acting_user, expected_version)
+        conflicts = list(
+            CollectionConflict.objects.select_for_update()
+            .filter(person=locked, pk__in=list(choices), resolution=Resolution.PENDING)
+            .order_by("pk")
+        )
+        if len(conflicts) != len(choices):
+            raise ValidationError("部分字段已由他人处理或不属于该人员，请刷新页面后重新选择。")
+        taken = [c for c in conflicts if choices[c.pk] == Resolution.TAKEN]
+        fields = [c.field for c in taken]
+        if len(set(fields)) != len(fields):
+            raise ValidationError("同一字段只能采用一个12333值。")
+        if taken and locked.is_deceased:
+            raise ValidationError("该人员已登记死亡，不再采集信息。")
+        before = snapshot(locked, TRACKED_FIELDS)
+        for conflict in taken:
+            field_apply(locked, conflict.field, conflict.incoming_value)
+        locked.verification_status = verification_status_for(locked)
+        saved = save_audited(
+            locked, before, acting_user, "roster.person.updated", note="处理12333采集冲突"
+        )
+        now = timezone.now()
+        for conflict in conflicts:
+            conflict.person = saved
+            conflict.resolution = choices[conflict.pk]
+            conflict.resolved_by = acting_user
+            conflict.resolved_at = now
+        CollectionConflict.objects.bulk_update(
+            conflicts, ["resolution", "resolved_by", "resolved_at"]
+        )
+        audit_record_many(
+            actor=acting_user,
+            action="roster.collectionconflict.updated",
+            changes=[
+                (c, {"resolution": Resolution.PENDING.value}, {"resolution": c.resolution})
+                for c in conflicts
+            ],
+            note=f"{saved.name}：处理12333采集冲突",
+        )
+    return saved
+
+
 def person_export_start(*, acting_user, filters: dict) -> Job:
     """Create the export job and queue it; the page then follows its progress."""
     with transaction.atomic():
         job = job_create(
             kind=JobKind.EXPORT,
+            work="roster.services.person_export_run",
             title="导出人员名单",
             started_by=acting_user,
             params={"filters": filters},
         )
-        job_enqueue(job, export_persons)
+        job_enqueue(job)
     return job
 
 
@@ -150,13 +378,14 @@ def list_import_start(*, acting_user, kind: str, source: str, uploaded_file) -> 
     with transaction.atomic():
         job = job_create(
             kind=JobKind.IMPORT_LIST,
+            work="roster.services.list_import_run",
             title=f"导入{label}：{source or uploaded_file.name}",
             started_by=acting_user,
             params={"kind": kind, "source": source},
             input_file=uploaded_file,
             input_name=uploaded_file.name,
         )
-        job_enqueue(job, import_list_file)
+        job_enqueue(job)
     return job
 
 

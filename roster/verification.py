@@ -1,23 +1,16 @@
 """The nine account-opening elements (开户制卡九要素), photo and vital status:
-what is missing or inconsistent, in Chinese, and the writes of verification work.
+what is missing or inconsistent, in Chinese. Pure checks: the writes are in ``services``.
 """
 
 import io
 from dataclasses import dataclass
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile
-from django.db import transaction
-from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from dayao_sscard.audit import audit_record, audit_record_many, changed_fields, snapshot
-from issuance.models import LIVE_CARD_STATUSES, CancellationRequest, Card
-
 from .id_numbers import birth_date_from_id, gender_from_id, try_normalize_id_number
-from .models import IdType, Person, VerificationStatus, VitalStatus
+from .models import IdType, Person, VerificationStatus
 from .validators import phone_problem
 
 
@@ -117,90 +110,10 @@ def _validity_problems(person: Person, today: date) -> list[Problem]:
     return []
 
 
-class PersonEditConflict(Exception):
-    """Someone saved the person after this editor loaded it."""
-
-    def __init__(self, current: Person):
-        super().__init__("该人员信息已被他人修改，请核对最新内容后再保存。")
-        self.current = current
-
-
-def locked_for_edit(person: Person, acting_user, expected_version: int | None) -> Person:
-    if not acting_user.may_write:
-        raise PermissionDenied("当前账号为只读权限，不能修改数据。")
-    if not Person.objects.for_user(acting_user).filter(pk=person.pk).exists():
-        raise PermissionDenied("该人员不在您的管辖范围内。")
-    locked = Person.objects.select_for_update().get(pk=person.pk)
-    if expected_version is not None and locked.version != expected_version:
-        raise PersonEditConflict(locked)
-    return locked
-
-
-def save_audited(locked: Person, before: dict, acting_user, action: str, note: str = "") -> Person:
-    fields = list(before)
-    old, new = changed_fields(before, snapshot(locked, fields))
-    if not new:
-        return locked
-    locked.version = F("version") + 1
-    locked.save(update_fields=[*new.keys(), "version", "updated_at"])
-    locked.refresh_from_db()
-    audit_record(actor=acting_user, action=action, obj=locked, before=old, after=new, note=note)
-    return locked
-
-
 def verification_status_for(person: Person) -> str:
     if person.verification_status == VerificationStatus.UNREACHABLE:
         return VerificationStatus.UNREACHABLE
     return VerificationStatus.PENDING if person_problems(person) else VerificationStatus.READY
-
-
-def person_verify(
-    *,
-    person: Person,
-    acting_user,
-    expected_version: int,
-    elements: dict,
-    unreachable_reason: str = "",
-    unreachable_note: str = "",
-    photo: bytes | None = None,
-) -> Person:
-    """Save the nine elements (and a photo); 待制卡 only when nothing is missing."""
-    unknown = set(elements) - set(ELEMENT_FIELDS)
-    if unknown:
-        raise ValidationError(f"不能在此修改：{'、'.join(sorted(unknown))}")
-    with transaction.atomic():
-        if photo is not None:
-            person = person_set_photo(
-                person=person,
-                acting_user=acting_user,
-                data=photo,
-                expected_version=expected_version,
-            )
-            expected_version = person.version
-        locked = locked_for_edit(person, acting_user, expected_version)
-        if locked.is_deceased:
-            raise ValidationError("该人员已登记死亡，不再采集信息。")
-        tracked = [
-            *ELEMENT_FIELDS,
-            "verification_status",
-            "unreachable_reason",
-            "unreachable_note",
-            "verified_at",
-            "verified_by",
-        ]
-        before = snapshot(locked, tracked)
-        for name, value in elements.items():
-            setattr(locked, name, value)
-        locked.unreachable_reason = unreachable_reason
-        locked.unreachable_note = unreachable_note if unreachable_reason else ""
-        if unreachable_reason:
-            locked.verification_status = VerificationStatus.UNREACHABLE
-        else:
-            locked.verification_status = VerificationStatus.PENDING
-            locked.verification_status = verification_status_for(locked)
-        locked.verified_at = timezone.now()
-        locked.verified_by = acting_user
-        return save_audited(locked, before, acting_user, "roster.person.verified")
 
 
 PHOTO_MAX_BYTES = 10 * 1024 * 1024
@@ -236,118 +149,3 @@ def photo_problem(data: bytes) -> tuple[str | None, Image.Image | None]:
             f"当前为 {width}×{height}。请重新拍摄或裁剪。"
         ), None
     return None, image
-
-
-def person_set_photo(
-    *, person: Person, acting_user, data: bytes, expected_version: int | None = None
-) -> Person:
-    """Check and keep a photo (re-encoded as JPEG, which also drops EXIF such as GPS)."""
-    problem, image = photo_problem(data)
-    if problem:
-        raise ValidationError(problem)
-    photo = _jpeg(image.convert("RGB"), max_size=(1200, 1600))
-    thumbnail = _jpeg(image.convert("RGB"), max_size=(150, 190))
-    with transaction.atomic():
-        locked = locked_for_edit(person, acting_user, expected_version)
-        before = snapshot(locked, ["photo", "photo_thumbnail", "verification_status"])
-        # Names, not the FieldFile objects: saving below re-points those at the new files.
-        old_names = [f.name for f in (locked.photo, locked.photo_thumbnail) if f]
-        storage = locked.photo.storage
-        locked.photo.save(f"{locked.pk}.jpg", ContentFile(photo), save=False)
-        locked.photo_thumbnail.save(f"{locked.pk}.jpg", ContentFile(thumbnail), save=False)
-        if locked.verification_status != VerificationStatus.UNREACHABLE:
-            locked.verification_status = verification_status_for(locked)
-        saved = save_audited(locked, before, acting_user, "roster.person.photo_uploaded")
-        transaction.on_commit(lambda: [storage.delete(name) for name in old_names])
-    return saved
-
-
-def _jpeg(image: Image.Image, *, max_size: tuple[int, int]) -> bytes:
-    copy = image.copy()
-    copy.thumbnail(max_size)
-    out = io.BytesIO()
-    copy.save(out, format="JPEG", quality=88)
-    return out.getvalue()
-
-
-def person_mark_deceased(
-    *,
-    person: Person,
-    acting_user,
-    death_date: date,
-    source: str,
-    note: str = "",
-) -> Person:
-    """The dead get no card: out of every queue, live cards queued for 注销."""
-    if death_date > timezone.localdate():
-        raise ValidationError("死亡日期不能晚于今天。")
-    if not source.strip():
-        raise ValidationError("请填写死亡信息来源。")
-    with transaction.atomic():
-        locked = locked_for_edit(person, acting_user, None)
-        if locked.is_deceased:
-            raise ValidationError("该人员已登记死亡。")
-        before = snapshot(locked, ["vital_status", "death_date", "death_source", "death_note"])
-        locked.vital_status = VitalStatus.DECEASED
-        locked.death_date, locked.death_source, locked.death_note = death_date, source, note
-        saved = save_audited(locked, before, acting_user, "roster.person.marked_deceased")
-        cards_queue_cancellation(persons=[saved], acting_user=acting_user)
-    return saved
-
-
-def cards_queue_cancellation(*, persons: list[Person], acting_user) -> int:
-    """Queue every live card of these (deceased) persons for 注销, once each."""
-    by_pk = {p.pk: p for p in persons}
-    pending = CancellationRequest.objects.filter(
-        card=OuterRef("pk"), status=CancellationRequest.Status.PENDING
-    )
-    ids = list(by_pk)
-    requests = []
-    for start in range(0, len(ids), 500):
-        cards = Card.objects.filter(
-            person_id__in=ids[start : start + 500], status__in=LIVE_CARD_STATUSES
-        ).exclude(Exists(pending))
-        for card in cards.order_by("pk"):
-            person = card.person = by_pk[card.person_id]
-            reason = f"持卡人已死亡（{person.death_date:%Y-%m-%d}，{person.death_source}）"
-            requests.append(
-                CancellationRequest(card=card, reason=reason[:200], requested_by=acting_user)
-            )
-    CancellationRequest.objects.bulk_create(requests, batch_size=500)
-    audit_record_many(
-        actor=acting_user,
-        action="issuance.cancellationrequest.created",
-        changes=[(request, None, snapshot(request)) for request in requests],
-    )
-    return len(requests)
-
-
-def person_undo_deceased(*, person: Person, acting_user, reason: str) -> Person:
-    """Correct a wrong death record; needs a reason, withdraws pending cancellations."""
-    if not reason.strip():
-        raise ValidationError("撤销死亡登记必须说明原因。")
-    with transaction.atomic():
-        locked = locked_for_edit(person, acting_user, None)
-        if not locked.is_deceased:
-            raise ValidationError("该人员未登记死亡。")
-        before = snapshot(locked, ["vital_status", "death_date", "death_source", "death_note"])
-        locked.vital_status = VitalStatus.ALIVE
-        locked.death_date, locked.death_source, locked.death_note = None, "", ""
-        saved = save_audited(
-            locked, before, acting_user, "roster.person.deceased_undone", note=reason
-        )
-        for request in CancellationRequest.objects.filter(
-            card__person=saved, status=CancellationRequest.Status.PENDING
-        ):
-            request.status = CancellationRequest.Status.WITHDRAWN
-            request.closed_at = timezone.now()
-            request.close_note = f"撤销死亡登记：{reason}"[:200]
-            request.save()
-            audit_record(
-                actor=acting_user,
-                action="issuance.cancellationrequest.withdrawn",
-                obj=request,
-                after={"status": request.status},
-                note=reason,
-            )
-    return saved

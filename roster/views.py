@@ -20,7 +20,7 @@ from .forms import (
     PersonVerifyForm,
     UndoDeceasedForm,
 )
-from .matching import latest_snapshot
+from .imports.matching import latest_snapshot
 from .models import CardClass, UnreachableReason
 from .reports import REPORT_KEYS, REPORT_LABELS, classification_report
 
@@ -93,7 +93,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 expected_version=form.cleaned_data["version"],
                 **changes,
             )
-        except verification.PersonEditConflict as conflict:
+        except services.PersonEditConflict as conflict:
             messages.error(request, str(conflict))
             return render(
                 request,
@@ -243,7 +243,7 @@ def person_verify(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            saved = verification.person_verify(
+            saved = services.person_verify(
                 person=person,
                 acting_user=request.user,
                 expected_version=form.cleaned_data["version"],
@@ -252,7 +252,7 @@ def person_verify(request: HttpRequest, pk: int) -> HttpResponse:
                 unreachable_note=form.cleaned_data["unreachable_note"],
                 photo=form.cleaned_data["photo_upload"],
             )
-        except verification.PersonEditConflict as conflict:
+        except services.PersonEditConflict as conflict:
             messages.error(request, str(conflict))
             return render(
                 request,
@@ -303,7 +303,7 @@ def person_mark_deceased(request: HttpRequest, pk: int) -> HttpResponse:
     form = DeceasedForm(request.POST)
     if form.is_valid():
         try:
-            verification.person_mark_deceased(
+            services.person_mark_deceased(
                 person=person,
                 acting_user=request.user,
                 death_date=form.cleaned_data["death_date"],
@@ -328,7 +328,7 @@ def person_undo_deceased(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "撤销死亡登记必须说明原因。")
         return redirect("roster:person-detail", pk=person.pk)
     try:
-        verification.person_undo_deceased(
+        services.person_undo_deceased(
             person=person, acting_user=request.user, reason=form.cleaned_data["reason"]
         )
     except ValidationError as exc:

@@ -15,11 +15,21 @@ from dayao_sscard.jobs import (
     job_with_live_progress,
 )
 from dayao_sscard.models import Job, JobKind, JobStatus
+from dayao_sscard.tasks import job_task
+
+
+def count_ten_rows(job, progress):
+    return {"rows": 10}
 
 
 @pytest.fixture
 def job(clerk_a):
-    return job_create(kind=JobKind.EXPORT, title="测试任务", started_by=clerk_a)
+    return job_create(
+        kind=JobKind.EXPORT,
+        work="tests.core.test_jobs.count_ten_rows",
+        title="测试任务",
+        started_by=clerk_a,
+    )
 
 
 @pytest.mark.django_db
@@ -59,6 +69,17 @@ class TestJobRun:
         job_run(job.pk, lambda job, progress: calls.append(1))
         job_run(job.pk, lambda job, progress: calls.append(1))
         assert calls == [1]
+
+    def test_the_task_runs_the_service_the_job_names(self, job):
+        job_task(job.pk)
+        job.refresh_from_db()
+        assert (job.status, job.counts) == (JobStatus.SUCCEEDED, {"rows": 10})
+
+    def test_a_job_naming_no_known_service_fails_without_internals(self, job):
+        Job.objects.filter(pk=job.pk).update(work="roster.services.no_such_service")
+        job_task(job.pk)
+        job.refresh_from_db()
+        assert (job.status, job.error) == (JobStatus.FAILED, INTERNAL_ERROR_MESSAGE)
 
 
 @pytest.mark.django_db

@@ -13,10 +13,9 @@ from django.utils import timezone
 from dayao_sscard.models import AuditEvent, Job
 from issuance.models import CancellationRequest
 from issuance.services import card_create
-from roster import importers
-from roster.collection_imports import conflict_resolve
+from roster import imports
 from roster.id_numbers import birth_date_from_id, gender_from_id
-from roster.importers import ListImportError, list_import
+from roster.imports import ListImportError, list_import
 from roster.models import (
     CollectionConflict,
     InvalidListRow,
@@ -25,8 +24,7 @@ from roster.models import (
     VerificationStatus,
     VitalStatus,
 )
-from roster.services import list_import_start
-from roster.verification import PersonEditConflict
+from roster.services import PersonEditConflict, conflict_resolve, list_import_start
 from tests.factories import BankFactory, PersonFactory, make_id_number
 from tests.roster.listfiles import write_csv, write_xls, write_xlsx
 
@@ -250,7 +248,7 @@ class TestDeathList:
         def explode(*args, **kwargs):
             raise RuntimeError("disk full")
 
-        monkeypatch.setattr(importers, "audit_record", explode)
+        monkeypatch.setattr(imports, "audit_record", explode)
         path = write_xlsx(tmp_path / "d.xlsx", death_rows(("", person_a.id_number, "2022-05-03")))
         with pytest.raises(RuntimeError):
             deaths(path, acting_user=county_admin)

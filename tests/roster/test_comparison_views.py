@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from dayao_sscard.models import Job, JobStatus
-from roster.importers import list_import
+from roster.imports import list_import
 from roster.models import ClassificationChange, Person, SourceList
 from tests.factories import make_id_number
 from tests.roster.listfiles import EXPORT_HEADER, UNISSUED_HEADER, write_xlsx

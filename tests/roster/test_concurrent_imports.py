@@ -5,7 +5,7 @@ import threading
 import pytest
 from django.db import connection
 
-from roster.importers import list_import
+from roster.imports import list_import
 from roster.models import ListEntry, Person, SourceList
 from tests.factories import make_id_number
 from tests.roster.listfiles import UNISSUED_HEADER, write_xlsx

@@ -2,8 +2,7 @@
 
 import pytest
 
-from roster import importers
-from roster.importers import ListImportError, list_import
+from roster.imports import ListImportError, list_import, person_lists
 from roster.models import (
     Category,
     ListEntry,
@@ -114,7 +113,7 @@ def test_subsidy_lists_mark_every_recipient_once(tmp_path):
 
 
 def test_a_file_naming_too_many_villages_is_refused_whole(tmp_path, monkeypatch):
-    monkeypatch.setattr(importers, "MAX_NEW_VILLAGES", 2)
+    monkeypatch.setattr(person_lists, "MAX_NEW_VILLAGES", 2)
     rows = [HEADER] + [
         [n, "某人", "", make_id_number(), "", "", "金碧", f"第{n}村", ""] for n in range(1, 4)
     ]

@@ -10,9 +10,9 @@ import pytest
 from django.core.management import call_command
 
 from dayao_sscard.models import AuditEvent
-from roster import importers
+from roster import imports
 from roster.id_numbers import compute_check_char
-from roster.importers import ListImportError, list_import
+from roster.imports import ListImportError, list_import
 from roster.models import (
     CardClass,
     CardSystemRecord,
@@ -331,7 +331,7 @@ class TestFilesThatCannotBeImported:
         def explode(*args, **kwargs):
             raise RuntimeError("disk full")
 
-        monkeypatch.setattr(importers, "classify_all", explode)
+        monkeypatch.setattr(imports, "classify_all", explode)
         with pytest.raises(RuntimeError):
             unissued(path)
         self.assert_nothing_imported()

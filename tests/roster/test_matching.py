@@ -1,4 +1,4 @@
-"""The match (roster.matching.classify_all): results kept apart from the person row."""
+"""The match (roster.imports.matching.classify_all): results kept apart from the person row."""
 
 import itertools
 import re
@@ -11,7 +11,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from dayao_sscard.models import AuditEvent
-from roster.matching import classify_all
+from roster.imports.matching import classify_all
 from roster.models import (
     CardClass,
     CardSystemRecord,

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from roster.importers import ListImportError, list_import
+from roster.imports import ListImportError, list_import
 from roster.models import ListKind
 
 

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from roster.matching import classify_all, latest_snapshot
+from roster.imports.matching import classify_all, latest_snapshot
 
 
 class Command(BaseCommand):

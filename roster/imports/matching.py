@@ -18,7 +18,7 @@ from django.utils import timezone
 from dayao_sscard.audit import audit_record
 from dayao_sscard.bulk import analyse
 
-from .models import CardClass, ListKind, PersonClass, SourceList
+from ..models import CardClass, ListKind, PersonClass, SourceList
 
 SUCCESS = ("制卡成功",)
 IN_PRODUCTION = ("制卡中", "已申领")

@@ -1,0 +1,108 @@
+"""Import the lists the county receives, in one transaction per file.
+
+Layers, each importing only those below it:
+
+- ``tables``: reading xlsx/xls/csv files into rows under a recognised header;
+- ``base``: the import's result and row problems, reading a table's rows;
+- ``known_persons``: finding (and locking) people already in the system by ID number;
+- one module per kind of list: ``person_lists`` (未发卡名单, 补贴名单), ``card_export``
+  (卡务系统导出) with ``matching`` (数据比对), ``deaths`` (死亡人员名单) and
+  ``collection`` (12333采集结果);
+- here, ``list_import``: one file of any kind, start to end.
+
+Re-importing the same file changes nothing; a file that fails half-way leaves nothing.
+"""
+
+from pathlib import Path
+
+from django.db import transaction
+
+from dayao_sscard.audit import audit_record
+
+from ..models import ListKind, SourceList
+from .base import (
+    CLASSIFIED_KINDS,
+    REQUIRED_COLUMNS,
+    ImportResult,
+    ListImportError,
+    Progress,
+    RowProblem,
+    default_source,
+    file_sha256,
+    mark_if_already_imported,
+    serialise_imports,
+    write_problems,
+)
+from .card_export import card_export_write
+from .collection import collection_write
+from .deaths import deaths_write
+from .matching import classify_all
+from .person_lists import person_list_write
+from .tables import TableError, open_tables
+
+__all__ = ["ImportResult", "ListImportError", "RowProblem", "list_import"]
+
+
+def list_import(
+    *,
+    kind: str,
+    path: Path,
+    original_name: str,
+    source: str = "",
+    acting_user=None,
+    job=None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import one file of the given kind; raises ListImportError when it cannot be imported."""
+    progress = progress or (lambda *a, **k: None)
+    result = ImportResult(kind=kind, file_name=original_name, source=source)
+    sha = file_sha256(path)
+    if mark_if_already_imported(result, kind, sha):
+        return result
+    try:
+        tables = open_tables(
+            Path(path), original_name=original_name, required=REQUIRED_COLUMNS[kind]
+        )
+    except TableError as exc:
+        raise ListImportError(str(exc)) from exc
+    total = sum(t.total_rows for t in tables) or 1
+    try:
+        with transaction.atomic():
+            serialise_imports()
+            if mark_if_already_imported(result, kind, sha):
+                return result
+            source_list = SourceList.objects.create(
+                kind=kind,
+                source=source or default_source(kind, tables),
+                file_name=original_name[:255],
+                file_sha256=sha,
+                imported_by=acting_user,
+                job=job,
+            )
+            result.source = source_list.source
+            result.source_list_id = source_list.pk
+            if kind == ListKind.CARD_EXPORT:
+                card_export_write(tables, source_list, result, progress, total)
+            elif kind == ListKind.DEATHS:
+                deaths_write(tables, source_list, result, progress, total, acting_user=acting_user)
+            elif kind == ListKind.COLLECTION_12333:
+                collection_write(
+                    tables, source_list, result, progress, total, acting_user=acting_user
+                )
+            else:
+                person_list_write(tables, source_list, result, progress, total)
+            write_problems(source_list, result.problems)
+            if kind in CLASSIFIED_KINDS:
+                progress(total, total, "正在比对制卡信息", force=True)
+                result.classification = classify_all(acting_user=acting_user)
+            source_list.counts = result.summary()
+            source_list.save(update_fields=["counts"])
+            audit_record(
+                actor=acting_user,
+                action="roster.sourcelist.imported",
+                obj=source_list,
+                after=result.summary(),
+            )
+    except TableError as exc:
+        raise ListImportError(f"{exc}（已撤回本次导入的全部数据）") from exc
+    return result
