@@ -5,7 +5,7 @@ from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models import F, Q
 
-from .roles import COUNTY_WIDE_ROLES, FULL_ID_ROLES, IMPORT_ROLES, READ_ONLY_ROLES, Role
+from .roles import COUNTY_WIDE_ROLES, Role
 from .scoping import Scope, ScopedQuerySet
 
 
@@ -89,22 +89,6 @@ class User(AbstractUser):
     @property
     def is_county_wide(self) -> bool:
         return self.role in COUNTY_WIDE_ROLES
-
-    @property
-    def is_read_only(self) -> bool:
-        return self.role in READ_ONLY_ROLES
-
-    @property
-    def may_write(self) -> bool:
-        return self.is_active and self.role not in READ_ONLY_ROLES
-
-    @property
-    def may_view_full_id(self) -> bool:
-        return self.role in FULL_ID_ROLES
-
-    @property
-    def may_import(self) -> bool:
-        return self.role in IMPORT_ROLES
 
     @property
     def scope_label(self) -> str:

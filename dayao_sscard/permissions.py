@@ -100,19 +100,17 @@ def require_all(user, perm: str, model: type[models.Model], pks: Iterable[int]) 
     """``require`` for many objects of one model at once: one query, not one per object."""
     require(user, perm)
     wanted = set(pks)
-    if not wanted:
-        return
+    label_lower, memo = model._meta.label_lower, _memo(user)
+    reached = {pk for pk in wanted if memo.get((label_lower, pk))}
+    unknown = sorted(wanted - reached)
     for_user = getattr(model._default_manager, "for_user", None)
-    reached: set = set()
-    if for_user is not None:
+    if unknown and for_user is not None:
         scoped = for_user(user)
-        ids = sorted(wanted)
-        for start in range(0, len(ids), 1000):
-            chunk = ids[start : start + 1000]
-            reached.update(scoped.filter(pk__in=chunk).values_list("pk", flat=True))
-    memo = _memo(user)
-    for pk in wanted:
-        memo[(model._meta.label_lower, pk)] = pk in reached
+        for start in range(0, len(unknown), 1000):
+            chunk = unknown[start : start + 1000]
+            found = set(scoped.filter(pk__in=chunk).values_list("pk", flat=True))
+            memo.update({(label_lower, pk): pk in found for pk in chunk})
+            reached |= found
     if reached != wanted:
         label = ACTION_LABELS.get(perm, perm)
         raise PermissionDenied(
@@ -143,28 +141,3 @@ def action_required(perm: str):
         return wrapped
 
     return decorator
-
-
-def roles_required(*roles: str):
-    def decorator(view):
-        @login_required
-        @wraps(view)
-        def wrapped(request, *args, **kwargs):
-            if request.user.role not in roles:
-                raise PermissionDenied("您的角色无权访问此页面。")
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def writer_required(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not request.user.may_write:
-            raise PermissionDenied("当前账号为只读权限，不能修改数据。")
-        return view(request, *args, **kwargs)
-
-    return wrapped

@@ -7,8 +7,7 @@ from django.views.decorators.http import require_GET
 from roster.selectors import class_counts_by_township
 
 from . import selectors
-from .permissions import roles_required
-from .roles import Role
+from .permissions import action_required, require
 
 
 @login_required
@@ -64,12 +63,13 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
 @login_required
 def job_result(request: HttpRequest, pk: int) -> FileResponse:
     job = selectors.job_get(user=request.user, pk=pk)
+    require(request.user, "dayao_sscard.download_job_result", job)
     if not job.result_file:
         raise Http404("该任务没有结果文件。")
     return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=job.result_name)
 
 
-@roles_required(Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR)
+@action_required("dayao_sscard.view_audit_log")
 def audit_list(request: HttpRequest) -> HttpResponse:
     events = selectors.audit_list(
         user=request.user,

@@ -1,13 +1,14 @@
 """Reads of people and places, always through the user's scope."""
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from dayao_sscard.models import AuditEvent
+from dayao_sscard.permissions import may
 from issuance.models import LedgerEntry
 
 from .id_numbers import mask_phone, try_normalize_id_number
@@ -45,6 +46,10 @@ class PersonFilters:
 
 
 def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[Person]:
+    """The user's persons matching the filters; filters by list membership (poverty,
+    disability, subsidies) only for roles that may see it, else they are ignored."""
+    if not may(user, "roster.view_person_categories"):
+        filters = replace(filters, category="", on_list="", project="")
     persons = Person.objects.for_user(user).search(filters.query)
     if filters.township:
         persons = persons.filter(township__code=filters.township)
@@ -326,11 +331,11 @@ def conflict_groups(
     """Per person, the pending conflicts as lines of 字段 / 系统值 / 12333值.
 
     The system value shown is today's, not the one seen at import: someone may have
-    changed it since. Phones are masked for roles that may not see full values.
+    changed it since. Phones are masked for roles that may only read them (supervisors).
     """
     persons = list(persons)
     chosen = chosen or {}
-    mask = not user.may_view_full_id
+    mask = not may(user, "roster.resolve_conflicts")
     conflicts = (
         CollectionConflict.objects.for_user(user)
         .filter(

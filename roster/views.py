@@ -1,15 +1,13 @@
 from dataclasses import asdict
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from dayao_sscard.permissions import roles_required, writer_required
-from dayao_sscard.roles import Role
+from dayao_sscard.permissions import action_required, may
 
 from . import selectors, services, verification
 from .forms import (
@@ -33,6 +31,7 @@ def _filters_from(request: HttpRequest) -> tuple[PersonFilterForm, selectors.Per
         villages=selectors.village_choices(
             user=request.user, township_code=data.get("township", "")
         ),
+        with_membership=may(request.user, "roster.view_person_categories"),
     )
     cleaned = form.cleaned_data if form.is_valid() else {}
     filters = selectors.PersonFilters(
@@ -49,7 +48,7 @@ def _filters_from(request: HttpRequest) -> tuple[PersonFilterForm, selectors.Per
     return form, filters
 
 
-@login_required
+@action_required("roster.search_persons")
 def person_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters_from(request)
     persons = selectors.person_list(user=request.user, filters=filters)
@@ -63,7 +62,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@action_required("roster.open_person")
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
     return render(
@@ -78,7 +77,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@writer_required
+@action_required("roster.edit_person_contact")
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
     form = PersonContactForm(
@@ -106,7 +105,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "roster/person_edit.html", {"person": person, "form": form})
 
 
-@login_required
+@action_required("roster.reveal_person_id")
 @require_POST
 def person_reveal_id(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
@@ -114,7 +113,7 @@ def person_reveal_id(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "roster/_id_number.html", {"id_number": id_number})
 
 
-@login_required
+@action_required("roster.export_persons")
 @require_POST
 def person_export(request: HttpRequest) -> HttpResponse:
     _, filters = _filters_from(request)
@@ -122,7 +121,7 @@ def person_export(request: HttpRequest) -> HttpResponse:
     return redirect("job-detail", pk=job.pk)
 
 
-@roles_required(Role.COUNTY_ADMIN, Role.TOWNSHIP_STAFF)
+@action_required("roster.import_lists")
 def list_import_create(request: HttpRequest) -> HttpResponse:
     kinds = services.list_import_kinds(user=request.user)
     form = ListImportForm(request.POST or None, request.FILES or None, kinds=kinds)
@@ -141,7 +140,7 @@ def list_import_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@roles_required(Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR, Role.TOWNSHIP_STAFF)
+@action_required("roster.view_comparison")
 def comparison(request: HttpRequest) -> HttpResponse:
     """The comparison result per township; a township clerk sees their own, by village."""
     report = classification_report(user=request.user)
@@ -172,7 +171,7 @@ def comparison(request: HttpRequest) -> HttpResponse:
     )
 
 
-@roles_required(Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR, Role.TOWNSHIP_STAFF)
+@action_required("roster.view_comparison")
 def comparison_changes(request: HttpRequest) -> HttpResponse:
     changes = selectors.classification_changes(user=request.user)
     page = Paginator(changes, 100).get_page(request.GET.get("page"))
@@ -183,7 +182,7 @@ def comparison_changes(request: HttpRequest) -> HttpResponse:
     )
 
 
-@roles_required(Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR, Role.TOWNSHIP_STAFF)
+@action_required("roster.view_subsidy_comparison")
 def subsidy_comparison(request: HttpRequest) -> HttpResponse:
     projects = selectors.subsidy_projects()
     rows = [
@@ -196,10 +195,7 @@ def subsidy_comparison(request: HttpRequest) -> HttpResponse:
     return render(request, "roster/subsidy.html", {"rows": rows})
 
 
-COLLECTION_ROLES = (Role.COUNTY_ADMIN, Role.TOWNSHIP_STAFF, Role.VILLAGE_COLLECTOR)
-
-
-@roles_required(*COLLECTION_ROLES)
+@action_required("roster.view_work_queue")
 def work_queue(request: HttpRequest) -> HttpResponse:
     """The collector's list: who still needs checking, grouped by what is missing."""
     village = request.GET.get("village", "")
@@ -226,7 +222,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@roles_required(*COLLECTION_ROLES)
+@action_required("roster.verify_person")
 def person_verify(request: HttpRequest, pk: int) -> HttpResponse:
     """Check and complete one person, then go straight on to the next one."""
     person = selectors.person_get(user=request.user, pk=pk)
@@ -284,7 +280,7 @@ def person_verify(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@action_required("roster.open_person")
 def person_photo(request: HttpRequest, pk: int, size: str) -> FileResponse:
     """The photo, only to users in the person's scope; never cached by shared proxies."""
     person = selectors.person_get(user=request.user, pk=pk)
@@ -296,7 +292,7 @@ def person_photo(request: HttpRequest, pk: int, size: str) -> FileResponse:
     return response
 
 
-@writer_required
+@action_required("roster.mark_person_deceased")
 @require_POST
 def person_mark_deceased(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
@@ -319,7 +315,7 @@ def person_mark_deceased(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("roster:person-detail", pk=person.pk)
 
 
-@writer_required
+@action_required("roster.undo_person_deceased")
 @require_POST
 def person_undo_deceased(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
@@ -338,7 +334,7 @@ def person_undo_deceased(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("roster:person-detail", pk=person.pk)
 
 
-@login_required
+@action_required("roster.view_progress")
 def verification_progress(request: HttpRequest) -> HttpResponse:
     rows = selectors.verification_progress(user=request.user)
     keys = ("in_scope", "pending", "ready", "deceased", "unreachable")

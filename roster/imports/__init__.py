@@ -18,6 +18,7 @@ from pathlib import Path
 from django.db import transaction
 
 from dayao_sscard.audit import audit_record
+from dayao_sscard.permissions import require
 
 from ..models import ListKind, SourceList
 from .base import (
@@ -53,7 +54,13 @@ def list_import(
     job=None,
     progress: Progress | None = None,
 ) -> ImportResult:
-    """Import one file of the given kind; raises ListImportError when it cannot be imported."""
+    """Import one file of the given kind; raises ListImportError when it cannot be imported.
+
+    ``acting_user`` None is the operator at the command line; a user must be allowed the
+    kind (``roster.import_<kind>``), and lists about known people touch only their scope.
+    """
+    if acting_user is not None:
+        require(acting_user, f"roster.import_{kind}")
     progress = progress or (lambda *a, **k: None)
     result = ImportResult(kind=kind, file_name=original_name, source=source)
     sha = file_sha256(path)
