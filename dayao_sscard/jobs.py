@@ -30,6 +30,17 @@ class JobFailure(Exception):
     """A failure the user can act on; its message (Chinese) is shown as is."""
 
 
+class JobNeedsConfirmation(JobFailure):
+    """The work stopped, writing nothing, until a person chooses how to go on.
+
+    ``details`` (Chinese labels → figures) says what each choice would change.
+    """
+
+    def __init__(self, message: str, details: dict):
+        super().__init__(message)
+        self.details = details
+
+
 def _progress_key(job_id: int) -> str:
     return f"job-progress:{job_id}"
 
@@ -108,6 +119,8 @@ def job_run(job_id: int, work: Callable[[Job, JobProgress], dict | None] | None 
     job = Job.objects.get(pk=job_id)
     try:
         counts = (work or import_string(job.work))(job, JobProgress(job)) or {}
+    except JobNeedsConfirmation as exc:
+        _finish(job, JobStatus.NEEDS_CONFIRMATION, counts=exc.details, error=str(exc))
     except (JobFailure, PermissionDenied) as exc:
         # A refusal says in Chinese what may not be done: the user reads it on the job page.
         _finish(job, JobStatus.FAILED, error=str(exc))
@@ -131,6 +144,8 @@ def _finish(job: Job, status: str, *, counts: dict | None = None, error: str = "
     fields = {"status": status, "finished_at": timezone.now(), "error": error}
     if status == JobStatus.SUCCEEDED:
         fields.update(progress=100, message="完成", counts=counts or {})
+    elif status == JobStatus.NEEDS_CONFIRMATION:
+        fields.update(message="等待确认", counts=counts or {})
     Job.objects.filter(pk=job.pk).update(**fields)
 
 

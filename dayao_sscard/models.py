@@ -205,6 +205,9 @@ class JobStatus(models.TextChoices):
     RUNNING = "running", "处理中"
     SUCCEEDED = "succeeded", "已完成"
     FAILED = "failed", "失败"
+    # Stopped before writing anything: a person must choose how to go on (e.g. a shrinking
+    # card-system export). The job's counts hold what each choice would change.
+    NEEDS_CONFIRMATION = "confirm", "待确认"
 
 
 class JobQuerySet(ScopedQuerySet):
@@ -261,4 +264,8 @@ class Job(models.Model):
 
     @property
     def is_finished(self) -> bool:
-        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+        return self.status in (
+            JobStatus.SUCCEEDED,
+            JobStatus.FAILED,
+            JobStatus.NEEDS_CONFIRMATION,
+        )

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "roster",
     "issuance",
     "activation",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +184,10 @@ CELERY_TIMEZONE = TIME_ZONE
 
 # A running job whose worker has not reported for this long is shown as failed.
 JOB_STALE_AFTER_SECONDS = int(os.environ.get("JOB_STALE_AFTER_SECONDS", "180"))
+# A card-system export with fewer records than this share of what the county already knows
+# (the previous complete export, or the persons known to hold a made card) stops at a
+# preview until an administrator says whether it is complete or partial.
+CARD_EXPORT_SHRINK_RATIO = float(os.environ.get("CARD_EXPORT_SHRINK_RATIO", "0.9"))
 JOB_HEARTBEAT_SECONDS = 5
 
 LOGGING = {

@@ -8,7 +8,7 @@ admin.site.site_title = "社保卡应发尽发"
 admin.site.index_title = "基础数据管理"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", include("dashboard.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("jobs/", views.job_list, name="job-list"),
     path("jobs/<int:pk>/", views.job_detail, name="job-detail"),

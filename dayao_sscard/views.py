@@ -4,25 +4,9 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from roster.selectors import class_counts_by_township
-
 from . import selectors
+from .jobs import job_fail_if_worker_gone
 from .permissions import action_required, require
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    campaign = selectors.campaign_active()
-    context = {
-        "campaign": campaign,
-        "stages": selectors.campaign_stages(campaign),
-        "township_rows": class_counts_by_township(user=user),
-        "card_counts": selectors.card_status_counts(user=user),
-        "cadre_held": selectors.cards_held_by_cadres(user=user)[:10],
-        "recent_jobs": selectors.job_list(user=user)[:5],
-    }
-    return render(request, f"home/{user.role}.html", context)
 
 
 @login_required
@@ -33,7 +17,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = selectors.job_get(user=request.user, pk=pk)
+    job = job_fail_if_worker_gone(selectors.job_get(user=request.user, pk=pk))
     return render(
         request,
         "jobs/detail.html",
@@ -44,7 +28,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_GET
 def job_status(request: HttpRequest, pk: int) -> JsonResponse:
-    job = selectors.job_get(user=request.user, pk=pk)
+    job = job_fail_if_worker_gone(selectors.job_get(user=request.user, pk=pk))
     return JsonResponse(
         {
             "status": job.status,
@@ -62,7 +46,7 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 @login_required
 def job_result(request: HttpRequest, pk: int) -> FileResponse:
-    job = selectors.job_get(user=request.user, pk=pk)
+    job = job_fail_if_worker_gone(selectors.job_get(user=request.user, pk=pk))
     require(request.user, "dayao_sscard.download_job_result", job)
     if not job.result_file:
         raise Http404("该任务没有结果文件。")

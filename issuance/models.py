@@ -77,6 +77,17 @@ LIVE_CARD_STATUSES = (
     CardStatus.RECOVERED,
 )
 
+# Our ledger witnesses a physical card for the person: made, and in stock or further along.
+# Such a person never goes back to verification because a card-system export lacks the card.
+CARD_MADE_STATUSES = (
+    CardStatus.IN_STOCK,
+    CardStatus.IN_TRANSIT,
+    CardStatus.ISSUED,
+    CardStatus.ACTIVATED,
+    CardStatus.DORMANT,
+    CardStatus.RECOVERED,
+)
+
 
 class CustodyKind(models.TextChoices):
     """Who physically holds the card now; cadres and village offices are a risk."""

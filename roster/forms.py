@@ -12,7 +12,12 @@ class PersonFilterForm(forms.Form):
     card_class = forms.ChoiceField(
         label="比对结果",
         required=False,
-        choices=[("", "全部"), *CardClass.choices, ("unclassified", "未比对")],
+        choices=[
+            ("", "全部"),
+            *CardClass.choices,
+            ("disagreement", "两方记录不一致"),
+            ("unclassified", "未比对"),
+        ],
     )
     vital_status = forms.ChoiceField(
         label="生存状态", required=False, choices=[("", "全部"), *VitalStatus.choices]

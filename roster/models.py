@@ -385,6 +385,9 @@ class SourceList(models.Model):
         related_name="+",
     )
     counts = models.JSONField("统计", default=dict, blank=True)
+    # A card-system export that covers only part of the county: only the persons it names
+    # were re-compared with it; everyone else keeps the latest complete export.
+    is_partial = models.BooleanField("部分导出", default=False)
 
     class Meta:
         verbose_name = "导入名单"

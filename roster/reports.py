@@ -3,6 +3,7 @@
 from django.db.models import Count, Exists, OuterRef, Q
 
 from .models import CardClass, InvalidListRow, ListEntry, ListKind, Person, Township, VitalStatus
+from .selectors import DISAGREEMENT, card_class_aggregates, card_class_q
 
 REPORT_KEYS = (
     "listed",
@@ -21,6 +22,7 @@ REPORT_LABELS = {
     "in_production": "制卡中",
     "card_failed": "制卡失败",
     "no_card_info": "无制卡信息",
+    DISAGREEMENT: "两方记录不一致",
     "invalid_id": "身份信息有误",
     "deceased": "已死亡",
     "subsidy_recipients": "补贴对象",
@@ -35,23 +37,25 @@ def _on_list(kind: str, project: str = ""):
     return Exists(entries)
 
 
-def classification_report(*, user=None, subsidy_project: str = "") -> dict:
-    """``{"townships": [...], "total": {...}}`` with REPORT_KEYS for each township in scope."""
+# The pages also show the persons the two witnesses disagree about; the pinned JSON report
+# (``manage.py report classification``) keeps REPORT_KEYS.
+PAGE_KEYS = (*REPORT_KEYS[:5], DISAGREEMENT, *REPORT_KEYS[5:])
+
+
+def classification_report(
+    *, user=None, subsidy_project: str = "", keys: tuple[str, ...] = REPORT_KEYS
+) -> dict:
+    """``{"townships": [...], "total": {...}}`` with ``keys`` for each township in scope."""
     persons = Person.objects.all() if user is None else Person.objects.for_user(user)
     listed = Q(on_unissued=True)
     subsidy = Q(on_subsidy=True)
     aggregates = {
         "listed": Count("id", filter=listed),
-        **{
-            c.value: Count("id", filter=listed & Q(classification__card_class=c.value))
-            for c in CardClass
-        },
+        **card_class_aggregates(listed),
         "deceased": Count("id", filter=listed & Q(vital_status=VitalStatus.DECEASED)),
         "subsidy_recipients": Count("id", filter=subsidy),
         # Persons not yet classified (no result row) count as without a card.
-        "subsidy_without_card": Count(
-            "id", filter=subsidy & ~Q(classification__card_class=CardClass.CARD_MADE)
-        ),
+        "subsidy_without_card": Count("id", filter=subsidy & ~card_class_q(CardClass.CARD_MADE)),
     }
     rows = {
         row["township_id"]: row
@@ -76,10 +80,10 @@ def classification_report(*, user=None, subsidy_project: str = "") -> dict:
     for township in townships:
         counts = rows.get(township.pk, {})
         entry = {"code": township.code, "name": township.name}
-        entry.update({k: counts.get(k, 0) for k in REPORT_KEYS if k != "invalid_id"})
+        entry.update({k: counts.get(k, 0) for k in keys if k != "invalid_id"})
         entry["invalid_id"] = invalid.get(township.pk, 0)
-        result.append({k: entry[k] for k in ("code", "name", *REPORT_KEYS)})
-    total = {k: sum(t[k] for t in result) for k in REPORT_KEYS}
+        result.append({k: entry[k] for k in ("code", "name", *keys)})
+    total = {k: sum(t[k] for t in result) for k in keys}
     if user is None or user.is_county_wide:
         # Unusable rows whose township could not be read still count for the county.
         total["invalid_id"] += invalid.get(None, 0)

@@ -9,11 +9,10 @@ from django.shortcuts import get_object_or_404
 
 from dayao_sscard.models import AuditEvent
 from dayao_sscard.permissions import may
-from issuance.models import LedgerEntry
+from issuance.models import CARD_MADE_STATUSES, LIVE_CARD_STATUSES, Card, LedgerEntry
 
 from .id_numbers import mask_phone, try_normalize_id_number
 from .imports.collection import field_label, field_text
-from .imports.matching import latest_snapshot
 from .models import (
     CardClass,
     ClassificationChange,
@@ -30,6 +29,108 @@ from .models import (
     VitalStatus,
 )
 from .verification import PROBLEM_GROUPS, person_problems
+
+# The comparison has two witnesses: the provincial card-system export (PersonClass) and our
+# own card ledger. Every figure and list below asks these functions, so no two pages can
+# disagree about a person's card.
+DISAGREEMENT = "disagreement"
+DISAGREEMENT_LABEL = "两方记录不一致"
+DISAGREEMENT_ADVICE = (
+    "本系统台账记录该人员的社保卡已制成，但最新的卡务系统导出中没有该卡制卡成功的记录"
+    "（可能被注销、漏导出或导出范围不全）。请向州（省）卡管中心核实该卡在卡务系统中的状态；"
+    "核实前该人员不退回核查队列、不重新申领。"
+)
+
+
+def ledger_card_made() -> Q:
+    """Our ledger holds a card made for the person (in stock, in transit, issued, activated…)."""
+    return Q(pk__in=Card.objects.filter(status__in=CARD_MADE_STATUSES).values("person_id"))
+
+
+def ledger_card_live() -> Q:
+    """Our ledger holds a live card for the person, made or still in production."""
+    return Q(pk__in=Card.objects.filter(status__in=LIVE_CARD_STATUSES).values("person_id"))
+
+
+def card_class_q(card_class: str) -> Q:
+    """Persons whose card, both witnesses heard, falls in ``card_class``.
+
+    已制卡 is what either witness shows made; the export's other classes count only persons
+    our ledger has no made card for; those our ledger shows made while the export says
+    otherwise are the disagreement, counted apart (and also under 已制卡, their card exists).
+    """
+    made_here = ledger_card_made()
+    if card_class == CardClass.CARD_MADE:
+        return Q(classification__card_class=CardClass.CARD_MADE) | made_here
+    if card_class == DISAGREEMENT:
+        return (
+            made_here
+            & Q(classification__isnull=False)
+            & ~Q(classification__card_class=CardClass.CARD_MADE)
+        )
+    if card_class == "unclassified":
+        return Q(classification__isnull=True) & ~made_here
+    return Q(classification__card_class=card_class) & ~made_here
+
+
+def needs_card_q() -> Q:
+    """Persons the comparison sends to verification: no card record or a failed one, and no
+    live card in our ledger either (a card being made or made is not sent back)."""
+    return (
+        Q(classification__card_class__in=[CardClass.NO_CARD_INFO, CardClass.CARD_FAILED])
+        & ~ledger_card_live()
+    )
+
+
+def card_class_aggregates(within: Q | None = None) -> dict[str, Count]:
+    """One Count per comparison class and for the disagreement, for ``.annotate()``."""
+    within = within or Q()
+    return {
+        key: Count("id", filter=within & card_class_q(key))
+        for key in (*CardClass.values, DISAGREEMENT)
+    }
+
+
+def disagreements(*, user) -> QuerySet[Person]:
+    """Persons our ledger shows a made card for while the latest export does not."""
+    return (
+        Person.objects.for_user(user)
+        .filter(card_class_q(DISAGREEMENT))
+        .select_related("township", "village", "classification")
+        .order_by("township__code", "village__name", "name", "id")
+    )
+
+
+def with_ledger_cards(persons: list[Person]) -> list[dict]:
+    """Each person beside the live card our ledger holds for them (one query for all)."""
+    cards = {
+        card.person_id: card
+        for card in Card.objects.filter(
+            person__in=persons, status__in=LIVE_CARD_STATUSES
+        ).select_related("bank")
+    }
+    return [{"person": person, "card": cards.get(person.pk)} for person in persons]
+
+
+def person_card_witnesses(*, person: Person) -> dict:
+    """What each witness says about the person's card, and whether they disagree."""
+    card = (
+        person.cards.filter(status__in=LIVE_CARD_STATUSES)
+        .select_related("bank")
+        .order_by("-created_at")
+        .first()
+    )
+    made_here = card is not None and card.status in CARD_MADE_STATUSES
+    export_class = person.card_class
+    disagrees = made_here and bool(export_class) and export_class != CardClass.CARD_MADE
+    return {
+        "export_class": export_class,
+        "export_label": person.get_card_class_display() if export_class else "未比对",
+        "ledger_card": card,
+        "ledger_label": card.get_status_display() if card else "无在用卡",
+        "disagrees": disagrees,
+        "advice": DISAGREEMENT_ADVICE if disagrees else "",
+    }
 
 
 @dataclass(frozen=True)
@@ -55,10 +156,8 @@ def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[P
         persons = persons.filter(township__code=filters.township)
     if filters.village.isdigit():
         persons = persons.filter(village_id=int(filters.village))
-    if filters.card_class in CardClass.values:
-        persons = persons.filter(classification__card_class=filters.card_class)
-    elif filters.card_class == "unclassified":
-        persons = persons.filter(classification__isnull=True)
+    if filters.card_class in (*CardClass.values, DISAGREEMENT, "unclassified"):
+        persons = persons.filter(card_class_q(filters.card_class))
     if filters.vital_status in VitalStatus.values:
         persons = persons.filter(vital_status=filters.vital_status)
     if filters.category:
@@ -70,8 +169,12 @@ def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[P
         persons = persons.filter(Exists(entries))
     if filters.without_card:
         # A LEFT JOIN: persons not yet classified have no card either, so they stay.
-        persons = persons.exclude(classification__card_class=CardClass.CARD_MADE)
-    return persons.select_related("township", "village", "classification")
+        persons = persons.exclude(card_class_q(CardClass.CARD_MADE))
+    return persons.select_related("township", "village", "classification").annotate(
+        card_made_here=Exists(
+            Card.objects.filter(person=OuterRef("pk"), status__in=CARD_MADE_STATUSES)
+        )
+    )
 
 
 def person_get(*, user, pk: int) -> Person:
@@ -121,29 +224,6 @@ def village_choices(*, user, township_code: str = "") -> QuerySet[Village]:
     return villages
 
 
-def class_counts_by_township(*, user) -> list[dict]:
-    """Per township in scope: persons, and how many fall in each comparison class."""
-    persons = Person.objects.for_user(user)
-    aggregates = {
-        "total": Count("id"),
-        "deceased": Count("id", filter=Q(vital_status=VitalStatus.DECEASED)),
-        **{c.value: Count("id", filter=Q(classification__card_class=c.value)) for c in CardClass},
-    }
-    rows = {
-        row["township"]: row for row in persons.values("township").annotate(**aggregates).order_by()
-    }
-    result = []
-    for township in township_choices(user=user) if user.is_county_wide else _own_townships(user):
-        counts = rows.get(township.pk, {})
-        result.append({"township": township, **{k: counts.get(k, 0) for k in aggregates}})
-    return result
-
-
-def _own_townships(user) -> list[Township]:
-    ids = Person.objects.for_user(user).values_list("township", flat=True).distinct().order_by()
-    return list(Township.objects.filter(pk__in=list(ids)))
-
-
 def source_lists(*, user, kind: str = "") -> QuerySet[SourceList]:
     """Imported files: all for county roles, a clerk's own uploads otherwise."""
     lists = SourceList.objects.select_related("imported_by")
@@ -158,8 +238,10 @@ def invalid_rows(*, user, source_list: SourceList | None = None) -> QuerySet[Inv
 
 
 def classification_changes(*, user) -> QuerySet[ClassificationChange]:
-    """What the latest export changed for people classified before it."""
-    snapshot = latest_snapshot()
+    """What the latest export (complete or partial) changed for people classified before it."""
+    snapshot = (
+        SourceList.objects.filter(kind=ListKind.CARD_EXPORT).order_by("-imported_at", "-id").first()
+    )
     if snapshot is None:
         return ClassificationChange.objects.none()
     return (
@@ -182,10 +264,7 @@ def village_class_counts(*, user, township_code: str) -> list[dict]:
         .values("village_id", "village__name")
         .annotate(
             listed=Count("id"),
-            **{
-                c.value: Count("id", filter=Q(classification__card_class=c.value))
-                for c in CardClass
-            },
+            **card_class_aggregates(),
         )
         .order_by("village__name")
     )
@@ -205,10 +284,7 @@ def work_queue(*, user, village: str = "") -> QuerySet[Person]:
     """People in scope who still need verification: no card record or a failed one, alive."""
     persons = (
         Person.objects.for_user(user)
-        .filter(
-            classification__card_class__in=[CardClass.NO_CARD_INFO, CardClass.CARD_FAILED],
-            verification_status=VerificationStatus.PENDING,
-        )
+        .filter(needs_card_q(), verification_status=VerificationStatus.PENDING)
         .exclude(vital_status=VitalStatus.DECEASED)
     )
     if village.isdigit():
@@ -244,7 +320,7 @@ def work_queue_next(*, user, after: Person) -> Person | None:
 
 def verification_progress(*, user) -> list[dict]:
     """Per township and village in scope: to verify, ready, deceased, unreachable by reason."""
-    in_work = Q(classification__card_class__in=[CardClass.NO_CARD_INFO, CardClass.CARD_FAILED])
+    in_work = needs_card_q()
     alive = ~Q(vital_status=VitalStatus.DECEASED)
     aggregates = {
         "in_scope": Count("id", filter=in_work),

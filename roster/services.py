@@ -14,14 +14,20 @@ from django.utils import timezone
 from PIL import Image
 
 from dayao_sscard.audit import audit_record, audit_record_many, changed_fields, snapshot
-from dayao_sscard.jobs import JobFailure, JobProgress, job_attach_result, job_create
-from dayao_sscard.models import Job, JobKind
+from dayao_sscard.jobs import (
+    JobFailure,
+    JobNeedsConfirmation,
+    JobProgress,
+    job_attach_result,
+    job_create,
+)
+from dayao_sscard.models import Job, JobKind, JobStatus
 from dayao_sscard.permissions import may, require
 from dayao_sscard.tasks import job_enqueue
 from issuance.services import cancellations_withdraw, cards_queue_cancellation
 
 from .exporters import persons_write_xlsx, problems_write_xlsx
-from .imports import ListImportError, list_import
+from .imports import ExportCoverage, ExportShrinks, ListImportError, list_import
 from .imports.collection import TRACKED_FIELDS, field_apply
 from .models import (
     CardClass,
@@ -396,6 +402,49 @@ def list_import_start(*, acting_user, kind: str, source: str, uploaded_file) -> 
     return job
 
 
+COVERAGE_LABELS = {
+    ExportCoverage.COMPLETE: "按全县完整导出",
+    ExportCoverage.PARTIAL: "按部分导出",
+}
+
+
+def list_import_confirm(*, acting_user, job: Job, coverage: str) -> Job:
+    """Import a card-system export that stopped at its preview, the way the user chose.
+
+    The same file goes to a new job; the stopped job remembers which one, so a second
+    click opens that job instead of importing twice.
+    """
+    require(acting_user, "roster.import_card_export")
+    if coverage not in ExportCoverage.CHOICES:
+        raise ValidationError("请选择按全县完整导出还是按部分导出导入。")
+    with transaction.atomic():
+        stopped = Job.objects.select_for_update().get(pk=job.pk)
+        if stopped.status != JobStatus.NEEDS_CONFIRMATION:
+            raise ValidationError("该任务不在待确认状态。")
+        if stopped.params.get("confirmed_job"):
+            return Job.objects.get(pk=stopped.params["confirmed_job"])
+        with stopped.input_file.open("rb") as upload:
+            confirmed = job_create(
+                kind=JobKind.IMPORT_LIST,
+                work="roster.services.list_import_run",
+                title=f"{stopped.title}（{COVERAGE_LABELS[coverage]}）"[:200],
+                started_by=acting_user,
+                params={**stopped.params, "coverage": coverage},
+                input_file=File(upload, name=stopped.input_name),
+                input_name=stopped.input_name,
+            )
+        stopped.params = {**stopped.params, "confirmed_job": confirmed.pk}
+        stopped.save(update_fields=["params"])
+        audit_record(
+            actor=acting_user,
+            action="roster.sourcelist.coverage_confirmed",
+            obj=stopped,
+            after={"导出范围": COVERAGE_LABELS[coverage], "文件": stopped.input_name},
+        )
+        job_enqueue(confirmed)
+    return confirmed
+
+
 def list_import_run(job: Job, progress: JobProgress) -> dict:
     """Import the job's file; attach the error report when some rows could not be used."""
     progress(0, 1, "正在读取文件", force=True)
@@ -408,7 +457,10 @@ def list_import_run(job: Job, progress: JobProgress) -> dict:
             acting_user=job.started_by,
             job=job,
             progress=progress,
+            coverage=job.params.get("coverage", ExportCoverage.UNSAID),
         )
+    except ExportShrinks as exc:
+        raise JobNeedsConfirmation(str(exc), exc.preview) from exc
     except ListImportError as exc:
         raise JobFailure(str(exc)) from exc
     if result.problems or result.duplicate_rows:

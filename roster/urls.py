@@ -19,9 +19,15 @@ urlpatterns = [
     path("queue/", views.work_queue, name="work-queue"),
     path("progress/", views.verification_progress, name="progress"),
     path("imports/new/", views.list_import_create, name="import-create"),
+    path("imports/<int:pk>/confirm/", views.list_import_confirm, name="import-confirm"),
     path("conflicts/", conflict_views.conflict_list, name="conflicts"),
     path("conflicts/<int:pk>/", conflict_views.conflict_person, name="conflict-person"),
     path("comparison/", views.comparison, name="comparison"),
     path("comparison/changes/", views.comparison_changes, name="comparison-changes"),
+    path(
+        "comparison/disagreements/",
+        views.comparison_disagreements,
+        name="comparison-disagreements",
+    ),
     path("subsidies/", views.subsidy_comparison, name="subsidy-comparison"),
 ]

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from dayao_sscard.permissions import action_required, may
+from dayao_sscard.selectors import job_get
 
 from . import selectors, services, verification
 from .forms import (
@@ -20,7 +21,7 @@ from .forms import (
 )
 from .imports.matching import latest_snapshot
 from .models import CardClass, UnreachableReason
-from .reports import REPORT_KEYS, REPORT_LABELS, classification_report
+from .reports import PAGE_KEYS, REPORT_LABELS, classification_report
 
 
 def _filters_from(request: HttpRequest) -> tuple[PersonFilterForm, selectors.PersonFilters]:
@@ -71,6 +72,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "person": person,
             "history": selectors.person_history(person=person),
+            "witnesses": selectors.person_card_witnesses(person=person),
             "cards": person.cards.select_related("bank", "branch").order_by("-created_at"),
             "categories": person.categories.all(),
         },
@@ -140,10 +142,25 @@ def list_import_create(request: HttpRequest) -> HttpResponse:
     )
 
 
+@action_required("roster.import_card_export")
+@require_POST
+def list_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """The administrator's answer to a shrinking card-system export: complete or partial."""
+    job = job_get(user=request.user, pk=pk)
+    try:
+        confirmed = services.list_import_confirm(
+            acting_user=request.user, job=job, coverage=request.POST.get("coverage", "")
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("job-detail", pk=job.pk)
+    return redirect("job-detail", pk=confirmed.pk)
+
+
 @action_required("roster.view_comparison")
 def comparison(request: HttpRequest) -> HttpResponse:
     """The comparison result per township; a township clerk sees their own, by village."""
-    report = classification_report(user=request.user)
+    report = classification_report(user=request.user, keys=PAGE_KEYS)
     township_code = request.GET.get("township") or (
         request.user.township.code if request.user.township_id else ""
     )
@@ -161,12 +178,12 @@ def comparison(request: HttpRequest) -> HttpResponse:
         {
             "report": report,
             "labels": REPORT_LABELS,
-            "keys": REPORT_KEYS,
+            "keys": PAGE_KEYS,
             "snapshot": latest_snapshot(),
             "township_code": township_code,
             "villages": villages,
             "invalid_rows": invalid.filter(id_unusable=True)[:200],
-            "classes": CardClass.choices,
+            "classes": [*CardClass.choices, (selectors.DISAGREEMENT, selectors.DISAGREEMENT_LABEL)],
         },
     )
 
@@ -179,6 +196,23 @@ def comparison_changes(request: HttpRequest) -> HttpResponse:
         request,
         "roster/comparison_changes.html",
         {"page": page, "snapshot": latest_snapshot()},
+    )
+
+
+@action_required("roster.view_comparison")
+def comparison_disagreements(request: HttpRequest) -> HttpResponse:
+    persons = selectors.disagreements(user=request.user)
+    page = Paginator(persons, 100).get_page(request.GET.get("page"))
+    rows = selectors.with_ledger_cards(list(page))
+    return render(
+        request,
+        "roster/comparison_disagreements.html",
+        {
+            "page": page,
+            "rows": rows,
+            "snapshot": latest_snapshot(),
+            "advice": selectors.DISAGREEMENT_ADVICE,
+        },
     )
 
 

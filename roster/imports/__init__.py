@@ -34,14 +34,21 @@ from .base import (
     serialise_imports,
     write_problems,
 )
-from .card_export import card_export_write
+from .card_export import ExportCoverage, ExportShrinks, card_export_write, export_coverage_check
 from .collection import collection_write
 from .deaths import deaths_write
 from .matching import classify_all
 from .person_lists import person_list_write
 from .tables import TableError, open_tables
 
-__all__ = ["ImportResult", "ListImportError", "RowProblem", "list_import"]
+__all__ = [
+    "ExportCoverage",
+    "ExportShrinks",
+    "ImportResult",
+    "ListImportError",
+    "RowProblem",
+    "list_import",
+]
 
 
 def list_import(
@@ -53,8 +60,13 @@ def list_import(
     acting_user=None,
     job=None,
     progress: Progress | None = None,
+    coverage: str = ExportCoverage.UNSAID,
 ) -> ImportResult:
     """Import one file of the given kind; raises ListImportError when it cannot be imported.
+
+    ``coverage`` applies to card-system exports: unsaid, an export that covers clearly fewer
+    cards than the county knows is refused (ExportShrinks, with a preview); ``partial``
+    re-compares only the persons it names; ``complete`` takes it as the whole county.
 
     ``acting_user`` None is the operator at the command line; a user must be allowed the
     kind (``roster.import_<kind>``), and lists about known people touch only their scope.
@@ -85,11 +97,15 @@ def list_import(
                 file_sha256=sha,
                 imported_by=acting_user,
                 job=job,
+                is_partial=kind == ListKind.CARD_EXPORT and coverage == ExportCoverage.PARTIAL,
             )
             result.source = source_list.source
+            result.partial_export = source_list.is_partial
             result.source_list_id = source_list.pk
             if kind == ListKind.CARD_EXPORT:
                 card_export_write(tables, source_list, result, progress, total)
+                if coverage == ExportCoverage.UNSAID:
+                    export_coverage_check(source_list, result, acting_user=acting_user)
             elif kind == ListKind.DEATHS:
                 deaths_write(tables, source_list, result, progress, total, acting_user=acting_user)
             elif kind == ListKind.COLLECTION_12333:
@@ -101,7 +117,10 @@ def list_import(
             write_problems(source_list, result.problems)
             if kind in CLASSIFIED_KINDS:
                 progress(total, total, "正在比对制卡信息", force=True)
-                result.classification = classify_all(acting_user=acting_user)
+                result.classification = classify_all(
+                    acting_user=acting_user,
+                    only_snapshot=source_list if source_list.is_partial else None,
+                )
             source_list.counts = result.summary()
             source_list.save(update_fields=["counts"])
             audit_record(

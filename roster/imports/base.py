@@ -70,6 +70,7 @@ class ImportResult:
     problems: list[RowProblem] = field(default_factory=list)
     duplicate_rows: list[RowProblem] = field(default_factory=list)
     classification: dict = field(default_factory=dict)
+    partial_export: bool = False
 
     @property
     def invalid_rows(self) -> int:
@@ -83,6 +84,8 @@ class ImportResult:
         problems = self.invalid_rows
         if self.kind == ListKind.CARD_EXPORT:
             data["卡务记录"] = self.records
+            if self.partial_export:
+                data["导出范围"] = "部分导出，只重新比对文件中的人员"
         elif self.kind == ListKind.DEATHS:
             # Someone not in the system is listed in the report but is not an error.
             problems -= self.not_found

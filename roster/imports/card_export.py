@@ -6,11 +6,14 @@ Records are checked in Python and streamed by COPY (on PostgreSQL) into their ta
 
 from collections.abc import Iterator
 
+from django.conf import settings
+
 from dayao_sscard.bulk import bulk_insert
 
 from ..id_numbers import id_number_normalizer
-from ..models import CardSystemRecord
-from .base import ImportResult, RowProblem, named_rows
+from ..models import CardClass, CardSystemRecord, ClassificationChange, ListKind, SourceList
+from .base import ImportResult, ListImportError, RowProblem, named_rows
+from .matching import classify_all, disagreement_count, persons_known_with_card
 from .tables import cell_date, cell_text
 
 RECORD_COLUMNS = (
@@ -87,3 +90,69 @@ def _record_rows(tables, result: ImportResult, progress, total) -> Iterator[tupl
             card_status[:20],
             made_on,  # "" is NULL, see bulk_insert
         )
+
+
+class ExportCoverage:
+    """How an administrator says a card-system export is to be taken."""
+
+    UNSAID = ""
+    COMPLETE = "complete"  # the whole county: everyone is compared with it
+    PARTIAL = "partial"  # some persons only: only they are compared with it
+    CHOICES = (COMPLETE, PARTIAL)
+
+
+class ExportShrinks(ListImportError):
+    """The export covers clearly fewer cards than the county knows; nothing was written.
+
+    ``preview`` (Chinese labels → figures) says what importing it each way would change.
+    """
+
+    def __init__(self, message: str, preview: dict):
+        super().__init__(message)
+        self.preview = preview
+
+
+def export_coverage_check(source_list, result: ImportResult, *, acting_user=None) -> None:
+    """Refuse, with a preview, an export that covers clearly fewer cards than the county knows.
+
+    Called inside the import's transaction, after the records are written: the preview
+    runs the match and counts what it changed, and the raise rolls all of it back.
+    """
+    previous = (
+        SourceList.objects.filter(kind=ListKind.CARD_EXPORT, is_partial=False)
+        .exclude(pk=source_list.pk)
+        .order_by("-imported_at", "-id")
+        .first()
+    )
+    previous_records = CardSystemRecord.objects.filter(snapshot=previous).count() if previous else 0
+    known_holders = persons_known_with_card()
+    baseline = max(previous_records, known_holders)
+    if not baseline or result.records >= settings.CARD_EXPORT_SHRINK_RATIO * baseline:
+        return
+    persons_in_file = (
+        CardSystemRecord.objects.filter(snapshot=source_list).values("id_number").distinct().count()
+    )
+    disagreements_before = disagreement_count()
+    classify_all(acting_user=acting_user)
+    changes = ClassificationChange.objects.filter(snapshot=source_list)
+    preview = {
+        "本次导出记录数": result.records,
+        "本次导出涉及人数": persons_in_file,
+        "上次完整导出记录数": previous_records,
+        "系统已知已制卡人数": known_holders,
+        "按全县完整导出导入：比对结果将改变的人数": changes.count(),
+        "其中将变为无制卡信息的人数": changes.filter(new_class=CardClass.NO_CARD_INFO).count(),
+        "按全县完整导出导入：将新增的两方记录不一致人数": max(
+            0, disagreement_count() - disagreements_before
+        ),
+        "按部分导出导入：只重新比对的人数": persons_in_file,
+    }
+    raise ExportShrinks(
+        f"本次卡务系统导出只有 {result.records} 条记录，明显少于"
+        + (f"上一次完整导出的 {previous_records} 条" if previous_records >= known_holders else "")
+        + (f"系统已知的已制卡人数 {known_holders} 人" if known_holders > previous_records else "")
+        + "，可能只导出了部分乡镇或部分人员。为免把已制卡人员错当无制卡信息，本次未写入任何数据。"
+        "如确是全县完整导出，请选择“按全县完整导出导入”（命令行加 --complete）；"
+        "如只是部分导出，请选择“按部分导出导入”（命令行加 --partial），只重新比对文件中的人员。",
+        preview,
+    )

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from dayao_sscard.audit import audit_record
 from dayao_sscard.bulk import analyse
+from issuance.models import CARD_MADE_STATUSES, Card
 
 from ..models import CardClass, ListKind, PersonClass, SourceList
 
@@ -33,32 +34,82 @@ _REASON = "CASE WHEN r.rank = 1 THEN COALESCE(r.reason, '') ELSE '' END"
 
 
 def latest_snapshot() -> SourceList | None:
+    """The latest export that covers the whole county (a partial one only adds to it)."""
     return (
-        SourceList.objects.filter(kind=ListKind.CARD_EXPORT).order_by("-imported_at", "-id").first()
+        SourceList.objects.filter(kind=ListKind.CARD_EXPORT, is_partial=False)
+        .order_by("-imported_at", "-id")
+        .first()
     )
 
 
-def classify_all(*, acting_user=None) -> dict:
-    """Re-classify everyone against the latest export; returns counts of what changed."""
-    snapshot = latest_snapshot()
-    if snapshot is None:
+def effective_snapshot_ids() -> list[int]:
+    """The latest complete export and the partial exports imported after it, oldest first.
+
+    A person named in a partial export is compared with their records in the newest export
+    that names them; everyone else with the complete one.
+    """
+    base = latest_snapshot()
+    partial = SourceList.objects.filter(kind=ListKind.CARD_EXPORT, is_partial=True)
+    if base is not None:
+        partial = partial.filter(pk__gt=base.pk)
+    later = list(partial.order_by("pk").values_list("pk", flat=True))
+    return ([base.pk] if base is not None else []) + later
+
+
+def _made_here_person_ids():
+    return Card.objects.filter(status__in=CARD_MADE_STATUSES).values("person_id")
+
+
+def persons_known_with_card() -> int:
+    """Persons the county already knows hold a made card, by either witness."""
+    from django.db.models import Q
+
+    from ..models import Person
+
+    return Person.objects.filter(
+        Q(classification__card_class=CardClass.CARD_MADE) | Q(pk__in=_made_here_person_ids())
+    ).count()
+
+
+def disagreement_count() -> int:
+    """Persons our ledger shows a made card for while the export they were matched with
+    does not (counted apart on every page, see roster.selectors.card_class_q)."""
+    return (
+        PersonClass.objects.exclude(card_class=CardClass.CARD_MADE)
+        .filter(person_id__in=_made_here_person_ids())
+        .count()
+    )
+
+
+def classify_all(*, acting_user=None, only_snapshot: SourceList | None = None) -> dict:
+    """Re-classify everyone against the effective exports; returns counts of what changed.
+
+    With ``only_snapshot`` (a partial export) only the persons it names are re-compared.
+    """
+    snapshot_ids = effective_snapshot_ids()
+    if not snapshot_ids:
         return {}
+    snapshot = only_snapshot or SourceList.objects.get(pk=snapshot_ids[-1])
     with transaction.atomic(), connection.cursor() as cursor:
-        _build_ranks(cursor, snapshot.pk)
+        _build_ranks(cursor, snapshot_ids)
         now = timezone.now()
-        if not PersonClass.objects.exists():
+        if only_snapshot is None and not PersonClass.objects.exists():
             first = _classify_first_time(cursor, snapshot.pk, now)
             return _finish(cursor, snapshot, acting_user, changed=0, first=first)
-        _build_new_classes(cursor)
+        _build_new_classes(cursor, only_snapshot_id=only_snapshot.pk if only_snapshot else None)
+        # A person our ledger shows a made card for keeps 已制卡 whatever the export says
+        # (the disagreement is shown apart), so the export's new word is no change of class.
         cursor.execute(
             "INSERT INTO roster_classificationchange (snapshot_id, person_id, previous_class, "
             "new_class, new_failure_reason, changed_at) "
             "SELECT %s, m.person_id, m.old_class, m.card_class, m.failure_reason, %s "
-            "FROM match_new m WHERE m.known",
+            "FROM match_new m WHERE m.known AND NOT m.made_here",
             [snapshot.pk, now],
         )
         changed = cursor.rowcount
-        if changed:
+        cursor.execute("SELECT COUNT(*) FROM match_new WHERE known")
+        (rewritten,) = cursor.fetchone()
+        if rewritten:
             cursor.execute(
                 "UPDATE roster_personclass SET card_class = m.card_class, "
                 "failure_reason = m.failure_reason, snapshot_id = %s, classified_at = %s "
@@ -108,36 +159,65 @@ def _finish(cursor, snapshot, acting_user, *, changed: int, first: int) -> dict:
     return counts
 
 
-def _build_new_classes(cursor) -> None:
+def _build_new_classes(cursor, *, only_snapshot_id: int | None = None) -> None:
     """The persons with a result to write: new class and reason beside the current ones.
 
     Only persons never classified (``known`` false) or whose class or reason changed are
     kept: a re-match of a million unchanged persons then writes nothing here. ANALYZE
     counts the two kinds, so the planner knows whether a handful or a million results
-    are to be updated or added.
+    are to be updated or added. ``made_here``: our ledger holds a made card for them.
     """
     cursor.execute("DROP TABLE IF EXISTS match_new")
+    params: list = list(CARD_MADE_STATUSES)
+    only = ""
+    if only_snapshot_id is not None:
+        only = (
+            "WHERE p.id_number IN (SELECT id_number FROM roster_cardsystemrecord "
+            "WHERE snapshot_id = %s)"
+        )
+        params.append(only_snapshot_id)
+    statuses = ", ".join(["%s"] * len(CARD_MADE_STATUSES))
     cursor.execute(
         "CREATE TEMPORARY TABLE match_new AS SELECT * FROM ("
         f"  SELECT p.id AS person_id, {_RANK_TO_CLASS} AS card_class, "
         f"  {_REASON} AS failure_reason, c.card_class AS old_class, "
-        "  c.failure_reason AS old_reason, (c.person_id IS NOT NULL) AS known "
+        "  c.failure_reason AS old_reason, (c.person_id IS NOT NULL) AS known, "
+        f"  p.id IN (SELECT person_id FROM {Card._meta.db_table} WHERE status IN ({statuses})) "
+        "  AS made_here "
         "  FROM roster_person p LEFT JOIN match_rank r ON r.id_number = p.id_number "
-        "  LEFT JOIN roster_personclass c ON c.person_id = p.id"
+        f"  LEFT JOIN roster_personclass c ON c.person_id = p.id {only}"
         ") n WHERE NOT n.known OR n.card_class <> n.old_class "
-        "OR n.failure_reason <> n.old_reason"
+        "OR n.failure_reason <> n.old_reason",
+        params,
     )
     analyse("match_new")
 
 
-def _build_ranks(cursor, snapshot_id: int) -> None:
-    """Per ID number: the best status among live records, and the latest failure reason."""
+def _build_ranks(cursor, snapshot_ids: list[int]) -> None:
+    """Per ID number: the best status among live records, and the latest failure reason.
+
+    With partial exports after the complete one, each ID number's records come from the
+    newest export that names it.
+    """
     cursor.execute("DROP TABLE IF EXISTS match_rank")
     status_rank = (
         "CASE WHEN production_status IN ('制卡成功') THEN 3 "
         "WHEN production_status IN ('制卡中', '已申领') THEN 2 "
         "WHEN production_status IN ('制卡失败') THEN 1 ELSE 0 END"
     )
+    if len(snapshot_ids) == 1:
+        records = "roster_cardsystemrecord WHERE snapshot_id = %s AND card_status <> %s"
+        params: list = [snapshot_ids[0], CANCELLED]
+    else:
+        listed = ", ".join(["%s"] * len(snapshot_ids))
+        records = (
+            "(SELECT r.* FROM roster_cardsystemrecord r JOIN ("
+            "  SELECT id_number, MAX(snapshot_id) AS newest FROM roster_cardsystemrecord "
+            f"  WHERE snapshot_id IN ({listed}) GROUP BY id_number"
+            ") n ON n.id_number = r.id_number AND n.newest = r.snapshot_id) e "
+            "WHERE card_status <> %s"
+        )
+        params = [*snapshot_ids, CANCELLED]
     cursor.execute(
         "CREATE TEMPORARY TABLE match_rank AS "
         "SELECT id_number, MAX(rank) AS rank, MAX(CASE WHEN rank = 1 AND latest = 1 "
@@ -145,9 +225,9 @@ def _build_ranks(cursor, snapshot_id: int) -> None:
         f"  SELECT id_number, failure_reason, {status_rank} AS rank, "
         f"  ROW_NUMBER() OVER (PARTITION BY id_number, {status_rank} "
         "    ORDER BY made_on DESC NULLS LAST, row_number DESC) AS latest "
-        "  FROM roster_cardsystemrecord WHERE snapshot_id = %s AND card_status <> %s"
+        f"  FROM {records}"
         ") ranked GROUP BY id_number",
-        [snapshot_id, CANCELLED],
+        params,
     )
     # No index: the one join that reads it hashes the whole table (0.5 s per million saved).
     analyse("match_rank")

@@ -2,7 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from roster.imports import ListImportError, list_import
+from roster.imports import ExportCoverage, ExportShrinks, ListImportError, list_import
 from roster.models import ListKind
 
 
@@ -15,6 +15,22 @@ class Command(BaseCommand):
         parser.add_argument(
             "--source", default="", help="来源/批次，如“省第一批”“耕地地力保护补贴”"
         )
+        coverage = parser.add_mutually_exclusive_group()
+        coverage.add_argument(
+            "--partial",
+            dest="coverage",
+            action="store_const",
+            const=ExportCoverage.PARTIAL,
+            default=ExportCoverage.UNSAID,
+            help="卡务系统导出只覆盖部分人员：只重新比对文件中的人员",
+        )
+        coverage.add_argument(
+            "--complete",
+            dest="coverage",
+            action="store_const",
+            const=ExportCoverage.COMPLETE,
+            help="卡务系统导出覆盖全县：即使记录明显少于上次，也按全县完整导出比对",
+        )
 
     def handle(self, *args, **options):
         path = Path(options["path"])
@@ -24,8 +40,15 @@ class Command(BaseCommand):
             raise CommandError("导入未制卡人员名单请用 --source 指明批次，如 --source 省第一批")
         try:
             result = list_import(
-                kind=options["kind"], path=path, original_name=path.name, source=options["source"]
+                kind=options["kind"],
+                path=path,
+                original_name=path.name,
+                source=options["source"],
+                coverage=options["coverage"],
             )
+        except ExportShrinks as exc:
+            lines = [str(exc), *(f"  {label}：{value}" for label, value in exc.preview.items())]
+            raise CommandError("\n".join(lines)) from exc
         except ListImportError as exc:
             raise CommandError(str(exc)) from exc
         for label, value in result.summary().items():

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from roster.imports.matching import classify_all, latest_snapshot
+from roster.imports.matching import classify_all, effective_snapshot_ids, latest_snapshot
 
 
 class Command(BaseCommand):
@@ -8,11 +8,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         snapshot = latest_snapshot()
-        if snapshot is None:
+        if not effective_snapshot_ids():
             self.stdout.write("尚未导入卡务系统导出文件，无法比对。")
             return
         counts = classify_all()
         self.stdout.write(
-            f"已按“{snapshot.source}”完成比对，比对结果变化 {counts['变化人数']} 人，"
+            f"已按“{snapshot.source if snapshot else '部分导出'}”完成比对，比对结果变化 {counts['变化人数']} 人，"
             f"首次比对 {counts['首次比对人数']} 人。"
         )

@@ -93,7 +93,7 @@ class TestCreateStaff:
 
 @pytest.mark.django_db
 def test_demo_users_are_created_once_and_keep_their_passwords(tmp_path, branch_a, village_a):
-    from dayao_sscard.services import demo_users_ensure
+    from dashboard.services import demo_users_ensure
 
     logins_file = tmp_path / "logins.json"
     first = demo_users_ensure(logins_file=logins_file)
@@ -108,3 +108,33 @@ def test_demo_users_are_created_once_and_keep_their_passwords(tmp_path, branch_a
     }
     username, password, _ = first[0]
     assert User.objects.get(username=username).check_password(password)
+
+
+@pytest.mark.django_db
+class TestStaffCreateService:
+    """The core service takes places as objects; it only checks they fit the role."""
+
+    def test_a_village_of_another_township_is_refused(self, township_b, village_a):
+        from django.core.exceptions import ValidationError
+
+        from dayao_sscard.services import staff_create
+
+        with pytest.raises(ValidationError, match="不属于"):
+            staff_create(
+                username="cun9",
+                password="Pw-12345678",
+                role="village_collector",
+                township=township_b,
+                village=village_a,
+            )
+        assert not User.objects.filter(username="cun9").exists()
+
+    def test_a_county_role_takes_no_place(self, township_a):
+        from django.core.exceptions import ValidationError
+
+        from dayao_sscard.services import staff_create
+
+        with pytest.raises(ValidationError, match="全县"):
+            staff_create(
+                username="boss2", password="Pw-12345678", role="county_admin", township=township_a
+            )

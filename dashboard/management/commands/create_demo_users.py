@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from dayao_sscard.services import demo_users_ensure
+from dashboard.services import demo_users_ensure
 
 
 class Command(BaseCommand):

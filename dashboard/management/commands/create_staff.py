@@ -1,8 +1,8 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from dashboard.services import staff_create_by_names
 from dayao_sscard.roles import Role
-from dayao_sscard.services import staff_create
 
 
 class Command(BaseCommand):
@@ -20,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            user = staff_create(
+            user = staff_create_by_names(
                 username=options["username"],
                 password=options["password"],
                 role=options["role"],

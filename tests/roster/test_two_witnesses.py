@@ -1,0 +1,142 @@
+"""Our card ledger and the card-system export are two witnesses; neither overrules the other.
+
+A person whose card our ledger shows made never falls back to 无制卡信息 or into the
+verification queue because an export lacks the card: the disagreement is shown and counted.
+"""
+
+import pytest
+from django.urls import reverse
+
+from dashboard.selectors import class_counts_by_township
+from issuance.models import Card, CardStatus
+from roster.models import CardClass
+from roster.reports import PAGE_KEYS, classification_report
+from roster.selectors import (
+    DISAGREEMENT,
+    PersonFilters,
+    disagreements,
+    person_list,
+    verification_progress,
+    work_queue,
+)
+from tests.factories import BankFactory, PersonFactory, classify
+from tests.roster.test_matching import export
+
+pytestmark = pytest.mark.django_db
+
+
+def card(person, status: str) -> Card:
+    return Card.objects.create(person=person, bank=BankFactory(), status=status)
+
+
+@pytest.fixture
+def holder(village_a):
+    """Activated face to face at the counter, in our ledger."""
+    person = PersonFactory(township=village_a.township, village=village_a, name="王建国")
+    card(person, CardStatus.ACTIVATED)
+    return person
+
+
+@pytest.fixture
+def waiting(village_a):
+    """No card anywhere: the export says 无制卡信息 and our ledger agrees."""
+    return PersonFactory(township=village_a.township, village=village_a, name="赵小英")
+
+
+def import_export_without(holder, waiting) -> None:
+    """An export that names neither person (as a partial or faulty export would)."""
+    from roster.imports.matching import classify_all
+
+    export()
+    classify_all()
+    holder.refresh_from_db()
+
+
+class TestAnActivatedHolderMissingFromTheExport:
+    def test_stays_out_of_the_verification_queue(self, holder, waiting, clerk_a):
+        import_export_without(holder, waiting)
+        assert holder.classification.card_class == CardClass.NO_CARD_INFO
+        assert list(work_queue(user=clerk_a)) == [waiting]
+
+    def test_counts_as_card_made_and_as_a_disagreement_never_as_no_card_info(
+        self, holder, waiting, clerk_a
+    ):
+        import_export_without(holder, waiting)
+        row = class_counts_by_township(user=clerk_a)[0]
+        assert row["card_made"] == 1
+        assert row[DISAGREEMENT] == 1
+        assert row["no_card_info"] == 1  # the waiting person only
+        assert list(disagreements(user=clerk_a)) == [holder]
+
+    def test_every_page_figure_agrees(self, holder, waiting, clerk_a):
+        import_export_without(holder, waiting)
+        home = class_counts_by_township(user=clerk_a)[0]
+        listed = person_list(user=clerk_a, filters=PersonFilters(card_class="card_made"))
+        no_info = person_list(user=clerk_a, filters=PersonFilters(card_class="no_card_info"))
+        disagreeing = person_list(user=clerk_a, filters=PersonFilters(card_class=DISAGREEMENT))
+        assert home["card_made"] == listed.count() == 1
+        assert home["no_card_info"] == no_info.count() == 1
+        assert home[DISAGREEMENT] == disagreeing.count() == 1
+        progress = verification_progress(user=clerk_a)
+        assert sum(row["pending"] for row in progress) == 1
+
+    def test_a_card_still_in_production_keeps_the_person_out_of_the_queue(self, waiting, clerk_a):
+        card(waiting, CardStatus.IN_PRODUCTION)
+        classify(waiting, CardClass.NO_CARD_INFO)
+        assert list(work_queue(user=clerk_a)) == []
+
+    def test_a_cancelled_card_does_not_count_as_made(self, waiting, clerk_a):
+        card(waiting, CardStatus.CANCELLED)
+        classify(waiting, CardClass.NO_CARD_INFO)
+        assert list(work_queue(user=clerk_a)) == [waiting]
+        assert list(disagreements(user=clerk_a)) == []
+
+    def test_the_pinned_report_keeps_its_keys_and_the_page_adds_the_disagreement(
+        self, holder, waiting
+    ):
+        import_export_without(holder, waiting)
+        pinned = classification_report()
+        assert DISAGREEMENT not in pinned["total"]
+        page = classification_report(keys=PAGE_KEYS)
+        assert DISAGREEMENT in page["total"]
+
+
+class TestPages:
+    def test_the_person_page_shows_both_witnesses_and_what_to_do(
+        self, client, holder, waiting, clerk_a
+    ):
+        import_export_without(holder, waiting)
+        client.force_login(clerk_a)
+        page = client.get(reverse("roster:person-detail", args=[holder.pk])).content.decode()
+        assert "两方记录不一致" in page
+        assert "无制卡信息" in page and "已激活" in page
+        assert "处理建议" in page
+
+    def test_a_person_whose_witnesses_agree_shows_no_disagreement(
+        self, client, holder, waiting, clerk_a
+    ):
+        import_export_without(holder, waiting)
+        client.force_login(clerk_a)
+        page = client.get(reverse("roster:person-detail", args=[waiting.pk])).content.decode()
+        assert 'data-testid="disagreement"' not in page
+
+    def test_the_disagreement_page_lists_the_township_clerks_own(
+        self, client, holder, waiting, clerk_a
+    ):
+        import_export_without(holder, waiting)
+        client.force_login(clerk_a)
+        response = client.get(reverse("roster:comparison-disagreements"))
+        assert response.status_code == 200
+        page = response.content.decode()
+        assert holder.name in page and waiting.name not in page
+
+    def test_another_townships_clerk_sees_none_of_them(self, client, holder, waiting, clerk_b):
+        import_export_without(holder, waiting)
+        client.force_login(clerk_b)
+        page = client.get(reverse("roster:comparison-disagreements")).content.decode()
+        assert holder.name not in page
+
+    def test_a_bank_clerk_may_not_open_it(self, client, holder, waiting, banker_a):
+        import_export_without(holder, waiting)
+        client.force_login(banker_a)
+        assert client.get(reverse("roster:comparison-disagreements")).status_code == 403
