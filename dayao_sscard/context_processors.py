@@ -1,11 +1,12 @@
 from .permissions import may
 from .roles import Role
 
-# Each menu entry and the action that opens its page: the menu asks the same question.
+# Each menu entry and the action it is for: the menu asks the question the page asks
+# (采集冲突 is listed for those who resolve them; a supervisor may still open it).
 MENU = (
     ("roster:person-list", "人员查询", "roster.search_persons"),
     ("roster:work-queue", "核查队列", "roster.view_work_queue"),
-    ("roster:conflicts", "采集冲突", "roster.view_conflicts"),
+    ("roster:conflicts", "采集冲突", "roster.resolve_conflicts"),
     ("roster:progress", "核查进度", "roster.view_progress"),
     ("issuance:stock-cards", "库存/睡眠卡", "issuance.view_stock_cards"),
     ("roster:comparison", "数据比对", "roster.view_comparison"),

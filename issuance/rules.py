@@ -25,8 +25,14 @@ action("issuance.activate_card", "办理金融功能激活", has_role(ADMIN, BAN
 # Registering a death queues its cards for 注销; carrying it out is the ledger's.
 action(
     "issuance.queue_card_cancellation",
-    "申请或撤回社保卡注销",
+    "申请注销社保卡",
     has_role(ADMIN, TOWNSHIP, VILLAGE) & in_scope,
+)
+# Withdrawing follows a corrected death record, which the township decides.
+action(
+    "issuance.withdraw_card_cancellation",
+    "撤回社保卡注销申请",
+    has_role(ADMIN, TOWNSHIP) & in_scope,
 )
 action("issuance.cancel_card", "办理社保卡注销", has_role(ADMIN, TOWNSHIP, BANK) & in_scope)
 

@@ -211,7 +211,7 @@ def cards_queue_cancellation(*, persons: list[Person], acting_user) -> int:
 
 def cancellations_withdraw(*, person: Person, acting_user, reason: str) -> int:
     """Withdraw the pending 注销 of a person's cards, e.g. when a death record was wrong."""
-    require(acting_user, "issuance.queue_card_cancellation", person)
+    require(acting_user, "issuance.withdraw_card_cancellation", person)
     withdrawn = 0
     for request in CancellationRequest.objects.select_for_update(of=("self",)).filter(
         card__person=person, status=CancellationRequest.Status.PENDING

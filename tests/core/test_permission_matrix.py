@@ -75,6 +75,8 @@ roster:progress                -          GET    302  200   200   200  200     4
 roster:progress                -          POST   302  200   200   200  200     403
 roster:import-create           -          GET    302  200   403   200  403     403
 roster:import-create           -          POST   302  200   403   200  403     403
+roster:import-confirm          job        GET    302  405   403   403  403     403 | 302 405 403 403 403 403
+roster:import-confirm          job        POST   302  302   403   403  403     403 | 302 302 403 403 403 403
 roster:conflicts               -          GET    302  200   200   200  200     403
 roster:conflicts               -          POST   302  200   200   200  200     403
 roster:conflict-person         person     GET    302  200   200   200  200     403 | 302 200 200 404 404 403
@@ -83,6 +85,8 @@ roster:comparison              -          GET    302  200   200   200  403     4
 roster:comparison              -          POST   302  200   200   200  403     403
 roster:comparison-changes      -          GET    302  200   200   200  403     403
 roster:comparison-changes      -          POST   302  200   200   200  403     403
+roster:comparison-disagreements -         GET    302  200   200   200  403     403
+roster:comparison-disagreements -         POST   302  200   200   200  403     403
 roster:subsidy-comparison      -          GET    302  200   200   200  403     403
 roster:subsidy-comparison      -          POST   302  200   200   200  403     403
 issuance:stock-cards           -          GET    302  200   200   200  200     200

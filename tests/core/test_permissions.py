@@ -39,6 +39,7 @@ issuance.record_card_event           card    N    Y     N     Y    N       Y    
 issuance.record_card_distribution    card    N    Y     N     Y    Y       Y    | N Y N N N N
 issuance.activate_card               card    N    Y     N     N    N       Y    | N Y N N N N
 issuance.queue_card_cancellation     person  N    Y     N     Y    Y       N    | N Y N N N N
+issuance.withdraw_card_cancellation  person  N    Y     N     Y    N       N    | N Y N N N N
 issuance.cancel_card                 card    N    Y     N     Y    N       Y    | N Y N N N N
 dayao_sscard.view_audit_log          -       N    Y     Y     N    N       N
 dayao_sscard.open_job                job     N    Y     Y     Y    Y       Y    | N Y Y N N N
