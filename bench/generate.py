@@ -1,6 +1,6 @@
 """Generate a realistic unissued list and card-system export as xlsx, for the import benchmark.
 
-The files imitate /work/shared/samples/province_batch1.xlsx and card_export.xlsx at
+The files imitate fixtures/samples/province_batch1.xlsx and card_export.xlsx at
 scale: title rows above the header, townships written loosely, merged village cells,
 ID numbers as text with the usual damage (wrong check character, Excel's float
 mangling, a leading apostrophe, full-width digits), duplicated persons, and a card

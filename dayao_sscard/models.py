@@ -194,10 +194,7 @@ class AuditEvent(models.Model):
 
 class JobKind(models.TextChoices):
     IMPORT_LIST = "import_list", "导入名单"
-    MATCH = "match", "数据比对"
     EXPORT = "export", "导出名单"
-    REPORT = "report", "生成报表"
-    LEDGER_PDF = "ledger_pdf", "生成台账PDF"
 
 
 class JobStatus(models.TextChoices):

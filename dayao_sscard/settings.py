@@ -45,7 +45,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "import_export",
     # Finds each app's rules.py: the actions and who may do them (dayao_sscard/permissions.py).
     "rules.apps.AutodiscoverRulesConfig",
     "dayao_sscard",
@@ -150,13 +149,15 @@ X_FRAME_OPTIONS = "DENY"
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = DATA_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
         "store_processed": False,
+        # The exchange tables; by default kombu writes them to ./control.
+        "control_folder": str(_broker_dir / "control"),
     }
 # Live job progress goes through the cache, not the database: an import writes inside one
 # long transaction, and on SQLite nobody else may write while it runs.
@@ -188,7 +189,6 @@ JOB_STALE_AFTER_SECONDS = int(os.environ.get("JOB_STALE_AFTER_SECONDS", "180"))
 # (the previous complete export, or the persons known to hold a made card) stops at a
 # preview until an administrator says whether it is complete or partial.
 CARD_EXPORT_SHRINK_RATIO = float(os.environ.get("CARD_EXPORT_SHRINK_RATIO", "0.9"))
-JOB_HEARTBEAT_SECONDS = 5
 
 LOGGING = {
     "version": 1,

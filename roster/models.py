@@ -111,7 +111,6 @@ class Category(models.TextChoices):
     EXTREME_POVERTY = "extreme_poverty", "特困"
     DISABLED = "disabled", "残疾人"
     SUBSIDY_RECIPIENT = "subsidy_recipient", "补贴对象"
-    OTHER = "other", "其他"
 
 
 class PersonQuerySet(ScopedQuerySet):

@@ -1,4 +1,6 @@
+import datetime
 import os
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -8,6 +10,8 @@ from tests.factories import BankBranchFactory, PersonFactory, UserFactory, Villa
 
 TOWNSHIP_A = "532326101"  # 金碧镇
 TOWNSHIP_B = "532326102"  # 石羊镇
+# "Today" for tests whose data sit before or after it (a death date, an ID card's validity).
+FIXED_NOW = datetime.datetime(2026, 11, 29, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +42,13 @@ def _reference_data(request):
 
         import_module("roster.migrations.0002_county_and_townships").create(apps, None)
     yield
+
+
+@pytest.fixture
+def fixed_clock(time_machine) -> datetime.datetime:
+    """The code under test sees FIXED_NOW as now (the clock still ticks from there)."""
+    time_machine.move_to(FIXED_NOW, tick=True)
+    return FIXED_NOW
 
 
 @pytest.fixture

@@ -9,10 +9,10 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import expect
 
 from roster.reports import REPORT_KEYS, REPORT_LABELS
+from tests.samples import SAMPLES
 
 from .conftest import login
 from .jobs import (
@@ -26,21 +26,11 @@ from .jobs import (
 JINBI = "532326101"  # 金碧镇, clerk_a's township
 
 
-def samples_dir() -> Path:
-    for candidate in (
-        Path(__file__).resolve().parents[3] / "shared" / "samples",
-        Path.cwd().parent / "shared" / "samples",
-    ):
-        if (candidate / "expected.json").exists():
-            return candidate
-    pytest.fail("找不到 shared/samples（样例文件）")
-
-
 def sample_copy(tmp_path: Path, name: str) -> Path:
-    """A copy of a sample file, so nothing the app does can touch the shared original."""
+    """A copy of a sample file, so nothing the app does can touch the original."""
     target = tmp_path / "upload" / name
     target.parent.mkdir(exist_ok=True)
-    shutil.copyfile(samples_dir() / name, target)
+    shutil.copyfile(SAMPLES / name, target)
     return target
 
 
@@ -51,7 +41,7 @@ def job_url(live_server) -> re.Pattern:
 def test_county_imports_lists_and_township_works_its_comparison(
     live_server, live_worker, county_admin, clerk_a, new_page, tmp_path
 ):
-    expected = json.loads((samples_dir() / "expected.json").read_text(encoding="utf-8"))
+    expected = json.loads((SAMPLES / "expected.json").read_text(encoding="utf-8"))
     jinbi_expected = expected["townships"][JINBI]
 
     # ---- the county administrator imports the province's first batch -------------------

@@ -34,16 +34,7 @@ from tests.roster.listfiles import (
     write_xls,
     write_xlsx,
 )
-
-SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
-
-
-def _samples_dir() -> Path:
-    # CI lays shared/ beside the clone; a developer checkout has it one level up as well.
-    for candidate in (SAMPLES, Path.cwd().parent / "shared" / "samples"):
-        if candidate.is_dir():
-            return candidate
-    pytest.fail("找不到 shared/samples（样例文件）")
+from tests.samples import SAMPLES
 
 
 def unissued(path, kind="unissued", source="省第一批", **kwargs):
@@ -65,7 +56,7 @@ def ids():
 @pytest.mark.django_db
 class TestSampleFiles:
     def test_the_samples_reproduce_the_expected_report(self, tmp_path):
-        samples = _samples_dir()
+        samples = SAMPLES
         call_command(
             "import_list", "unissued", str(samples / "province_batch1.xlsx"), source="省第一批"
         )
@@ -90,7 +81,7 @@ class TestSampleFiles:
         )
 
     def test_match_is_idempotent(self):
-        samples = _samples_dir()
+        samples = SAMPLES
         call_command(
             "import_list", "unissued", str(samples / "province_batch1.xlsx"), source="省第一批"
         )
@@ -103,7 +94,7 @@ class TestSampleFiles:
         assert ClassificationChange.objects.count() == changes
 
     def test_report_command_prints_the_json_shape(self, capsys):
-        samples = _samples_dir()
+        samples = SAMPLES
         call_command(
             "import_list", "unissued", str(samples / "province_batch1.xlsx"), source="省第一批"
         )

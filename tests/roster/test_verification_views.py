@@ -13,6 +13,9 @@ from roster.models import Person, VerificationStatus
 from tests.factories import PersonFactory, classify
 from tests.roster.photos import photo_bytes
 
+# The form's ID card is valid until 2035 and deaths are dated 2026: both against one today.
+pytestmark = pytest.mark.usefixtures("fixed_clock")
+
 
 def verify_url(person):
     return reverse("roster:person-verify", args=[person.pk])

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('roster', '0013_card_records_indexed_by_export'),
+        ('roster', '0014_categories_in_use'),
     ]
 
     operations = [

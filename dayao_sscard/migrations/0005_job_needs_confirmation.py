@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dayao_sscard', '0003_job_work'),
+        ('dayao_sscard', '0004_job_kinds_in_use'),
     ]
 
     operations = [

@@ -4,8 +4,8 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from dashboard.demo import demo_seed
 from issuance.models import CardStatus
-from roster.demo import demo_seed
 
 
 class Command(BaseCommand):

@@ -1,4 +1,4 @@
-"""The demo county (roster.demo.demo_seed and ``manage.py seed_demo``)."""
+"""The demo county (dashboard.demo.demo_seed and ``manage.py seed_demo``)."""
 
 from io import StringIO
 
@@ -7,10 +7,10 @@ from django.core.management import call_command
 from django.db import models, transaction
 
 from activation.models import Activation, ElectronicCardSigning
+from dashboard.demo import CAMPAIGN_NAME, SYSTEM_USERNAME, demo_seed
 from dayao_sscard.models import AuditEvent, Campaign, User
 from issuance.models import LIVE_CARD_STATUSES, Card, CardStatus, LedgerEntry, LedgerEvent
 from issuance.states import replay
-from roster.demo import CAMPAIGN_NAME, SYSTEM_USERNAME, demo_seed
 from roster.id_numbers import birth_date_from_id, gender_from_id, is_valid_id_number
 from roster.models import Person, PersonCategory, Township, VitalStatus
 
