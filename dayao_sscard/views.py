@@ -15,7 +15,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
     return render(request, "jobs/list.html", {"page": page})
 
 
-@login_required
+@action_required("dayao_sscard.open_job")
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = job_fail_if_worker_gone(selectors.job_get(user=request.user, pk=pk))
     return render(
@@ -25,7 +25,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@action_required("dayao_sscard.open_job")
 @require_GET
 def job_status(request: HttpRequest, pk: int) -> JsonResponse:
     job = job_fail_if_worker_gone(selectors.job_get(user=request.user, pk=pk))
@@ -44,7 +44,7 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-@login_required
+@action_required("dayao_sscard.open_job")
 def job_result(request: HttpRequest, pk: int) -> FileResponse:
     job = job_fail_if_worker_gone(selectors.job_get(user=request.user, pk=pk))
     require(request.user, "dayao_sscard.download_job_result", job)
