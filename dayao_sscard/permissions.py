@@ -29,7 +29,7 @@ from django.db import models
 from .roles import Role
 
 ACTION_LABELS: dict[str, str] = {}
-"""Each action's name in Chinese, as it reads after 不能: ``"roster.verify_person": "核查人员信息"``."""
+"""Each action's name in Chinese, as it reads after 不能: ``"roster.verify_person": "核查、采集人员信息"``."""
 
 _MEMO = "_scope_memo"
 
@@ -54,7 +54,8 @@ def in_scope(user, obj) -> bool:
     """The object is one the user's role reaches (``Model.objects.for_user(user)``).
 
     Remembered on the user object for the rest of its life, which for ``request.user`` is
-    one request: a page that asks about ten buttons of one person runs one query.
+    one request: a page that asks about ten buttons of one person runs one query. A write
+    that moves an object into the user's scope (a bank's new card) shows from the next one.
     """
     if obj is None:
         return True
@@ -74,12 +75,6 @@ def _memo(user) -> dict:
         memo = {}
         setattr(user, _MEMO, memo)
     return memo
-
-
-def scope_memo_clear(user) -> None:
-    """Forget what ``in_scope`` remembered, after a write that moves objects between scopes."""
-    if getattr(user, _MEMO, None):
-        setattr(user, _MEMO, {})
 
 
 def may(user, perm: str, obj: models.Model | None = None) -> bool:
