@@ -2,13 +2,19 @@
 
 Each job row names the service function that does its work (``Job.work``, a dotted path);
 the one Celery task (``tasks.job_task``) hands the job's id to ``job_run``, which runs it.
+
+While the work runs, a thread of the worker beats every JOB_HEARTBEAT_SECONDS, whatever
+the work is doing: a job is failed only when its worker is really gone (its process has
+ended on this host, or its heartbeat stopped), never because the work was quiet a while.
 """
 
 import logging
 import os
 import socket
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -45,6 +51,43 @@ def _progress_key(job_id: int) -> str:
     return f"job-progress:{job_id}"
 
 
+def _heartbeat_key(job_id: int) -> str:
+    return f"job-heartbeat:{job_id}"
+
+
+def _beat(job_id: int) -> None:
+    try:
+        cache.set(_heartbeat_key(job_id), time.time(), timeout=24 * 3600)
+    except Exception:  # a cache hiccup must not stop the work; the next beat retries
+        logger.warning("job %s: heartbeat not written", job_id, exc_info=True)
+
+
+@contextmanager
+def _heartbeat(job_id: int) -> Iterator[None]:
+    """Beat from a thread of its own while the block runs.
+
+    To the cache, not the job row: the work's own transaction may hold the database
+    (SQLite's single writer, a row it updated) for as long as it runs. The cache is the
+    one every process of the installation shares (Redis, or the data folder's files).
+    """
+    stop, interval = threading.Event(), settings.JOB_HEARTBEAT_SECONDS
+
+    def beat_until_stopped() -> None:
+        while not stop.wait(interval):
+            _beat(job_id)
+
+    _beat(job_id)
+    thread = threading.Thread(
+        target=beat_until_stopped, name=f"job-{job_id}-heartbeat", daemon=True
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 class JobProgress:
     """Handed to the service to report progress.
 
@@ -70,13 +113,16 @@ class JobProgress:
 
 
 def job_with_live_progress(job: Job) -> Job:
-    """The job row, with the progress its running worker last reported."""
+    """The job row, with the progress and heartbeat its running worker last reported."""
     if job.status == JobStatus.RUNNING:
-        live = cache.get(_progress_key(job.pk))
-        if live:
-            job.progress, job.message = live["progress"], live["message"]
-            beat = datetime.fromtimestamp(live["heartbeat"], tz=UTC)
-            job.heartbeat_at = max(filter(None, (job.heartbeat_at, beat)))
+        live = cache.get_many([_progress_key(job.pk), _heartbeat_key(job.pk)])
+        beats = [job.heartbeat_at]
+        if progress := live.get(_progress_key(job.pk)):
+            job.progress, job.message = progress["progress"], progress["message"]
+            beats.append(datetime.fromtimestamp(progress["heartbeat"], tz=UTC))
+        if beat := live.get(_heartbeat_key(job.pk)):
+            beats.append(datetime.fromtimestamp(beat, tz=UTC))
+        job.heartbeat_at = max(filter(None, beats), default=None)
     return job
 
 
@@ -118,7 +164,8 @@ def job_run(job_id: int, work: Callable[[Job, JobProgress], dict | None] | None 
         return
     job = Job.objects.get(pk=job_id)
     try:
-        counts = (work or import_string(job.work))(job, JobProgress(job)) or {}
+        with _heartbeat(job.pk):
+            counts = (work or import_string(job.work))(job, JobProgress(job)) or {}
     except JobNeedsConfirmation as exc:
         _finish(job, JobStatus.NEEDS_CONFIRMATION, counts=exc.details, error=str(exc))
     except (JobFailure, PermissionDenied) as exc:
@@ -127,6 +174,11 @@ def job_run(job_id: int, work: Callable[[Job, JobProgress], dict | None] | None 
     except Exception:
         logger.exception("job %s failed", job_id)
         _finish(job, JobStatus.FAILED, error=INTERNAL_ERROR_MESSAGE)
+    except BaseException:
+        # The worker is being stopped (shutdown, time limit): the work's transaction is
+        # rolled back, and a process that lives on must not leave the job running.
+        _finish(job, JobStatus.FAILED, error=WORKER_GONE_MESSAGE)
+        raise
     else:
         _finish(job, JobStatus.SUCCEEDED, counts=counts)
 
@@ -140,7 +192,7 @@ def job_attach_result(job: Job, *, name: str, content: File) -> None:
 
 
 def _finish(job: Job, status: str, *, counts: dict | None = None, error: str = "") -> None:
-    cache.delete(_progress_key(job.pk))
+    cache.delete_many([_progress_key(job.pk), _heartbeat_key(job.pk)])
     fields = {"status": status, "finished_at": timezone.now(), "error": error}
     if status == JobStatus.SUCCEEDED:
         fields.update(progress=100, message="完成", counts=counts or {})
@@ -150,15 +202,18 @@ def _finish(job: Job, status: str, *, counts: dict | None = None, error: str = "
 
 
 def job_fail_if_worker_gone(job: Job) -> Job:
-    """A running job whose worker died is failed, never 'running' forever.
+    """A running job whose worker is gone is failed, never 'running' forever.
 
-    On the worker's own host the process id tells at once; elsewhere a
-    heartbeat older than JOB_STALE_AFTER_SECONDS does.
+    On the worker's own host its process tells: ended means gone at once, alive means
+    running, however long the work has been quiet. Elsewhere the heartbeat tells, which
+    the worker's heartbeat thread renews every JOB_HEARTBEAT_SECONDS while it lives: gone
+    when none came for JOB_STALE_AFTER_SECONDS.
     """
     if job.status != JobStatus.RUNNING:
         return job
     job = job_with_live_progress(job)
-    if _worker_is_dead(job) or _heartbeat_is_stale(job):
+    alive = _worker_process_alive(job)
+    if alive is False or (alive is None and _heartbeat_is_stale(job)):
         updated = Job.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
             status=JobStatus.FAILED, finished_at=timezone.now(), error=WORKER_GONE_MESSAGE
         )
@@ -167,16 +222,17 @@ def job_fail_if_worker_gone(job: Job) -> Job:
     return job
 
 
-def _worker_is_dead(job: Job) -> bool:
+def _worker_process_alive(job: Job) -> bool | None:
+    """Whether the worker's process still runs; None when it runs on another host."""
     if not job.worker_pid or job.worker_host != socket.gethostname():
-        return False
+        return None
     try:
         os.kill(job.worker_pid, 0)
     except ProcessLookupError:
-        return True
-    except PermissionError:
         return False
-    return False
+    except PermissionError:  # a process of another user: alive
+        return True
+    return True
 
 
 def _heartbeat_is_stale(job: Job) -> bool:

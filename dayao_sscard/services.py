@@ -1,5 +1,6 @@
 """Staff accounts: created with a role and the scope that role needs."""
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
@@ -37,6 +38,10 @@ def staff_create(
             village=village,
             bank_branch=bank_branch,
         )
+        try:
+            password_validation.validate_password(password, user)
+        except ValidationError as exc:
+            raise ValidationError(f"密码不符合要求：{''.join(exc.messages)}") from exc
         user.set_password(password)
         user.full_clean(exclude=["password"])
         user.save()

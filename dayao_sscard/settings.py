@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "dayao_sscard.middleware.RefuseControlCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -115,9 +116,15 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
+# Every place that sets a password runs these (staff_create, the admin, changepassword).
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "display_name")},
+    },
+    {"NAME": "dayao_sscard.passwords.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "zh-hans"
@@ -183,8 +190,22 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 
-# A running job whose worker has not reported for this long is shown as failed.
+# Uploaded images are refused above this many pixels, before they are decoded: a
+# 48-megapixel phone photo passes, a small file that unpacks to gigabytes does not.
+IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", "50000000"))
+
+# Uploaded spreadsheets, checked before they are read. An xlsx is a zip: a 1 MB file can
+# unpack to gigabytes. A 1,000,000-row list unpacks to about 550 MB and compresses
+# about 9 times; Excel itself holds at most 32,767 characters in a cell.
+UPLOAD_MAX_UNPACKED_MB = int(os.environ.get("UPLOAD_MAX_UNPACKED_MB", "1024"))
+UPLOAD_MAX_COMPRESSION_RATIO = int(os.environ.get("UPLOAD_MAX_COMPRESSION_RATIO", "100"))
+UPLOAD_MAX_CELL_CHARS = int(os.environ.get("UPLOAD_MAX_CELL_CHARS", "32767"))
+
+# A running job's worker beats every JOB_HEARTBEAT_SECONDS from a thread of its own, however
+# quiet its work; on another host than the worker's, a running job whose heartbeat has
+# been missing this long is failed (on the worker's host its process id tells).
 JOB_STALE_AFTER_SECONDS = int(os.environ.get("JOB_STALE_AFTER_SECONDS", "180"))
+JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "5"))
 # A card-system export with fewer records than this share of what the county already knows
 # (the previous complete export, or the persons known to hold a made card) stops at a
 # preview until an administrator says whether it is complete or partial.

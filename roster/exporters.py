@@ -1,11 +1,12 @@
-"""Excel exports of person lists, written row by row (openpyxl write-only mode)."""
+"""Excel exports of person lists and import reports, written row by row.
+
+Through the core's spreadsheet writer, so that no text from a list becomes a formula.
+"""
 
 from collections.abc import Callable, Iterable
 from typing import BinaryIO
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
+from dayao_sscard.spreadsheets import XlsxWorkbook
 
 from .id_numbers import mask_id_number, mask_phone
 from .models import Person
@@ -39,17 +40,9 @@ def persons_write_xlsx(
     progress: Callable[[int, int, str], None] | None = None,
     title: str = "人员名单",
 ) -> int:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title[:31])
-    sheet.column_dimensions["H"].width = 22
-    bold = Font(bold=True)
-    header = []
     columns = [c for c in PERSON_COLUMNS if with_categories or c != MEMBERSHIP_COLUMN]
-    for name in columns:
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    workbook = XlsxWorkbook()
+    sheet = workbook.sheet(title, header=columns, widths={"H": 22})
     written = 0
     for written, person in enumerate(persons, start=1):
         row = [
@@ -79,17 +72,12 @@ def persons_write_xlsx(
 
 def problems_write_xlsx(result, stream: BinaryIO) -> int:
     """The import's error report: every unusable or duplicate row with its original row number."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("问题行")
-    sheet.column_dimensions["E"].width = 24
-    sheet.column_dimensions["F"].width = 50
-    bold = Font(bold=True)
-    header = []
-    for name in ("文件", "工作表", "行号", "姓名", "身份证号码（原文）", "问题", "处理"):
-        cell = WriteOnlyCell(sheet, value=name)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
+    workbook = XlsxWorkbook()
+    sheet = workbook.sheet(
+        "问题行",
+        header=("文件", "工作表", "行号", "姓名", "身份证号码（原文）", "问题", "处理"),
+        widths={"E": 24, "F": 50},
+    )
     rows = [(p, p.handling) for p in result.problems] + [
         (p, "已忽略") for p in result.duplicate_rows
     ]

@@ -226,11 +226,11 @@ def field_apply(person: Person, field_name: str, text: str) -> None:
 
 def _write_collection(rows: list[KnownRow], source_list, result: ImportResult, acting_user) -> None:
     persons = persons_locked((r.id_number for r in rows), acting_user)
-    known = _pending_conflicts([p.pk for p, _ in persons.values()])
+    known = _pending_conflicts([p.pk for p in persons.values()])
     now = timezone.now()
     changes, updated, conflicts = [], [], []
     for row in rows:
-        person = person_found(row, persons, result)
+        person = person_found(row, persons, result, acting_user=acting_user)
         if person is None:
             continue
         if person.is_deceased:

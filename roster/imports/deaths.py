@@ -73,10 +73,9 @@ def _write_deaths(rows: list[KnownRow], source_list, result: ImportResult, actin
     now = timezone.now()
     changes, marked = [], []
     for row in rows:
-        person = person_found(row, persons, result)
+        person = person_found(row, persons, result, acting_user=acting_user)
         if person is None:
-            if row.id_number not in persons:
-                result.not_found += 1
+            result.not_found += 1
             continue
         if person.is_deceased:
             result.deaths_already += 1

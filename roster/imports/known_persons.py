@@ -14,7 +14,9 @@ from .tables import Table, cell_text
 
 LOOKUP_CHUNK = 500
 NOT_FOUND = "系统中无此人"
-OUT_OF_SCOPE = "不在您的管辖范围内"
+# A person of another township reads exactly as one who does not exist: an import report
+# must not tell a township clerk which ID numbers exist elsewhere in the county.
+NOT_FOUND_IN_SCOPE = "系统中无此人，或不在您的管辖范围内"
 DUPLICATE = "同一人在本文件中重复出现，已按第一次出现的行导入"
 SPACES = re.compile(r"[\s\u3000\u200b]+")
 
@@ -58,31 +60,33 @@ def chunks(items: list, size: int = LOOKUP_CHUNK) -> Iterator[list]:
         yield items[start : start + size]
 
 
-def persons_locked(id_numbers: Iterable[str], acting_user) -> dict[str, tuple[Person, bool]]:
-    """ID number → (person, in the acting user's scope), rows locked for the update."""
-    found: dict[str, tuple[Person, bool]] = {}
+def persons_locked(id_numbers: Iterable[str], acting_user) -> dict[str, Person]:
+    """ID number → person within the acting user's scope, its row locked for the update.
+
+    People outside the scope are left out, as if absent, and are not locked.
+    """
+    found: dict[str, Person] = {}
     scoped = Person.objects.all() if acting_user is None else Person.objects.for_user(acting_user)
     for chunk in chunks(sorted(set(id_numbers))):
-        in_scope = set(scoped.filter(id_number__in=chunk).values_list("pk", flat=True))
-        # order_by("pk"): no joins under FOR UPDATE, and one lock order for every writer.
-        for person in Person.objects.select_for_update().filter(id_number__in=chunk).order_by("pk"):
-            found[person.id_number] = (person, person.pk in in_scope)
+        in_scope = scoped.filter(id_number__in=chunk).values_list("pk", flat=True)
+        # By pk, ordered: no joins under FOR UPDATE, and one lock order for every writer.
+        for person in (
+            Person.objects.select_for_update().filter(pk__in=list(in_scope)).order_by("pk")
+        ):
+            found[person.id_number] = person
     return found
 
 
-def person_found(row: KnownRow, persons, result: ImportResult) -> Person | None:
-    """The row's person in scope, or None after reporting why not."""
-    found = persons.get(row.id_number)
-    if found is None:
-        problem = row.problem(NOT_FOUND)
+def person_found(
+    row: KnownRow, persons: dict[str, Person], result: ImportResult, *, acting_user
+) -> Person | None:
+    """The row's person, or None after reporting that there is none the user may reach."""
+    person = persons.get(row.id_number)
+    if person is None:
+        county_wide = acting_user is None or acting_user.is_county_wide
+        problem = row.problem(NOT_FOUND if county_wide else NOT_FOUND_IN_SCOPE)
         problem.handling = "未匹配，无需处理"
         result.problems.append(problem)
-        return None
-    person, in_scope = found
-    if not in_scope:
-        # No township on the row: the other township's name stays out of the report.
-        result.problems.append(row.problem(OUT_OF_SCOPE))
-        return None
     return person
 
 

@@ -3,17 +3,25 @@
 Finds the header row under title rows, maps loosely named columns to fields, fills
 merged cells down, stops at footer rows, and streams rows so a 1,000,000-row file
 never sits in memory as Python objects all at once.
+
+Uploads are checked before they are read: an xlsx is a zip, and a 1 MB file can unpack
+to gigabytes (settings ``UPLOAD_MAX_UNPACKED_MB`` and ``UPLOAD_MAX_COMPRESSION_RATIO``);
+no cell may be longer than ``UPLOAD_MAX_CELL_CHARS``; NUL characters, which no database
+column can hold, are dropped.
 """
 
+import codecs
 import csv
 import datetime
 import io
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from itertools import chain, count
 from pathlib import Path
 
+from django.conf import settings
 from python_calamine import CalamineError, CalamineWorkbook
 
 
@@ -118,7 +126,7 @@ def open_tables(path: Path, *, original_name: str, required: tuple[str, ...]) ->
     """
     sheets = list(_read_sheets(path, original_name))
     tables, best_missing = [], None
-    for sheet_name, rows, merged, total_rows in sheets:
+    for sheet_name, rows, merged, total_rows, checked in sheets:
         head: list[tuple[int, list]] = []
         for item in rows:
             head.append(item)
@@ -141,7 +149,7 @@ def open_tables(path: Path, *, original_name: str, required: tuple[str, ...]) ->
                 sheet=sheet_name,
                 header_row=header_row,
                 columns=columns,
-                rows=_data_rows(body, merged, header_row),
+                rows=_data_rows(body, merged, header_row, sheet_name, checked=checked),
                 total_rows=max(total_rows - header_row, 0),
             )
         )
@@ -170,10 +178,16 @@ def _find_header(head: list[tuple[int, list]]) -> tuple[int, dict[str, int]] | N
     return best
 
 
-def _data_rows(rows: Iterator[tuple[int, list]], merged, header_row: int):
-    """Skip blank and footer rows; fill vertically merged cells with their top value."""
+def _data_rows(
+    rows: Iterator[tuple[int, list]], merged, header_row: int, sheet: str, *, checked: bool
+):
+    """Skip blank and footer rows; fill vertically merged cells with their top value.
+
+    Unless the reader has ``checked`` them, cells are checked for their length and NUL here.
+    """
     fill = _merged_fill_map(merged, header_row)
     anchors: dict[int, object] = {}
+    max_chars = settings.UPLOAD_MAX_CELL_CHARS
     for number, cells in rows:
         if fill and (spans := fill.get(number)):
             for column, top in spans.items():
@@ -189,7 +203,29 @@ def _data_rows(rows: Iterator[tuple[int, list]], merged, header_row: int):
                 continue
         if isinstance(first, str) and _FOOTER.match(first.strip()):
             continue
+        if not checked:
+            for value in cells:
+                if value.__class__ is str and (len(value) > max_chars or "\x00" in value):
+                    cells = _checked_cells(cells, number, sheet, max_chars)
+                    break
         yield number, cells
+
+
+def _checked_cells(cells: list, number: int, sheet: str, max_chars: int) -> list:
+    """The row without NUL characters; a TableError when a cell is longer than any real one."""
+    for value in cells:
+        if value.__class__ is str and len(value) > max_chars:
+            raise TableError(_cell_too_long(number, sheet, len(value), max_chars))
+    return [v.replace("\x00", "") if v.__class__ is str else v for v in cells]
+
+
+def _cell_too_long(number: int, sheet: str, length: int | None, max_chars: int) -> str:
+    where = f"工作表“{sheet}”第 {number} 行" if sheet else f"第 {number} 行"
+    found = f"有 {length:,} 个字符" if length else "过长"
+    return (
+        f"{where}有一个单元格{found}，超过了 {max_chars:,} 个字符的上限，"
+        "文件可能已损坏。请检查该行后重新上传，本次未导入任何数据。"
+    )
 
 
 def _merged_fill_map(merged, header_row: int) -> dict[int, dict[int, int]]:
@@ -210,15 +246,15 @@ def _read_sheets(path: Path, original_name: str):
         text = _csv_text(path)
         # An upper bound on the rows, which the import reserves keys by: the last line may
         # lack its newline, and old Mac files end lines with CR alone.
-        yield original_name, _csv_rows(text), (), max(text.count("\n"), text.count("\r")) + 1
+        lines = max(text.count("\n"), text.count("\r")) + 1
+        yield original_name, _csv_rows(text), (), lines, True
         return
+    if kind == "zip":
+        _check_unpacked_size(path)
     try:
         workbook = CalamineWorkbook.from_path(str(path))
     except CalamineError as exc:
-        raise TableError(
-            "文件无法打开：不是有效的 Excel 文件，或文件已损坏、被加密。"
-            "请在 Excel 中另存为 .xlsx 后重新上传。"
-        ) from exc
+        raise TableError(_NOT_EXCEL) from exc
     except Exception as exc:
         raise TableError("文件无法打开：文件已损坏或格式不受支持。") from exc
     for name in workbook.sheet_names:
@@ -227,7 +263,7 @@ def _read_sheets(path: Path, original_name: str):
             merged = sheet.merged_cell_ranges or ()
         except Exception as exc:
             raise TableError(f"工作表“{name}”无法读取，文件可能已损坏。") from exc
-        yield name, _sheet_rows(sheet), merged, sheet.height
+        yield name, _sheet_rows(sheet), merged, sheet.height, False
 
 
 def _sheet_rows(sheet) -> Iterator[tuple[int, list]]:
@@ -244,10 +280,54 @@ def _sheet_rows(sheet) -> Iterator[tuple[int, list]]:
         raise TableError("读取工作表时出错，文件可能已损坏。") from exc
 
 
+_NOT_EXCEL = (
+    "文件无法打开：不是有效的 Excel 文件，或文件已损坏、被加密。"
+    "请在 Excel 中另存为 .xlsx 后重新上传。"
+)
+# A workbook is a few dozen parts; far more is not a workbook.
+ZIP_MAX_MEMBERS = 10_000
+# Small parts (styles, an empty sheet) may compress well beyond the ratio allowed.
+_RATIO_FROM_BYTES = 1 << 20
+
+
+def _check_unpacked_size(path: Path) -> None:
+    """Refuse an xlsx (a zip) that would unpack to too much, from its directory alone.
+
+    The reader (calamine) stops at a part whose data runs longer than the directory
+    says, so these sizes bound what reading it can take.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError) as exc:
+        raise TableError(_NOT_EXCEL) from exc
+    if len(parts) > ZIP_MAX_MEMBERS:
+        raise TableError(_NOT_EXCEL)
+    unpacked = sum(part.file_size for part in parts)
+    limit_mb = settings.UPLOAD_MAX_UNPACKED_MB
+    if unpacked > limit_mb << 20:
+        raise TableError(
+            f"文件解压后约 {unpacked >> 20:,} MB，超过了 {limit_mb:,} MB 的上限。"
+            "请删除多余的工作表、行列和图片后另存为 .xlsx，或拆分成几个文件后重新上传。"
+            "本次未导入任何数据。"
+        )
+    ratio = settings.UPLOAD_MAX_COMPRESSION_RATIO
+    for part in parts:
+        if part.file_size > _RATIO_FROM_BYTES and part.file_size > ratio * part.compress_size:
+            times = part.file_size // max(part.compress_size, 1)
+            raise TableError(
+                f"文件内容异常：其中一部分解压后约 {part.file_size >> 20:,} MB，"
+                f"是压缩后大小的 {times:,} 倍（正常的 Excel 文件远低于 {ratio} 倍），"
+                "可能已损坏或含有异常内容。本次未导入任何数据，请向报送单位索取原始文件。"
+            )
+
+
 def _file_kind(path: Path, original_name: str) -> str:
     with open(path, "rb") as handle:
         magic = handle.read(8)
-    if magic.startswith(b"PK\x03\x04") or magic.startswith(b"\xd0\xcf\x11\xe0"):
+    if magic.startswith(b"PK\x03\x04"):
+        return "zip"
+    if magic.startswith(b"\xd0\xcf\x11\xe0"):
         return "excel"
     suffix = Path(original_name).suffix.lower()
     if suffix in (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods") and magic:
@@ -261,20 +341,30 @@ ENCODINGS = ("utf-8-sig", "gb18030")
 
 
 def decode_text(data: bytes) -> str:
-    for encoding in ENCODINGS:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        # Excel's "Unicode 文本" (tab-separated).
         try:
-            return data.decode(encoding)
+            return data.decode("utf-16")
         except UnicodeDecodeError:
-            continue
+            pass
+    else:
+        for encoding in ENCODINGS:
+            try:
+                return data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
     raise TableError(
         "无法识别文件的文字编码（支持 UTF-8、GBK、GB18030），请另存为 UTF-8 或 Excel 格式。"
     )
 
 
 def _csv_text(path: Path) -> str:
+    """The file's text; a stray NUL (no database column can hold one) is dropped."""
     text = decode_text(path.read_bytes())
-    if "\x00" in text[:4096]:
-        raise TableError("文件不是文本格式的 CSV，可能已损坏。")
+    if "\x00" in text:
+        if text[:4096].count("\x00") > 8:
+            raise TableError("文件不是文本格式的 CSV，可能已损坏。")
+        text = text.replace("\x00", "")
     return text
 
 
@@ -285,12 +375,19 @@ def _csv_rows(text: str) -> Iterator[tuple[int, list]]:
         delimiter = dialect.delimiter
     except csv.Error:
         delimiter = ","
+    # The reader checks the length of every field itself; the limit is the whole
+    # process's, and this is the process's only CSV reader of uploads.
+    csv.field_size_limit(settings.UPLOAD_MAX_CELL_CHARS)
     # Universal newlines: old Mac exports end lines with CR alone.
     reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter)
     try:
         yield from enumerate(reader, start=1)
     except csv.Error as exc:
-        raise TableError(f"CSV 文件格式错误：{exc}") from exc
+        line = reader.line_num
+        if "field larger than field limit" in str(exc):
+            limit = settings.UPLOAD_MAX_CELL_CHARS
+            raise TableError(_cell_too_long(line, "", None, limit)) from exc
+        raise TableError(f"CSV 文件格式错误（第 {line} 行）：{exc}") from exc
 
 
 def cell_text(value) -> str:

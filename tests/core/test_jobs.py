@@ -1,7 +1,10 @@
 import subprocess
+import threading
+import time
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -80,6 +83,65 @@ class TestJobRun:
         job_task(job.pk)
         job.refresh_from_db()
         assert (job.status, job.error) == (JobStatus.FAILED, INTERNAL_ERROR_MESSAGE)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("seen_from", ["the worker's host", "another host"])
+def test_a_silent_worker_is_running_on_every_poll_and_then_succeeds(
+    client, clerk_a, settings, seen_from
+):
+    # The probe: a worker writing a very large error report said nothing for 180 s, was
+    # failed and "rolled back" on a page view, then completed. Here the limit is 1 s.
+    settings.JOB_STALE_AFTER_SECONDS = 1
+    settings.JOB_HEARTBEAT_SECONDS = 0.1
+    job = job_create(
+        kind=JobKind.EXPORT,
+        work="tests.core.test_jobs.count_ten_rows",
+        title="大报告",
+        started_by=clerk_a,
+    )
+    started, release = threading.Event(), threading.Event()
+
+    def work(job, progress):
+        if seen_from == "another host":
+            Job.objects.filter(pk=job.pk).update(worker_host="worker-2")
+        started.set()
+        release.wait(timeout=30)  # busy, and silent: no progress reported
+        return {"rows": 1}
+
+    def worker():
+        try:
+            job_run(job.pk, work)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    try:
+        assert started.wait(timeout=10)
+        client.force_login(clerk_a)
+        polls, until = [], time.monotonic() + 2.5
+        while time.monotonic() < until:
+            polls.append(client.get(reverse("job-status", args=[job.pk])).json()["status"])
+            time.sleep(0.2)
+    finally:
+        release.set()
+        thread.join(timeout=30)
+    assert set(polls) == {"running"}
+    job.refresh_from_db()
+    assert (job.status, job.counts) == (JobStatus.SUCCEEDED, {"rows": 1})
+    assert not [t for t in threading.enumerate() if t.name == f"job-{job.pk}-heartbeat"]
+
+
+@pytest.mark.django_db
+def test_a_worker_being_stopped_leaves_a_failed_job(job):
+    def work(job, progress):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        job_run(job.pk, work)
+    job.refresh_from_db()
+    assert (job.status, job.error) == (JobStatus.FAILED, WORKER_GONE_MESSAGE)
 
 
 @pytest.mark.django_db

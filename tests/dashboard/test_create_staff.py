@@ -138,3 +138,35 @@ class TestStaffCreateService:
             staff_create(
                 username="boss2", password="Pw-12345678", role="county_admin", township=township_a
             )
+
+
+@pytest.mark.django_db
+class TestPasswordRules:
+    @pytest.mark.parametrize(
+        ("password", "reason"),
+        [
+            ("Pw-1", "密码太短，至少需要 8 个字符。"),
+            ("password", "这个密码太常见了。"),
+            ("83749261537", "密码只包含数字。"),
+            ("wanbi123", "密码跟 用户名 太相似了。"),
+        ],
+    )
+    def test_a_weak_password_is_refused_in_chinese_and_nothing_created(self, password, reason):
+        with pytest.raises(CommandError) as refused:
+            create(
+                "wanbi", "--password", password, "--role", "township_staff", "--township", "湾碧乡"
+            )
+        assert str(refused.value).startswith("密码不符合要求：")
+        assert reason in str(refused.value)
+        assert "password" not in str(refused.value).replace(password, "")
+        assert not User.objects.filter(username="wanbi").exists()
+        assert not AuditEvent.objects.filter(action="accounts.user.created").exists()
+
+    def test_the_service_itself_checks(self):
+        from django.core.exceptions import ValidationError
+
+        from dayao_sscard.services import staff_create
+
+        with pytest.raises(ValidationError, match="密码太短"):
+            staff_create(username="boss3", password="short", role="county_admin")
+        assert not User.objects.filter(username="boss3").exists()

@@ -1,5 +1,6 @@
 """Build the kinds of spreadsheets the county receives, for import tests."""
 
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -52,4 +53,31 @@ def write_xls(path: Path, rows: list[list], *, title_rows=()) -> Path:
 def write_csv(path: Path, rows: list[list], *, encoding="utf-8", delimiter=",") -> Path:
     text = "\r\n".join(delimiter.join(str(v) for v in row) for row in rows) + "\r\n"
     path.write_bytes(text.encode(encoding))
+    return path
+
+
+def write_xlsx_with_long_cell(path: Path, rows: list[list], *, chars: int, text="A") -> Path:
+    """An xlsx whose last row holds one cell of ``chars`` characters, streamed into the zip.
+
+    ``text`` repeated compresses a thousand times over, as the bombs do; a random text
+    compresses like real data.
+    """
+    small = path.with_suffix(".small.xlsx")
+    write_xlsx(small, rows, footer=False)
+    last = len(rows) + 1
+    with zipfile.ZipFile(small) as source, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename != "xl/worksheets/sheet1.xml":
+                out.writestr(info, data)
+                continue
+            head, tail = data.split(b"</sheetData>")
+            with out.open(info.filename, "w", force_zip64=True) as part:
+                part.write(head)
+                part.write(f'<row r="{last}"><c r="A{last}" t="inlineStr"><is><t>'.encode())
+                block = (text * ((1 << 16) // len(text) + 1))[: 1 << 16]
+                for start in range(0, chars, len(block)):
+                    part.write(block[: chars - start].encode())
+                part.write(b"</t></is></c></row></sheetData>" + tail)
+    small.unlink()
     return path

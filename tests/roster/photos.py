@@ -1,6 +1,8 @@
 """Photos as phones and scanners produce them, for upload tests."""
 
 import io
+import struct
+import zlib
 
 from PIL import Image
 
@@ -21,3 +23,19 @@ def photo_bytes(
         kwargs["exif"] = exif
     image.save(out, format=fmt, **kwargs)
     return out.getvalue()
+
+
+def png_bomb(width: int, height: int) -> bytes:
+    """A real PNG of width × height grey pixels, all zero: a few hundred KB on disk."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        crc = zlib.crc32(kind + data)
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    packer = zlib.compressobj(9)
+    row = bytes(1 + width)  # filter byte, then one byte per pixel
+    body = b"".join(packer.compress(row) for _ in range(height)) + packer.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", body) + chunk(b"IEND", b"")
+    )

@@ -435,11 +435,14 @@ class TestCollectionResults:
             row_for(person_a),
         )
         result = collection(write_xlsx(tmp_path / "c.xlsx", rows), clerk_a)
+        # Another township's person reads exactly as one who does not exist.
         assert reasons(result) == [
-            (2, "不在您的管辖范围内"),
-            (3, "系统中无此人"),
+            (2, "系统中无此人，或不在您的管辖范围内"),
+            (3, "系统中无此人，或不在您的管辖范围内"),
             (4, "已登记死亡，不再采集"),
         ]
+        other, unknown = result.problems[:2]
+        assert (other.handling, other.township_id) == (unknown.handling, unknown.township_id)
         assert result.summary()["问题行"] == 3
         assert fresh(person_b).occupation == person_b.occupation
         assert fresh(dead).occupation == ""
@@ -488,6 +491,26 @@ class TestWhoMayStartAnImport:
         assert (job.counts["冲突字段"], job.counts["问题行"]) == (1, 1)
         assert job.result_file.name.endswith(".xlsx")  # the problem report
         assert fresh(person_b).occupation == person_b.occupation
+
+    def test_the_report_does_not_tell_whether_another_townships_id_number_exists(
+        self, clerk_a, person_b, django_capture_on_commit_callbacks
+    ):
+        import openpyxl
+
+        unknown = make_id_number()
+        text = f"身份证号码,职业\r\n{person_b.id_number},教师\r\n{unknown},村医\r\n"
+        upload = SimpleUploadedFile("12333.csv", text.encode("gbk"))
+        with django_capture_on_commit_callbacks(execute=True):
+            job = list_import_start(
+                acting_user=clerk_a, kind="collection_12333", source="", uploaded_file=upload
+            )
+        job.refresh_from_db()
+        with job.result_file.open("rb") as handle:
+            rows = list(openpyxl.load_workbook(handle).active.iter_rows(values_only=True))[1:]
+        # 文件, 工作表, 行号, 姓名, 身份证号码, 问题, 处理: equal but for the row and the number.
+        elsewhere, absent = ([v for i, v in enumerate(row) if i not in (2, 4)] for row in rows)
+        assert elsewhere == absent
+        assert absent[-2:] == ["系统中无此人，或不在您的管辖范围内", "未匹配，无需处理"]
 
     @pytest.mark.parametrize("kind", ["deaths", "unissued", "card_export"])
     def test_township_staff_may_not_import_county_lists(self, clerk_a, kind):
