@@ -4,4 +4,5 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("cadre-held/", views.cadre_held, name="cadre-held"),
 ]

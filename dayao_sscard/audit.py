@@ -8,9 +8,59 @@ import datetime
 import decimal
 from collections.abc import Iterable
 
+from django.apps import apps
 from django.db import models
 
 from .models import AuditEvent
+
+# Every action the code writes, as a clerk would say it. The admin's audited edits of
+# reference data (``<app>.<model>.created|updated|deleted``) are named by the rule in
+# ``action_label``. tests/core/test_audit_display.py fails when an action has no label.
+ACTION_LABELS = {
+    "accounts.user.created": "新建工作人员账号",
+    "roster.demo.seeded": "生成演示数据",
+    "roster.sourcelist.imported": "导入名单",
+    "roster.sourcelist.classified": "按卡务系统导出重新比对",
+    "roster.sourcelist.coverage_confirmed": "确认卡务系统导出的范围",
+    "roster.person.updated": "修改人员信息",
+    "roster.person.verified": "核查人员信息",
+    "roster.person.photo_uploaded": "上传照片",
+    "roster.person.marked_deceased": "登记死亡",
+    "roster.person.deceased_undone": "撤销死亡登记",
+    "roster.person.id_number_viewed": "查看完整身份证号码",
+    "roster.person.list_exported": "导出人员名单",
+    "roster.collectionconflict.updated": "处理12333采集冲突",
+    "issuance.card.created": "登记社保卡",
+    "issuance.card.applied": "社保卡申领",
+    "issuance.card.production_started": "社保卡开始制卡",
+    "issuance.card.production_failed": "社保卡制卡失败",
+    "issuance.card.produced": "社保卡制卡完成",
+    "issuance.card.handed_over": "社保卡交接",
+    "issuance.card.received": "社保卡接收入库",
+    "issuance.card.issued": "社保卡发放",
+    "issuance.card.activated": "社保卡激活金融功能",
+    "issuance.card.marked_dormant": "认定睡眠卡",
+    "issuance.card.recovered": "社保卡回收登记",
+    "issuance.card.cancelled": "社保卡注销",
+    "issuance.ledger_entry.created": "记入流转台账",
+    "issuance.cancellationrequest.created": "申请注销社保卡",
+    "issuance.cancellationrequest.withdrawn": "撤回社保卡注销申请",
+}
+ADMIN_VERBS = {"created": "新建", "updated": "修改", "deleted": "删除"}
+
+
+def action_label(action: str) -> str | None:
+    """The Chinese phrase for an audit action, or None if nobody named it."""
+    if action in ACTION_LABELS:
+        return ACTION_LABELS[action]
+    model_label, _, verb = action.rpartition(".")
+    if verb in ADMIN_VERBS:
+        try:
+            model = apps.get_model(model_label)
+        except (LookupError, ValueError):
+            return None
+        return f"{ADMIN_VERBS[verb]}{model._meta.verbose_name}"
+    return None
 
 
 def snapshot(obj: models.Model, fields: Iterable[str] | None = None) -> dict:

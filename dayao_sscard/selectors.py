@@ -4,7 +4,7 @@ from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from .models import AuditEvent, Job, JobStatus
+from .models import AuditEvent, Job, JobStatus, User
 from .roles import Role
 
 
@@ -24,9 +24,16 @@ def job_is_waiting_long(job: Job) -> bool:
 def audit_list(*, user, action: str = "", username: str = "") -> QuerySet[AuditEvent]:
     if user.role not in (Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR):
         return AuditEvent.objects.none()
-    events = AuditEvent.objects.for_user(user).select_related("township")
+    events = AuditEvent.objects.for_user(user).select_related("township", "actor")
     if action:
         events = events.filter(action__startswith=action)
     if username:
         events = events.filter(actor_username=username)
     return events
+
+
+def audit_actors(*, user) -> QuerySet[User]:
+    """The staff an audit reader may filter by: everyone, for the county roles who read it."""
+    if user.role not in (Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR):
+        return User.objects.none()
+    return User.objects.order_by("role", "username")

@@ -38,7 +38,7 @@ ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "*").split(",") if h
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "dayao_sscard.admin_site.StaffAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -214,6 +214,11 @@ CARD_EXPORT_SHRINK_RATIO = float(os.environ.get("CARD_EXPORT_SHRINK_RATIO", "0.9
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    # A refused request is routine: one warning line, not a traceback.
+    "filters": {
+        "forbidden_without_traceback": {"()": "dayao_sscard.log.ForbiddenWithoutTraceback"}
+    },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"django.request": {"filters": ["forbidden_without_traceback"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }

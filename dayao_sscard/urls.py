@@ -1,11 +1,9 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from . import views
-
-admin.site.site_header = "大姚县社会保障卡应发尽发管理系统"
-admin.site.site_title = "社保卡应发尽发"
-admin.site.index_title = "基础数据管理"
 
 urlpatterns = [
     path("", include("dashboard.urls")),
@@ -16,6 +14,7 @@ urlpatterns = [
     path("jobs/<int:pk>/result/", views.job_result, name="job-result"),
     path("audit/", views.audit_list, name="audit-list"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
     path("roster/", include("roster.urls")),
     path("issuance/", include("issuance.urls")),
     path("api/", include("roster.api_urls")),

@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from . import selectors
+from .audit import ACTION_LABELS
 from .jobs import job_fail_if_worker_gone
 from .permissions import action_required, require
 
@@ -61,7 +62,19 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         username=request.GET.get("user", "").strip(),
     )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "audit/list.html", {"page": page, "filters": request.GET})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "audit/list.html",
+        {
+            "page": page,
+            "filters": request.GET,
+            "query": query.urlencode(),
+            "actions": list(ACTION_LABELS.items()),
+            "actors": selectors.audit_actors(user=request.user),
+        },
+    )
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

@@ -2,7 +2,7 @@ from django import forms
 
 from .models import CardClass, Category, ListKind, Person, UnreachableReason, VitalStatus
 from .validators import normalize_phone, phone_problem
-from .verification import ELEMENT_FIELDS, PHOTO_MAX_BYTES, photo_problem
+from .verification import ELEMENT_FIELDS, NINE_ELEMENTS, PHOTO_MAX_BYTES, Problem, photo_problem
 
 
 class PersonFilterForm(forms.Form):
@@ -104,12 +104,16 @@ class PersonVerifyForm(forms.ModelForm):
 
     version = forms.IntegerField(widget=forms.HiddenInput)
     photo_upload = forms.FileField(
-        label="照片",
+        label="拍照或选择照片",
         required=False,
-        widget=forms.ClearableFileInput(
-            attrs={"accept": "image/jpeg,image/png", "capture": "environment"}
+        widget=forms.FileInput(
+            attrs={
+                "accept": "image/jpeg,image/png",
+                "capture": "environment",
+                "data-preview": "photo-preview",
+            }
         ),
-        help_text="可直接用手机拍照：竖版、正面免冠、白色或浅色背景",
+        help_text="竖版、正面免冠、白色或浅色背景",
     )
     unreachable_reason = forms.ChoiceField(
         label="无法联系",
@@ -121,11 +125,43 @@ class PersonVerifyForm(forms.ModelForm):
     class Meta:
         model = Person
         fields = list(ELEMENT_FIELDS)
+        # Sized to what they hold: a whole address shows, a phone number is not a wide box.
         widgets = {
+            "name": forms.TextInput(attrs={"size": 10, "autocomplete": "off"}),
+            "nationality": forms.TextInput(attrs={"size": 10}),
+            "occupation": forms.TextInput(attrs={"size": 16}),
+            "address": forms.Textarea(attrs={"rows": 2, "cols": 40, "class": "wide"}),
             "id_valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "id_valid_until": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "phone": forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "off"}),
+            "phone": forms.TextInput(
+                attrs={"inputmode": "tel", "autocomplete": "off", "size": 13, "maxlength": 20}
+            ),
         }
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+    def elements(self, problems: list[Problem]) -> list[dict]:
+        """The nine elements in order, each with its fields and what is still wrong with it."""
+        rows = []
+        for number, (key, label, fields, problem_keys) in enumerate(NINE_ELEMENTS, start=1):
+            bound = [self[name] for name in fields]
+            messages = [p.message for p in problems if p.field in problem_keys]
+            rows.append(
+                {
+                    "number": number,
+                    "key": key,
+                    "label": label,
+                    "fields": bound,
+                    "problems": messages,
+                    "has_errors": any(field.errors for field in bound),
+                }
+            )
+        return rows
+
+    def clean_address(self) -> str:
+        return " ".join(self.cleaned_data.get("address", "").split())
 
     def clean_phone(self) -> str:
         phone = normalize_phone(self.cleaned_data.get("phone", ""))

@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from dayao_sscard.models import AuditEvent
+from dayao_sscard.natural import natural_key
 from dayao_sscard.permissions import may
 from issuance.models import CARD_MADE_STATUSES, LIVE_CARD_STATUSES, Card, LedgerEntry
 
@@ -194,7 +195,9 @@ def person_get_by_id_number(*, user, raw_id_number: str) -> Person:
 
 def person_history(*, person: Person) -> list:
     """The person's audit events and their cards' ledger entries, newest first."""
-    audit = AuditEvent.objects.filter(object_type="roster.person", object_id=str(person.pk))
+    audit = AuditEvent.objects.filter(
+        object_type="roster.person", object_id=str(person.pk)
+    ).select_related("actor")
     ledger = LedgerEntry.objects.filter(card__person=person).select_related("card", "recorded_by")
     items = chain(
         ({"at": e.at, "kind": "audit", "event": e} for e in audit),
@@ -211,17 +214,18 @@ def township_choices(*, user) -> QuerySet[Township]:
     return Township.objects.none()
 
 
-def village_choices(*, user, township_code: str = "") -> QuerySet[Village]:
-    if user.village_id:
-        return Village.objects.filter(pk=user.village_id)
+def village_choices(*, user, township_code: str = "") -> list[Village]:
+    """Villages in scope, by township, then by name as people count (2组 before 10组)."""
     villages = Village.objects.select_related("township")
-    if not user.is_county_wide:
+    if user.village_id:
+        villages = villages.filter(pk=user.village_id)
+    elif not user.is_county_wide:
         if not user.township_id:
-            return Village.objects.none()
+            return []
         villages = villages.filter(township_id=user.township_id)
     if township_code:
         villages = villages.filter(township__code=township_code)
-    return villages
+    return sorted(villages, key=lambda v: (v.township.code, natural_key(v.name)))
 
 
 def source_lists(*, user, kind: str = "") -> QuerySet[SourceList]:
@@ -266,9 +270,9 @@ def village_class_counts(*, user, township_code: str) -> list[dict]:
             listed=Count("id"),
             **card_class_aggregates(),
         )
-        .order_by("village__name")
+        .order_by()
     )
-    return list(persons)
+    return sorted(persons, key=lambda row: natural_key(row["village__name"]))
 
 
 def subsidy_projects() -> list[str]:
@@ -294,20 +298,37 @@ def work_queue(*, user, village: str = "") -> QuerySet[Person]:
     )
 
 
-def work_queue_groups(persons) -> tuple[dict[str, list[Person]], dict[str, int]]:
-    """Each person under the first thing missing for them, and how many per group."""
+def work_queue_groups(persons) -> tuple[list[Person], dict[str, list[Person]]]:
+    """Everyone in queue order, and under each missing element everyone it is missing for.
+
+    A person missing two elements is listed under both: each group is the list a
+    collector takes along to fix that one element. ``person.missing`` names them.
+    """
+    ordered = sorted(persons, key=_queue_position)
     groups: dict[str, list[Person]] = {key: [] for key in PROBLEM_GROUPS}
-    for person in persons:
-        fields = {problem.field for problem in person_problems(person)}
-        key = next((group for group in PROBLEM_GROUPS if group in fields), "photo")
-        groups.setdefault(key, []).append(person)
-    counts = {key: len(members) for key, members in groups.items() if members}
-    return groups, counts
+    for person in ordered:
+        person.missing = list(dict.fromkeys(p.field for p in person_problems(person)))
+        for key in person.missing:
+            groups.setdefault(key, []).append(person)
+    return ordered, {key: members for key, members in groups.items() if members}
+
+
+def _queue_position(person: Person) -> tuple:
+    village = person.village.name if person.village_id else ""
+    return _walking_order(person.township.code, village, person.group_name, person.name, person.pk)
+
+
+def _walking_order(township_code, village_name, group_name, name, pk) -> tuple:
+    """Township, village, group (2组 before 10组), name: the order a collector walks."""
+    return (township_code, natural_key(village_name), natural_key(group_name), name, pk)
 
 
 def work_queue_next(*, user, after: Person) -> Person | None:
     """The next person to verify after ``after``, in queue order, wrapping round."""
-    ids = list(work_queue(user=user).values_list("id", flat=True))
+    rows = work_queue(user=user).values_list(
+        "township__code", "village__name", "group_name", "name", "id"
+    )
+    ids = [row[-1] for row in sorted(rows, key=lambda row: _walking_order(*row))]
     if not ids:
         return None
     candidates = [pk for pk in ids if pk != after.pk]
@@ -347,13 +368,14 @@ def verification_progress(*, user) -> list[dict]:
             for reason in UnreachableReason
         },
     }
-    return list(
+    rows = (
         Person.objects.for_user(user)
         .values("township__code", "township__name", "village_id", "village__name")
         .annotate(**aggregates)
         .filter(in_scope__gt=0)
-        .order_by("township__code", "village__name")
+        .order_by()
     )
+    return sorted(rows, key=lambda r: (r["township__code"], natural_key(r["village__name"])))
 
 
 # ---- 采集冲突 ---------------------------------------------------------------------------

@@ -12,6 +12,11 @@ urlpatterns = [
     path("persons/<int:pk>/reveal-id/", views.person_reveal_id, name="person-reveal-id"),
     path("persons/<int:pk>/verify/", views.person_verify, name="person-verify"),
     path("persons/<int:pk>/photo/<str:size>/", views.person_photo, name="person-photo"),
+    path(
+        "persons/<int:pk>/kept-photo/<str:token>/",
+        views.person_kept_photo,
+        name="person-kept-photo",
+    ),
     path("persons/<int:pk>/deceased/", views.person_mark_deceased, name="person-mark-deceased"),
     path(
         "persons/<int:pk>/deceased/undo/", views.person_undo_deceased, name="person-undo-deceased"

@@ -21,18 +21,38 @@ class Problem:
     message: str
 
 
-# Groups shown on the work queue, in the order a collector usually fixes them.
+# What can be missing or wrong, named by the element a collector fixes, in the order of
+# the nine account-opening elements on the form, then the photo.
 PROBLEM_GROUPS = {
-    "photo": "缺少照片",
-    "phone": "联系电话缺失或有误",
-    "id_validity": "证件有效期缺失或已过期",
-    "address": "缺少住址",
-    "occupation": "缺少职业",
-    "identity": "性别、出生日期与身份证号码不符",
-    "nationality": "国籍与证件种类不符",
-    "name": "缺少姓名",
-    "id_number": "身份证号码有误",
+    "name": "姓名",
+    "identity": "性别、出生日期",
+    "nationality": "国籍",
+    "occupation": "职业",
+    "address": "住所地或工作单位地址",
+    "phone": "联系电话",
+    "id_number": "证件号码",
+    "id_validity": "证件有效期限",
+    "photo": "照片",
 }
+
+# The nine account-opening elements (开户制卡九要素) as the form shows them: the label,
+# the person's fields that hold it, and the problem keys that concern it.
+NINE_ELEMENTS = (
+    ("name", "姓名", ("name",), ("name",)),
+    ("gender", "性别", ("gender",), ("identity",)),
+    ("nationality", "国籍", ("nationality",), ("nationality",)),
+    ("occupation", "职业", ("occupation",), ("occupation",)),
+    ("address", "住所地或工作单位地址", ("address",), ("address",)),
+    ("phone", "联系电话", ("phone",), ("phone",)),
+    ("id_type", "证件种类", ("id_type",), ()),
+    ("id_number", "证件号码", (), ("id_number",)),
+    (
+        "id_validity",
+        "证件有效期限",
+        ("id_valid_from", "id_valid_until", "id_valid_long_term"),
+        ("id_validity",),
+    ),
+)
 
 ELEMENT_FIELDS = (
     "name",

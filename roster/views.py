@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from dayao_sscard.permissions import action_required, may
 from dayao_sscard.selectors import job_get
 
-from . import selectors, services, verification
+from . import pending_photos, selectors, services, verification
 from .forms import (
     DeceasedForm,
     ListImportForm,
@@ -135,10 +135,11 @@ def list_import_create(request: HttpRequest) -> HttpResponse:
             uploaded_file=form.cleaned_data["file"],
         )
         return redirect("job-detail", pk=job.pk)
+    recent = Paginator(selectors.source_lists(user=request.user), 20)
     return render(
         request,
         "roster/import_form.html",
-        {"form": form, "recent": selectors.source_lists(user=request.user)[:20]},
+        {"form": form, "page": recent.get_page(request.GET.get("page"))},
     )
 
 
@@ -169,9 +170,11 @@ def comparison(request: HttpRequest) -> HttpResponse:
         if township_code
         else []
     )
-    invalid = selectors.invalid_rows(user=request.user)
+    invalid = selectors.invalid_rows(user=request.user).filter(id_unusable=True)
     if township_code:
         invalid = invalid.filter(township__code=township_code)
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "roster/comparison.html",
@@ -182,7 +185,8 @@ def comparison(request: HttpRequest) -> HttpResponse:
             "snapshot": latest_snapshot(),
             "township_code": township_code,
             "villages": villages,
-            "invalid_rows": invalid.filter(id_unusable=True)[:200],
+            "invalid_rows": Paginator(invalid, 100).get_page(request.GET.get("page")),
+            "query": query.urlencode(),
             "classes": [*CardClass.choices, (selectors.DISAGREEMENT, selectors.DISAGREEMENT_LABEL)],
         },
     )
@@ -229,14 +233,18 @@ def subsidy_comparison(request: HttpRequest) -> HttpResponse:
     return render(request, "roster/subsidy.html", {"rows": rows})
 
 
+# Grouping reads each person's nine elements in Python: a township's queue at a time.
+QUEUE_GROUPED = 5000
+
+
 @action_required("roster.view_work_queue")
 def work_queue(request: HttpRequest) -> HttpResponse:
     """The collector's list: who still needs checking, grouped by what is missing."""
     village = request.GET.get("village", "")
     group = request.GET.get("group", "")
     persons = selectors.work_queue(user=request.user, village=village)
-    groups, counts = selectors.work_queue_groups(persons[:5000])
-    shown = groups.get(group, []) if group else [p for members in groups.values() for p in members]
+    everyone, groups = selectors.work_queue_groups(persons[:QUEUE_GROUPED])
+    shown = groups.get(group, []) if group else everyone
     page = Paginator(shown, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -245,12 +253,13 @@ def work_queue(request: HttpRequest) -> HttpResponse:
         "roster/work_queue.html",
         {
             "page": page,
-            "counts": counts,
+            "groups": groups,
             "labels": verification.PROBLEM_GROUPS,
             "group": group,
             "village": village,
             "villages": selectors.village_choices(user=request.user),
-            "total": sum(counts.values()),
+            "total": len(everyone) if len(everyone) < QUEUE_GROUPED else persons.count(),
+            "grouped": len(everyone),
             "query": query.urlencode(),
         },
     )
@@ -271,7 +280,13 @@ def person_verify(request: HttpRequest, pk: int) -> HttpResponse:
     form = PersonVerifyForm(
         request.POST or None, request.FILES or None, instance=person, initial=initial
     )
+    kept_photo = request.POST.get("photo_token", "")
     if request.method == "POST" and form.is_valid():
+        photo = form.cleaned_data["photo_upload"]
+        if photo is None and kept_photo:
+            photo = pending_photos.pending_photo_data(
+                user=request.user, person=person, token=kept_photo
+            )
         try:
             saved = services.person_verify(
                 person=person,
@@ -280,26 +295,20 @@ def person_verify(request: HttpRequest, pk: int) -> HttpResponse:
                 elements={f: form.cleaned_data[f] for f in verification.ELEMENT_FIELDS},
                 unreachable_reason=form.cleaned_data["unreachable_reason"],
                 unreachable_note=form.cleaned_data["unreachable_note"],
-                photo=form.cleaned_data["photo_upload"],
+                photo=photo,
             )
         except services.PersonEditConflict as conflict:
             messages.error(request, str(conflict))
-            return render(
-                request,
-                "roster/person_verify.html",
-                {
-                    "person": conflict.current,
-                    "form": form,
-                    "conflict": conflict.current,
-                    "problems": verification.person_problems(conflict.current),
-                },
-                status=409,
-            )
+            return _verify_page(request, conflict.current, form, kept_photo, conflict=True)
+        if kept_photo:
+            pending_photos.pending_photo_discard(user=request.user, person=saved, token=kept_photo)
         remaining = verification.person_problems(saved)
         status = saved.get_verification_status_display()
         messages.success(request, f"已保存 {saved.name}（{status}）。")
         for problem in remaining[:3]:
             messages.warning(request, f"{saved.name} 仍需补充：{problem.message}")
+        if len(remaining) > 3:
+            messages.warning(request, f"另有 {len(remaining) - 3} 项待补充，见下方九要素。")
         if "next" in request.POST:
             following = selectors.work_queue_next(user=request.user, after=saved)
             if following is not None:
@@ -307,11 +316,52 @@ def person_verify(request: HttpRequest, pk: int) -> HttpResponse:
             messages.info(request, "核查队列已全部完成。")
             return redirect("roster:work-queue")
         return redirect("roster:person-verify", pk=saved.pk)
+    return _verify_page(request, person, form, kept_photo)
+
+
+def _verify_page(request, person, form, kept_photo: str, *, conflict: bool = False):
+    """The form again; a photo that passed its checks is kept, so nobody shoots twice."""
+    if request.method == "POST":
+        kept_photo = _keep_photo(request, person, form, kept_photo)
+    problems = verification.person_problems(person)
     return render(
         request,
         "roster/person_verify.html",
-        {"person": person, "form": form, "problems": verification.person_problems(person)},
+        {
+            "person": person,
+            "form": form,
+            "conflict": person if conflict else None,
+            "problems": problems,
+            "elements": form.elements(problems),
+            "kept_photo": kept_photo,
+        },
+        status=409 if conflict else 200,
     )
+
+
+def _keep_photo(request, person, form, kept_photo: str) -> str:
+    new_photo = getattr(form, "cleaned_data", {}).get("photo_upload")
+    if new_photo:
+        if kept_photo:
+            pending_photos.pending_photo_discard(user=request.user, person=person, token=kept_photo)
+        return pending_photos.pending_photo_keep(user=request.user, person=person, data=new_photo)
+    if kept_photo and pending_photos.pending_photo_data(
+        user=request.user, person=person, token=kept_photo
+    ):
+        return kept_photo
+    return ""
+
+
+@action_required("roster.verify_person")
+def person_kept_photo(request: HttpRequest, pk: int, token: str) -> HttpResponse:
+    """The preview of a photo kept across a form error, only for the user who took it."""
+    person = selectors.person_get(user=request.user, pk=pk)
+    preview = pending_photos.pending_photo_preview(user=request.user, person=person, token=token)
+    if preview is None:
+        raise Http404("没有暂存的照片。")
+    response = HttpResponse(preview, content_type="image/jpeg")
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @action_required("roster.open_person")

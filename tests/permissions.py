@@ -8,8 +8,9 @@ A matrix is a text table, one row per URL name and method::
 
 The left half is asked with the object in every persona's scope (township A, village A,
 a card of the bank persona's branch), the right half with one of township B. ``-`` as
-the object means the URL takes none (then the right half is ``-``). A URL of the project
-without a row fails the matrix test, so a new view cannot be added without its rows.
+the object means the URL takes none (then the right half is ``-``); ``path`` marks a
+pattern without a name, asked at its own path. A URL of the project without a row fails
+the matrix test, so a new view cannot be added without its rows.
 """
 
 import io
@@ -32,7 +33,9 @@ from roster.models import (
     PersonCategory,
     SourceList,
 )
+from roster.pending_photos import pending_photo_keep
 from tests.factories import BankBranchFactory, PersonFactory, UserFactory, VillageFactory, township
+from tests.roster.photos import photo_bytes
 
 TOWNSHIP_A = "532326101"  # 金碧镇
 TOWNSHIP_B = "532326102"  # 石羊镇
@@ -66,6 +69,12 @@ class World:
     def card(self, in_scope: bool) -> Card:
         return self.card_in if in_scope else self.card_out
 
+    def kept_photo(self, persona: str, in_scope: bool) -> str:
+        """A photo the persona kept across a form error (the clerk's, for anonymous)."""
+        user = self.users[persona]
+        keeper = user if user.is_authenticated else self.users[Role.TOWNSHIP_STAFF]
+        return pending_photo_keep(user=keeper, person=self.person(in_scope), data=photo_bytes())
+
     def job(self, persona: str, in_scope: bool) -> Job:
         """In scope: a job the persona started itself; outside: one of township B's clerk."""
         key = (persona, in_scope)
@@ -85,6 +94,7 @@ class World:
 
 
 def build_world() -> World:
+    """Township A's clerk, collector and bank branch; county roles; township B's clerk."""
     township_a, township_b = township(TOWNSHIP_A), township(TOWNSHIP_B)
     village_a = VillageFactory(township=township_a, name="大河社区")
     village_b = VillageFactory(township=township_b, name="石羊社区")
@@ -207,7 +217,7 @@ def parse_matrix(text: str) -> dict[tuple[str, str], Row]:
         if len(statuses) != len(PERSONAS) or method not in METHODS:
             raise ValueError(f"matrix line {number}: {line!r}")
         outside = right.split()
-        if kind == "-":
+        if kind in ("-", "path"):
             if outside and outside != ["-"]:
                 raise ValueError(f"matrix line {number}: a URL without an object has no right half")
             out = None
@@ -230,6 +240,10 @@ KWARGS = {
     "photo": lambda world, persona, in_scope: {"pk": world.person(in_scope).pk, "size": "thumb"},
     "id_number": lambda world, persona, in_scope: {"id_number": world.person(in_scope).id_number},
     "job": lambda world, persona, in_scope: {"pk": world.job(persona, in_scope).pk},
+    "kept_photo": lambda world, persona, in_scope: {
+        "pk": world.person(in_scope).pk,
+        "token": world.kept_photo(persona, in_scope),
+    },
     "reset_link": lambda world, persona, in_scope: {"uidb64": "MQ", "token": "set-password"},
 }
 
@@ -247,8 +261,11 @@ def status_of(world: World, row: Row, persona: str, *, in_scope: bool) -> int:
     user = world.users[persona]
     if user.is_authenticated:
         client.force_login(user)
-    name = "admin:index" if row.name == "admin:*" else row.name
-    url = reverse(name, kwargs=KWARGS[row.kind](world, persona, in_scope))
+    if row.kind == "path":
+        url = "/" + row.name
+    else:
+        name = "admin:index" if row.name == "admin:*" else row.name
+        url = reverse(name, kwargs=KWARGS[row.kind](world, persona, in_scope))
     response = client.get(url) if row.method == "GET" else client.post(url)
     return response.status_code
 

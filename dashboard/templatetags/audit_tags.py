@@ -1,54 +1,77 @@
-"""Show audit events in Chinese, with personal values masked as everywhere else."""
+"""Show audit events as a clerk reads them: Chinese names, local times, masked values.
+
+Stored events keep codes (``pending``, user ids, ISO times, file names); this is the
+one place that turns them into words. Technical fields (ids, versions, file paths,
+fingerprints) are left out.
+"""
+
+import datetime
+from dataclasses import dataclass
 
 from django import template
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
+from django.utils.dateparse import parse_date, parse_datetime
 
+from dayao_sscard.audit import action_label
+from dayao_sscard.templatetags.display import day, when
 from roster.id_numbers import mask_id_number, mask_phone
 
 register = template.Library()
 
-ACTION_LABELS = {
-    "created": "新建",
-    "updated": "修改",
-    "deleted": "删除",
-    "id_number_viewed": "查看完整身份证号码",
-    "list_exported": "导出名单",
-    "imported": "导入名单",
-    "classified": "数据比对",
-    "verified": "核查",
-    "photo_uploaded": "上传照片：",
-    "marked_deceased": "登记死亡：",
-    "deceased_undone": "撤销死亡登记：",
-    "conflict_resolved": "处理采集冲突：",
-    "withdrawn": "撤回",
-}
+SYSTEM_ACCOUNTS = {"", "system", "系统"}
+EMPTY = "（空）"
 _MASKS = {"phone": mask_phone, "id_number": mask_id_number, "raw_id_number": mask_id_number}
+# Bookkeeping a clerk has no use for; the thumbnail only repeats the photo.
+_HIDDEN = {"id", "version", "created_at", "updated_at", "photo_thumbnail", "password"}
+_HIDDEN_SUFFIXES = ("_sha256", "_hash", "_path", "_pid", "_host")
+
+
+@dataclass(frozen=True)
+class Change:
+    label: str
+    before: str | None  # None: the event recorded no earlier value (a creation)
+    after: str | None  # None: no later value (a deletion)
 
 
 @register.filter
 def audit_action(event) -> str:
-    model_label, _, verb = event.action.rpartition(".")
-    model = _model(event.object_type)
-    subject = model._meta.verbose_name if model else model_label
-    if model_label.startswith("issuance.card") and verb not in ACTION_LABELS:
-        from issuance.models import LedgerEvent
-
-        return f"社保卡{LedgerEvent(verb).label}" if verb in LedgerEvent.values else event.action
-    return f"{ACTION_LABELS.get(verb, verb)}{subject}"
+    return action_label(event.action) or "其他操作"
 
 
 @register.filter
-def audit_changes(event) -> list[tuple[str, str, str]]:
-    """(field label, before, after) with sensitive values masked."""
+def audit_actor(event) -> str:
+    if event.actor_id and event.actor is not None:
+        return str(event.actor)
+    return "系统" if event.actor_username in SYSTEM_ACCOUNTS else event.actor_username
+
+
+@register.simple_tag(takes_context=True)
+def audit_changes(context, event) -> list[Change]:
+    """``{% audit_changes e as changes %}``: what changed, each value in words.
+
+    Names of related records are looked up once per page, not once per event.
+    """
+    names = context.render_context.setdefault("audit_related_names", {})
     model = _model(event.object_type)
     before, after = event.before or {}, event.after or {}
-    rows = []
+    changes = []
     for name in dict.fromkeys([*before, *after]):
-        rows.append(
-            (_label(model, name), _show(name, before.get(name)), _show(name, after.get(name)))
+        field = _field(model, name)
+        label = _label(field, name)
+        if label is None:
+            continue
+        if event.before is None and after.get(name) in (None, ""):
+            continue  # a new record's empty fields say nothing
+        changes.append(
+            Change(
+                label,
+                _show(field, name, before.get(name), names) if event.before is not None else None,
+                _show(field, name, after.get(name), names) if event.after is not None else None,
+            )
         )
-    return rows
+    return changes
 
 
 def _model(label: str):
@@ -58,17 +81,68 @@ def _model(label: str):
         return None
 
 
-def _label(model, name: str) -> str:
+def _field(model, name: str):
     if model is None:
-        return name
+        return None
     try:
-        return str(model._meta.get_field(name).verbose_name)
+        return model._meta.get_field(name)
     except FieldDoesNotExist:
-        return name
+        return None
 
 
-def _show(name: str, value) -> str:
+def _label(field, name: str) -> str | None:
+    """The field's Chinese name; None for what is technical or has no Chinese name."""
+    if name in _HIDDEN or name.endswith(_HIDDEN_SUFFIXES):
+        return None
+    if field is None:
+        # Summaries such as {"读取行数": 494} carry their own Chinese keys.
+        return name if _has_chinese(name) else None
+    if isinstance(field, models.AutoField | models.BigAutoField):
+        return None
+    return str(field.verbose_name)
+
+
+def _has_chinese(text: str) -> bool:
+    return any("\u4e00" <= char <= "\u9fff" for char in text)
+
+
+def _show(field, name: str, value, names: dict) -> str:
     if value in (None, ""):
-        return "（空）"
-    mask = _MASKS.get(name)
-    return mask(str(value)) if mask else str(value)
+        return EMPTY
+    if name in _MASKS:
+        return _MASKS[name](str(value))
+    if field is None:
+        return _plain(value)
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.ForeignKey):
+        return _related_name(field.related_model, value, names)
+    if isinstance(field, models.FileField):
+        return "已上传"
+    if isinstance(field, models.BooleanField):
+        return "是" if value else "否"
+    if isinstance(field, models.DateTimeField):
+        moment = parse_datetime(str(value))
+        return when(moment) if moment else str(value)
+    if isinstance(field, models.DateField):
+        date = parse_date(str(value)[:10])
+        return day(date) if date else str(value)
+    return _plain(value)
+
+
+def _plain(value) -> str:
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, dict | list):
+        return "；".join(f"{k} {v}" for k, v in value.items()) if isinstance(value, dict) else ""
+    if isinstance(value, datetime.datetime | datetime.date):
+        return when(value)
+    return str(value)
+
+
+def _related_name(model, pk, names: dict) -> str:
+    key = (model._meta.label_lower, pk)
+    if key not in names:
+        obj = model._default_manager.filter(pk=pk).first()
+        names[key] = str(obj) if obj is not None else "（已删除）"
+    return names[key]

@@ -16,6 +16,41 @@
     }, 0);
   });
 
+  // On a phone the menu folds into the header's button.
+  var menuButton = document.querySelector(".menu-button[aria-controls]");
+  if (menuButton) {
+    var menu = document.getElementById(menuButton.getAttribute("aria-controls"));
+    menuButton.addEventListener("click", function () {
+      var open = menu.classList.toggle("open");
+      menuButton.setAttribute("aria-expanded", open ? "true" : "false");
+      menuButton.textContent = open ? "收起" : "菜单";
+    });
+  }
+
+  // Show a chosen or freshly taken photo before it is uploaded.
+  document.querySelectorAll("input[type=file][data-preview]").forEach(function (input) {
+    input.addEventListener("change", function () {
+      var img = document.getElementById(input.dataset.preview);
+      var file = input.files && input.files[0];
+      if (!img || !file) { return; }
+      if (img.dataset.objectUrl) { URL.revokeObjectURL(img.dataset.objectUrl); }
+      img.dataset.objectUrl = URL.createObjectURL(file);
+      img.src = img.dataset.objectUrl;
+      img.alt = "新照片预览";
+      img.hidden = false;
+      var panel = input.closest("form") || document;
+      var empty = panel.querySelector("[data-photo-empty]");
+      if (empty) { empty.hidden = true; }
+      var state = panel.querySelector("[data-photo-state]");
+      if (state) { state.textContent = "已选择新照片，点“保存”后上传。"; }
+    });
+  });
+
+  // A filter that applies as soon as it changes (the button stays for keyboards).
+  document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+
   // Reveal a full ID number in place (the server records who looked).
   document.querySelectorAll("form[data-reveal]").forEach(function (form) {
     form.addEventListener("submit", function (event) {

@@ -1,7 +1,7 @@
 """Every URL of the project × every persona × an object in scope and one outside it × GET
 and POST: the status each gets. A URL without rows here fails, so does a row without URL.
 
-Statuses: 200 the page, 302 to the login page (anonymous) or onward after a POST, 400 a
+Statuses: 200 the page, 301 a permanent redirect, 302 to the login page (anonymous) or onward after a POST, 400 a
 refused form, 403 the role may not, 404 the object is outside the persona's scope (the
 selectors say nothing more), 405 the wrong method. POSTs carry no data: they show that a
 persona who may not is refused before anything is read from the request.
@@ -25,6 +25,8 @@ home                           -          GET    302  200   200   200  200     2
 home                           -          POST   302  200   200   200  200     200
 healthz                        -          GET    200  200   200   200  200     200
 healthz                        -          POST   200  200   200   200  200     200
+favicon.ico                    path       GET    301  301   301   301  301     301
+favicon.ico                    path       POST   301  301   301   301  301     301
 login                          -          GET    200  200   200   200  200     200
 login                          -          POST   200  200   200   200  200     200
 logout                         -          GET    405  405   405   405  405     405
@@ -49,6 +51,8 @@ job-status                     job        GET    302  200   200   200  200     2
 job-status                     job        POST   302  405   405   405  405     405 | 302 405 405 405 405 405
 job-result                     job        GET    302  200   200   200  200     200 | 302 200 403 404 404 404
 job-result                     job        POST   302  200   200   200  200     200 | 302 200 403 404 404 404
+cadre-held                     -          GET    302  200   200   200  403     403
+cadre-held                     -          POST   302  200   200   200  403     403
 audit-list                     -          GET    302  200   200   403  403     403
 audit-list                     -          POST   302  200   200   403  403     403
 roster:person-list             -          GET    302  200   200   200  200     200
@@ -59,6 +63,8 @@ roster:person-detail           person     GET    302  200   200   200  200     2
 roster:person-detail           person     POST   302  200   200   200  200     200 | 302 200 200 404 404 404
 roster:person-photo            photo      GET    302  200   200   200  200     200 | 302 200 200 404 404 404
 roster:person-photo            photo      POST   302  200   200   200  200     200 | 302 200 200 404 404 404
+roster:person-kept-photo       kept_photo GET    302  200   403   200  200     403 | 302 200 403 404 404 403
+roster:person-kept-photo       kept_photo POST   302  200   403   200  200     403 | 302 200 403 404 404 403
 roster:person-edit             person     GET    302  200   403   200  200     403 | 302 200 403 404 404 403
 roster:person-edit             person     POST   302  200   403   200  200     403 | 302 200 403 404 404 403
 roster:person-reveal-id        person     GET    302  405   403   405  405     405 | 302 405 403 405 405 405
@@ -93,9 +99,10 @@ issuance:stock-cards           -          GET    302  200   200   200  200     2
 issuance:stock-cards           -          POST   302  200   200   200  200     200
 api:person-detail              id_number  GET    302  200   200   200  200     200 | 302 200 200 404 404 404
 api:person-detail              id_number  POST   302  405   405   405  405     405 | 302 405 405 405 405 405
-# The Django admin (reference data) checks its own staff flag and model permissions.
-admin:*                        -          GET    302  200   302   302  302     302
-admin:*                        -          POST   302  200   302   302  302     302
+# The Django admin (reference data) is the county administrator's; signed-in staff
+# without it get a plain 403, not the admin's own login page.
+admin:*                        -          GET    302  200   403   403  403     403
+admin:*                        -          POST   302  200   403   403  403     403
 """
 )
 

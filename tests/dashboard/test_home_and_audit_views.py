@@ -91,7 +91,7 @@ def test_bulk_audit_writes_one_row_per_object(county_admin, person_a, person_a2,
 @pytest.mark.django_db
 def test_admin_is_only_for_county_admin(client, county_admin, clerk_a):
     client.force_login(clerk_a)
-    assert client.get("/admin/").status_code == 302
+    assert client.get("/admin/").status_code == 403
     county_admin.is_staff = county_admin.is_superuser = True
     county_admin.save()
     client.force_login(county_admin)

@@ -93,6 +93,14 @@ def login(page, live_server, user, password=PASSWORD):
     return page
 
 
+def menu(page):
+    """The main menu; on a phone it first opens from the header's 菜单 button."""
+    button = page.get_by_test_id("menu-button")
+    if button.is_visible() and button.get_attribute("aria-expanded") != "true":
+        button.click()
+    return page.locator("header.top nav")
+
+
 class WorkerGate:
     """Lets a test hold queued tasks back, e.g. to look at a job page before its task runs."""
 

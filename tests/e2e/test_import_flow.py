@@ -128,14 +128,18 @@ def test_county_imports_lists_and_township_works_its_comparison(
     expect(villages).to_be_visible()
     expect(page.get_by_role("heading", level=2, name="按村（社区）：金碧镇")).to_be_visible()
     expect(villages.locator("tbody tr").first).not_to_contain_text("本乡镇暂无名单人员")
+    village_rows = villages.locator("tbody tr:not(.total)")
     village_listed = sum(
-        int(text) for text in villages.locator('td[data-label="名单人数"]').all_inner_texts()
+        int(text) for text in village_rows.locator('td[data-label="名单人数"]').all_inner_texts()
     )
     village_failed = sum(
-        int(text) for text in villages.locator('td[data-label="制卡失败"]').all_inner_texts()
+        int(text) for text in village_rows.locator('td[data-label="制卡失败"]').all_inner_texts()
     )
     assert village_listed == jinbi_expected["listed"]
     assert village_failed == jinbi_expected["card_failed"]
+    total = villages.get_by_test_id("village-total")
+    expect(total.locator('td[data-label="名单人数"]')).to_have_text(str(village_listed))
+    expect(total.locator('td[data-label="制卡失败"]')).to_have_text(str(village_failed))
 
     # ---- the clerk opens the 制卡失败 list and exports it --------------------------------
     class_links = page.locator("p", has_text="下载本乡镇名单")

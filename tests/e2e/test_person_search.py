@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from dayao_sscard.models import AuditEvent
 
-from .conftest import login
+from .conftest import login, menu
 
 
 def masked(id_number: str) -> str:
@@ -116,7 +116,7 @@ def test_collector_on_phone_sees_only_own_village(
     login(page, live_server, collector_a)
     expect(page.get_by_test_id("home-title")).to_have_text("大河社区信息采集")
 
-    page.get_by_role("link", name="人员查询").click()
+    menu(page).get_by_role("link", name="人员查询").click()
 
     table = page.get_by_test_id("person-table")
     expect(table.get_by_role("link", name=person_a.name)).to_be_visible()

@@ -332,7 +332,7 @@ def test_history_is_in_chinese_and_masks_the_phone(client, clerk_a, supervisor, 
     client.force_login(supervisor)
     body = client.get(detail(person_a)).content.decode()
     assert "修改人员" in body
-    assert "联系电话：138****4321 → 139****5678" in body
+    assert "联系电话：</span>138****4321 → 139****5678" in body
     assert "13912345678" not in body
     body = client.get(reverse("audit-list")).content.decode()
     assert "13912345678" not in body and "139****5678" in body

@@ -64,7 +64,9 @@ class TestWorkQueue:
         response = client.get(self.url)
         assert response.status_code == 200
         assert {p.name for p in response.context["page"]} == {"甲", "乙"}
-        assert response.context["counts"] == {"photo": 2}
+        # Both lack validity dates and a photo: each is listed under both elements.
+        groups = response.context["groups"]
+        assert {k: len(v) for k, v in groups.items()} == {"id_validity": 2, "photo": 2}
 
     def test_clerk_sees_the_township(self, client, clerk_a, queue):
         client.force_login(clerk_a)

@@ -1,0 +1,78 @@
+"""Small things a user meets: a refused page logs one line, the icon, the admin's door."""
+
+import logging
+
+import pytest
+from django.urls import reverse
+
+
+@pytest.fixture
+def request_log():
+    """What the django.request logger passes on, through the filters settings gave it."""
+    records = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            records.append(record)
+
+    handler = Keep()
+    logger = logging.getLogger("django.request")
+    logger.addHandler(handler)
+    yield records
+    logger.removeHandler(handler)
+
+
+@pytest.mark.django_db
+class TestForbiddenIsQuiet:
+    def test_a_403_logs_one_line_without_a_traceback(self, client, clerk_a, request_log):
+        client.force_login(clerk_a)
+        assert client.get(reverse("audit-list")).status_code == 403
+        [record] = [r for r in request_log if getattr(r, "status_code", None) == 403]
+        assert record.levelno == logging.WARNING
+        assert record.getMessage() == "Forbidden (Permission denied): /audit/"
+        assert record.exc_info is None
+        assert "Traceback" not in logging.Formatter().format(record)
+
+    def test_a_500_keeps_its_traceback(self, request_log):
+        logger = logging.getLogger("django.request")
+        try:
+            raise ValueError("boom")
+        except ValueError:
+            logger.error("Internal Server Error: /x/", exc_info=True, extra={"status_code": 500})
+        [record] = request_log
+        assert record.exc_info is not None
+
+
+@pytest.mark.django_db
+def test_the_favicon_is_served(client):
+    response = client.get("/favicon.ico", follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[0][0].endswith("favicon.ico")
+    body = b"".join(response.streaming_content)
+    assert body[:4] == b"\x00\x00\x01\x00"  # an ICO file
+
+
+@pytest.mark.django_db
+class TestAdminDoor:
+    @pytest.mark.parametrize("persona", ["supervisor", "clerk_a", "collector_a", "banker_a"])
+    def test_staff_without_admin_rights_get_the_apps_403(self, client, request, persona):
+        client.force_login(request.getfixturevalue(persona))
+        for path in ("/admin/", "/admin/roster/village/", "/admin/login/?next=/admin/"):
+            response = client.get(path)
+            assert response.status_code == 403, path
+            html = response.content.decode()
+            assert "无权访问" in html and "基础数据管理仅限县人社局管理员使用" in html
+            assert 'name="password"' not in html
+
+    def test_anonymous_goes_to_the_apps_own_login(self, client):
+        response = client.get("/admin/", follow=True)
+        assert response.redirect_chain[-1][0].startswith(reverse("login"))
+        assert "next=%2Fadmin%2F" in response.redirect_chain[-1][0]
+
+    def test_the_county_admin_gets_in(self, client, county_admin):
+        county_admin.is_staff = county_admin.is_superuser = True
+        county_admin.save()
+        client.force_login(county_admin)
+        response = client.get("/admin/")
+        assert response.status_code == 200
+        assert "基础数据管理" in response.content.decode()
