@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 
+from dayao_sscard.params import id_param
 from dayao_sscard.permissions import action_required, require
 
 from . import selectors
@@ -67,11 +68,10 @@ def conflict_person(request: HttpRequest, pk: int) -> HttpResponse:
 def _choices_from(data: QueryDict) -> tuple[dict[int, str], int | None]:
     choices = {}
     for key, value in data.items():
-        number = key.removeprefix("choice_")
-        if key.startswith("choice_") and number.isdigit() and value:
-            choices[int(number)] = value
-    version = data.get("version", "")
-    return choices, int(version) if version.isdigit() else None
+        number = id_param(key.removeprefix("choice_"))
+        if key.startswith("choice_") and number is not None and value:
+            choices[number] = value
+    return choices, id_param(data.get("version", ""))
 
 
 def _render_person(request, person, *, choices=None, status=200) -> HttpResponse:

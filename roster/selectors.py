@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 
 from dayao_sscard.models import AuditEvent
 from dayao_sscard.natural import natural_key
+from dayao_sscard.params import id_param
 from dayao_sscard.permissions import may
 from issuance.models import CARD_MADE_STATUSES, LIVE_CARD_STATUSES, Card, LedgerEntry
 
@@ -155,8 +156,8 @@ def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[P
     persons = Person.objects.for_user(user).search(filters.query)
     if filters.township:
         persons = persons.filter(township__code=filters.township)
-    if filters.village.isdigit():
-        persons = persons.filter(village_id=int(filters.village))
+    if (village_id := id_param(filters.village)) is not None:
+        persons = persons.filter(village_id=village_id)
     if filters.card_class in (*CardClass.values, DISAGREEMENT, "unclassified"):
         persons = persons.filter(card_class_q(filters.card_class))
     if filters.vital_status in VitalStatus.values:
@@ -291,8 +292,8 @@ def work_queue(*, user, village: str = "") -> QuerySet[Person]:
         .filter(needs_card_q(), verification_status=VerificationStatus.PENDING)
         .exclude(vital_status=VitalStatus.DECEASED)
     )
-    if village.isdigit():
-        persons = persons.filter(village_id=int(village))
+    if (village_id := id_param(village)) is not None:
+        persons = persons.filter(village_id=village_id)
     return persons.select_related("township", "village", "classification").order_by(
         "township__code", "village__name", "group_name", "name", "id"
     )

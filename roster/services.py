@@ -22,6 +22,7 @@ from dayao_sscard.jobs import (
     job_create,
 )
 from dayao_sscard.models import Job, JobKind, JobStatus
+from dayao_sscard.params import id_param
 from dayao_sscard.permissions import may, require
 from dayao_sscard.tasks import job_enqueue
 from issuance.services import cancellations_withdraw, cards_queue_cancellation
@@ -358,10 +359,9 @@ def export_file_label(filters: PersonFilters) -> str:
             Township.objects.filter(code=filters.township).values_list("name", flat=True).first()
             or ""
         )
-    if filters.village.isdigit():
+    if (village_id := id_param(filters.village)) is not None:
         parts.append(
-            Village.objects.filter(pk=int(filters.village)).values_list("name", flat=True).first()
-            or ""
+            Village.objects.filter(pk=village_id).values_list("name", flat=True).first() or ""
         )
     if filters.card_class in CardClass.values:
         parts.append(CardClass(filters.card_class).label)
