@@ -12,7 +12,7 @@ from dayao_sscard.models import Job, JobStatus
 from issuance.models import Card, CardStatus
 from roster.models import CardClass, CardSystemRecord, ClassificationChange, PersonClass, SourceList
 from roster.selectors import DISAGREEMENT, work_queue
-from tests.factories import BankFactory, PersonFactory
+from tests.factories import BankFactory, PersonFactory, classify
 from tests.roster.listfiles import EXPORT_HEADER, write_xlsx
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -148,3 +148,25 @@ class TestTheWebImport:
             )
             assert response.status_code == 403
         assert Job.objects.count() == 2
+
+
+class TestMatchWithOnlyPartialExports:
+    """Before any complete export (the demo county, or a county that began with a partial
+    one), ``match`` re-compares only the persons the partial exports name."""
+
+    def test_persons_not_named_keep_their_class(self, county, tmp_path):
+        for person in county:
+            classify(person, CardClass.CARD_FAILED, "照片不合格")
+        import_export(export_file(tmp_path / "two.xlsx", county[:2]), "--partial")
+        call_command("match")
+        classes = dict(PersonClass.objects.values_list("person_id", "card_class"))
+        assert [classes[p.pk] for p in county[:2]] == [CardClass.CARD_MADE] * 2
+        assert {classes[p.pk] for p in county[2:]} == {CardClass.CARD_FAILED}
+        assert not ClassificationChange.objects.filter(person__in=county[2:]).exists()
+
+    def test_persons_never_compared_stay_uncompared(self, county, tmp_path):
+        import_export(export_file(tmp_path / "two.xlsx", county[:2]), "--partial")
+        call_command("match")
+        assert set(PersonClass.objects.values_list("person_id", flat=True)) == {
+            p.pk for p in county[:2]
+        }
