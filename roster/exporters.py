@@ -10,6 +10,7 @@ from dayao_sscard.spreadsheets import XlsxWorkbook
 
 from .id_numbers import mask_id_number, mask_phone
 from .models import Person
+from .selectors import card_class_label
 
 PERSON_COLUMNS = (
     "序号",
@@ -56,7 +57,7 @@ def persons_write_xlsx(
             # Text, so Excel never turns the number into 5.32326E+17.
             person.id_number if full_values else mask_id_number(person.id_number),
             person.phone if full_values else mask_phone(person.phone),
-            person.get_card_class_display() if person.card_class else "未比对",
+            card_class_label(person),
             person.card_failure_reason,
             person.get_vital_status_display(),
             person.get_verification_status_display(),

@@ -75,6 +75,20 @@ def card_class_q(card_class: str) -> Q:
     return Q(classification__card_class=card_class) & ~made_here
 
 
+def card_class_label(person: Person) -> str:
+    """The person's class as the lists count it, for a person read by ``person_list``.
+
+    A card our ledger shows made is 已制卡 whatever the export says; when the export says
+    otherwise the text names the disagreement and the export's word, as the pages do.
+    """
+    export_label = person.get_card_class_display() if person.card_class else "未比对"
+    if not person.card_made_here:
+        return export_label
+    if person.card_class and person.card_class != CardClass.CARD_MADE:
+        return f"{CardClass.CARD_MADE.label}（{DISAGREEMENT_LABEL}：卡务系统为{export_label}）"
+    return CardClass.CARD_MADE.label
+
+
 def needs_card_q() -> Q:
     """Persons the comparison sends to verification: no card record or a failed one, and no
     live card in our ledger either (a card being made or made is not sent back)."""
