@@ -12,7 +12,7 @@ from dayao_sscard.models import Job, JobStatus
 from issuance.models import Card, CardStatus
 from roster.models import CardClass, CardSystemRecord, ClassificationChange, PersonClass, SourceList
 from roster.selectors import DISAGREEMENT, work_queue
-from tests.factories import BankFactory, PersonFactory, classify
+from tests.factories import BankFactory, PersonFactory, classify, put_on_list
 from tests.roster.listfiles import EXPORT_HEADER, write_xlsx
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,6 +33,7 @@ def county(village_a):
         PersonFactory(township=village_a.township, village=village_a, name=f"持卡人{n}")
         for n in range(10)
     ]
+    put_on_list(*persons)
     return persons
 
 

@@ -21,7 +21,7 @@ from roster.selectors import (
     verification_progress,
     work_queue,
 )
-from tests.factories import BankFactory, PersonFactory, classify
+from tests.factories import BankFactory, PersonFactory, classify, put_on_list
 from tests.roster.test_matching import export
 
 pytestmark = pytest.mark.django_db
@@ -36,13 +36,16 @@ def holder(village_a):
     """Activated face to face at the counter, in our ledger."""
     person = PersonFactory(township=village_a.township, village=village_a, name="王建国")
     card(person, CardStatus.ACTIVATED)
+    put_on_list(person)
     return person
 
 
 @pytest.fixture
 def waiting(village_a):
     """No card anywhere: the export says 无制卡信息 and our ledger agrees."""
-    return PersonFactory(township=village_a.township, village=village_a, name="赵小英")
+    person = PersonFactory(township=village_a.township, village=village_a, name="赵小英")
+    put_on_list(person)
+    return person
 
 
 def import_export_without(holder, waiting) -> None:
