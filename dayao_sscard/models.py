@@ -266,3 +266,19 @@ class Job(models.Model):
             JobStatus.FAILED,
             JobStatus.NEEDS_CONFIRMATION,
         )
+
+    @property
+    def is_answered(self) -> bool:
+        """A preview someone has answered: the work went on in the job it names."""
+        return self.status == JobStatus.NEEDS_CONFIRMATION and bool(
+            self.params.get("confirmed_job")
+        )
+
+    @property
+    def status_label(self) -> str:
+        """The status as the pages say it: an answered preview waits for nobody."""
+        return "已确认" if self.is_answered else self.get_status_display()
+
+    @property
+    def status_class(self) -> str:
+        return "answered" if self.is_answered else self.status

@@ -33,7 +33,7 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse(
         {
             "status": job.status,
-            "status_label": job.get_status_display(),
+            "status_label": job.status_label,
             "progress": job.progress,
             "message": job.message,
             "finished": job.is_finished,

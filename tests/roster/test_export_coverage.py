@@ -135,6 +135,23 @@ class TestTheWebImport:
         assert SourceList.objects.get(job=done).is_partial
         assert not PersonClass.objects.filter(card_class=CardClass.NO_CARD_INFO).exists()
 
+    def test_an_answered_preview_no_longer_waits(self, client, county, county_admin, tmp_path):
+        client.force_login(county_admin)
+        self.upload(client, export_file(tmp_path / "full.xlsx", county))
+        stopped_url = self.upload(client, export_file(tmp_path / "two.xlsx", county[:2])).url
+        stopped = Job.objects.latest("created_at")
+        client.post(reverse("roster:import-confirm", args=[stopped.pk]), {"coverage": "partial"})
+        for page in (stopped_url, reverse("job-list"), reverse("home")):
+            html = client.get(page).content.decode()
+            assert "待确认" not in html, page
+            assert "已确认" in html, page
+        html = client.get(stopped_url).content.decode()
+        assert 'data-testid="confirm-partial"' not in html
+        assert "请选择" not in html
+        assert client.get(reverse("job-status", args=[stopped.pk])).json()["status_label"] == (
+            "已确认"
+        )
+
     def test_only_the_county_administrator_may_confirm(
         self, client, county, county_admin, supervisor, clerk_a, tmp_path
     ):
