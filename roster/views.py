@@ -332,6 +332,13 @@ def _verify_page(request, person, form, kept_photo: str, *, conflict: bool = Fal
             "form": form,
             "conflict": person if conflict else None,
             "problems": problems,
+            # What the summary names as still missing: a kept photo is no longer missing.
+            "missing": [p for p in problems if not (kept_photo and p.field == "photo")],
+            "form_errors": [
+                (form[name].label if name in form.fields else "", message)
+                for name, messages_ in form.errors.items()
+                for message in messages_
+            ],
             "elements": form.elements(problems),
             "kept_photo": kept_photo,
         },
