@@ -15,6 +15,7 @@ from issuance.models import CARD_MADE_STATUSES, LIVE_CARD_STATUSES, Card, Ledger
 
 from .id_numbers import mask_phone, try_normalize_id_number
 from .imports.collection import field_label, field_text
+from .imports.matching import effective_snapshot_ids, latest_snapshot
 from .models import (
     CardClass,
     ClassificationChange,
@@ -23,6 +24,7 @@ from .models import (
     ListEntry,
     ListKind,
     Person,
+    PersonClass,
     SourceList,
     Township,
     UnreachableReason,
@@ -254,6 +256,28 @@ def source_lists(*, user, kind: str = "") -> QuerySet[SourceList]:
 def invalid_rows(*, user, source_list: SourceList | None = None) -> QuerySet[InvalidListRow]:
     rows = InvalidListRow.objects.for_user(user).select_related("source_list", "township")
     return rows.filter(source_list=source_list) if source_list else rows
+
+
+def comparison_basis() -> dict:
+    """The exports the comparison stands on, as the pages name them.
+
+    ``complete``: the latest whole-county export; ``partials``: those imported after it,
+    newest first; ``latest``: the newest of all (whose changes the changes page lists);
+    ``classified``: whether anyone has a result at all (the demo has some without any
+    export).
+    """
+    complete = latest_snapshot()
+    partials = list(
+        SourceList.objects.filter(pk__in=effective_snapshot_ids(), is_partial=True).order_by(
+            "-imported_at", "-id"
+        )
+    )
+    return {
+        "complete": complete,
+        "partials": partials,
+        "latest": partials[0] if partials else complete,
+        "classified": PersonClass.objects.exists(),
+    }
 
 
 def classification_changes(*, user) -> QuerySet[ClassificationChange]:

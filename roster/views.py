@@ -19,7 +19,6 @@ from .forms import (
     PersonVerifyForm,
     UndoDeceasedForm,
 )
-from .imports.matching import latest_snapshot
 from .models import CardClass, UnreachableReason
 from .reports import PAGE_KEYS, REPORT_LABELS, classification_report
 
@@ -182,7 +181,7 @@ def comparison(request: HttpRequest) -> HttpResponse:
             "report": report,
             "labels": REPORT_LABELS,
             "keys": PAGE_KEYS,
-            "snapshot": latest_snapshot(),
+            "basis": selectors.comparison_basis(),
             "township_code": township_code,
             "villages": villages,
             "invalid_rows": Paginator(invalid, 100).get_page(request.GET.get("page")),
@@ -199,7 +198,7 @@ def comparison_changes(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "roster/comparison_changes.html",
-        {"page": page, "snapshot": latest_snapshot()},
+        {"page": page, "snapshot": selectors.comparison_basis()["latest"]},
     )
 
 
@@ -214,7 +213,7 @@ def comparison_disagreements(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": rows,
-            "snapshot": latest_snapshot(),
+            "snapshot": selectors.comparison_basis()["latest"],
             "advice": selectors.DISAGREEMENT_ADVICE,
         },
     )
