@@ -99,3 +99,15 @@ class TestAdminDoor:
         html = client.get(f"/admin/dayao_sscard/user/{county_admin.pk}/change/").content.decode()
         assert 'name="role"' in html and 'name="township"' in html
         assert 'name="groups"' not in html and 'name="user_permissions"' not in html
+
+
+@pytest.mark.django_db
+def test_the_header_names_a_role_once(client, county_admin):
+    """A user named after the role (the demo's 县人社局管理员) reads it once, not twice."""
+    county_admin.display_name = "县人社局管理员"
+    county_admin.save()
+    client.force_login(county_admin)
+    html = client.get(reverse("home")).content.decode()
+    who = html[html.index('class="who"') :]
+    who = who[: who.index("</div>")]
+    assert who.count("县人社局管理员") == 1 and "大姚县" in who
