@@ -11,7 +11,13 @@ from dayao_sscard.models import AuditEvent
 from dayao_sscard.natural import natural_key
 from dayao_sscard.params import id_param
 from dayao_sscard.permissions import may
-from issuance.models import CARD_MADE_STATUSES, LIVE_CARD_STATUSES, Card, LedgerEntry
+from issuance.models import (
+    CARD_MADE_STATUSES,
+    LIVE_CARD_STATUSES,
+    CancellationRequest,
+    Card,
+    LedgerEntry,
+)
 
 from .id_numbers import mask_phone, try_normalize_id_number
 from .imports.collection import field_label, field_text
@@ -211,9 +217,17 @@ def person_get_by_id_number(*, user, raw_id_number: str) -> Person:
 
 
 def person_history(*, person: Person) -> list:
-    """The person's audit events and their cards' ledger entries, newest first."""
+    """The person's audit events, their cards' ledger entries and the cancellations of their
+    cards (queued by a death, withdrawn with it), newest first."""
+    cancellations = [
+        str(pk)
+        for pk in CancellationRequest.objects.filter(card__person=person).values_list(
+            "pk", flat=True
+        )
+    ]
     audit = AuditEvent.objects.filter(
-        object_type="roster.person", object_id=str(person.pk)
+        Q(object_type="roster.person", object_id=str(person.pk))
+        | Q(object_type="issuance.cancellationrequest", object_id__in=cancellations)
     ).select_related("actor")
     ledger = LedgerEntry.objects.filter(card__person=person).select_related("card", "recorded_by")
     items = chain(

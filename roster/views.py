@@ -72,7 +72,9 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "person": person,
             "history": selectors.person_history(person=person),
             "witnesses": selectors.person_card_witnesses(person=person),
-            "cards": person.cards.select_related("bank", "branch").order_by("-created_at"),
+            "cards": person.cards.select_related("bank", "branch")
+            .prefetch_related("cancellations")
+            .order_by("-created_at"),
             "categories": person.categories.all(),
         },
     )
