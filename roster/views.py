@@ -336,7 +336,7 @@ def _verify_page(request, person, form, kept_photo: str, *, conflict: bool = Fal
             # What the summary names as still missing: a kept photo is no longer missing.
             "missing": [p for p in problems if not (kept_photo and p.field == "photo")],
             "form_errors": [
-                (form[name].label if name in form.fields else "", message)
+                (_error_label(form, name, message), message)
                 for name, messages_ in form.errors.items()
                 for message in messages_
             ],
@@ -345,6 +345,12 @@ def _verify_page(request, person, form, kept_photo: str, *, conflict: bool = Fal
         },
         status=409 if conflict else 200,
     )
+
+
+def _error_label(form, name: str, message: str) -> str:
+    """The field a form error is about, unless the message already names it."""
+    label = str(form[name].label) if name in form.fields else ""
+    return "" if message.startswith(label) else label
 
 
 def _keep_photo(request, person, form, kept_photo: str) -> str:

@@ -183,7 +183,8 @@ class TestTheSummaryAfterAnError:
         html = kept.content.decode()
         errors = html[html.index('data-testid="form-errors"') :]
         errors = errors[: errors.index("</div>")]
-        assert "未保存，请改正 1 处" in errors and "联系电话" in errors
+        assert "未保存，请改正 1 处" in errors and "联系电话格式不正确" in errors
+        assert "联系电话：联系电话" not in errors
         summary = html[html.index('data-testid="problems"') :]
         summary = summary[: summary.index("</div>")]
         assert "尚缺" not in summary
