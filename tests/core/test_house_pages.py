@@ -111,3 +111,33 @@ def test_the_header_names_a_role_once(client, county_admin):
     who = html[html.index('class="who"') :]
     who = who[: who.index("</div>")]
     assert who.count("县人社局管理员") == 1 and "大姚县" in who
+
+
+@pytest.mark.django_db
+class TestOwnPassword:
+    def test_the_header_leads_to_a_password_page_in_the_apps_own_layout(self, client, clerk_a):
+        client.force_login(clerk_a)
+        home = client.get(reverse("home")).content.decode()
+        assert f'href="{reverse("password_change")}"' in home
+        page = client.get(reverse("password_change")).content.decode()
+        assert "修改密码" in page and 'data-testid="password-change-form"' in page
+        assert "Django" not in page
+
+    def test_a_clerk_changes_it_and_the_rules_apply(self, client, clerk_a):
+        client.force_login(clerk_a)
+        url = reverse("password_change")
+        weak = {"old_password": "pw-for-tests-1", "new_password1": "12345678"}
+        refused = client.post(url, {**weak, "new_password2": "12345678"})
+        assert refused.status_code == 200 and "密码只包含数字" in refused.content.decode()
+        good = "山茶花开-2026"
+        done = client.post(
+            url, {"old_password": "pw-for-tests-1", "new_password1": good, "new_password2": good}
+        )
+        assert done.status_code == 302
+        assert "密码已修改" in client.get(done.url).content.decode()
+        clerk_a.refresh_from_db()
+        assert clerk_a.check_password(good)
+
+    def test_there_is_no_reset_by_email(self, client):
+        """Staff have no e-mail here; the county administrator sets a forgotten password."""
+        assert client.get("/accounts/password_reset/").status_code == 404

@@ -35,14 +35,6 @@ password_change                -          GET    302  200   200   200  200     2
 password_change                -          POST   302  200   200   200  200     200
 password_change_done           -          GET    302  200   200   200  200     200
 password_change_done           -          POST   302  405   405   405  405     405
-password_reset                 -          GET    200  200   200   200  200     200
-password_reset                 -          POST   200  200   200   200  200     200
-password_reset_done            -          GET    200  200   200   200  200     200
-password_reset_done            -          POST   405  405   405   405  405     405
-password_reset_confirm         reset_link GET    200  200   200   200  200     200 | 200 200 200 200 200 200
-password_reset_confirm         reset_link POST   200  200   200   200  200     200 | 200 200 200 200 200 200
-password_reset_complete        -          GET    200  200   200   200  200     200
-password_reset_complete        -          POST   405  405   405   405  405     405
 job-list                       -          GET    302  200   200   200  200     200
 job-list                       -          POST   302  200   200   200  200     200
 job-detail                     job        GET    302  200   200   200  200     200 | 302 200 200 404 404 404
