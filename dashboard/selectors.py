@@ -1,12 +1,12 @@
 """The figures of the role home pages (工作台), each read through the user's scope."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from dayao_sscard.models import Campaign
 from issuance.models import Card, CardStatus, CustodyKind
-from roster.models import Person, Township, VitalStatus
-from roster.selectors import card_class_aggregates, township_choices
+from roster.models import Township
+from roster.reports import PAGE_KEYS, classification_report
 
 
 def campaign_active() -> Campaign | None:
@@ -46,23 +46,8 @@ def cards_held_by_cadres(*, user) -> QuerySet[Card]:
 
 
 def class_counts_by_township(*, user) -> list[dict]:
-    """Per township in scope: persons, and how many fall in each comparison class."""
-    persons = Person.objects.for_user(user)
-    aggregates = {
-        "total": Count("id"),
-        "deceased": Count("id", filter=Q(vital_status=VitalStatus.DECEASED)),
-        **card_class_aggregates(),
-    }
-    rows = {
-        row["township"]: row for row in persons.values("township").annotate(**aggregates).order_by()
-    }
-    result = []
-    for township in township_choices(user=user) if user.is_county_wide else _own_townships(user):
-        counts = rows.get(township.pk, {})
-        result.append({"township": township, **{k: counts.get(k, 0) for k in aggregates}})
-    return result
-
-
-def _own_townships(user) -> list[Township]:
-    ids = Person.objects.for_user(user).values_list("township", flat=True).distinct().order_by()
-    return list(Township.objects.filter(pk__in=list(ids)))
+    """Per township in scope, the comparison's figures: the persons named on an unissued
+    list, by class, as 数据比对 shows them (the same selector, so the pages agree)."""
+    report = classification_report(user=user, keys=PAGE_KEYS)
+    townships = {t.code: t for t in Township.objects.all()}
+    return [{**row, "township": townships[row["code"]]} for row in report["townships"]]

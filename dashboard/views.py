@@ -3,8 +3,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from dayao_sscard.permissions import roles_required
-from dayao_sscard.roles import Role
+from dayao_sscard.permissions import action_required
 from dayao_sscard.selectors import job_list
 
 from . import selectors
@@ -26,7 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, f"dashboard/{user.role}.html", context)
 
 
-@roles_required(Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR, Role.TOWNSHIP_STAFF)
+@action_required("dashboard.view_cadre_held_cards")
 def cadre_held(request: HttpRequest) -> HttpResponse:
     """The whole list behind the home page's ten: every card sitting with an office."""
     cards = selectors.cards_held_by_cadres(user=request.user)

@@ -1,8 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.models import Group
 
 from .audit import audit_record, changed_fields, snapshot
-from .models import AuditEvent, Campaign, Job, User
+from .models import Campaign, User
 
 
 class AuditedAdmin(admin.ModelAdmin):
@@ -47,12 +48,15 @@ class StaffUserAdmin(UserAdmin, AuditedAdmin):
         "is_active",
     )
     list_filter = ("role", "township", "is_active")
+    # What a user may do follows from the role (rules.py): no groups or per-user permissions.
     fieldsets = (
-        *UserAdmin.fieldsets,
+        (None, {"fields": ("username", "password")}),
         (
             "角色与管辖范围",
             {"fields": ("display_name", "role", "township", "village", "bank_branch")},
         ),
+        ("账号状态", {"fields": ("is_active", "is_staff", "is_superuser")}),
+        ("登录记录", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         *UserAdmin.add_fieldsets,
@@ -68,29 +72,7 @@ class CampaignAdmin(AuditedAdmin):
     list_display = ("name", "starts_on", "compare_deadline", "activate_deadline", "is_active")
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ("at", "actor_username", "action", "object_repr")
-    list_filter = ("action",)
-    search_fields = ("actor_username", "object_repr", "action")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-@admin.register(Job)
-class JobAdmin(admin.ModelAdmin):
-    list_display = ("title", "kind", "status", "started_by", "created_at", "finished_at")
-    list_filter = ("kind", "status")
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
+# The audit log and the background jobs have pages of their own that say what happened in
+# words (/audit/, /jobs/); the admin showed them as action codes, module paths, JSON and
+# file paths. Permissions are by role (rules.py), so Django's groups have no use either.
+admin.site.unregister(Group)

@@ -1,24 +1,28 @@
+from .permissions import may
 from .roles import Role
+
+# Each menu entry and the action it is for: the menu asks the question the page asks
+# (采集冲突 is listed for those who resolve them; a supervisor may still open it).
+MENU = (
+    ("roster:person-list", "人员查询", "roster.search_persons"),
+    ("roster:work-queue", "核查队列", "roster.view_work_queue"),
+    ("roster:conflicts", "采集冲突", "roster.resolve_conflicts"),
+    ("roster:progress", "核查进度", "roster.view_progress"),
+    ("issuance:stock-cards", "库存/睡眠卡", "issuance.view_stock_cards"),
+    ("roster:comparison", "数据比对", "roster.view_comparison"),
+    ("roster:subsidy-comparison", "补贴对象", "roster.view_subsidy_comparison"),
+    ("roster:import-create", "导入名单", "roster.import_lists"),
+    ("audit-list", "操作日志", "dayao_sscard.view_audit_log"),
+)
 
 
 def navigation(request) -> dict:
-    """Menu entries for the signed-in user's role; templates never test roles themselves."""
+    """Menu entries for the signed-in user: only the pages their role may open."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    items = [("home", "首页"), ("roster:person-list", "人员查询")]
-    if user.role in (Role.COUNTY_ADMIN, Role.TOWNSHIP_STAFF, Role.VILLAGE_COLLECTOR):
-        items.append(("roster:work-queue", "核查队列"))
-        items.append(("roster:conflicts", "采集冲突"))
-    if user.role != Role.BANK_STAFF:
-        items.append(("roster:progress", "核查进度"))
-    items.append(("issuance:stock-cards", "库存/睡眠卡"))
-    if user.role in (Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR, Role.TOWNSHIP_STAFF):
-        items += [("roster:comparison", "数据比对"), ("roster:subsidy-comparison", "补贴对象")]
-    if user.role in (Role.COUNTY_ADMIN, Role.TOWNSHIP_STAFF):
-        items.append(("roster:import-create", "导入名单"))
-    if user.role in (Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR):
-        items.append(("audit-list", "操作日志"))
+    items = [("home", "首页")]
+    items += [(url_name, label) for url_name, label, perm in MENU if may(user, perm)]
     items.append(("job-list", "后台任务"))
     if user.role == Role.COUNTY_ADMIN:
         items.append(("admin:index", "基础数据"))

@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
 from django.core.files.base import File
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -167,7 +168,8 @@ def job_run(job_id: int, work: Callable[[Job, JobProgress], dict | None] | None 
             counts = (work or import_string(job.work))(job, JobProgress(job)) or {}
     except JobNeedsConfirmation as exc:
         _finish(job, JobStatus.NEEDS_CONFIRMATION, counts=exc.details, error=str(exc))
-    except JobFailure as exc:
+    except (JobFailure, PermissionDenied) as exc:
+        # A refusal says in Chinese what may not be done: the user reads it on the job page.
         _finish(job, JobStatus.FAILED, error=str(exc))
     except Exception:
         logger.exception("job %s failed", job_id)

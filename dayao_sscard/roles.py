@@ -12,10 +12,3 @@ class Role(models.TextChoices):
 
 
 COUNTY_WIDE_ROLES = frozenset({Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR})
-READ_ONLY_ROLES = frozenset({Role.COUNTY_SUPERVISOR})
-# Supervisors work on aggregates; everyone else handles individual people at a
-# counter or a door and sometimes needs the full number (each look is audited).
-FULL_ID_ROLES = frozenset(
-    {Role.COUNTY_ADMIN, Role.TOWNSHIP_STAFF, Role.VILLAGE_COLLECTOR, Role.BANK_STAFF}
-)
-IMPORT_ROLES = frozenset({Role.COUNTY_ADMIN})

@@ -7,8 +7,7 @@ from django.views.decorators.http import require_GET
 from . import selectors
 from .audit import ACTION_LABELS
 from .jobs import job_fail_if_worker_gone
-from .permissions import roles_required
-from .roles import Role
+from .permissions import action_required, require
 
 
 @login_required
@@ -17,7 +16,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
     return render(request, "jobs/list.html", {"page": page})
 
 
-@login_required
+@action_required("dayao_sscard.open_job")
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     job = job_fail_if_worker_gone(selectors.job_get(user=request.user, pk=pk))
     return render(
@@ -27,14 +26,14 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@login_required
+@action_required("dayao_sscard.open_job")
 @require_GET
 def job_status(request: HttpRequest, pk: int) -> JsonResponse:
     job = job_fail_if_worker_gone(selectors.job_get(user=request.user, pk=pk))
     return JsonResponse(
         {
             "status": job.status,
-            "status_label": job.get_status_display(),
+            "status_label": job.status_label,
             "progress": job.progress,
             "message": job.message,
             "finished": job.is_finished,
@@ -46,15 +45,16 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
     )
 
 
-@login_required
+@action_required("dayao_sscard.open_job")
 def job_result(request: HttpRequest, pk: int) -> FileResponse:
     job = job_fail_if_worker_gone(selectors.job_get(user=request.user, pk=pk))
+    require(request.user, "dayao_sscard.download_job_result", job)
     if not job.result_file:
         raise Http404("该任务没有结果文件。")
     return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=job.result_name)
 
 
-@roles_required(Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR)
+@action_required("dayao_sscard.view_audit_log")
 def audit_list(request: HttpRequest) -> HttpResponse:
     events = selectors.audit_list(
         user=request.user,

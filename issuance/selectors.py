@@ -5,6 +5,8 @@ from datetime import timedelta
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from dayao_sscard.params import id_param
+
 from .models import Card, CardStatus
 
 # Cards made this long ago and still not in the holder's hands are stock to chase.
@@ -18,8 +20,8 @@ def stock_and_dormant_cards(*, user, bank_id: str = "") -> QuerySet[Card]:
         Q(status=CardStatus.DORMANT)
         | Q(status__in=[CardStatus.IN_STOCK, CardStatus.IN_TRANSIT], made_on__lte=long_ago)
     )
-    if bank_id.isdigit():
-        cards = cards.filter(bank_id=int(bank_id))
+    if (bank_pk := id_param(bank_id)) is not None:
+        cards = cards.filter(bank_id=bank_pk)
     return cards.select_related(
         "person", "person__township", "person__village", "bank", "branch"
     ).order_by("bank__name", "made_on", "id")

@@ -3,12 +3,13 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from dayao_sscard.audit import audit_record, audit_record_many, snapshot
+from dayao_sscard.permissions import require, require_all
 from roster.models import Person
 
 from .models import (
@@ -21,6 +22,7 @@ from .models import (
     LedgerEntry,
     LedgerEvent,
 )
+from .rules import event_action
 from .states import next_status
 
 
@@ -49,8 +51,7 @@ def card_create(
     note: str = "",
 ) -> Card:
     """Register a card application (申领); refused for the dead and for a second live card."""
-    if not acting_user.may_write:
-        raise PermissionDenied("当前账号为只读权限，不能修改数据。")
+    require(acting_user, "issuance.create_card", person)
     if person.is_deceased:
         raise ValidationError("该人员已登记死亡，不能申领社保卡。")
     with transaction.atomic():
@@ -88,8 +89,7 @@ def card_record_event(
 
     The card row is locked, so two clicks or two clerks cannot both issue it.
     """
-    if not acting_user.may_write:
-        raise PermissionDenied("当前账号为只读权限，不能修改数据。")
+    require(acting_user, event_action(event), card)
     custody = custody or Custody()
     with transaction.atomic():
         locked = (
@@ -178,8 +178,13 @@ def card_status_from_ledger(card: Card) -> str:
 
 
 def cards_queue_cancellation(*, persons: list[Person], acting_user) -> int:
-    """Queue every live card of these (deceased) persons for 注销, once each."""
+    """Queue every live card of these (deceased) persons for 注销, once each.
+
+    ``acting_user`` None is the operator's death list at the command line.
+    """
     by_pk = {p.pk: p for p in persons}
+    if acting_user is not None:
+        require_all(acting_user, "issuance.queue_card_cancellation", Person, by_pk)
     pending = CancellationRequest.objects.filter(
         card=OuterRef("pk"), status=CancellationRequest.Status.PENDING
     )
@@ -206,6 +211,7 @@ def cards_queue_cancellation(*, persons: list[Person], acting_user) -> int:
 
 def cancellations_withdraw(*, person: Person, acting_user, reason: str) -> int:
     """Withdraw the pending 注销 of a person's cards, e.g. when a death record was wrong."""
+    require(acting_user, "issuance.withdraw_card_cancellation", person)
     withdrawn = 0
     for request in CancellationRequest.objects.select_for_update(of=("self",)).filter(
         card__person=person, status=CancellationRequest.Status.PENDING

@@ -1,12 +1,13 @@
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from dayao_sscard.permissions import action_required
+
 from . import selectors
 
 
-@login_required
+@action_required("issuance.view_stock_cards")
 def stock_cards(request: HttpRequest) -> HttpResponse:
     """Stock cards made long ago and dormant cards, per bank, to verify with the banks."""
     bank = request.GET.get("bank", "")

@@ -1,21 +1,26 @@
 """A small read API for counter systems and scripts (session login)."""
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
+
+from dayao_sscard.permissions import action_required, may
 
 from .selectors import person_get_by_id_number
 
 
-@login_required
+@action_required("roster.open_person")
 @require_GET
 def person_by_id_number(request: HttpRequest, id_number: str) -> JsonResponse:
     person = person_get_by_id_number(user=request.user, raw_id_number=id_number)
-    return JsonResponse(person_as_json(person), json_dumps_params={"ensure_ascii": False})
+    data = person_as_json(
+        person, with_categories=may(request.user, "roster.view_person_categories", person)
+    )
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
 
 
-def person_as_json(person) -> dict:
-    """Identity and contact values masked: the caller already knows whom they asked for."""
+def person_as_json(person, *, with_categories: bool) -> dict:
+    """Identity and contact values masked: the caller already knows whom they asked for.
+    Categories (poverty, disability…) only for roles that may see them, not the bank counter."""
     latest_card = person.cards.order_by("-created_at").first()
     return {
         "id_number": person.masked_id_number,
@@ -29,7 +34,9 @@ def person_as_json(person) -> dict:
         "vital_status": person.vital_status,
         "card_class": person.card_class or None,
         "card_class_label": person.get_card_class_display() if person.card_class else None,
-        "categories": [c.category for c in person.categories.all()],
+        **(
+            {"categories": [c.category for c in person.categories.all()]} if with_categories else {}
+        ),
         "card": (
             {
                 "status": latest_card.status,

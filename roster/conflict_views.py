@@ -3,28 +3,22 @@
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 
-from dayao_sscard.permissions import roles_required
-from dayao_sscard.roles import Role
+from dayao_sscard.params import id_param
+from dayao_sscard.permissions import action_required, require
 
 from . import selectors
 from .selectors import conflict_groups, conflict_person_get, conflict_persons
 from .services import PersonEditConflict, conflict_resolve
 
-CONFLICT_ROLES = (
-    Role.COUNTY_ADMIN,
-    Role.COUNTY_SUPERVISOR,
-    Role.TOWNSHIP_STAFF,
-    Role.VILLAGE_COLLECTOR,
-)
 PERSONS_PER_PAGE = 20
 
 
-@roles_required(*CONFLICT_ROLES)
+@action_required("roster.view_conflicts")
 def conflict_list(request: HttpRequest) -> HttpResponse:
     township_code = request.GET.get("township", "") if request.user.is_county_wide else ""
     persons = conflict_persons(user=request.user, township_code=township_code)
@@ -44,13 +38,12 @@ def conflict_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@roles_required(*CONFLICT_ROLES)
+@action_required("roster.view_conflicts")
 def conflict_person(request: HttpRequest, pk: int) -> HttpResponse:
     person = conflict_person_get(user=request.user, pk=pk)
     if request.method != "POST":
         return _render_person(request, person)
-    if not request.user.may_write:
-        raise PermissionDenied("当前账号为只读权限，不能处理采集冲突。")
+    require(request.user, "roster.resolve_conflicts", person)
     choices, version = _choices_from(request.POST)
     if version is None:
         messages.error(request, "页面已过期，请刷新后重新选择。")
@@ -75,11 +68,10 @@ def conflict_person(request: HttpRequest, pk: int) -> HttpResponse:
 def _choices_from(data: QueryDict) -> tuple[dict[int, str], int | None]:
     choices = {}
     for key, value in data.items():
-        number = key.removeprefix("choice_")
-        if key.startswith("choice_") and number.isdigit() and value:
-            choices[int(number)] = value
-    version = data.get("version", "")
-    return choices, int(version) if version.isdigit() else None
+        number = id_param(key.removeprefix("choice_"))
+        if key.startswith("choice_") and number is not None and value:
+            choices[number] = value
+    return choices, id_param(data.get("version", ""))
 
 
 def _render_person(request, person, *, choices=None, status=200) -> HttpResponse:

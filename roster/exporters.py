@@ -10,6 +10,7 @@ from dayao_sscard.spreadsheets import XlsxWorkbook
 
 from .id_numbers import mask_id_number, mask_phone
 from .models import Person
+from .selectors import card_class_label
 
 PERSON_COLUMNS = (
     "序号",
@@ -27,6 +28,7 @@ PERSON_COLUMNS = (
     "核查状态",
     "所在名单",
 )
+MEMBERSHIP_COLUMN = "所在名单"
 
 
 def persons_write_xlsx(
@@ -34,33 +36,35 @@ def persons_write_xlsx(
     stream: BinaryIO,
     *,
     full_values: bool,
+    with_categories: bool = True,
     total: int,
     progress: Callable[[int, int, str], None] | None = None,
     title: str = "人员名单",
 ) -> int:
+    columns = [c for c in PERSON_COLUMNS if with_categories or c != MEMBERSHIP_COLUMN]
     workbook = XlsxWorkbook()
-    sheet = workbook.sheet(title, header=PERSON_COLUMNS, widths={"H": 22})
+    sheet = workbook.sheet(title, header=columns, widths={"H": 22})
     written = 0
     for written, person in enumerate(persons, start=1):
-        sheet.append(
-            [
-                written,
-                person.township.name,
-                person.village.name if person.village_id else "",
-                person.group_name,
-                person.name,
-                person.get_gender_display(),
-                person.ethnicity,
-                # Text, so Excel never turns the number into 5.32326E+17.
-                person.id_number if full_values else mask_id_number(person.id_number),
-                person.phone if full_values else mask_phone(person.phone),
-                person.get_card_class_display() if person.card_class else "未比对",
-                person.card_failure_reason,
-                person.get_vital_status_display(),
-                person.get_verification_status_display(),
-                "、".join(sorted({e.source_list.source for e in person.list_entries.all()})),
-            ]
-        )
+        row = [
+            written,
+            person.township.name,
+            person.village.name if person.village_id else "",
+            person.group_name,
+            person.name,
+            person.get_gender_display(),
+            person.ethnicity,
+            # Text, so Excel never turns the number into 5.32326E+17.
+            person.id_number if full_values else mask_id_number(person.id_number),
+            person.phone if full_values else mask_phone(person.phone),
+            card_class_label(person),
+            person.card_failure_reason,
+            person.get_vital_status_display(),
+            person.get_verification_status_display(),
+        ]
+        if with_categories:
+            row.append("、".join(sorted({e.source_list.source for e in person.list_entries.all()})))
+        sheet.append(row)
         if progress and written % 500 == 0:
             progress(written, total, f"已写入 {written} / {total} 人")
     workbook.save(stream)

@@ -33,8 +33,13 @@ class PersonFilterForm(forms.Form):
     project = forms.CharField(label="补贴项目", required=False, widget=forms.HiddenInput)
     without_card = forms.BooleanField(label="仅未持卡", required=False)
 
-    def __init__(self, *args, townships, villages, **kwargs):
+    MEMBERSHIP_FIELDS = ("category", "on_list", "project")
+
+    def __init__(self, *args, townships, villages, with_membership: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
+        if not with_membership:
+            for name in self.MEMBERSHIP_FIELDS:
+                del self.fields[name]
         self.fields["township"].choices = [("", "全部")] + [(t.code, t.name) for t in townships]
         self.fields["village"].choices = [("", "全部")] + [
             (str(v.pk), f"{v.township.short_name}·{v.name}") for v in villages

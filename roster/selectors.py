@@ -1,7 +1,7 @@
 """Reads of people and places, always through the user's scope."""
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -9,10 +9,19 @@ from django.shortcuts import get_object_or_404
 
 from dayao_sscard.models import AuditEvent
 from dayao_sscard.natural import natural_key
-from issuance.models import CARD_MADE_STATUSES, LIVE_CARD_STATUSES, Card, LedgerEntry
+from dayao_sscard.params import id_param
+from dayao_sscard.permissions import may
+from issuance.models import (
+    CARD_MADE_STATUSES,
+    LIVE_CARD_STATUSES,
+    CancellationRequest,
+    Card,
+    LedgerEntry,
+)
 
 from .id_numbers import mask_phone, try_normalize_id_number
 from .imports.collection import field_label, field_text
+from .imports.matching import effective_snapshot_ids, latest_snapshot
 from .models import (
     CardClass,
     ClassificationChange,
@@ -21,6 +30,7 @@ from .models import (
     ListEntry,
     ListKind,
     Person,
+    PersonClass,
     SourceList,
     Township,
     UnreachableReason,
@@ -71,6 +81,20 @@ def card_class_q(card_class: str) -> Q:
     if card_class == "unclassified":
         return Q(classification__isnull=True) & ~made_here
     return Q(classification__card_class=card_class) & ~made_here
+
+
+def card_class_label(person: Person) -> str:
+    """The person's class as the lists count it, for a person read by ``person_list``.
+
+    A card our ledger shows made is 已制卡 whatever the export says; when the export says
+    otherwise the text names the disagreement and the export's word, as the pages do.
+    """
+    export_label = person.get_card_class_display() if person.card_class else "未比对"
+    if not person.card_made_here:
+        return export_label
+    if person.card_class and person.card_class != CardClass.CARD_MADE:
+        return f"{CardClass.CARD_MADE.label}（{DISAGREEMENT_LABEL}：卡务系统为{export_label}）"
+    return CardClass.CARD_MADE.label
 
 
 def needs_card_q() -> Q:
@@ -147,11 +171,15 @@ class PersonFilters:
 
 
 def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[Person]:
+    """The user's persons matching the filters; filters by list membership (poverty,
+    disability, subsidies) only for roles that may see it, else they are ignored."""
+    if not may(user, "roster.view_person_categories"):
+        filters = replace(filters, category="", on_list="", project="")
     persons = Person.objects.for_user(user).search(filters.query)
     if filters.township:
         persons = persons.filter(township__code=filters.township)
-    if filters.village.isdigit():
-        persons = persons.filter(village_id=int(filters.village))
+    if (village_id := id_param(filters.village)) is not None:
+        persons = persons.filter(village_id=village_id)
     if filters.card_class in (*CardClass.values, DISAGREEMENT, "unclassified"):
         persons = persons.filter(card_class_q(filters.card_class))
     if filters.vital_status in VitalStatus.values:
@@ -189,9 +217,17 @@ def person_get_by_id_number(*, user, raw_id_number: str) -> Person:
 
 
 def person_history(*, person: Person) -> list:
-    """The person's audit events and their cards' ledger entries, newest first."""
+    """The person's audit events, their cards' ledger entries and the cancellations of their
+    cards (queued by a death, withdrawn with it), newest first."""
+    cancellations = [
+        str(pk)
+        for pk in CancellationRequest.objects.filter(card__person=person).values_list(
+            "pk", flat=True
+        )
+    ]
     audit = AuditEvent.objects.filter(
-        object_type="roster.person", object_id=str(person.pk)
+        Q(object_type="roster.person", object_id=str(person.pk))
+        | Q(object_type="issuance.cancellationrequest", object_id__in=cancellations)
     ).select_related("actor")
     ledger = LedgerEntry.objects.filter(card__person=person).select_related("card", "recorded_by")
     items = chain(
@@ -234,6 +270,28 @@ def source_lists(*, user, kind: str = "") -> QuerySet[SourceList]:
 def invalid_rows(*, user, source_list: SourceList | None = None) -> QuerySet[InvalidListRow]:
     rows = InvalidListRow.objects.for_user(user).select_related("source_list", "township")
     return rows.filter(source_list=source_list) if source_list else rows
+
+
+def comparison_basis() -> dict:
+    """The exports the comparison stands on, as the pages name them.
+
+    ``complete``: the latest whole-county export; ``partials``: those imported after it,
+    newest first; ``latest``: the newest of all (whose changes the changes page lists);
+    ``classified``: whether anyone has a result at all (the demo has some without any
+    export).
+    """
+    complete = latest_snapshot()
+    partials = list(
+        SourceList.objects.filter(pk__in=effective_snapshot_ids(), is_partial=True).order_by(
+            "-imported_at", "-id"
+        )
+    )
+    return {
+        "complete": complete,
+        "partials": partials,
+        "latest": partials[0] if partials else complete,
+        "classified": PersonClass.objects.exists(),
+    }
 
 
 def classification_changes(*, user) -> QuerySet[ClassificationChange]:
@@ -286,8 +344,8 @@ def work_queue(*, user, village: str = "") -> QuerySet[Person]:
         .filter(needs_card_q(), verification_status=VerificationStatus.PENDING)
         .exclude(vital_status=VitalStatus.DECEASED)
     )
-    if village.isdigit():
-        persons = persons.filter(village_id=int(village))
+    if (village_id := id_param(village)) is not None:
+        persons = persons.filter(village_id=village_id)
     return persons.select_related("township", "village", "classification").order_by(
         "township__code", "village__name", "group_name", "name", "id"
     )
@@ -424,11 +482,11 @@ def conflict_groups(
     """Per person, the pending conflicts as lines of 字段 / 系统值 / 12333值.
 
     The system value shown is today's, not the one seen at import: someone may have
-    changed it since. Phones are masked for roles that may not see full values.
+    changed it since. Phones are masked for roles that may only read them (supervisors).
     """
     persons = list(persons)
     chosen = chosen or {}
-    mask = not user.may_view_full_id
+    mask = not may(user, "roster.resolve_conflicts")
     conflicts = (
         CollectionConflict.objects.for_user(user)
         .filter(

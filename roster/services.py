@@ -5,7 +5,7 @@ import tempfile
 from collections.abc import Mapping
 from datetime import date
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.files import File
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -22,7 +22,8 @@ from dayao_sscard.jobs import (
     job_create,
 )
 from dayao_sscard.models import Job, JobKind, JobStatus
-from dayao_sscard.roles import Role
+from dayao_sscard.params import id_param
+from dayao_sscard.permissions import may, require
 from dayao_sscard.tasks import job_enqueue
 from issuance.services import cancellations_withdraw, cards_queue_cancellation
 
@@ -54,11 +55,8 @@ class PersonEditConflict(Exception):
         self.current = current
 
 
-def locked_for_edit(person: Person, acting_user, expected_version: int | None) -> Person:
-    if not acting_user.may_write:
-        raise PermissionDenied("当前账号为只读权限，不能修改数据。")
-    if not Person.objects.for_user(acting_user).filter(pk=person.pk).exists():
-        raise PermissionDenied("该人员不在您的管辖范围内。")
+def locked_for_edit(person: Person, expected_version: int | None) -> Person:
+    """The person's row, locked; the caller has asked whether the user may change it."""
     locked = Person.objects.select_for_update().get(pk=person.pk)
     if expected_version is not None and locked.version != expected_version:
         raise PersonEditConflict(locked)
@@ -88,6 +86,7 @@ def person_verify(
     photo: bytes | None = None,
 ) -> Person:
     """Save the nine elements (and a photo); 待制卡 only when nothing is missing."""
+    require(acting_user, "roster.verify_person", person)
     unknown = set(elements) - set(ELEMENT_FIELDS)
     if unknown:
         raise ValidationError(f"不能在此修改：{'、'.join(sorted(unknown))}")
@@ -100,7 +99,7 @@ def person_verify(
                 expected_version=expected_version,
             )
             expected_version = person.version
-        locked = locked_for_edit(person, acting_user, expected_version)
+        locked = locked_for_edit(person, expected_version)
         if locked.is_deceased:
             raise ValidationError("该人员已登记死亡，不再采集信息。")
         tracked = [
@@ -130,13 +129,14 @@ def person_set_photo(
     *, person: Person, acting_user, data: bytes, expected_version: int | None = None
 ) -> Person:
     """Check and keep a photo (re-encoded as JPEG, which also drops EXIF such as GPS)."""
+    require(acting_user, "roster.verify_person", person)
     problem, image = photo_problem(data)
     if problem:
         raise ValidationError(problem)
     photo = _jpeg(image.convert("RGB"), max_size=(1200, 1600))
     thumbnail = _jpeg(image.convert("RGB"), max_size=(150, 190))
     with transaction.atomic():
-        locked = locked_for_edit(person, acting_user, expected_version)
+        locked = locked_for_edit(person, expected_version)
         before = snapshot(locked, ["photo", "photo_thumbnail", "verification_status"])
         # Names, not the FieldFile objects: saving below re-points those at the new files.
         old_names = [f.name for f in (locked.photo, locked.photo_thumbnail) if f]
@@ -167,12 +167,13 @@ def person_mark_deceased(
     note: str = "",
 ) -> Person:
     """The dead get no card: out of every queue, live cards queued for 注销."""
+    require(acting_user, "roster.mark_person_deceased", person)
     if death_date > timezone.localdate():
         raise ValidationError("死亡日期不能晚于今天。")
     if not source.strip():
         raise ValidationError("请填写死亡信息来源。")
     with transaction.atomic():
-        locked = locked_for_edit(person, acting_user, None)
+        locked = locked_for_edit(person, None)
         if locked.is_deceased:
             raise ValidationError("该人员已登记死亡。")
         before = snapshot(locked, ["vital_status", "death_date", "death_source", "death_note"])
@@ -185,10 +186,11 @@ def person_mark_deceased(
 
 def person_undo_deceased(*, person: Person, acting_user, reason: str) -> Person:
     """Correct a wrong death record; needs a reason, withdraws pending cancellations."""
+    require(acting_user, "roster.undo_person_deceased", person)
     if not reason.strip():
         raise ValidationError("撤销死亡登记必须说明原因。")
     with transaction.atomic():
-        locked = locked_for_edit(person, acting_user, None)
+        locked = locked_for_edit(person, None)
         if not locked.is_deceased:
             raise ValidationError("该人员未登记死亡。")
         before = snapshot(locked, ["vital_status", "death_date", "death_source", "death_note"])
@@ -205,11 +207,12 @@ def person_update_contact(
     *, person: Person, acting_user, expected_version: int, **changes
 ) -> Person:
     """Save contact fields only if nobody saved the person since ``expected_version``."""
+    require(acting_user, "roster.edit_person_contact", person)
     unknown = set(changes) - set(CONTACT_FIELDS)
     if unknown:
         raise ValidationError(f"不能在此修改：{'、'.join(sorted(unknown))}")
     with transaction.atomic():
-        locked = locked_for_edit(person, acting_user, expected_version)
+        locked = locked_for_edit(person, expected_version)
         before = snapshot(locked, CONTACT_FIELDS)
         for field, value in changes.items():
             setattr(locked, field, value)
@@ -218,10 +221,7 @@ def person_update_contact(
 
 def person_reveal_id_number(*, person: Person, acting_user) -> str:
     """The full ID number, for roles that need it; every look is recorded."""
-    if not acting_user.may_view_full_id:
-        raise PermissionDenied("当前角色不能查看完整身份证号码。")
-    if not Person.objects.for_user(acting_user).filter(pk=person.pk).exists():
-        raise PermissionDenied("该人员不在您的管辖范围内。")
+    require(acting_user, "roster.reveal_person_id", person)
     audit_record(actor=acting_user, action="roster.person.id_number_viewed", obj=person)
     return person.id_number
 
@@ -238,6 +238,7 @@ def conflict_resolve(
     Raises PersonEditConflict when the person was saved since ``expected_version``;
     then nothing is written.
     """
+    require(acting_user, "roster.resolve_conflicts", person)
     Resolution = CollectionConflict.Resolution
     choices = dict(conflict_ids_and_choices)
     if not choices:
@@ -245,7 +246,7 @@ def conflict_resolve(
     if set(choices.values()) - {Resolution.KEPT, Resolution.TAKEN}:
         raise ValidationError("处理方式只能是“保留系统值”或“采用12333值”。")
     with transaction.atomic():
-        locked = locked_for_edit(person, acting_user, expected_version)
+        locked = locked_for_edit(person, expected_version)
         conflicts = list(
             CollectionConflict.objects.select_for_update()
             .filter(person=locked, pk__in=list(choices), resolution=Resolution.PENDING)
@@ -289,6 +290,7 @@ def conflict_resolve(
 
 def person_export_start(*, acting_user, filters: dict) -> Job:
     """Create the export job and queue it; the page then follows its progress."""
+    require(acting_user, "roster.export_persons")
     with transaction.atomic():
         job = job_create(
             kind=JobKind.EXPORT,
@@ -302,37 +304,50 @@ def person_export_start(*, acting_user, filters: dict) -> Job:
 
 
 def person_export_run(job: Job, progress: JobProgress) -> dict:
-    """Write the user's scoped, filtered person list to an Excel file on the job."""
+    """Write the user's scoped, filtered person list to an Excel file on the job.
+
+    Full ID numbers and phones only for roles that work with them, list membership
+    (subsidies, poverty, disability) only for roles that may see it: a bank clerk's export
+    is masked and without it. Every export is in the audit log with its row count.
+    """
     user = job.started_by
+    require(user, "roster.export_persons")
     filters = PersonFilters(**job.params.get("filters", {}))
-    persons = (
-        person_list(user=user, filters=filters)
-        .order_by("township__code", "village__name", "id")
-        .prefetch_related(
+    full_values = may(user, "roster.export_persons_in_full")
+    with_categories = may(user, "roster.view_person_categories")
+    persons = person_list(user=user, filters=filters).order_by(
+        "township__code", "village__name", "id"
+    )
+    if with_categories:
+        persons = persons.prefetch_related(
             Prefetch("list_entries", queryset=ListEntry.objects.select_related("source_list"))
         )
-    )
     total = persons.count()
-    full_values = user.may_view_full_id
     progress(0, total, "正在导出", force=True)
     with tempfile.TemporaryFile() as stream:
         written = persons_write_xlsx(
             persons.iterator(chunk_size=2000),
             stream,
             full_values=full_values,
+            with_categories=with_categories,
             total=total,
             progress=progress,
         )
         stream.seek(0)
         name = f"{export_file_label(filters)}_{timezone.localtime():%Y%m%d_%H%M}.xlsx"
         job_attach_result(job, name=name, content=File(stream, name=name))
-    if full_values:
-        audit_record(
-            actor=user,
-            action="roster.person.list_exported",
-            obj=job,
-            note=f"导出含完整身份证号码的名单 {written} 人",
-        )
+    audit_record(
+        actor=user,
+        action="roster.person.list_exported",
+        obj=job,
+        after={
+            "rows": written,
+            "full_values": full_values,
+            "with_categories": with_categories,
+            "filters": job.params.get("filters", {}),
+        },
+        note=f"导出{'含完整身份证号码和电话的' if full_values else '已脱敏的'}名单 {written} 人",
+    )
     return {"导出人数": written}
 
 
@@ -344,10 +359,9 @@ def export_file_label(filters: PersonFilters) -> str:
             Township.objects.filter(code=filters.township).values_list("name", flat=True).first()
             or ""
         )
-    if filters.village.isdigit():
+    if (village_id := id_param(filters.village)) is not None:
         parts.append(
-            Village.objects.filter(pk=int(filters.village)).values_list("name", flat=True).first()
-            or ""
+            Village.objects.filter(pk=village_id).values_list("name", flat=True).first() or ""
         )
     if filters.card_class in CardClass.values:
         parts.append(CardClass(filters.card_class).label)
@@ -361,11 +375,7 @@ def export_file_label(filters: PersonFilters) -> str:
 
 def list_import_kinds(*, user) -> list[str]:
     """Which lists this user may upload: the county all, township staff their 12333 results."""
-    if user.may_import:
-        return list(ListKind.values)
-    if user.role == Role.TOWNSHIP_STAFF and user.may_write:
-        return [ListKind.COLLECTION_12333]
-    return []
+    return [kind for kind in ListKind.values if may(user, f"roster.import_{kind}")]
 
 
 def list_import_start(*, acting_user, kind: str, source: str, uploaded_file) -> Job:
@@ -374,12 +384,9 @@ def list_import_start(*, acting_user, kind: str, source: str, uploaded_file) -> 
     Township staff bring back their own 12333 collection results; every other
     list comes from the county. The import itself only touches people in scope.
     """
-    if kind not in list_import_kinds(user=acting_user):
-        raise PermissionDenied(
-            "只有县人社局管理员可以导入名单（乡镇工作人员可导入12333采集结果）。"
-        )
     if kind not in ListKind.values:
         raise ValidationError("请选择名单类型。")
+    require(acting_user, f"roster.import_{kind}")
     label = ListKind(kind).label
     with transaction.atomic():
         job = job_create(
@@ -407,8 +414,7 @@ def list_import_confirm(*, acting_user, job: Job, coverage: str) -> Job:
     The same file goes to a new job; the stopped job remembers which one, so a second
     click opens that job instead of importing twice.
     """
-    if ListKind.CARD_EXPORT not in list_import_kinds(user=acting_user):
-        raise PermissionDenied("只有县人社局管理员可以确认导入卡务系统导出。")
+    require(acting_user, "roster.import_card_export")
     if coverage not in ExportCoverage.CHOICES:
         raise ValidationError("请选择按全县完整导出还是按部分导出导入。")
     with transaction.atomic():

@@ -1,15 +1,13 @@
 from dataclasses import asdict
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from dayao_sscard.permissions import roles_required, writer_required
-from dayao_sscard.roles import Role
+from dayao_sscard.permissions import action_required, may
 from dayao_sscard.selectors import job_get
 
 from . import pending_photos, selectors, services, verification
@@ -21,7 +19,6 @@ from .forms import (
     PersonVerifyForm,
     UndoDeceasedForm,
 )
-from .imports.matching import latest_snapshot
 from .models import CardClass, UnreachableReason
 from .reports import PAGE_KEYS, REPORT_LABELS, classification_report
 
@@ -34,6 +31,7 @@ def _filters_from(request: HttpRequest) -> tuple[PersonFilterForm, selectors.Per
         villages=selectors.village_choices(
             user=request.user, township_code=data.get("township", "")
         ),
+        with_membership=may(request.user, "roster.view_person_categories"),
     )
     cleaned = form.cleaned_data if form.is_valid() else {}
     filters = selectors.PersonFilters(
@@ -50,7 +48,7 @@ def _filters_from(request: HttpRequest) -> tuple[PersonFilterForm, selectors.Per
     return form, filters
 
 
-@login_required
+@action_required("roster.search_persons")
 def person_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters_from(request)
     persons = selectors.person_list(user=request.user, filters=filters)
@@ -64,7 +62,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
+@action_required("roster.open_person")
 def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
     return render(
@@ -74,13 +72,15 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "person": person,
             "history": selectors.person_history(person=person),
             "witnesses": selectors.person_card_witnesses(person=person),
-            "cards": person.cards.select_related("bank", "branch").order_by("-created_at"),
+            "cards": person.cards.select_related("bank", "branch")
+            .prefetch_related("cancellations")
+            .order_by("-created_at"),
             "categories": person.categories.all(),
         },
     )
 
 
-@writer_required
+@action_required("roster.edit_person_contact")
 def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
     form = PersonContactForm(
@@ -108,7 +108,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "roster/person_edit.html", {"person": person, "form": form})
 
 
-@login_required
+@action_required("roster.reveal_person_id")
 @require_POST
 def person_reveal_id(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
@@ -116,7 +116,7 @@ def person_reveal_id(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "roster/_id_number.html", {"id_number": id_number})
 
 
-@login_required
+@action_required("roster.export_persons")
 @require_POST
 def person_export(request: HttpRequest) -> HttpResponse:
     _, filters = _filters_from(request)
@@ -124,7 +124,7 @@ def person_export(request: HttpRequest) -> HttpResponse:
     return redirect("job-detail", pk=job.pk)
 
 
-@roles_required(Role.COUNTY_ADMIN, Role.TOWNSHIP_STAFF)
+@action_required("roster.import_lists")
 def list_import_create(request: HttpRequest) -> HttpResponse:
     kinds = services.list_import_kinds(user=request.user)
     form = ListImportForm(request.POST or None, request.FILES or None, kinds=kinds)
@@ -144,7 +144,7 @@ def list_import_create(request: HttpRequest) -> HttpResponse:
     )
 
 
-@roles_required(Role.COUNTY_ADMIN)
+@action_required("roster.import_card_export")
 @require_POST
 def list_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     """The administrator's answer to a shrinking card-system export: complete or partial."""
@@ -159,7 +159,7 @@ def list_import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("job-detail", pk=confirmed.pk)
 
 
-@roles_required(Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR, Role.TOWNSHIP_STAFF)
+@action_required("roster.view_comparison")
 def comparison(request: HttpRequest) -> HttpResponse:
     """The comparison result per township; a township clerk sees their own, by village."""
     report = classification_report(user=request.user, keys=PAGE_KEYS)
@@ -183,7 +183,7 @@ def comparison(request: HttpRequest) -> HttpResponse:
             "report": report,
             "labels": REPORT_LABELS,
             "keys": PAGE_KEYS,
-            "snapshot": latest_snapshot(),
+            "basis": selectors.comparison_basis(),
             "township_code": township_code,
             "villages": villages,
             "invalid_rows": Paginator(invalid, 100).get_page(request.GET.get("page")),
@@ -193,18 +193,18 @@ def comparison(request: HttpRequest) -> HttpResponse:
     )
 
 
-@roles_required(Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR, Role.TOWNSHIP_STAFF)
+@action_required("roster.view_comparison")
 def comparison_changes(request: HttpRequest) -> HttpResponse:
     changes = selectors.classification_changes(user=request.user)
     page = Paginator(changes, 100).get_page(request.GET.get("page"))
     return render(
         request,
         "roster/comparison_changes.html",
-        {"page": page, "snapshot": latest_snapshot()},
+        {"page": page, "snapshot": selectors.comparison_basis()["latest"]},
     )
 
 
-@roles_required(Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR, Role.TOWNSHIP_STAFF)
+@action_required("roster.view_comparison")
 def comparison_disagreements(request: HttpRequest) -> HttpResponse:
     persons = selectors.disagreements(user=request.user)
     page = Paginator(persons, 100).get_page(request.GET.get("page"))
@@ -215,13 +215,13 @@ def comparison_disagreements(request: HttpRequest) -> HttpResponse:
         {
             "page": page,
             "rows": rows,
-            "snapshot": latest_snapshot(),
+            "snapshot": selectors.comparison_basis()["latest"],
             "advice": selectors.DISAGREEMENT_ADVICE,
         },
     )
 
 
-@roles_required(Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR, Role.TOWNSHIP_STAFF)
+@action_required("roster.view_subsidy_comparison")
 def subsidy_comparison(request: HttpRequest) -> HttpResponse:
     projects = selectors.subsidy_projects()
     rows = [
@@ -236,10 +236,9 @@ def subsidy_comparison(request: HttpRequest) -> HttpResponse:
 
 # Grouping reads each person's nine elements in Python: a township's queue at a time.
 QUEUE_GROUPED = 5000
-COLLECTION_ROLES = (Role.COUNTY_ADMIN, Role.TOWNSHIP_STAFF, Role.VILLAGE_COLLECTOR)
 
 
-@roles_required(*COLLECTION_ROLES)
+@action_required("roster.view_work_queue")
 def work_queue(request: HttpRequest) -> HttpResponse:
     """The collector's list: who still needs checking, grouped by what is missing."""
     village = request.GET.get("village", "")
@@ -267,7 +266,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-@roles_required(*COLLECTION_ROLES)
+@action_required("roster.verify_person")
 def person_verify(request: HttpRequest, pk: int) -> HttpResponse:
     """Check and complete one person, then go straight on to the next one."""
     person = selectors.person_get(user=request.user, pk=pk)
@@ -334,11 +333,24 @@ def _verify_page(request, person, form, kept_photo: str, *, conflict: bool = Fal
             "form": form,
             "conflict": person if conflict else None,
             "problems": problems,
+            # What the summary names as still missing: a kept photo is no longer missing.
+            "missing": [p for p in problems if not (kept_photo and p.field == "photo")],
+            "form_errors": [
+                (_error_label(form, name, message), message)
+                for name, messages_ in form.errors.items()
+                for message in messages_
+            ],
             "elements": form.elements(problems),
             "kept_photo": kept_photo,
         },
         status=409 if conflict else 200,
     )
+
+
+def _error_label(form, name: str, message: str) -> str:
+    """The field a form error is about, unless the message already names it."""
+    label = str(form[name].label) if name in form.fields else ""
+    return "" if message.startswith(label) else label
 
 
 def _keep_photo(request, person, form, kept_photo: str) -> str:
@@ -354,7 +366,7 @@ def _keep_photo(request, person, form, kept_photo: str) -> str:
     return ""
 
 
-@roles_required(*COLLECTION_ROLES)
+@action_required("roster.verify_person")
 def person_kept_photo(request: HttpRequest, pk: int, token: str) -> HttpResponse:
     """The preview of a photo kept across a form error, only for the user who took it."""
     person = selectors.person_get(user=request.user, pk=pk)
@@ -366,7 +378,7 @@ def person_kept_photo(request: HttpRequest, pk: int, token: str) -> HttpResponse
     return response
 
 
-@login_required
+@action_required("roster.open_person")
 def person_photo(request: HttpRequest, pk: int, size: str) -> FileResponse:
     """The photo, only to users in the person's scope; never cached by shared proxies."""
     person = selectors.person_get(user=request.user, pk=pk)
@@ -378,7 +390,7 @@ def person_photo(request: HttpRequest, pk: int, size: str) -> FileResponse:
     return response
 
 
-@writer_required
+@action_required("roster.mark_person_deceased")
 @require_POST
 def person_mark_deceased(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
@@ -401,7 +413,7 @@ def person_mark_deceased(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("roster:person-detail", pk=person.pk)
 
 
-@writer_required
+@action_required("roster.undo_person_deceased")
 @require_POST
 def person_undo_deceased(request: HttpRequest, pk: int) -> HttpResponse:
     person = selectors.person_get(user=request.user, pk=pk)
@@ -420,7 +432,7 @@ def person_undo_deceased(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("roster:person-detail", pk=person.pk)
 
 
-@login_required
+@action_required("roster.view_progress")
 def verification_progress(request: HttpRequest) -> HttpResponse:
     rows = selectors.verification_progress(user=request.user)
     keys = ("in_scope", "pending", "ready", "deceased", "unreachable")

@@ -10,7 +10,7 @@ from dayao_sscard.models import User
 from dayao_sscard.roles import Role
 from issuance.models import Bank, BankBranch
 from roster.id_numbers import birth_date_from_id, compute_check_char, gender_from_id
-from roster.models import Person, PersonClass, Township, Village
+from roster.models import ListEntry, ListKind, Person, PersonClass, SourceList, Township, Village
 
 _sequence = itertools.count(1)
 
@@ -52,6 +52,19 @@ def classify(person: Person, card_class: str, failure_reason: str = "") -> Perso
     # Replaces a result (or its absence) cached on the instance by an earlier read.
     person.classification = classification
     return classification
+
+
+def put_on_list(*persons: Person, kind: str = ListKind.UNISSUED, source: str = "省第一批") -> None:
+    """Name the persons on a list, as its import would (the comparison counts listed persons)."""
+    source_list, _ = SourceList.objects.get_or_create(
+        kind=kind, source=source, defaults={"file_name": f"{source}.xlsx", "file_sha256": source}
+    )
+    ListEntry.objects.bulk_create(
+        [
+            ListEntry(source_list=source_list, person=p, row_number=n)
+            for n, p in enumerate(persons, 2)
+        ]
+    )
 
 
 class PersonFactory(factory.django.DjangoModelFactory):

@@ -18,6 +18,7 @@ from pathlib import Path
 from django.db import transaction
 
 from dayao_sscard.audit import audit_record
+from dayao_sscard.permissions import require
 
 from ..models import ListKind, SourceList
 from .base import (
@@ -66,7 +67,12 @@ def list_import(
     ``coverage`` applies to card-system exports: unsaid, an export that covers clearly fewer
     cards than the county knows is refused (ExportShrinks, with a preview); ``partial``
     re-compares only the persons it names; ``complete`` takes it as the whole county.
+
+    ``acting_user`` None is the operator at the command line; a user must be allowed the
+    kind (``roster.import_<kind>``), and lists about known people touch only their scope.
     """
+    if acting_user is not None:
+        require(acting_user, f"roster.import_{kind}")
     progress = progress or (lambda *a, **k: None)
     result = ImportResult(kind=kind, file_name=original_name, source=source)
     sha = file_sha256(path)

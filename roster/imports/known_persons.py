@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from ..id_numbers import try_normalize_id_number
 from ..models import Person
-from .base import ImportResult, ListImportError, RowProblem, cell_value
+from .base import ImportResult, RowProblem, cell_value
 from .tables import Table, cell_text
 
 LOOKUP_CHUNK = 500
@@ -19,11 +19,6 @@ NOT_FOUND = "系统中无此人"
 NOT_FOUND_IN_SCOPE = "系统中无此人，或不在您的管辖范围内"
 DUPLICATE = "同一人在本文件中重复出现，已按第一次出现的行导入"
 SPACES = re.compile(r"[\s\u3000\u200b]+")
-
-
-def check_may_write(acting_user) -> None:
-    if acting_user is not None and not acting_user.may_write:
-        raise ListImportError("当前账号为只读权限，不能导入名单。")
 
 
 @dataclass

@@ -76,3 +76,68 @@ class TestAdminDoor:
         response = client.get("/admin/")
         assert response.status_code == 200
         assert "基础数据管理" in response.content.decode()
+
+    def test_the_admin_holds_reference_data_only(self, client, county_admin):
+        """The audit log and jobs have their own pages in words; groups have no use."""
+        county_admin.is_staff = county_admin.is_superuser = True
+        county_admin.save()
+        client.force_login(county_admin)
+        html = client.get("/admin/").content.decode()
+        for name in ("操作日志", "后台任务", "组"):
+            assert f">{name}</a>" not in html, name
+        for path in (
+            "/admin/dayao_sscard/auditevent/",
+            "/admin/dayao_sscard/job/",
+            "/admin/auth/group/",
+        ):
+            assert client.get(path).status_code == 404, path
+
+    def test_a_users_page_shows_role_and_scope_not_django_permissions(self, client, county_admin):
+        county_admin.is_staff = county_admin.is_superuser = True
+        county_admin.save()
+        client.force_login(county_admin)
+        html = client.get(f"/admin/dayao_sscard/user/{county_admin.pk}/change/").content.decode()
+        assert 'name="role"' in html and 'name="township"' in html
+        assert 'name="groups"' not in html and 'name="user_permissions"' not in html
+
+
+@pytest.mark.django_db
+def test_the_header_names_a_role_once(client, county_admin):
+    """A user named after the role (the demo's 县人社局管理员) reads it once, not twice."""
+    county_admin.display_name = "县人社局管理员"
+    county_admin.save()
+    client.force_login(county_admin)
+    html = client.get(reverse("home")).content.decode()
+    who = html[html.index('class="who"') :]
+    who = who[: who.index("</div>")]
+    assert who.count("县人社局管理员") == 1 and "大姚县" in who
+
+
+@pytest.mark.django_db
+class TestOwnPassword:
+    def test_the_header_leads_to_a_password_page_in_the_apps_own_layout(self, client, clerk_a):
+        client.force_login(clerk_a)
+        home = client.get(reverse("home")).content.decode()
+        assert f'href="{reverse("password_change")}"' in home
+        page = client.get(reverse("password_change")).content.decode()
+        assert "修改密码" in page and 'data-testid="password-change-form"' in page
+        assert "Django" not in page
+
+    def test_a_clerk_changes_it_and_the_rules_apply(self, client, clerk_a):
+        client.force_login(clerk_a)
+        url = reverse("password_change")
+        weak = {"old_password": "pw-for-tests-1", "new_password1": "12345678"}
+        refused = client.post(url, {**weak, "new_password2": "12345678"})
+        assert refused.status_code == 200 and "密码只包含数字" in refused.content.decode()
+        good = "山茶花开-2026"
+        done = client.post(
+            url, {"old_password": "pw-for-tests-1", "new_password1": good, "new_password2": good}
+        )
+        assert done.status_code == 302
+        assert "密码已修改" in client.get(done.url).content.decode()
+        clerk_a.refresh_from_db()
+        assert clerk_a.check_password(good)
+
+    def test_there_is_no_reset_by_email(self, client):
+        """Staff have no e-mail here; the county administrator sets a forgotten password."""
+        assert client.get("/accounts/password_reset/").status_code == 404

@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -108,6 +110,17 @@ def test_demo_users_are_created_once_and_keep_their_passwords(tmp_path, branch_a
     }
     username, password, _ = first[0]
     assert User.objects.get(username=username).check_password(password)
+
+
+@pytest.mark.django_db
+def test_the_command_names_the_logins_file_where_it_is(tmp_path, settings, branch_a, village_a):
+    """With DAYAO_DATA_DIR elsewhere, the printed path is that one, not data/."""
+    settings.DATA_DIR = tmp_path / "elsewhere"
+    settings.DATA_DIR.mkdir()
+    out = io.StringIO()
+    call_command("create_demo_users", stdout=out)
+    assert f"密码保存在 {tmp_path / 'elsewhere' / 'demo-logins.json'}" in out.getvalue()
+    assert (tmp_path / "elsewhere" / "demo-logins.json").exists()
 
 
 @pytest.mark.django_db

@@ -3,7 +3,8 @@ from django.urls import reverse
 
 from dayao_sscard.audit import audit_record_many, snapshot
 from dayao_sscard.models import AuditEvent, Campaign
-from roster.models import Person
+from roster.models import CardClass, ListKind, Person
+from tests.factories import classify, put_on_list
 
 
 @pytest.fixture
@@ -39,15 +40,37 @@ class TestHome:
         assert "数据比对" in body
 
     def test_township_clerk_sees_only_own_township_row(self, client, clerk_a, person_a, person_b):
+        put_on_list(person_a, person_b)
         client.force_login(clerk_a)
         rows = client.get(reverse("home")).context["township_rows"]
-        assert [(r["township"].code, r["total"]) for r in rows] == [("532326101", 1)]
+        assert [(r["township"].code, r["listed"]) for r in rows] == [("532326101", 1)]
 
     def test_county_sees_all_twelve_townships(self, client, supervisor, person_a, person_b):
+        put_on_list(person_a, person_b)
         client.force_login(supervisor)
         rows = client.get(reverse("home")).context["township_rows"]
         assert len(rows) == 12
-        assert sum(r["total"] for r in rows) == 2
+        assert sum(r["listed"] for r in rows) == 2
+
+    def test_the_table_shows_the_comparisons_figures_for_the_same_persons(
+        self, client, supervisor, person_a, person_a2
+    ):
+        """Someone named only on a subsidy list is no listed person on either page."""
+        put_on_list(person_a)
+        put_on_list(person_a2, kind=ListKind.SUBSIDY, source="耕地地力保护补贴")
+        classify(person_a, CardClass.CARD_MADE)
+        classify(person_a2, CardClass.CARD_MADE)
+        client.force_login(supervisor)
+        home = client.get(reverse("home")).context["township_rows"][0]
+        comparison = client.get(reverse("roster:comparison")).context["report"]["townships"][0]
+        keys = ("listed", "card_made", "no_card_info", "disagreement", "deceased")
+        assert {k: home[k] for k in keys} == {k: comparison[k] for k in keys}
+        assert (home["listed"], home["card_made"]) == (1, 1)
+        listed_made = client.get(
+            reverse("roster:person-list"),
+            {"township": "532326101", "on_list": "unissued", "card_class": "card_made"},
+        )
+        assert listed_made.context["page"].paginator.count == home["card_made"]
 
     def test_anonymous_goes_to_login(self, client):
         assert client.get(reverse("home")).status_code == 302

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from issuance.models import Card, CardStatus, CustodyKind
-from tests.factories import BankFactory, PersonFactory
+from tests.factories import BankFactory, PersonFactory, put_on_list
 
 HOME = reverse("home")
 CADRE_HELD = reverse("cadre-held")
@@ -86,10 +86,11 @@ class TestCadreHeld:
 
 @pytest.mark.django_db
 def test_the_township_table_has_a_total_row(client, supervisor, person_a, person_b):
+    put_on_list(person_a, person_b)
     client.force_login(supervisor)
     html = client.get(HOME).content.decode()
     total = html[html.index('data-testid="total-row"') :]
-    assert '<td data-label="人数" class="num">2</td>' in total[: total.index("</tr>")]
+    assert '<td data-label="名单人数" class="num">2</td>' in total[: total.index("</tr>")]
 
 
 @pytest.mark.django_db

@@ -3,6 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
+from dayao_sscard.models import Campaign
 from roster.models import VerificationStatus
 from tests.factories import PersonFactory
 from tests.roster.photos import photo_bytes
@@ -129,3 +130,24 @@ def test_figures_fit_a_phone_down_to_the_total(live_server, supervisor, pending_
     expect(total).to_contain_text("合计")
     expect(total.locator('td[data-label="待核查"]')).to_have_text("1")
     assert page.evaluate(NO_HORIZONTAL_SCROLL)
+
+
+@pytest.mark.parametrize(("persona", "viewport"), [("collector_a", PHONE), ("banker_a", None)])
+def test_the_tiles_keep_their_distance_from_the_campaign_below(
+    live_server, request, new_page, persona, viewport
+):
+    Campaign.objects.create(
+        name="2026年社保卡应发尽发",
+        starts_on="2026-05-01",
+        compare_deadline="2026-06-05",
+        verify_deadline="2026-06-10",
+        produce_deadline="2026-07-10",
+        distribute_deadline="2026-08-20",
+        activate_deadline="2026-08-30",
+        is_active=True,
+    )
+    page = login(new_page(viewport=viewport), live_server, request.getfixturevalue(persona))
+    tiles = page.locator("main .grid").last.bounding_box()
+    campaign = page.locator("main .card", has_text="2026年社保卡应发尽发").bounding_box()
+    gap = campaign["y"] - (tiles["y"] + tiles["height"])
+    assert gap >= 12, f"the tiles and the campaign card are {gap}px apart"

@@ -117,7 +117,7 @@ def test_clerk_imports_12333_results_and_takes_the_12333_phone(
     expect(group.get_by_role("heading", level=2)).to_contain_text(person_a.name)
     expect(group.locator("tbody tr")).to_have_count(1)  # the occupation is no conflict
     phone = field_row(group, "联系电话")
-    # A township clerk may see full values (FULL_ID_ROLES): the phones are not masked here.
+    # A township clerk may resolve the conflicts, so the phones are not masked here.
     expect(phone.locator('td[data-label="系统值"]')).to_have_text("13887654321")
     expect(phone.locator('td[data-label="12333值"]')).to_have_text("13900001111")
     expect(phone.locator('td[data-label="来源"]')).to_contain_text("第2行")

@@ -81,7 +81,7 @@ class TestLedger:
         with pytest.raises(ValidationError, match="签收人"):
             card_record_event(card=card, event=LedgerEvent.ISSUED, acting_user=clerk_a)
 
-    def test_activation_only_face_to_face(self, card, clerk_a):
+    def test_activation_only_face_to_face(self, card, clerk_a, banker_a):
         card = to_stock(card, clerk_a)
         card = card_record_event(
             card=card,
@@ -90,11 +90,11 @@ class TestLedger:
             custody=Custody(signee="张桂芬"),
         )
         with pytest.raises(ValidationError, match="面签"):
-            card_record_event(card=card, event=LedgerEvent.ACTIVATED, acting_user=clerk_a)
+            card_record_event(card=card, event=LedgerEvent.ACTIVATED, acting_user=banker_a)
         card = card_record_event(
             card=card,
             event=LedgerEvent.ACTIVATED,
-            acting_user=clerk_a,
+            acting_user=banker_a,
             custody=Custody(face_to_face=True),
         )
         assert card.status == CardStatus.ACTIVATED

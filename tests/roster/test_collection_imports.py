@@ -467,7 +467,7 @@ class TestCollectionResults:
 
     def test_a_read_only_user_cannot_import(self, tmp_path, supervisor, person_a):
         rows = collection_rows(row_for(person_a, occupation="教师"))
-        with pytest.raises(ListImportError, match="只读"):
+        with pytest.raises(PermissionDenied, match="只读"):
             collection(write_xlsx(tmp_path / "c.xlsx", rows), supervisor)
         assert not SourceList.objects.exists()
 

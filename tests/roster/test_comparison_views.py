@@ -6,8 +6,8 @@ from django.urls import reverse
 
 from dayao_sscard.models import Job, JobStatus
 from roster.imports import list_import
-from roster.models import ClassificationChange, Person, SourceList
-from tests.factories import make_id_number
+from roster.models import CardClass, ClassificationChange, Person, SourceList
+from tests.factories import classify, make_id_number
 from tests.roster.listfiles import EXPORT_HEADER, UNISSUED_HEADER, write_xlsx
 
 
@@ -170,6 +170,68 @@ class TestComparisonPage:
             reverse("roster:person-list"), {"on_list": "unissued", "card_class": "card_failed"}
         )
         assert [p.id_number for p in response.context["page"]] == [a]
+
+
+@pytest.mark.django_db
+class TestWhatTheComparisonStandsOn:
+    """The sentence above the figures names the exports they come from, never 均未比对
+    beside figures."""
+
+    url = reverse("roster:comparison")
+
+    def basis(self, client, user) -> str:
+        client.force_login(user)
+        html = client.get(self.url).content.decode()
+        start = html.index('data-testid="comparison-basis"')
+        return html[start : html.index("</p>", start)]
+
+    def test_results_without_any_export_are_not_called_uncompared(
+        self, client, supervisor, person_a
+    ):
+        classify(person_a, CardClass.NO_CARD_INFO)
+        text = self.basis(client, supervisor)
+        assert "均未比对" not in text and "导入前已有的比对结果" in text
+
+    def test_nothing_compared_says_so(self, client, supervisor, person_a):
+        assert "以下人员均未比对" in self.basis(client, supervisor)
+
+    def test_a_partial_export_alone_is_named(self, client, county_admin, person_a, tmp_path):
+        path = write_xlsx(
+            tmp_path / "part.xlsx",
+            [
+                EXPORT_HEADER,
+                [1, "甲", person_a.id_number, "Y1", "农行", "批量制卡", "制卡成功", "", "正常", ""],
+            ],
+        )
+        list_import(
+            kind="card_export",
+            path=path,
+            original_name="part.xlsx",
+            acting_user=county_admin,
+            coverage="partial",
+        )
+        text = self.basis(client, county_admin)
+        assert "尚未导入" not in text
+        assert "依据部分导出 1 份" in text and "part.xlsx" in text
+
+    def test_a_partial_after_the_complete_one_is_named_beside_it(
+        self, client, county_admin, listed, tmp_path
+    ):
+        a, b, c = listed
+        path = write_xlsx(
+            tmp_path / "part.xlsx",
+            [EXPORT_HEADER, [1, "乙", b, "Y1", "农行", "批量制卡", "制卡成功", "", "正常", ""]],
+        )
+        list_import(
+            kind="card_export",
+            path=path,
+            original_name="part.xlsx",
+            acting_user=county_admin,
+            coverage="partial",
+        )
+        text = self.basis(client, county_admin)
+        assert "依据：" in text and "e.xlsx" in text
+        assert "及其后的部分导出 1 份" in text and "part.xlsx" in text
 
 
 @pytest.mark.django_db

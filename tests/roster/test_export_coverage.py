@@ -12,7 +12,7 @@ from dayao_sscard.models import Job, JobStatus
 from issuance.models import Card, CardStatus
 from roster.models import CardClass, CardSystemRecord, ClassificationChange, PersonClass, SourceList
 from roster.selectors import DISAGREEMENT, work_queue
-from tests.factories import BankFactory, PersonFactory
+from tests.factories import BankFactory, PersonFactory, classify, put_on_list
 from tests.roster.listfiles import EXPORT_HEADER, write_xlsx
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -33,6 +33,7 @@ def county(village_a):
         PersonFactory(township=village_a.township, village=village_a, name=f"持卡人{n}")
         for n in range(10)
     ]
+    put_on_list(*persons)
     return persons
 
 
@@ -134,6 +135,23 @@ class TestTheWebImport:
         assert SourceList.objects.get(job=done).is_partial
         assert not PersonClass.objects.filter(card_class=CardClass.NO_CARD_INFO).exists()
 
+    def test_an_answered_preview_no_longer_waits(self, client, county, county_admin, tmp_path):
+        client.force_login(county_admin)
+        self.upload(client, export_file(tmp_path / "full.xlsx", county))
+        stopped_url = self.upload(client, export_file(tmp_path / "two.xlsx", county[:2])).url
+        stopped = Job.objects.latest("created_at")
+        client.post(reverse("roster:import-confirm", args=[stopped.pk]), {"coverage": "partial"})
+        for page in (stopped_url, reverse("job-list"), reverse("home")):
+            html = client.get(page).content.decode()
+            assert "待确认" not in html, page
+            assert "已确认" in html, page
+        html = client.get(stopped_url).content.decode()
+        assert 'data-testid="confirm-partial"' not in html
+        assert "请选择" not in html
+        assert client.get(reverse("job-status", args=[stopped.pk])).json()["status_label"] == (
+            "已确认"
+        )
+
     def test_only_the_county_administrator_may_confirm(
         self, client, county, county_admin, supervisor, clerk_a, tmp_path
     ):
@@ -148,3 +166,25 @@ class TestTheWebImport:
             )
             assert response.status_code == 403
         assert Job.objects.count() == 2
+
+
+class TestMatchWithOnlyPartialExports:
+    """Before any complete export (the demo county, or a county that began with a partial
+    one), ``match`` re-compares only the persons the partial exports name."""
+
+    def test_persons_not_named_keep_their_class(self, county, tmp_path):
+        for person in county:
+            classify(person, CardClass.CARD_FAILED, "照片不合格")
+        import_export(export_file(tmp_path / "two.xlsx", county[:2]), "--partial")
+        call_command("match")
+        classes = dict(PersonClass.objects.values_list("person_id", "card_class"))
+        assert [classes[p.pk] for p in county[:2]] == [CardClass.CARD_MADE] * 2
+        assert {classes[p.pk] for p in county[2:]} == {CardClass.CARD_FAILED}
+        assert not ClassificationChange.objects.filter(person__in=county[2:]).exists()
+
+    def test_persons_never_compared_stay_uncompared(self, county, tmp_path):
+        import_export(export_file(tmp_path / "two.xlsx", county[:2]), "--partial")
+        call_command("match")
+        assert set(PersonClass.objects.values_list("person_id", flat=True)) == {
+            p.pk for p in county[:2]
+        }

@@ -4,10 +4,12 @@ A person whose card our ledger shows made never falls back to 无制卡信息 or
 verification queue because an export lacks the card: the disagreement is shown and counted.
 """
 
+import openpyxl
 import pytest
 from django.urls import reverse
 
 from dashboard.selectors import class_counts_by_township
+from dayao_sscard.models import Job
 from issuance.models import Card, CardStatus
 from roster.models import CardClass
 from roster.reports import PAGE_KEYS, classification_report
@@ -19,7 +21,7 @@ from roster.selectors import (
     verification_progress,
     work_queue,
 )
-from tests.factories import BankFactory, PersonFactory, classify
+from tests.factories import BankFactory, PersonFactory, classify, put_on_list
 from tests.roster.test_matching import export
 
 pytestmark = pytest.mark.django_db
@@ -34,13 +36,16 @@ def holder(village_a):
     """Activated face to face at the counter, in our ledger."""
     person = PersonFactory(township=village_a.township, village=village_a, name="王建国")
     card(person, CardStatus.ACTIVATED)
+    put_on_list(person)
     return person
 
 
 @pytest.fixture
 def waiting(village_a):
     """No card anywhere: the export says 无制卡信息 and our ledger agrees."""
-    return PersonFactory(township=village_a.township, village=village_a, name="赵小英")
+    person = PersonFactory(township=village_a.township, village=village_a, name="赵小英")
+    put_on_list(person)
+    return person
 
 
 def import_export_without(holder, waiting) -> None:
@@ -140,3 +145,39 @@ class TestPages:
         import_export_without(holder, waiting)
         client.force_login(banker_a)
         assert client.get(reverse("roster:comparison-disagreements")).status_code == 403
+
+    def test_the_person_list_links_the_disagreement_only_for_who_may_open_it(
+        self, client, holder, waiting, clerk_a, collector_a
+    ):
+        import_export_without(holder, waiting)
+        disagreements_url = reverse("roster:comparison-disagreements")
+        client.force_login(clerk_a)
+        page = client.get(reverse("roster:person-list")).content.decode()
+        assert "两方不一致" in page and disagreements_url in page
+        client.force_login(collector_a)
+        page = client.get(reverse("roster:person-list")).content.decode()
+        assert "两方不一致" in page and disagreements_url not in page
+
+    def test_a_holder_never_compared_is_no_disagreement_on_the_list_either(
+        self, client, holder, clerk_a
+    ):
+        client.force_login(clerk_a)
+        page = client.get(reverse("roster:person-list")).content.decode()
+        assert "两方不一致" not in page
+        assert list(disagreements(user=clerk_a)) == []
+
+
+class TestTheExport:
+    def test_says_what_the_lists_say_of_a_holder_missing_from_the_export(
+        self, client, holder, waiting, clerk_a, django_capture_on_commit_callbacks
+    ):
+        import_export_without(holder, waiting)
+        client.force_login(clerk_a)
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("roster:person-export"), {"card_class": "card_made"})
+        with Job.objects.get().result_file.open("rb") as handle:
+            rows = list(openpyxl.load_workbook(handle).active.values)
+        column = rows[0].index("比对结果")
+        assert [row[column] for row in rows[1:]] == [
+            "已制卡（两方记录不一致：卡务系统为无制卡信息）"
+        ]

@@ -257,6 +257,23 @@ class TestDeceased:
         event = AuditEvent.objects.get(action="roster.person.deceased_undone")
         assert event.note == "同名误报，本人健在"
 
+    def test_the_persons_page_shows_the_card_queued_and_withdrawn(
+        self, client, clerk_a, county_admin, branch_a, queue
+    ):
+        person = queue[0]
+        card_create(person=person, bank=branch_a.bank, branch=branch_a, acting_user=county_admin)
+        client.force_login(clerk_a)
+        self.mark(client, person)
+        page = reverse("roster:person-detail", args=[person.pk])
+        html = client.get(page).content.decode()
+        assert 'data-testid="cancellation-pending"' in html
+        history = html[html.index('data-testid="history"') :]
+        assert "申请注销社保卡" in history and "持卡人已死亡" in history
+        client.post(reverse("roster:person-undo-deceased", args=[person.pk]), {"reason": "误报"})
+        html = client.get(page).content.decode()
+        assert 'data-testid="cancellation-pending"' not in html
+        assert "撤回社保卡注销申请" in html[html.index('data-testid="history"') :]
+
     def test_future_death_date_is_refused(self, client, clerk_a, queue):
         client.force_login(clerk_a)
         self.mark(client, queue[0], death_date="2099-01-01")

@@ -175,3 +175,17 @@ def test_a_refused_photo_is_not_kept(client, collector_a, pending):
     assert response.status_code == 200
     assert response.context["kept_photo"] == ""
     assert "竖版证件照" in response.content.decode()
+
+
+@pytest.mark.django_db
+class TestTheSummaryAfterAnError:
+    def test_names_the_field_to_correct_and_not_the_kept_photo(self, kept):
+        html = kept.content.decode()
+        errors = html[html.index('data-testid="form-errors"') :]
+        errors = errors[: errors.index("</div>")]
+        assert "未保存，请改正 1 处" in errors and "联系电话格式不正确" in errors
+        assert "联系电话：联系电话" not in errors
+        summary = html[html.index('data-testid="problems"') :]
+        summary = summary[: summary.index("</div>")]
+        assert "尚缺" not in summary
+        assert "照片已暂存" in summary

@@ -1,6 +1,9 @@
+from collections import Counter
+
 from django.core.management.base import BaseCommand
 
 from roster.imports.matching import classify_all, effective_snapshot_ids, latest_snapshot
+from roster.models import SourceList
 
 
 class Command(BaseCommand):
@@ -11,10 +14,18 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         snapshot = latest_snapshot()
-        if not effective_snapshot_ids():
+        snapshot_ids = effective_snapshot_ids()
+        if not snapshot_ids:
             self.stdout.write("尚未导入卡务系统导出文件，无法比对。")
             return
-        counts = classify_all()
+        if snapshot is not None:
+            counts = classify_all()
+        else:
+            # Only partial exports so far: each re-compares the persons it names and
+            # nobody else, as its import did; there is no whole county to compare with.
+            counts = Counter()
+            for partial in SourceList.objects.filter(pk__in=snapshot_ids).order_by("pk"):
+                counts.update(classify_all(only_snapshot=partial))
         self.stdout.write(
             f"已按“{snapshot.source if snapshot else '部分导出'}”完成比对，比对结果变化 {counts['变化人数']} 人，"
             f"首次比对 {counts['首次比对人数']} 人。"

@@ -1,0 +1,127 @@
+"""Every URL of the project × every persona × an object in scope and one outside it × GET
+and POST: the status each gets. A URL without rows here fails, so does a row without URL.
+
+Statuses: 200 the page, 301 a permanent redirect, 302 to the login page (anonymous) or onward after a POST, 400 a
+refused form, 403 the role may not, 404 the object is outside the persona's scope (the
+selectors say nothing more), 405 the wrong method. POSTs carry no data: they show that a
+persona who may not is refused before anything is read from the request.
+"""
+
+import pytest
+
+from tests.permissions import (
+    METHODS,
+    build_world,
+    mismatches,
+    parse_matrix,
+    project_routes,
+    row_for,
+)
+
+MATRIX = parse_matrix(
+    """
+# url name                     object     method anon admin super town village bank | out of scope
+home                           -          GET    302  200   200   200  200     200
+home                           -          POST   302  200   200   200  200     200
+healthz                        -          GET    200  200   200   200  200     200
+healthz                        -          POST   200  200   200   200  200     200
+favicon.ico                    path       GET    301  301   301   301  301     301
+favicon.ico                    path       POST   301  301   301   301  301     301
+login                          -          GET    200  200   200   200  200     200
+login                          -          POST   200  200   200   200  200     200
+logout                         -          GET    405  405   405   405  405     405
+logout                         -          POST   302  302   302   302  302     302
+password_change                -          GET    302  200   200   200  200     200
+password_change                -          POST   302  200   200   200  200     200
+password_change_done           -          GET    302  200   200   200  200     200
+password_change_done           -          POST   302  405   405   405  405     405
+job-list                       -          GET    302  200   200   200  200     200
+job-list                       -          POST   302  200   200   200  200     200
+job-detail                     job        GET    302  200   200   200  200     200 | 302 200 200 404 404 404
+job-detail                     job        POST   302  200   200   200  200     200 | 302 200 200 404 404 404
+job-status                     job        GET    302  200   200   200  200     200 | 302 200 200 404 404 404
+job-status                     job        POST   302  405   405   405  405     405 | 302 405 405 405 405 405
+job-result                     job        GET    302  200   200   200  200     200 | 302 200 403 404 404 404
+job-result                     job        POST   302  200   200   200  200     200 | 302 200 403 404 404 404
+cadre-held                     -          GET    302  200   200   200  403     403
+cadre-held                     -          POST   302  200   200   200  403     403
+audit-list                     -          GET    302  200   200   403  403     403
+audit-list                     -          POST   302  200   200   403  403     403
+roster:person-list             -          GET    302  200   200   200  200     200
+roster:person-list             -          POST   302  200   200   200  200     200
+roster:person-export           -          GET    302  405   405   405  405     405
+roster:person-export           -          POST   302  302   302   302  302     302
+roster:person-detail           person     GET    302  200   200   200  200     200 | 302 200 200 404 404 404
+roster:person-detail           person     POST   302  200   200   200  200     200 | 302 200 200 404 404 404
+roster:person-photo            photo      GET    302  200   200   200  200     200 | 302 200 200 404 404 404
+roster:person-photo            photo      POST   302  200   200   200  200     200 | 302 200 200 404 404 404
+roster:person-kept-photo       kept_photo GET    302  200   403   200  200     403 | 302 200 403 404 404 403
+roster:person-kept-photo       kept_photo POST   302  200   403   200  200     403 | 302 200 403 404 404 403
+roster:person-edit             person     GET    302  200   403   200  200     403 | 302 200 403 404 404 403
+roster:person-edit             person     POST   302  200   403   200  200     403 | 302 200 403 404 404 403
+roster:person-reveal-id        person     GET    302  405   403   405  405     405 | 302 405 403 405 405 405
+roster:person-reveal-id        person     POST   302  200   403   200  200     200 | 302 200 403 404 404 404
+roster:person-verify           person     GET    302  200   403   200  200     403 | 302 200 403 404 404 403
+roster:person-verify           person     POST   302  200   403   200  200     403 | 302 200 403 404 404 403
+roster:person-mark-deceased    person     GET    302  405   403   405  405     403 | 302 405 403 405 405 403
+roster:person-mark-deceased    person     POST   302  302   403   302  302     403 | 302 302 403 404 404 403
+roster:person-undo-deceased    person     GET    302  405   403   405  403     403 | 302 405 403 405 403 403
+roster:person-undo-deceased    person     POST   302  302   403   302  403     403 | 302 302 403 404 403 403
+roster:work-queue              -          GET    302  200   403   200  200     403
+roster:work-queue              -          POST   302  200   403   200  200     403
+roster:progress                -          GET    302  200   200   200  200     403
+roster:progress                -          POST   302  200   200   200  200     403
+roster:import-create           -          GET    302  200   403   200  403     403
+roster:import-create           -          POST   302  200   403   200  403     403
+roster:import-confirm          job        GET    302  405   403   403  403     403 | 302 405 403 403 403 403
+roster:import-confirm          job        POST   302  302   403   403  403     403 | 302 302 403 403 403 403
+roster:conflicts               -          GET    302  200   200   200  200     403
+roster:conflicts               -          POST   302  200   200   200  200     403
+roster:conflict-person         person     GET    302  200   200   200  200     403 | 302 200 200 404 404 403
+roster:conflict-person         person     POST   302  400   403   400  400     403 | 302 400 403 404 404 403
+roster:comparison              -          GET    302  200   200   200  403     403
+roster:comparison              -          POST   302  200   200   200  403     403
+roster:comparison-changes      -          GET    302  200   200   200  403     403
+roster:comparison-changes      -          POST   302  200   200   200  403     403
+roster:comparison-disagreements -         GET    302  200   200   200  403     403
+roster:comparison-disagreements -         POST   302  200   200   200  403     403
+roster:subsidy-comparison      -          GET    302  200   200   200  403     403
+roster:subsidy-comparison      -          POST   302  200   200   200  403     403
+issuance:stock-cards           -          GET    302  200   200   200  200     200
+issuance:stock-cards           -          POST   302  200   200   200  200     200
+api:person-detail              id_number  GET    302  200   200   200  200     200 | 302 200 200 404 404 404
+api:person-detail              id_number  POST   302  405   405   405  405     405 | 302 405 405 405 405 405
+# The Django admin (reference data) is the county administrator's; signed-in staff
+# without it get a plain 403, not the admin's own login page.
+admin:*                        -          GET    302  200   403   403  403     403
+admin:*                        -          POST   302  200   403   403  403     403
+"""
+)
+
+
+def test_every_url_of_the_project_has_its_rows_and_every_row_its_url():
+    routes = project_routes()
+    missing = [
+        f"{route.name} ({route.route}) {method}"
+        for route in routes
+        for method in METHODS
+        if row_for(route, MATRIX, method) is None
+    ]
+    assert not missing, (
+        "URLs without rows in the permission matrix (tests/core/test_permission_matrix.py); "
+        "add the status each persona gets: " + ", ".join(missing)
+    )
+    names = {"admin:*" if r.namespace == "admin" else r.name for r in routes}
+    stale = sorted({name for name, _ in MATRIX} - names)
+    assert not stale, f"rows for URLs the project no longer has: {stale}"
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+@pytest.mark.parametrize("key", sorted(MATRIX), ids=lambda key: f"{key[0]} {key[1]}")
+def test_the_status_of_every_persona(world, key):
+    wrong = mismatches(world, MATRIX[key])
+    assert not wrong, "\n".join(wrong)

@@ -1,0 +1,287 @@
+"""The shared persona harness: six personas, an object in their scope and one outside it,
+every URL of the project, and the expected-status table that covers them.
+
+A matrix is a text table, one row per URL name and method::
+
+    # url name              object  method   anon admin super town village bank | (out of scope)
+    roster:person-edit      person  GET      302  200   403   200  200     403  | 302 200 403 404 404 403
+
+The left half is asked with the object in every persona's scope (township A, village A,
+a card of the bank persona's branch), the right half with one of township B. ``-`` as
+the object means the URL takes none (then the right half is ``-``); ``path`` marks a
+pattern without a name, asked at its own path. A URL of the project without a row fails
+the matrix test, so a new view cannot be added without its rows.
+"""
+
+import io
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.files.base import ContentFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from PIL import Image
+
+from dayao_sscard.models import Job, JobKind, User
+from dayao_sscard.roles import Role
+from issuance.models import Card, CardStatus
+from roster.models import (
+    Category,
+    CollectionConflict,
+    ListKind,
+    Person,
+    PersonCategory,
+    SourceList,
+)
+from roster.pending_photos import pending_photo_keep
+from tests.factories import BankBranchFactory, PersonFactory, UserFactory, VillageFactory, township
+from tests.roster.photos import photo_bytes
+
+TOWNSHIP_A = "532326101"  # 金碧镇
+TOWNSHIP_B = "532326102"  # 石羊镇
+
+PERSONAS = (
+    "anonymous",
+    Role.COUNTY_ADMIN.value,
+    Role.COUNTY_SUPERVISOR.value,
+    Role.TOWNSHIP_STAFF.value,
+    Role.VILLAGE_COLLECTOR.value,
+    Role.BANK_STAFF.value,
+)
+METHODS = ("GET", "POST")
+
+
+@dataclass
+class World:
+    """The personas and, for each, one object in scope and one outside it."""
+
+    users: dict[str, User | AnonymousUser]
+    clerk_b: User
+    person_in: Person
+    person_out: Person
+    card_in: Card
+    card_out: Card
+    jobs: dict[tuple[str, bool], Job] = field(default_factory=dict)
+
+    def person(self, in_scope: bool) -> Person:
+        return self.person_in if in_scope else self.person_out
+
+    def card(self, in_scope: bool) -> Card:
+        return self.card_in if in_scope else self.card_out
+
+    def kept_photo(self, persona: str, in_scope: bool) -> str:
+        """A photo the persona kept across a form error (the clerk's, for anonymous)."""
+        user = self.users[persona]
+        keeper = user if user.is_authenticated else self.users[Role.TOWNSHIP_STAFF]
+        return pending_photo_keep(user=keeper, person=self.person(in_scope), data=photo_bytes())
+
+    def job(self, persona: str, in_scope: bool) -> Job:
+        """In scope: a job the persona started itself; outside: one of township B's clerk."""
+        key = (persona, in_scope)
+        if key not in self.jobs:
+            user = self.users[persona]
+            starter = user if in_scope and user.is_authenticated else self.clerk_b
+            if in_scope and not user.is_authenticated:
+                starter = self.users[Role.TOWNSHIP_STAFF]
+            job = Job.objects.create(
+                kind=JobKind.EXPORT, title="导出人员名单", started_by=starter, status="succeeded"
+            )
+            job.result_file.save("result.xlsx", ContentFile(b"PK"), save=False)
+            job.result_name = "人员名单.xlsx"
+            job.save()
+            self.jobs[key] = job
+        return self.jobs[key]
+
+
+def build_world() -> World:
+    """Township A's clerk, collector and bank branch; county roles; township B's clerk."""
+    township_a, township_b = township(TOWNSHIP_A), township(TOWNSHIP_B)
+    village_a = VillageFactory(township=township_a, name="大河社区")
+    village_b = VillageFactory(township=township_b, name="石羊社区")
+    branch_a = BankBranchFactory(name="金碧信用社", township=township_a)
+    branch_b = BankBranchFactory(name="石羊信用社", township=township_b)
+    users: dict[str, User | AnonymousUser] = {
+        "anonymous": AnonymousUser(),
+        Role.COUNTY_ADMIN: UserFactory(
+            username="m_admin",
+            role=Role.COUNTY_ADMIN,
+            township=None,
+            is_staff=True,
+            is_superuser=True,
+        ),
+        Role.COUNTY_SUPERVISOR: UserFactory(
+            username="m_supervisor", role=Role.COUNTY_SUPERVISOR, township=None
+        ),
+        Role.TOWNSHIP_STAFF: UserFactory(
+            username="m_clerk_a", role=Role.TOWNSHIP_STAFF, township=township_a
+        ),
+        Role.VILLAGE_COLLECTOR: UserFactory(
+            username="m_collector_a",
+            role=Role.VILLAGE_COLLECTOR,
+            township=township_a,
+            village=village_a,
+        ),
+        Role.BANK_STAFF: UserFactory(
+            username="m_banker_a", role=Role.BANK_STAFF, township=None, bank_branch=branch_a
+        ),
+    }
+    clerk_b = UserFactory(username="m_clerk_b", role=Role.TOWNSHIP_STAFF, township=township_b)
+    conflicts = SourceList.objects.create(
+        kind=ListKind.COLLECTION_12333, source="12333", file_name="c.xlsx", file_sha256="c" * 64
+    )
+    person_in = _person(township_a, village_a, branch_a, conflicts, "张桂芬")
+    person_out = _person(township_b, village_b, branch_b, conflicts, "杨春梅")
+    return World(
+        users=users,
+        clerk_b=clerk_b,
+        person_in=person_in,
+        person_out=person_out,
+        card_in=person_in.cards.get(),
+        card_out=person_out.cards.get(),
+    )
+
+
+def _person(township_, village, branch, conflicts: SourceList, name: str) -> Person:
+    """A living person with an issued card, a photo, a category and a 12333 conflict."""
+    person = PersonFactory(township=township_, village=village, name=name)
+    Card.objects.create(person=person, bank=branch.bank, branch=branch, status=CardStatus.ISSUED)
+    PersonCategory.objects.create(person=person, category=Category.MINIMUM_LIVING)
+    jpeg = _jpeg()
+    person.photo.save(f"{person.pk}.jpg", ContentFile(jpeg), save=False)
+    person.photo_thumbnail.save(f"{person.pk}.jpg", ContentFile(jpeg), save=False)
+    person.save()
+    CollectionConflict.objects.create(
+        person=person,
+        source_list=conflicts,
+        row_number=2,
+        field="occupation",
+        current_value=person.occupation,
+        incoming_value="教师",
+    )
+    return person
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (358, 441), (200, 210, 230)).save(out, format="JPEG")
+    return out.getvalue()
+
+
+# ---- the URLs of the project ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str  # "roster:person-edit", or the route itself when the pattern has no name
+    route: str
+    namespace: str
+
+
+def project_routes() -> list[Route]:
+    """Every URL pattern the project serves, walked from the root resolver."""
+    return list(_walk(get_resolver().url_patterns, prefix="", namespaces=()))
+
+
+def _walk(patterns, *, prefix: str, namespaces: tuple[str, ...]):
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern)
+        if isinstance(pattern, URLResolver):
+            inner = (*namespaces, pattern.namespace) if pattern.namespace else namespaces
+            yield from _walk(pattern.url_patterns, prefix=route, namespaces=inner)
+        elif isinstance(pattern, URLPattern):
+            namespace = ":".join(namespaces)
+            name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+            yield Route(name=name if pattern.name else route, route=route, namespace=namespace)
+
+
+# ---- the matrix -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    kind: str
+    method: str
+    in_scope: dict[str, int]
+    out_of_scope: dict[str, int] | None
+
+
+def parse_matrix(text: str) -> dict[tuple[str, str], Row]:
+    rows: dict[tuple[str, str], Row] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        left, _, right = line.partition("|")
+        name, kind, method, *statuses = left.split()
+        if len(statuses) != len(PERSONAS) or method not in METHODS:
+            raise ValueError(f"matrix line {number}: {line!r}")
+        outside = right.split()
+        if kind in ("-", "path"):
+            if outside and outside != ["-"]:
+                raise ValueError(f"matrix line {number}: a URL without an object has no right half")
+            out = None
+        else:
+            if len(outside) != len(PERSONAS):
+                raise ValueError(f"matrix line {number}: the out-of-scope half needs 6 statuses")
+            out = dict(zip(PERSONAS, map(int, outside), strict=True))
+        key = (name, method)
+        if key in rows:
+            raise ValueError(f"matrix line {number}: {name} {method} appears twice")
+        rows[key] = Row(
+            name, kind, method, dict(zip(PERSONAS, map(int, statuses), strict=True)), out
+        )
+    return rows
+
+
+KWARGS = {
+    "-": lambda world, persona, in_scope: {},
+    "person": lambda world, persona, in_scope: {"pk": world.person(in_scope).pk},
+    "photo": lambda world, persona, in_scope: {"pk": world.person(in_scope).pk, "size": "thumb"},
+    "id_number": lambda world, persona, in_scope: {"id_number": world.person(in_scope).id_number},
+    "job": lambda world, persona, in_scope: {"pk": world.job(persona, in_scope).pk},
+    "kept_photo": lambda world, persona, in_scope: {
+        "pk": world.person(in_scope).pk,
+        "token": world.kept_photo(persona, in_scope),
+    },
+}
+
+
+def row_for(route: Route, rows: dict[tuple[str, str], Row], method: str) -> Row | None:
+    """The route's row; the Django admin's URLs share one (``admin:*``, asked at its index)."""
+    if route.namespace == "admin":
+        return rows.get(("admin:*", method))
+    return rows.get((route.name, method))
+
+
+def status_of(world: World, row: Row, persona: str, *, in_scope: bool) -> int:
+    """What the persona gets for this URL and method, with a fresh client (POST: no data)."""
+    client = Client()
+    user = world.users[persona]
+    if user.is_authenticated:
+        client.force_login(user)
+    if row.kind == "path":
+        url = "/" + row.name
+    else:
+        name = "admin:index" if row.name == "admin:*" else row.name
+        url = reverse(name, kwargs=KWARGS[row.kind](world, persona, in_scope))
+    response = client.get(url) if row.method == "GET" else client.post(url)
+    return response.status_code
+
+
+def mismatches(world: World, row: Row) -> list[str]:
+    """Every cell of the row whose status differs from the table, said as one line each."""
+    found = []
+    halves = [(True, row.in_scope)]
+    if row.out_of_scope is not None:
+        halves.append((False, row.out_of_scope))
+    for in_scope, expected in halves:
+        for persona in PERSONAS:
+            got = status_of(world, row, persona, in_scope=in_scope)
+            if got != expected[persona]:
+                where = "in scope" if in_scope else "out of scope"
+                found.append(
+                    f"{row.method} {row.name} as {persona} ({where}): "
+                    f"expected {expected[persona]}, got {got}"
+                )
+    return found
