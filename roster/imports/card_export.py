@@ -138,7 +138,7 @@ def export_coverage_check(source_list, result: ImportResult, *, acting_user=None
     preview = {
         "本次导出记录数": result.records,
         "本次导出涉及人数": persons_in_file,
-        "上次完整导出记录数": previous_records,
+        **({"上次完整导出记录数": previous_records} if previous else {}),
         "系统已知已制卡人数": known_holders,
         "按全县完整导出导入：比对结果将改变的人数": changes.count(),
         "其中将变为无制卡信息的人数": changes.filter(new_class=CardClass.NO_CARD_INFO).count(),
@@ -151,8 +151,6 @@ def export_coverage_check(source_list, result: ImportResult, *, acting_user=None
         f"本次卡务系统导出只有 {result.records} 条记录，明显少于"
         + (f"上一次完整导出的 {previous_records} 条" if previous_records >= known_holders else "")
         + (f"系统已知的已制卡人数 {known_holders} 人" if known_holders > previous_records else "")
-        + "，可能只导出了部分乡镇或部分人员。为免把已制卡人员错当无制卡信息，本次未写入任何数据。"
-        "如确是全县完整导出，请选择“按全县完整导出导入”（命令行加 --complete）；"
-        "如只是部分导出，请选择“按部分导出导入”（命令行加 --partial），只重新比对文件中的人员。",
+        + "，可能只导出了部分乡镇或部分人员。为免把已制卡人员错当无制卡信息，本次未写入任何数据。",
         preview,
     )

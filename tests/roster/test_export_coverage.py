@@ -125,6 +125,7 @@ class TestTheWebImport:
         assert state() == before
         page = client.get(response.url).content.decode()
         assert "按部分导出导入" in page and "其中将变为无制卡信息的人数" in page
+        assert "--complete" not in page  # the command line's words stay on the command line
 
         confirm = reverse("roster:import-confirm", args=[stopped.pk])
         first = client.post(confirm, {"coverage": "partial"})

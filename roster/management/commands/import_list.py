@@ -50,7 +50,12 @@ class Command(BaseCommand):
                 coverage=options["coverage"],
             )
         except ExportShrinks as exc:
-            lines = [str(exc), *(f"  {label}：{value}" for label, value in exc.preview.items())]
+            lines = [
+                str(exc),
+                "如确是全县完整导出，请加 --complete 重新导入；"
+                "如只是部分导出，请加 --partial 重新导入，只重新比对文件中的人员。",
+                *(f"  {label}：{value}" for label, value in exc.preview.items()),
+            ]
             raise CommandError("\n".join(lines)) from exc
         except ListImportError as exc:
             raise CommandError(str(exc)) from exc
