@@ -334,6 +334,24 @@ class PersonClass(models.Model):
         return self.get_card_class_display()
 
 
+class ClassificationInputs(models.Model):
+    """What the last whole-county classification was worked out from (one row at most).
+
+    A ``manage.py match`` whose inputs are unchanged has nothing to write and skips the
+    comparison; see roster.imports.matching.classification_inputs.
+    """
+
+    digest = models.CharField("比对依据摘要", max_length=64)
+    recorded_at = models.DateTimeField("记录时间")
+
+    class Meta:
+        verbose_name = "比对依据"
+        verbose_name_plural = "比对依据"
+
+    def __str__(self) -> str:
+        return self.digest
+
+
 class PersonCategory(models.Model):
     """A category (低保, 特困…) a person belongs to, and which list said so."""
 

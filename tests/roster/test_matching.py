@@ -239,6 +239,130 @@ class TestClassifyUnclassified:
         assert PersonClass.objects.get(person=newcomer).card_class == CardClass.IN_PRODUCTION
 
 
+def ranked(action) -> bool:
+    """Whether ``action`` ran the comparison (built the ranks) rather than skipping it."""
+    with CaptureQueriesContext(connection) as queries:
+        action()
+    return any("match_rank" in q["sql"] for q in queries.captured_queries)
+
+
+@pytest.mark.django_db
+class TestMatchWithNothingToDo:
+    """A whole-county match whose inputs are those of the last one skips the comparison."""
+
+    @pytest.fixture
+    def matched(self, people):
+        a, b, *_ = people
+        snapshot = export((a, "制卡成功", ""), (b, "制卡失败", "照片不合格"))
+        classify_all()
+        return snapshot
+
+    def test_an_unchanged_county_is_not_compared_again_and_reads_the_same(self, matched):
+        before = results()
+        out = StringIO()
+        assert not ranked(lambda: call_command("match", stdout=out))
+        assert "比对结果变化 0 人，首次比对 0 人。" in out.getvalue()
+        assert results() == before
+        event = AuditEvent.objects.filter(action="roster.sourcelist.classified").latest("pk")
+        assert (event.object_id, event.after) == (
+            str(matched.pk),
+            {"变化人数": 0, "首次比对人数": 0},
+        )
+        assert not ranked(classify_all)
+
+    def test_an_id_number_edit_is_compared_even_without_a_new_update_time(self, matched, people):
+        a, _, c, _ = people
+        new_number = make_id_number(birth=datetime.date(1960, 3, 4))
+        CardSystemRecord.objects.create(
+            snapshot=matched,
+            row_number=9,
+            id_number=new_number,
+            production_status="已申领",
+            card_status="正常",
+        )
+        classify_all()
+        Person.objects.filter(pk=c.pk).update(id_number=new_number)
+        assert classify_all() == {"变化人数": 1, "首次比对人数": 0}
+        assert PersonClass.objects.get(person=c).card_class == CardClass.IN_PRODUCTION
+
+    def test_two_persons_swapping_id_numbers_are_compared(self, matched, people):
+        a, b, *_ = people
+        first, second = a.id_number, b.id_number
+        Person.objects.filter(pk=a.pk).update(id_number=make_id_number(male=False))
+        Person.objects.filter(pk=b.pk).update(id_number=first)
+        Person.objects.filter(pk=a.pk).update(id_number=second)
+        assert classify_all() == {"变化人数": 2, "首次比对人数": 0}
+        assert PersonClass.objects.get(person=a).card_class == CardClass.CARD_FAILED
+
+    def test_a_new_person_is_compared(self, matched, village_a):
+        later = PersonFactory(township=village_a.township, village=village_a)
+        assert classify_all() == {"变化人数": 0, "首次比对人数": 1}
+        assert PersonClass.objects.get(person=later).card_class == CardClass.NO_CARD_INFO
+
+    def test_a_deleted_person_is_compared_again(self, matched, people):
+        people[3].delete()
+        assert ranked(classify_all)
+        assert not ranked(classify_all)
+
+    def test_a_removed_result_is_written_again(self, matched, people):
+        a, *_ = people
+        PersonClass.objects.filter(person=a).delete()
+        assert classify_all() == {"变化人数": 0, "首次比对人数": 1}
+        assert PersonClass.objects.get(person=a).card_class == CardClass.CARD_MADE
+
+    def test_a_new_export_is_compared(self, matched, people):
+        a, b, *_ = people
+        export((a, "制卡成功", ""), (b, "制卡成功", ""))
+        assert classify_all() == {"变化人数": 1, "首次比对人数": 0}
+
+    def test_a_partial_export_is_compared(self, matched, people):
+        a, b, *_ = people
+        partial = SourceList.objects.create(
+            kind=ListKind.CARD_EXPORT,
+            source="部分导出",
+            file_name="p.xlsx",
+            file_sha256="partial",
+            is_partial=True,
+        )
+        CardSystemRecord.objects.create(
+            snapshot=partial,
+            row_number=1,
+            id_number=b.id_number,
+            production_status="制卡成功",
+            card_status="正常",
+        )
+        assert classify_all(only_snapshot=partial) == {"变化人数": 1, "首次比对人数": 0}
+        assert ranked(classify_all)
+        assert not ranked(classify_all)
+        assert PersonClass.objects.get(person=b).card_class == CardClass.CARD_MADE
+
+    def test_a_list_after_a_whole_match_leaves_nothing_to_do(self, matched, village_a):
+        newcomer = PersonFactory(township=village_a.township, village=village_a)
+        assert classify_unclassified(person_ids_from=newcomer.pk) == {
+            "变化人数": 0,
+            "首次比对人数": 1,
+        }
+        assert not ranked(classify_all)
+
+    def test_a_list_without_a_whole_match_before_it_leaves_the_match_to_do(self, people, village_a):
+        a, *_ = people
+        export((a, "制卡成功", ""))
+        newcomer = PersonFactory(township=village_a.township, village=village_a)
+        classify_unclassified(person_ids_from=newcomer.pk)
+        assert classify_all() == {"变化人数": 0, "首次比对人数": 4}
+        assert not ranked(classify_all)
+
+    def test_a_list_whose_older_persons_changed_since_the_match_leaves_it_to_do(
+        self, matched, people, village_a
+    ):
+        a, *_ = people
+        Person.objects.filter(pk=a.pk).update(id_number=make_id_number(male=False))
+        newcomer = PersonFactory(township=village_a.township, village=village_a)
+        classify_unclassified(person_ids_from=newcomer.pk)
+        assert classify_all() == {"变化人数": 1, "首次比对人数": 0}
+        assert PersonClass.objects.get(person=a).card_class == CardClass.NO_CARD_INFO
+
+
 @pytest.mark.django_db
 class TestReadingResults:
     def test_an_unclassified_person_reads_blank(self, person_a):
