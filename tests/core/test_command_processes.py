@@ -5,14 +5,17 @@ the import-export admin, WeasyPrint), and they end without the interpreter's tea
 their output must still arrive whole and their writes be committed.
 """
 
+import gc
 import json
 import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
 import pytest
 
+from dayao_sscard.startup import resume_garbage_collection
 from tests.factories import make_id_number
 from tests.roster.listfiles import EXPORT_HEADER, write_csv, write_xlsx
 
@@ -111,3 +114,38 @@ def test_a_refused_file_still_exits_non_zero_with_its_message(env, tmp_path):
     result = manage(env, "import_list", "unissued", str(empty), "--source", "省第一批")
     assert result.returncode == 1
     assert "文件是空的" in result.stderr
+
+
+def test_a_data_command_starts_without_collecting_and_collects_once_it_runs(env):
+    # manage.py as a script runs it, watching the collector when the command starts.
+    code = textwrap.dedent(
+        """
+        import gc, sys
+        import manage
+        from dayao_sscard import startup
+
+        seen = []
+        resume = startup.resume_garbage_collection
+
+        def watched():
+            seen.append(gc.isenabled())
+            resume()
+            seen.append(gc.isenabled() and gc.get_freeze_count() > 0)
+
+        startup.resume_garbage_collection = watched
+        manage._exit_without_teardown = lambda: print(seen)
+        sys.argv = ["manage.py", "match"]
+        manage.main()
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, cwd=PROJECT
+    )
+    assert result.stdout.strip().splitlines()[-1] == "[False, True]", result.stderr
+
+
+def test_other_processes_collect_as_usual():
+    frozen = gc.get_freeze_count()
+    resume_garbage_collection()
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == frozen

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from dayao_sscard.startup import resume_garbage_collection
 from roster.imports import ExportCoverage, ExportShrinks, ListImportError, list_import
 from roster.models import ListKind
 
@@ -36,6 +37,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options):
+        resume_garbage_collection()
         path = Path(options["path"])
         if not path.is_file():
             raise CommandError(f"找不到文件：{path}")

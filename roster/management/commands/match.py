@@ -2,6 +2,7 @@ from collections import Counter
 
 from django.core.management.base import BaseCommand
 
+from dayao_sscard.startup import resume_garbage_collection
 from roster.imports.matching import classify_all, effective_snapshot_ids, latest_snapshot
 from roster.models import SourceList
 
@@ -13,6 +14,7 @@ class Command(BaseCommand):
     requires_system_checks = []
 
     def handle(self, *args, **options):
+        resume_garbage_collection()
         snapshot = latest_snapshot()
         snapshot_ids = effective_snapshot_ids()
         if not snapshot_ids:

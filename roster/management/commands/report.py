@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand
 
+from dayao_sscard.startup import resume_garbage_collection
 from roster.reports import REPORT_KEYS, REPORT_LABELS, classification_report
 
 
@@ -16,6 +17,7 @@ class Command(BaseCommand):
         parser.add_argument("--format", choices=["json", "text"], default="text")
 
     def handle(self, *args, **options):
+        resume_garbage_collection()
         report = classification_report()
         if options["format"] == "json":
             self.stdout.write(json.dumps(report, ensure_ascii=False, indent=1))
