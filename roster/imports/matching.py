@@ -10,6 +10,9 @@ the match never rewrites the wide roster_person row. It first works out, into a
 temporary table, the persons whose class or failure reason changed and those never
 classified; then it updates the former (each change is kept as a ClassificationChange
 row) and adds results for the latter, whose first class is not a change.
+
+A whole-county classification records what it was worked out from (ClassificationInputs);
+one whose inputs are the same would write nothing, and reports that without comparing.
 """
 
 import hashlib
@@ -98,7 +101,8 @@ def classify_all(*, acting_user=None, only_snapshot: SourceList | None = None) -
             persons = None
         else:
             persons, _ = _persons_digest(cursor)
-            if _recorded_inputs() == _inputs_digest(cursor, snapshot_ids, persons):
+            recorded = _recorded_inputs()
+            if recorded and recorded == _inputs_digest(cursor, snapshot_ids, persons):
                 return _finish(cursor, snapshot, acting_user, changed=0, first=0, ranked=False)
         _build_ranks(cursor, snapshot_ids)
         now = timezone.now()
@@ -216,8 +220,8 @@ def classify_unclassified(*, acting_user=None, person_ids_from: int = 0) -> dict
     What a person list needs: it adds persons and fills in blanks, but changes no one's ID
     number and no export, so every result already written stands. Only the newcomers'
     records are ranked (a tenth of the work of ``classify_all`` for a list of a tenth of
-    the county); exports and ``manage.py match`` still re-compare everyone. A list passes
-    its first new key as ``person_ids_from``, so that only its own persons are looked at.
+    the county); exports still re-compare everyone. A list passes its first new key as
+    ``person_ids_from``, so that only its own persons are looked at.
     """
     snapshot_ids = effective_snapshot_ids()
     if not snapshot_ids:
@@ -227,10 +231,14 @@ def classify_unclassified(*, acting_user=None, person_ids_from: int = 0) -> dict
         # If the county was wholly classified before this list's persons came (the inputs
         # recorded then are those of the persons below its first key), it is again once
         # they are, and a ``match`` after it has nothing to do.
-        persons, before = _persons_digest(cursor, below=person_ids_from)
-        was_classified = _recorded_inputs() == _inputs_digest(
-            cursor, snapshot_ids, before, below=person_ids_from
-        )
+        recorded = _recorded_inputs()
+        if recorded:
+            persons, before = _persons_digest(cursor, below=person_ids_from)
+            was_classified = recorded == _inputs_digest(
+                cursor, snapshot_ids, before, below=person_ids_from
+            )
+        else:
+            was_classified = False
         ClassificationInputs.objects.all().delete()
         cursor.execute("DROP TABLE IF EXISTS match_pending")
         cursor.execute(
