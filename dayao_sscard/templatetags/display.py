@@ -10,8 +10,6 @@ import datetime
 from django import template
 from django.utils import timezone
 
-from dayao_sscard.natural import natural_key
-
 register = template.Library()
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -81,19 +79,6 @@ def sum_of(rows, key: str) -> int:
         value = row.get(key) if hasattr(row, "get") else getattr(row, key, 0)
         total += value or 0
     return total
-
-
-@register.filter
-def naturally(items, attribute: str = ""):
-    """Sort places by name the way people count them: 2组 before 10组."""
-
-    def key(item):
-        value = item
-        for part in attribute.split(".") if attribute else ():
-            value = value.get(part) if hasattr(value, "get") else getattr(value, part, "")
-        return natural_key(str(value or ""))
-
-    return sorted(items or (), key=key)
 
 
 @register.filter
