@@ -77,6 +77,22 @@ class TestAdminDoor:
         assert response.status_code == 200
         assert "基础数据管理" in response.content.decode()
 
+    def test_a_staff_flag_does_not_open_it_to_another_role(self, client, supervisor):
+        supervisor.is_staff = True
+        supervisor.save()
+        client.force_login(supervisor)
+        assert client.get("/admin/").status_code == 403
+        assert 'href="/admin/"' not in client.get(reverse("home")).content.decode()
+
+    @pytest.mark.parametrize("is_staff", [True, False])
+    def test_the_menu_offers_it_exactly_when_it_opens(self, client, county_admin, is_staff):
+        county_admin.is_staff = county_admin.is_superuser = is_staff
+        county_admin.save()
+        client.force_login(county_admin)
+        opens = client.get("/admin/").status_code == 200
+        offered = 'href="/admin/"' in client.get(reverse("home")).content.decode()
+        assert opens == offered == is_staff
+
     def test_the_admin_holds_reference_data_only(self, client, county_admin):
         """The audit log and jobs have their own pages in words; groups have no use."""
         county_admin.is_staff = county_admin.is_superuser = True
