@@ -5,7 +5,7 @@ from django.views.decorators.http import require_GET
 
 from dayao_sscard.permissions import action_required, may
 
-from .selectors import person_get_by_id_number
+from .selectors import person_cards, person_get_by_id_number
 
 
 @action_required("roster.open_person")
@@ -13,15 +13,17 @@ from .selectors import person_get_by_id_number
 def person_by_id_number(request: HttpRequest, id_number: str) -> JsonResponse:
     person = person_get_by_id_number(user=request.user, raw_id_number=id_number)
     data = person_as_json(
-        person, with_categories=may(request.user, "roster.view_person_categories", person)
+        person,
+        latest_card=person_cards(user=request.user, person=person).first(),
+        with_categories=may(request.user, "roster.view_person_categories", person),
     )
     return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
 
 
-def person_as_json(person, *, with_categories: bool) -> dict:
+def person_as_json(person, *, latest_card, with_categories: bool) -> dict:
     """Identity and contact values masked: the caller already knows whom they asked for.
-    Categories (poverty, disability…) only for roles that may see them, not the bank counter."""
-    latest_card = person.cards.order_by("-created_at").first()
+    Categories (poverty, disability…) only for roles that may see them, not the bank counter;
+    ``latest_card`` is the newest card the caller reaches."""
     return {
         "id_number": person.masked_id_number,
         "name": person.name,

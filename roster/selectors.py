@@ -216,20 +216,35 @@ def person_get_by_id_number(*, user, raw_id_number: str) -> Person:
     )
 
 
-def person_history(*, person: Person) -> list:
-    """The person's audit events, their cards' ledger entries and the cancellations of their
-    cards (queued by a death, withdrawn with it), newest first."""
+def person_cards(*, user, person: Person) -> QuerySet[Card]:
+    """The person's cards the user reaches (a bank clerk: those of the branch), newest first."""
+    return (
+        Card.objects.for_user(user)
+        .filter(person=person)
+        .select_related("bank", "branch")
+        .prefetch_related("cancellations")
+        .order_by("-created_at", "-id")
+    )
+
+
+def person_history(*, user, person: Person) -> list:
+    """The person's audit events, and the ledger entries and cancellations (queued by a
+    death, withdrawn with it) of the cards the user reaches, newest first."""
     cancellations = [
         str(pk)
-        for pk in CancellationRequest.objects.filter(card__person=person).values_list(
-            "pk", flat=True
-        )
+        for pk in CancellationRequest.objects.for_user(user)
+        .filter(card__person=person)
+        .values_list("pk", flat=True)
     ]
     audit = AuditEvent.objects.filter(
         Q(object_type="roster.person", object_id=str(person.pk))
         | Q(object_type="issuance.cancellationrequest", object_id__in=cancellations)
     ).select_related("actor")
-    ledger = LedgerEntry.objects.filter(card__person=person).select_related("card", "recorded_by")
+    ledger = (
+        LedgerEntry.objects.for_user(user)
+        .filter(card__person=person)
+        .select_related("card", "recorded_by")
+    )
     items = chain(
         ({"at": e.at, "kind": "audit", "event": e} for e in audit),
         ({"at": e.recorded_at, "kind": "ledger", "event": e} for e in ledger),

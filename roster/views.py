@@ -70,11 +70,9 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "roster/person_detail.html",
         {
             "person": person,
-            "history": selectors.person_history(person=person),
+            "history": selectors.person_history(user=request.user, person=person),
             "witnesses": selectors.person_card_witnesses(person=person),
-            "cards": person.cards.select_related("bank", "branch")
-            .prefetch_related("cancellations")
-            .order_by("-created_at"),
+            "cards": selectors.person_cards(user=request.user, person=person),
             "categories": person.categories.all(),
         },
     )
