@@ -45,6 +45,8 @@ from .verification import PROBLEM_GROUPS, person_problems
 # disagree about a person's card.
 DISAGREEMENT = "disagreement"
 DISAGREEMENT_LABEL = "两方记录不一致"
+# Persons no export has classified yet and our ledger holds no made card for.
+UNCLASSIFIED = "unclassified"
 DISAGREEMENT_ADVICE = (
     "本系统台账记录该人员的社保卡已制成，但最新的卡务系统导出中没有该卡制卡成功的记录"
     "（可能被注销、漏导出或导出范围不全）。请向州（省）卡管中心核实该卡在卡务系统中的状态；"
@@ -78,7 +80,7 @@ def card_class_q(card_class: str) -> Q:
             & Q(classification__isnull=False)
             & ~Q(classification__card_class=CardClass.CARD_MADE)
         )
-    if card_class == "unclassified":
+    if card_class == UNCLASSIFIED:
         return Q(classification__isnull=True) & ~made_here
     return Q(classification__card_class=card_class) & ~made_here
 
@@ -180,7 +182,7 @@ def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[P
         persons = persons.filter(township__code=filters.township)
     if (village_id := id_param(filters.village)) is not None:
         persons = persons.filter(village_id=village_id)
-    if filters.card_class in (*CardClass.values, DISAGREEMENT, "unclassified"):
+    if filters.card_class in (*CardClass.values, DISAGREEMENT, UNCLASSIFIED):
         persons = persons.filter(card_class_q(filters.card_class))
     if filters.vital_status in VitalStatus.values:
         persons = persons.filter(vital_status=filters.vital_status)
