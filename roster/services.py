@@ -1,4 +1,9 @@
-"""All writes to people go through here: scope, permission, version check, audit."""
+"""All writes to people and their lists go through here.
+
+Person edits (verification, photo, contact, death) and 12333 conflicts: permission,
+version check, audit. Person exports and list imports: the jobs that run them, the
+import itself below in ``imports``.
+"""
 
 import io
 import tempfile
