@@ -127,19 +127,23 @@ def disagreements(*, user) -> QuerySet[Person]:
     )
 
 
-def with_ledger_cards(persons: list[Person]) -> list[dict]:
+def with_ledger_cards(*, user, persons: list[Person]) -> list[dict]:
     """Each person beside the live card our ledger holds for them (one query for all)."""
     cards = {
         card.person_id: card
-        for card in Card.objects.filter(
-            person__in=persons, status__in=LIVE_CARD_STATUSES
-        ).select_related("bank")
+        for card in Card.objects.for_user(user)
+        .filter(person__in=persons, status__in=LIVE_CARD_STATUSES)
+        .select_related("bank")
     }
     return [{"person": person, "card": cards.get(person.pk)} for person in persons]
 
 
 def person_card_witnesses(*, person: Person) -> dict:
-    """What each witness says about the person's card, and whether they disagree."""
+    """What each witness says about the person's card, and whether they disagree.
+
+    Not narrowed to the cards the user reaches: the figures count the person's card
+    whoever looks, and the person page must say the same (its card table is narrowed).
+    """
     card = (
         person.cards.filter(status__in=LIVE_CARD_STATUSES)
         .select_related("bank")

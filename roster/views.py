@@ -203,7 +203,7 @@ def comparison_changes(request: HttpRequest) -> HttpResponse:
 def comparison_disagreements(request: HttpRequest) -> HttpResponse:
     persons = selectors.disagreements(user=request.user)
     page = Paginator(persons, 100).get_page(request.GET.get("page"))
-    rows = selectors.with_ledger_cards(list(page))
+    rows = selectors.with_ledger_cards(user=request.user, persons=list(page))
     return render(
         request,
         "roster/comparison_disagreements.html",
