@@ -2,23 +2,14 @@ import pytest
 from django.urls import reverse
 
 from dayao_sscard.audit import audit_record_many, snapshot
-from dayao_sscard.models import AuditEvent, Campaign
+from dayao_sscard.models import AuditEvent
 from roster.models import CardClass, ListKind, Person
-from tests.factories import classify, put_on_list
+from tests.factories import CampaignFactory, classify, put_on_list
 
 
 @pytest.fixture
 def campaign(db):
-    return Campaign.objects.create(
-        name="2026年社保卡应发尽发",
-        starts_on="2026-05-01",
-        compare_deadline="2026-06-05",
-        verify_deadline="2026-06-10",
-        produce_deadline="2026-07-10",
-        distribute_deadline="2026-08-20",
-        activate_deadline="2026-08-30",
-        is_active=True,
-    )
+    return CampaignFactory()
 
 
 @pytest.mark.django_db
