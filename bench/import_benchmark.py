@@ -78,7 +78,7 @@ BREAKDOWN = {
         "classify_all",
     ),
     "roster.imports.person_lists": (
-        "_known_person_ids",
+        "_known_persons",
         "reserve_ids",
         "_copy_new_persons",
         "_write_villages_and_entries",
@@ -89,7 +89,7 @@ BREAKDOWN = {
 BREAKDOWN_LABELS = {
     "file_sha256": "file_sha256 (already-imported check)",
     "open_tables": "open_tables (calamine loads the sheet, header detection)",
-    "_known_person_ids": "_known_person_ids (ID numbers already in the system)",
+    "_known_persons": "_known_persons (ID numbers already in the system, their blanks)",
     "reserve_ids": "reserve_ids (keys for new persons and villages)",
     "_copy_new_persons": "_copy_new_persons (row checks in Python + COPY of persons)",
     "_write_villages_and_entries": "_write_villages_and_entries (COPY of list entries)",
@@ -612,12 +612,11 @@ def _django() -> None:
     django.setup()
 
 
-def _instrument(module, names: Iterable[str]) -> dict[str, float]:
-    """Wrap module-level functions so the seconds spent in each are summed.
+def _instrument(module, names: Iterable[str], spent: dict[str, float]) -> None:
+    """Wrap module-level functions so the seconds spent in each are summed into ``spent``.
 
     Names the module no longer has are skipped: the app code changes independently.
     """
-    spent: dict[str, float] = {}
 
     def timed(name: str, original: Callable) -> Callable:
         @functools.wraps(original)
@@ -634,7 +633,6 @@ def _instrument(module, names: Iterable[str]) -> dict[str, float]:
         if callable(getattr(module, name, None)):
             spent[name] = 0.0
             setattr(module, name, timed(name, getattr(module, name)))
-    return spent
 
 
 def _time_commits(spent: dict[str, float]) -> None:
@@ -664,7 +662,7 @@ def _child_ours(kind: str, path: Path) -> None:
     app_code = _app_code()
     spent: dict[str, float] = {}
     for module, names in BREAKDOWN.items():
-        spent.update(_instrument(importlib.import_module(module), names))
+        _instrument(importlib.import_module(module), names, spent)
     _time_commits(spent)
     started = time.perf_counter()
     result = imports.list_import(

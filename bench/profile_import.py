@@ -151,6 +151,7 @@ def profile_python(args: argparse.Namespace) -> None:
             source_list=SourceList(pk=1, kind=args.kind),
             result=result,
             known={},
+            blanks={},
             villages=villages,
             person_ids=itertools.count(1),
             constants=person_lists._new_person_defaults(datetime.datetime.now(datetime.UTC)),

@@ -1,13 +1,13 @@
 """The one Celery task: run the service that a job row names."""
 
-from celery import shared_task
 from django.db import transaction
 
+from .celery import app
 from .jobs import job_run
 from .models import Job
 
 
-@shared_task
+@app.task
 def job_task(job_id: int) -> None:
     job_run(job_id)
 

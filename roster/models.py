@@ -337,7 +337,16 @@ class PersonClass(models.Model):
 class PersonCategory(models.Model):
     """A category (低保, 特困…) a person belongs to, and which list said so."""
 
-    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="categories")
+    # Written in bulk by the list imports, like ListEntry: no database foreign key (a
+    # deferred one re-checked each of a subsidy list's rows at commit), and no index of its
+    # own, since the unique constraint below leads with the person.
+    person = models.ForeignKey(
+        Person,
+        on_delete=models.CASCADE,
+        related_name="categories",
+        db_constraint=False,
+        db_index=False,
+    )
     category = models.CharField("人员类别", max_length=32, choices=Category.choices)
     source = models.CharField("来源", max_length=100, blank=True)
 

@@ -37,7 +37,7 @@ from .base import (
 from .card_export import ExportCoverage, ExportShrinks, card_export_write, export_coverage_check
 from .collection import collection_write
 from .deaths import deaths_write
-from .matching import classify_all
+from .matching import classify_all, classify_unclassified
 from .person_lists import person_list_write
 from .tables import TableError, open_tables
 
@@ -115,11 +115,16 @@ def list_import(
             else:
                 person_list_write(tables, source_list, result, progress, total)
             write_problems(source_list, result.problems)
-            if kind in CLASSIFIED_KINDS:
+            if kind == ListKind.CARD_EXPORT:
                 progress(total, total, "正在比对制卡信息", force=True)
                 result.classification = classify_all(
                     acting_user=acting_user,
                     only_snapshot=source_list if source_list.is_partial else None,
+                )
+            elif kind in CLASSIFIED_KINDS:
+                progress(total, total, "正在比对制卡信息", force=True)
+                result.classification = classify_unclassified(
+                    acting_user=acting_user, person_ids_from=result.first_new_person_id
                 )
             source_list.counts = result.summary()
             source_list.save(update_fields=["counts"])

@@ -15,7 +15,8 @@ from django.utils import timezone
 from ..models import InvalidListRow, ListKind, SourceList
 from .tables import Table, cell_text
 
-# Kinds whose import can change someone's comparison class.
+# Kinds whose import is followed by the match: an export re-compares everyone, a person
+# list compares the persons it added (see matching).
 CLASSIFIED_KINDS = (ListKind.UNISSUED, ListKind.SUBSIDY, ListKind.CARD_EXPORT)
 
 REQUIRED_COLUMNS = {
@@ -56,6 +57,7 @@ class ImportResult:
     persons_new: int = 0
     persons_existing: int = 0
     persons_filled: int = 0
+    first_new_person_id: int = 0
     duplicates: int = 0
     has_categories: bool = False
     records: int = 0
@@ -198,48 +200,40 @@ def cells_getter(columns: dict[str, int], names: tuple[str, ...]) -> Callable[[l
     """A function giving the named cells of a row at once; absent columns read as "".
 
     The rows it reads must end with one extra "" (absent columns point at it) and be as
-    wide as the header, see ``padded``. One C-level call per row instead of one per cell:
+    wide as the header, see ``named_rows``. One C-level call per row instead of one per cell:
     this runs a million times per list.
     """
     positions = [columns.get(name, -1) for name in names]
     return itemgetter(*positions) if len(positions) > 1 else lambda cells: (cells[positions[0]],)
 
 
-def padded(cells: list, width: int) -> list:
-    """The row as ``cells_getter`` reads it: short CSV rows filled up, then one extra ""."""
-    if len(cells) < width:
-        cells.extend([""] * (width - len(cells)))
-    cells.append("")
-    return cells
-
-
-def _texts(values: tuple) -> list[str]:
-    try:
-        return list(map(str.strip, values))
-    except TypeError:  # a number or date cell among them: the rare, slow way
-        return list(map(cell_text, values))
-
-
 def named_rows(
     tables, raw_names: tuple[str, ...], text_names: tuple[str, ...], result, progress, total
 ) -> Iterator[tuple[str, int, tuple, list]]:
     """Every data row as (sheet, row number, the raw_names cells, the text_names cells as
-    text), counted by ``numbered_rows``.
+    text), counted into ``result.rows_read`` with progress as ``numbered_rows`` does.
 
     Each table's layout is worked out once, and each group of cells is read with one
-    C-level call: the million-row loops of the list and card-export imports run on this.
+    C-level call; no function call per row beyond those. The million-row loops of the
+    list and card-export imports run on this.
     """
-    layout = None
-    for table, number, cells in numbered_rows(tables, result, progress, total):
-        if layout is None or layout[0] is not table:
-            columns = table.columns
-            layout = (
-                table,
-                table.sheet[:100],
-                max(columns.values()) + 1,
-                cells_getter(columns, raw_names),
-                cells_getter(columns, text_names),
-            )
-        _, sheet, width, raw, text = layout
-        cells = padded(cells, width)
-        yield sheet, number, raw(cells), _texts(text(cells))
+    strip = str.strip
+    for table in tables:
+        columns = table.columns
+        sheet = table.sheet[:100]
+        width = max(columns.values()) + 1
+        raw, text = cells_getter(columns, raw_names), cells_getter(columns, text_names)
+        for number, cells in table.rows:
+            result.rows_read += 1
+            if result.rows_read % 5000 == 0:
+                progress(result.rows_read, total, f"已读取 {result.rows_read} 行")
+            # As cells_getter reads them: short CSV rows filled up, then one extra "".
+            if len(cells) < width:
+                cells.extend([""] * (width - len(cells)))
+            cells.append("")
+            values = text(cells)
+            try:
+                texts = list(map(strip, values))
+            except TypeError:  # a number or date cell among them: the rare, slow way
+                texts = list(map(cell_text, values))
+            yield sheet, number, raw(cells), texts

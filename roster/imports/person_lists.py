@@ -57,6 +57,14 @@ LISTED_PERSON_COLUMNS = (
 )
 ENTRY_COLUMNS = ("source_list_id", "person_id", "sheet", "row_number", "category", "amount")
 FILLABLE = ("phone", "ethnicity", "address", "village_id", "group_name")
+# The list's column each of them is read from.
+FILLED_FROM = {
+    "phone": "phone",
+    "ethnicity": "ethnicity",
+    "address": "address",
+    "village_id": "village",
+    "group_name": "group_name",
+}
 KNOWN_STAGE_COLUMNS = ("person_id", *FILLABLE)
 # New villages get keys reserved before the rows are read (see _Villages); a real county
 # has a few hundred, so more than this means the village column holds something else.
@@ -77,6 +85,13 @@ class _Villages:
         self.new: list[tuple] = []
         self._spare = iter(reserve_ids(Village._meta.db_table, min(reserve, MAX_NEW_VILLAGES)))
 
+    def id_of(self, township_id: int, written: str) -> int | str:
+        """The village a row names, added if new; "" (NULL to bulk_insert) for none."""
+        name = village_normalize_name(written)[:50]
+        if not name:
+            return ""
+        return self.ids.get((township_id, name)) or self.add(township_id, name)
+
     def add(self, township_id: int, name: str) -> int:
         pk = next(self._spare, None)
         if pk is None:
@@ -96,6 +111,7 @@ class _PersonListWrite:
     source_list: SourceList
     result: ImportResult
     known: dict[str, int]  # ID number → id, for the persons already in the system
+    blanks: dict[int, int]  # id → the FILLABLE fields blank when the import began, as bits
     villages: _Villages
     person_ids: Iterator[int]
     constants: dict  # column → default, for every column the list does not supply
@@ -107,19 +123,23 @@ def person_list_write(tables, source_list, result: ImportResult, progress, total
     # The row stream runs while COPY holds the connection: it must not query the database,
     # so places and known persons are loaded, and keys reserved, before it starts.
     township_index_load()
+    known, blanks = _known_persons(set().union(*(table.columns for table in tables)))
+    # Ascending: the first is where the persons this list adds begin (see matching).
+    person_ids = reserve_ids(Person._meta.db_table, total)
+    result.first_new_person_id = person_ids[0] if person_ids else 0
     write = _PersonListWrite(
         source_list=source_list,
         result=result,
-        known=_known_person_ids(),
+        known=known,
+        blanks=blanks,
         villages=_Villages(reserve=total),
-        person_ids=iter(reserve_ids(Person._meta.db_table, total)),
+        person_ids=iter(person_ids),
         constants=_new_person_defaults(timezone.now()),
     )
     with indexes_built_after(Person._meta.db_table, ListEntry._meta.db_table):
         result.persons_new = _copy_new_persons(tables, write, progress, total)
         progress(total, total, "正在写入人员名单", force=True)
         _write_villages_and_entries(write)
-    result.persons_existing = len(write.known_rows)
     if write.known_rows:
         result.persons_filled = _fill_blank_fields(source_list, write.known_rows)
     if result.has_categories or source_list.kind == ListKind.SUBSIDY:
@@ -141,26 +161,53 @@ def _write_villages_and_entries(write: _PersonListWrite) -> None:
     write.entries.clear()
 
 
-def _known_person_ids() -> dict[str, int]:
+def _blank(column: str, table: str = "") -> str:
+    """SQL: the person's column holds nothing (NULL for the village, "" for text)."""
+    qualified = f"{table}.{column}" if table else column
+    return f"{qualified} IS NULL" if column == "village_id" else f"{qualified} = ''"
+
+
+def _known_persons(columns: set[str]) -> tuple[dict[str, int], dict[int, int]]:
+    """ID number → id of every person; id → the FILLABLE fields they lack, as bits.
+
+    Only fields the list has a column for count, and only persons lacking one of them are
+    read: the row loop then passes over a known person whose row fills no blank, such as
+    most rows of a subsidy list, which name persons already complete.
+    """
+    fillable = [(bit, name) for bit, name in enumerate(FILLABLE) if FILLED_FROM[name] in columns]
     # Not through the ORM: a million model-free tuples, about three times faster.
     with connection.cursor() as cursor:
         cursor.execute("SELECT id_number, id FROM roster_person")
-        return dict(cursor.fetchall())
+        known = dict(cursor.fetchall())
+        if not fillable or not known:
+            return known, {}
+        bits = " + ".join(
+            f"CASE WHEN {_blank(name)} THEN {1 << bit} ELSE 0 END" for bit, name in fillable
+        )
+        lacking = " OR ".join(_blank(name) for _, name in fillable)
+        cursor.execute(f"SELECT id, {bits} FROM roster_person WHERE {lacking}")
+        return known, dict(cursor.fetchall())
 
 
 def _new_person_rows(tables, write: _PersonListWrite, progress, total) -> Iterator[tuple]:
     """Check every row; yield the new persons, collect list entries and known persons."""
-    result, known, villages = write.result, write.known, write.villages
+    result, known, blanks = write.result, write.known, write.blanks
     entry_of, known_rows = write.entries.append, write.known_rows
+    next_person_id = write.person_ids.__next__
     source_list_id = write.source_list.pk
     normalize = id_number_normalizer()
     seen: set[str] = set()
-    village_names: dict[str, str] = {}  # as written → canonical; a few hundred names
+    # A list repeats a handful of township spellings and a few hundred village names a
+    # million times: each is resolved once, then looked up in a plain dict.
+    townships: dict[str, int | None] = {}
+    village_ids: dict[tuple[int, str], int | str] = {}
     rows = named_rows(tables, ("id_number",), PERSON_CELLS, result, progress, total)
     for sheet, number, (raw_id,), texts in rows:
         name, town, village, ethnicity, phone, address, group, category, amount = texts
         name = name[:50]
-        township_id = township_resolve_id(town)  # remembered per spelling (lru_cache)
+        township_id = townships.get(town, 0)
+        if township_id == 0:
+            township_id = townships[town] = township_resolve_id(town)
         if township_id is None:  # an absent address column reads as "": no township
             township_id = township_resolve_id(address.split("大姚县", 1)[-1])
         id_number, reason = normalize(raw_id)
@@ -199,13 +246,11 @@ def _new_person_rows(tables, write: _PersonListWrite, progress, total) -> Iterat
             result.problems.append(problem)
             continue
         seen.add(id_number)
-        canonical = village_names.get(village)
-        if canonical is None:
-            canonical = village_names[village] = village_normalize_name(village)[:50]
-        # "" is NULL to bulk_insert, and keeps its CSV fast path (None would not).
-        village_id = villages.ids.get((township_id, canonical), "") if canonical else ""
-        if village_id == "" and canonical:
-            village_id = villages.add(township_id, canonical)
+        village_id = village_ids.get((township_id, village))
+        if village_id is None:
+            village_id = village_ids[township_id, village] = write.villages.id_of(
+                township_id, village
+            )
         category = category[:50]
         if category:
             result.has_categories = True
@@ -214,12 +259,21 @@ def _new_person_rows(tables, write: _PersonListWrite, progress, total) -> Iterat
         person_id = known.get(id_number)
         is_new = person_id is None
         if is_new:
-            person_id = next(write.person_ids)
+            person_id = next_person_id()
         entry_of((source_list_id, person_id, sheet, number, category, amount[:30]))
         if not is_new:
-            known_rows.append(
-                (person_id, phone, ethnicity[:20], address[:200], village_id, group[:50])
+            result.persons_existing += 1
+            ethnicity, address, group = ethnicity[:20], address[:200], group[:50]
+            # Staged for _fill_blank_fields only when it may fill a blank (FILLABLE's order).
+            fills = (
+                bool(phone)
+                | bool(ethnicity) << 1
+                | bool(address) << 2
+                | (village_id != "") << 3
+                | bool(group) << 4
             )
+            if fills & blanks.get(person_id, 0):
+                known_rows.append((person_id, phone, ethnicity, address, village_id, group))
             continue
         yield (
             person_id,
@@ -263,21 +317,35 @@ def _new_person_defaults(now) -> dict[str, object]:
 
 
 def _add_categories(source_list) -> None:
-    with connection.cursor() as cursor:
-        for category, condition in _category_conditions(source_list):
-            cursor.execute(
-                "INSERT INTO roster_personcategory (person_id, category, source) "
-                "SELECT e.person_id, %s, %s FROM roster_listentry e "
-                f"WHERE e.source_list_id = %s AND {condition} "
-                "ON CONFLICT (person_id, category) DO NOTHING",
-                [category, source_list.source[:100], source_list.pk],
-            )
+    """Every subsidy recipient, or the categories a list's 人员类别 column names.
 
-
-def _category_conditions(source_list) -> list[tuple[str, str]]:
+    One statement: the words are joined to the list's entries, not scanned for in turn.
+    Without ON CONFLICT, whose speculative insertion doubled the cost of each of a subsidy
+    list's rows: imports run one at a time (serialise_imports), so the rows the anti-join
+    leaves out are all that could conflict.
+    """
+    source = source_list.source[:100]
     if source_list.kind == ListKind.SUBSIDY:
-        return [(Category.SUBSIDY_RECIPIENT.value, "1 = 1")]
-    return [(category.value, f"e.category LIKE '%%{word}%%'") for word, category in _CATEGORY_WORDS]
+        select = "SELECT e.person_id, %s AS category, %s FROM roster_listentry e"
+        params = [Category.SUBSIDY_RECIPIENT.value, source]
+    else:
+        words = " UNION ALL ".join(["SELECT %s AS word, %s AS category"] * len(_CATEGORY_WORDS))
+        select = (
+            f"SELECT e.person_id, w.category, %s FROM roster_listentry e JOIN ({words}) w "
+            "ON e.category LIKE '%%' || w.word || '%%'"
+        )
+        params = [
+            source,
+            *(v for word, category in _CATEGORY_WORDS for v in (word, category.value)),
+        ]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO roster_personcategory (person_id, category, source) "
+            f"SELECT * FROM ({select} WHERE e.source_list_id = %s) n WHERE NOT EXISTS ("
+            "SELECT 1 FROM roster_personcategory c "
+            "WHERE c.person_id = n.person_id AND c.category = n.category)",
+            [*params, source_list.pk],
+        )
 
 
 def _fill_blank_fields(source_list, known_rows: list[tuple]) -> int:

@@ -201,7 +201,8 @@ def _data_rows(
             first = next((c for c in cells if c is not None and c != ""), None)
             if first is None:
                 continue
-        if isinstance(first, str) and _FOOTER.match(first.strip()):
+        # A row number (序号) is never a footer: no regex for nearly every row of a CSV.
+        if isinstance(first, str) and not first[:1].isdigit() and _FOOTER.match(first.strip()):
             continue
         if not checked:
             for value in cells:

@@ -104,6 +104,40 @@ def test_known_persons_are_merged_not_duplicated(tmp_path):
     }
 
 
+def test_a_later_list_fills_only_blanks_and_counts_every_known_person(tmp_path):
+    complete, villageless, unchanged = (make_id_number() for _ in range(3))
+    person_list(
+        write_xlsx(
+            tmp_path / "a.xlsx",
+            [
+                HEADER,
+                [1, "张三", "汉族", complete, "13800000001", "地址一", "金碧", "大河社区", ""],
+                [2, "李四", "汉族", villageless, "13800000002", "地址二", "金碧", "", ""],
+                [3, "王五", "汉族", unchanged, "13800000003", "地址三", "金碧", "大河社区", ""],
+            ],
+        )
+    )
+    second = [
+        HEADER,
+        [1, "张三", "彝族", complete, "13999999999", "别的地址", "金碧", "龙街村委会", ""],
+        [2, "李四", "", villageless, "", "", "金碧", "大河社区", ""],
+        [3, "王五", "", unchanged, "", "", "金碧", "", ""],
+    ]
+
+    result = person_list(write_csv(tmp_path / "b.csv", second), kind="subsidy", source="补贴")
+
+    assert (result.persons_new, result.persons_existing, result.persons_filled) == (0, 3, 1)
+    people = {p.id_number: p for p in Person.objects.select_related("village")}
+    assert (people[complete].phone, people[complete].ethnicity, people[complete].address) == (
+        "13800000001",
+        "汉族",
+        "地址一",
+    )
+    assert people[complete].village.name == "大河社区"
+    assert people[villageless].village.name == "大河社区"
+    assert PersonCategory.objects.filter(category=Category.SUBSIDY_RECIPIENT).count() == 3
+
+
 def test_subsidy_lists_mark_every_recipient_once(tmp_path):
     ids = [make_id_number(), make_id_number()]
     rows = [HEADER] + [[n, "某人", "", i, "", "", "金碧", "", ""] for n, i in enumerate(ids, 1)]

@@ -322,7 +322,7 @@ class TestFilesThatCannotBeImported:
         def explode(*args, **kwargs):
             raise RuntimeError("disk full")
 
-        monkeypatch.setattr(imports, "classify_all", explode)
+        monkeypatch.setattr(imports, "classify_unclassified", explode)
         with pytest.raises(RuntimeError):
             unissued(path)
         self.assert_nothing_imported()

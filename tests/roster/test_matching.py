@@ -1,5 +1,6 @@
 """The match (roster.imports.matching.classify_all): results kept apart from the person row."""
 
+import datetime
 import itertools
 import re
 from io import StringIO
@@ -11,7 +12,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from dayao_sscard.models import AuditEvent
-from roster.imports.matching import classify_all
+from roster.imports.matching import classify_all, classify_unclassified
 from roster.models import (
     CardClass,
     CardSystemRecord,
@@ -23,7 +24,7 @@ from roster.models import (
 )
 from roster.reports import classification_report
 from roster.selectors import PersonFilters, person_list
-from tests.factories import PersonFactory, classify
+from tests.factories import PersonFactory, classify, make_id_number
 
 _exports = itertools.count(1)
 
@@ -159,6 +160,83 @@ class TestClassifyAll:
             if re.match(r'\s*(UPDATE|INSERT INTO|DELETE FROM)\s+"?roster_person"?\s', q["sql"])
         ]
         assert written == []
+
+
+@pytest.mark.django_db
+class TestClassifyUnclassified:
+    """After a person list: only the persons without a result are compared."""
+
+    def test_nothing_to_match_without_an_export(self, people):
+        assert classify_unclassified() == {}
+        assert not PersonClass.objects.exists()
+
+    def test_newcomers_are_classified_and_every_result_already_written_stands(
+        self, people, village_a
+    ):
+        a, b, *_ = people
+        newcomer_id = make_id_number(male=False)
+        snapshot = export((a, "制卡中", ""), (b, "制卡成功", ""))
+        CardSystemRecord.objects.create(
+            snapshot=snapshot,
+            row_number=9,
+            id_number=newcomer_id,
+            production_status="制卡失败",
+            failure_reason="照片不合格",
+            card_status="正常",
+        )
+        classify_all()
+        before = results()
+        newcomer = PersonFactory(
+            id_number=newcomer_id, township=village_a.township, village=village_a
+        )
+        other = PersonFactory(township=village_a.township, village=village_a)
+
+        counts = classify_unclassified()
+
+        assert counts == {"变化人数": 0, "首次比对人数": 2}
+        after = results()
+        assert {pk: r for pk, r in after.items() if pk in before} == before
+        assert after[newcomer.pk][:3] == (CardClass.CARD_FAILED, "照片不合格", snapshot.pk)
+        assert after[other.pk][:3] == (CardClass.NO_CARD_INFO, "", snapshot.pk)
+        assert not ClassificationChange.objects.exists()
+        event = AuditEvent.objects.filter(action="roster.sourcelist.classified").latest("pk")
+        assert event.after == counts
+        # The full match agrees with what the newcomers were given.
+        assert classify_all() == {"变化人数": 0, "首次比对人数": 0}
+
+    def test_a_list_looks_only_at_the_persons_from_its_first_new_key(self, people, village_a):
+        a, b, *_ = people
+        export((a, "制卡成功", ""), (b, "制卡成功", ""))
+        newcomer = PersonFactory(township=village_a.township, village=village_a)
+        assert classify_unclassified(person_ids_from=b.pk) == {"变化人数": 0, "首次比对人数": 4}
+        assert set(PersonClass.objects.values_list("person_id", flat=True)) == {
+            p.pk for p in people[1:] + [newcomer]
+        }
+
+    def test_a_newcomer_named_in_a_later_partial_export_takes_its_word(self, people, village_a):
+        a, *_ = people
+        newcomer_id = make_id_number(birth=datetime.date(1990, 1, 2))
+        export((a, "制卡成功", ""))
+        classify_all()
+        partial = SourceList.objects.create(
+            kind=ListKind.CARD_EXPORT,
+            source="部分导出",
+            file_name="p.xlsx",
+            file_sha256="partial",
+            is_partial=True,
+        )
+        CardSystemRecord.objects.create(
+            snapshot=partial,
+            row_number=1,
+            id_number=newcomer_id,
+            production_status="已申领",
+            card_status="正常",
+        )
+        newcomer = PersonFactory(
+            id_number=newcomer_id, township=village_a.township, village=village_a
+        )
+        assert classify_unclassified() == {"变化人数": 0, "首次比对人数": 1}
+        assert PersonClass.objects.get(person=newcomer).card_class == CardClass.IN_PRODUCTION
 
 
 @pytest.mark.django_db

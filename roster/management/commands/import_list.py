@@ -8,6 +8,9 @@ from roster.models import ListKind
 
 class Command(BaseCommand):
     help = "导入名单：unissued（未制卡人员名单）、card_export（卡务系统导出）、subsidy（补贴对象名单）。"
+    # Run by scripts, several times a day: the system checks import every view (about
+    # 0.1 s of each run); `manage.py check`, migrate and the server still run them.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=ListKind.values)

@@ -7,6 +7,9 @@ from roster.reports import REPORT_KEYS, REPORT_LABELS, classification_report
 
 class Command(BaseCommand):
     help = "输出报表。classification：各乡镇数据比对结果。"
+    # Run by scripts, several times a day: the system checks import every view (about
+    # 0.1 s of each run); `manage.py check`, migrate and the server still run them.
+    requires_system_checks = []
 
     def add_arguments(self, parser):
         parser.add_argument("name", choices=["classification"])
