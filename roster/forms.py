@@ -1,9 +1,9 @@
 from django import forms
 
 from .models import CardClass, Category, ListKind, Person, UnreachableReason, VitalStatus
-from .selectors import DISAGREEMENT, DISAGREEMENT_LABEL, UNCLASSIFIED
 from .validators import normalize_phone, phone_problem
 from .verification import ELEMENT_FIELDS, NINE_ELEMENTS, PHOTO_MAX_BYTES, Problem, photo_problem
+from .witnesses import DISAGREEMENT, DISAGREEMENT_LABEL, UNCLASSIFIED
 
 
 class PersonFilterForm(forms.Form):

@@ -3,7 +3,7 @@
 from django.db.models import Count, Exists, OuterRef, Q
 
 from .models import CardClass, InvalidListRow, ListEntry, ListKind, Person, Township, VitalStatus
-from .selectors import DISAGREEMENT, DISAGREEMENT_LABEL, card_class_aggregates, card_class_q
+from .witnesses import DISAGREEMENT, DISAGREEMENT_LABEL, card_class_aggregates, card_class_q
 
 REPORT_KEYS = (
     "listed",

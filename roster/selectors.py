@@ -39,50 +39,15 @@ from .models import (
     VitalStatus,
 )
 from .verification import PROBLEM_GROUPS, person_problems
-
-# The comparison has two witnesses: the provincial card-system export (PersonClass) and our
-# own card ledger. Every figure and list below asks these functions, so no two pages can
-# disagree about a person's card.
-DISAGREEMENT = "disagreement"
-DISAGREEMENT_LABEL = "两方记录不一致"
-# Persons no export has classified yet and our ledger holds no made card for.
-UNCLASSIFIED = "unclassified"
-DISAGREEMENT_ADVICE = (
-    "本系统台账记录该人员的社保卡已制成，但最新的卡务系统导出中没有该卡制卡成功的记录"
-    "（可能被注销、漏导出或导出范围不全）。请向州（省）卡管中心核实该卡在卡务系统中的状态；"
-    "核实前该人员不退回核查队列、不重新申领。"
+from .witnesses import (
+    DISAGREEMENT,
+    DISAGREEMENT_ADVICE,
+    DISAGREEMENT_LABEL,
+    UNCLASSIFIED,
+    card_class_aggregates,
+    card_class_q,
+    needs_card_q,
 )
-
-
-def ledger_card_made() -> Q:
-    """Our ledger holds a card made for the person (in stock, in transit, issued, activated…)."""
-    return Q(pk__in=Card.objects.filter(status__in=CARD_MADE_STATUSES).values("person_id"))
-
-
-def ledger_card_live() -> Q:
-    """Our ledger holds a live card for the person, made or still in production."""
-    return Q(pk__in=Card.objects.filter(status__in=LIVE_CARD_STATUSES).values("person_id"))
-
-
-def card_class_q(card_class: str) -> Q:
-    """Persons whose card, both witnesses heard, falls in ``card_class``.
-
-    已制卡 is what either witness shows made; the export's other classes count only persons
-    our ledger has no made card for; those our ledger shows made while the export says
-    otherwise are the disagreement, counted apart (and also under 已制卡, their card exists).
-    """
-    made_here = ledger_card_made()
-    if card_class == CardClass.CARD_MADE:
-        return Q(classification__card_class=CardClass.CARD_MADE) | made_here
-    if card_class == DISAGREEMENT:
-        return (
-            made_here
-            & Q(classification__isnull=False)
-            & ~Q(classification__card_class=CardClass.CARD_MADE)
-        )
-    if card_class == UNCLASSIFIED:
-        return Q(classification__isnull=True) & ~made_here
-    return Q(classification__card_class=card_class) & ~made_here
 
 
 def card_class_label(person: Person) -> str:
@@ -97,24 +62,6 @@ def card_class_label(person: Person) -> str:
     if person.card_class and person.card_class != CardClass.CARD_MADE:
         return f"{CardClass.CARD_MADE.label}（{DISAGREEMENT_LABEL}：卡务系统为{export_label}）"
     return CardClass.CARD_MADE.label
-
-
-def needs_card_q() -> Q:
-    """Persons the comparison sends to verification: no card record or a failed one, and no
-    live card in our ledger either (a card being made or made is not sent back)."""
-    return (
-        Q(classification__card_class__in=[CardClass.NO_CARD_INFO, CardClass.CARD_FAILED])
-        & ~ledger_card_live()
-    )
-
-
-def card_class_aggregates(within: Q | None = None) -> dict[str, Count]:
-    """One Count per comparison class and for the disagreement, for ``.annotate()``."""
-    within = within or Q()
-    return {
-        key: Count("id", filter=within & card_class_q(key))
-        for key in (*CardClass.values, DISAGREEMENT)
-    }
 
 
 def disagreements(*, user) -> QuerySet[Person]:
