@@ -5,7 +5,9 @@ import json
 import secrets
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
+from dayao_sscard.audit import audit_record, snapshot
 from dayao_sscard.models import User
 from dayao_sscard.roles import Role
 from dayao_sscard.services import staff_create
@@ -26,7 +28,10 @@ def staff_create_by_names(
     create_village: bool = False,
     acting_user: User | None = None,
 ) -> User:
-    """``staff_create`` with the township (code or name), village and bank branch by name."""
+    """``staff_create`` with the township (code or name), village and bank branch by name.
+
+    A village created on request stands or falls with the account, and is audited.
+    """
     if role in (Role.TOWNSHIP_STAFF, Role.VILLAGE_COLLECTOR) and not township:
         raise ValidationError("乡镇工作人员和村采集员必须指定 --township（乡镇代码或名称）。")
     if role == Role.VILLAGE_COLLECTOR and not village:
@@ -37,20 +42,23 @@ def staff_create_by_names(
         raise ValidationError("只有银行网点工作人员可以指定 --bank。")
     if village and role != Role.VILLAGE_COLLECTOR:
         raise ValidationError("只有村采集员可以指定 --village。")
-    found_township = _township_by_name(township) if township else None
-    found_village = None
-    if village and found_township is not None:
-        found_village = _village_by_name(found_township, village, create=create_village)
-    return staff_create(
-        username=username,
-        password=password,
-        role=role,
-        township=found_township,
-        village=found_village,
-        bank_branch=_branch_by_name(bank_branch) if bank_branch else None,
-        display_name=display_name,
-        acting_user=acting_user,
-    )
+    with transaction.atomic():
+        found_township = _township_by_name(township) if township else None
+        found_village = None
+        if village and found_township is not None:
+            found_village = _village_by_name(
+                found_township, village, create=create_village, acting_user=acting_user
+            )
+        return staff_create(
+            username=username,
+            password=password,
+            role=role,
+            township=found_township,
+            village=found_village,
+            bank_branch=_branch_by_name(bank_branch) if bank_branch else None,
+            display_name=display_name,
+            acting_user=acting_user,
+        )
 
 
 def _township_by_name(name: str) -> Township:
@@ -60,11 +68,17 @@ def _township_by_name(name: str) -> Township:
     return township
 
 
-def _village_by_name(township: Township, name: str, *, create: bool) -> Village:
+def _village_by_name(township: Township, name: str, *, create: bool, acting_user) -> Village:
     name = village_normalize_name(name)
     found = Village.objects.filter(township=township, name=name).first()
     if found is None and create:
         found = Village.objects.create(township=township, name=name)
+        audit_record(
+            actor=acting_user,
+            action="roster.village.created",
+            obj=found,
+            after=snapshot(found, ["township", "name"]),
+        )
     if found is None:
         known = "、".join(township.villages.values_list("name", flat=True)[:30])
         raise ValidationError(

@@ -72,7 +72,7 @@ class CampaignAdmin(AuditedAdmin):
     list_display = ("name", "starts_on", "compare_deadline", "activate_deadline", "is_active")
 
 
-# The audit log and the background jobs have pages of their own that say what happened in
-# words (/audit/, /jobs/); the admin showed them as action codes, module paths, JSON and
-# file paths. Permissions are by role (rules.py), so Django's groups have no use either.
+# The audit log and the background jobs are read on their own pages (/audit/, /jobs/),
+# which say what happened in words; the admin would show action codes, module paths,
+# JSON and file paths. Permissions follow the role (rules.py): groups have no use.
 admin.site.unregister(Group)

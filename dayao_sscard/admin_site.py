@@ -14,6 +14,8 @@ from django.contrib.admin.apps import AdminConfig
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, resolve_url
 
+from .permissions import may
+
 NOT_ADMIN = "基础数据管理仅限县人社局管理员使用。"
 
 
@@ -21,6 +23,12 @@ class StaffAdminSite(AdminSite):
     site_header = "大姚县社会保障卡应发尽发管理系统"
     site_title = "社保卡应发尽发"
     index_title = "基础数据管理"
+
+    def has_permission(self, request) -> bool:
+        """Django's own answer (an active staff account) and the role's: the menu asks this."""
+        return super().has_permission(request) and may(
+            request.user, "dayao_sscard.manage_reference_data"
+        )
 
     def admin_view(self, view, cacheable=False):
         protected = super().admin_view(view, cacheable)

@@ -1,5 +1,5 @@
-"""The Celery app. Loaded by the modules that define tasks (``roster.tasks``) and by
-``celery -A dayao_sscard worker``, not at Django start-up: a management command or web
+"""The Celery app. Loaded by the module that defines the one task (``dayao_sscard.tasks``)
+and by ``celery -A dayao_sscard worker``, not at Django start-up: a management command or web
 request that queues nothing need not import Celery (about 0.1 s of every start).
 """
 

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 
 # C0 control characters but tab, line feed and carriage return: no form field takes
-# them, and PostgreSQL refuses NUL in any text (a ?q=%00 ended in a 500).
+# them, and PostgreSQL refuses NUL in any text, so a ?q=%00 would fail as a 500.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 BAD_CHARACTERS_MESSAGE = (
     "您提交的内容中含有无法识别的字符（如从其他系统复制时带入的空字符、控制字符），"

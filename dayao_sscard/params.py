@@ -1,4 +1,10 @@
-"""Ids read from a query string or a form: anything but one the database can hold is none."""
+"""What views read from a query string or a form.
+
+An id: anything but one the database can hold is none. The query: carried by the
+pagination links (``templates/_pagination.html``) without its page.
+"""
+
+from django.http import QueryDict
 
 # The largest value of a BigAutoField (and of SQLite's INTEGER); larger ones fail the query.
 MAX_ID = 2**63 - 1
@@ -14,3 +20,10 @@ def id_param(text: str | None) -> int | None:
         return None
     value = int(text)
     return value if value <= MAX_ID else None
+
+
+def query_without_page(query: QueryDict) -> str:
+    """The query string a list's page links carry: its filters, not the page it is on."""
+    kept = query.copy()
+    kept.pop("page", None)
+    return kept.urlencode()

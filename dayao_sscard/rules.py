@@ -26,3 +26,6 @@ action(
     "查看操作日志",
     has_role(Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR),
 )
+# Django's admin for places, banks, staff and the campaign; it also needs the account's
+# staff flag, which staff_create gives the county administrator.
+action("dayao_sscard.manage_reference_data", "管理基础数据", has_role(Role.COUNTY_ADMIN))

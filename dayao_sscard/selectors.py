@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from .models import AuditEvent, Job, JobStatus, User
-from .roles import Role
+from .permissions import may
 
 
 def job_list(*, user) -> QuerySet[Job]:
@@ -22,7 +22,7 @@ def job_is_waiting_long(job: Job) -> bool:
 
 
 def audit_list(*, user, action: str = "", username: str = "") -> QuerySet[AuditEvent]:
-    if user.role not in (Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR):
+    if not may(user, "dayao_sscard.view_audit_log"):
         return AuditEvent.objects.none()
     events = AuditEvent.objects.for_user(user).select_related("township", "actor")
     if action:
@@ -33,7 +33,7 @@ def audit_list(*, user, action: str = "", username: str = "") -> QuerySet[AuditE
 
 
 def audit_actors(*, user) -> QuerySet[User]:
-    """The staff an audit reader may filter by: everyone, for the county roles who read it."""
-    if user.role not in (Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR):
+    """The staff an audit reader may filter by: everyone, for those who may read the log."""
+    if not may(user, "dayao_sscard.view_audit_log"):
         return User.objects.none()
     return User.objects.order_by("role", "username")

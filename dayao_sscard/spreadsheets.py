@@ -3,15 +3,14 @@
 Names, addresses and raw ID numbers come from uploaded lists: a cell text such as
 ``=HYPERLINK("http://…?"&H2,"点击")`` next to full ID numbers would run in Excel or
 WPS as a formula (and send the row away on a click). Text is therefore always written
-as text: in xlsx as a string cell marked with Excel's quote prefix (the text itself is
-unchanged; editing the cell keeps it text), in CSV with a leading apostrophe, the only
-marker CSV has. Numbers stay numbers, so amounts still add up, negative ones included.
+as text: a string cell marked with Excel's quote prefix (the text itself is unchanged;
+editing the cell keeps it text). Numbers stay numbers, so amounts still add up, negative
+ones included. Every download is an xlsx; a CSV one would need its own escaping here.
 """
 
-import csv
 import re
 from collections.abc import Iterable, Sequence
-from typing import BinaryIO, TextIO
+from typing import BinaryIO
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -89,30 +88,3 @@ class XlsxWorkbook:
 
     def save(self, stream: BinaryIO) -> None:
         self._workbook.save(stream)
-
-
-class CsvWriter:
-    """csv.writer whose text cells never start a formula; for CSV downloads.
-
-    Write it UTF-8 with BOM (``encoding="utf-8-sig"``) so that Excel opens Chinese text.
-    """
-
-    def __init__(self, stream: TextIO):
-        self._writer = csv.writer(stream, lineterminator="\r\n")
-
-    def writerow(self, values: Iterable) -> None:
-        self._writer.writerow([csv_cell(value) for value in values])
-
-    def writerows(self, rows: Iterable[Iterable]) -> None:
-        for row in rows:
-            self.writerow(row)
-
-
-def csv_cell(value):
-    if value is None:
-        return ""
-    if isinstance(value, str):
-        value = printable(value)
-        if is_formula_like(value):
-            return "'" + value
-    return value

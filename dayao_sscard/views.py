@@ -7,6 +7,7 @@ from django.views.decorators.http import require_GET
 from . import selectors
 from .audit import ACTION_LABELS
 from .jobs import job_fail_if_worker_gone
+from .params import query_without_page
 from .permissions import action_required, require
 
 
@@ -62,15 +63,13 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         username=request.GET.get("user", "").strip(),
     )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "audit/list.html",
         {
             "page": page,
             "filters": request.GET,
-            "query": query.urlencode(),
+            "query": query_without_page(request.GET),
             "actions": list(ACTION_LABELS.items()),
             "actors": selectors.audit_actors(user=request.user),
         },

@@ -200,32 +200,36 @@ def cards_queue_cancellation(*, persons: list[Person], acting_user) -> int:
             requests.append(
                 CancellationRequest(card=card, reason=reason[:200], requested_by=acting_user)
             )
-    CancellationRequest.objects.bulk_create(requests, batch_size=500)
-    audit_record_many(
-        actor=acting_user,
-        action="issuance.cancellationrequest.created",
-        changes=[(request, None, snapshot(request)) for request in requests],
-    )
+    with transaction.atomic():
+        CancellationRequest.objects.bulk_create(requests, batch_size=500)
+        audit_record_many(
+            actor=acting_user,
+            action="issuance.cancellationrequest.created",
+            changes=[(request, None, snapshot(request)) for request in requests],
+        )
     return len(requests)
 
 
 def cancellations_withdraw(*, person: Person, acting_user, reason: str) -> int:
     """Withdraw the pending 注销 of a person's cards, e.g. when a death record was wrong."""
     require(acting_user, "issuance.withdraw_card_cancellation", person)
+    Status = CancellationRequest.Status
     withdrawn = 0
-    for request in CancellationRequest.objects.select_for_update(of=("self",)).filter(
-        card__person=person, status=CancellationRequest.Status.PENDING
-    ):
-        request.status = CancellationRequest.Status.WITHDRAWN
-        request.closed_at = timezone.now()
-        request.close_note = f"撤销死亡登记：{reason}"[:200]
-        request.save()
-        audit_record(
-            actor=acting_user,
-            action="issuance.cancellationrequest.withdrawn",
-            obj=request,
-            after={"status": request.status},
-            note=reason,
-        )
-        withdrawn += 1
+    with transaction.atomic():
+        for request in CancellationRequest.objects.select_for_update(of=("self",)).filter(
+            card__person=person, status=Status.PENDING
+        ):
+            request.status = Status.WITHDRAWN
+            request.closed_at = timezone.now()
+            request.close_note = f"撤销死亡登记：{reason}"[:200]
+            request.save()
+            audit_record(
+                actor=acting_user,
+                action="issuance.cancellationrequest.withdrawn",
+                obj=request,
+                before={"status": Status.PENDING.value},
+                after={"status": request.status},
+                note=reason,
+            )
+            withdrawn += 1
     return withdrawn

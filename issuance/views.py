@@ -2,6 +2,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from dayao_sscard.params import query_without_page
 from dayao_sscard.permissions import action_required
 
 from . import selectors
@@ -13,8 +14,6 @@ def stock_cards(request: HttpRequest) -> HttpResponse:
     bank = request.GET.get("bank", "")
     cards = selectors.stock_and_dormant_cards(user=request.user, bank_id=bank)
     page = Paginator(cards, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "issuance/stock_cards.html",
@@ -23,6 +22,6 @@ def stock_cards(request: HttpRequest) -> HttpResponse:
             "banks": selectors.stock_and_dormant_by_bank(user=request.user),
             "bank": bank,
             "stock_age_days": selectors.STOCK_AGE_DAYS,
-            "query": query.urlencode(),
+            "query": query_without_page(request.GET),
         },
     )

@@ -4,8 +4,10 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from dayao_sscard.permissions import action_required, may
+from issuance.models import CARD_MADE_STATUSES
 
-from .selectors import person_get_by_id_number
+from .models import CardClass
+from .selectors import person_card_witnesses, person_cards, person_get_by_id_number
 
 
 @action_required("roster.open_person")
@@ -13,15 +15,24 @@ from .selectors import person_get_by_id_number
 def person_by_id_number(request: HttpRequest, id_number: str) -> JsonResponse:
     person = person_get_by_id_number(user=request.user, raw_id_number=id_number)
     data = person_as_json(
-        person, with_categories=may(request.user, "roster.view_person_categories", person)
+        person,
+        latest_card=person_cards(user=request.user, person=person).first(),
+        with_categories=may(request.user, "roster.view_person_categories", person),
+        witnesses=person_card_witnesses(person=person),
     )
     return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
 
 
-def person_as_json(person, *, with_categories: bool) -> dict:
+def person_as_json(person, *, latest_card, with_categories: bool, witnesses: dict) -> dict:
     """Identity and contact values masked: the caller already knows whom they asked for.
-    Categories (poverty, disability…) only for roles that may see them, not the bank counter."""
-    latest_card = person.cards.order_by("-created_at").first()
+    Categories (poverty, disability…) only for roles that may see them, not the bank counter;
+    ``latest_card`` is the newest card the caller reaches. ``card_class`` is the reconciled
+    class every page counts (a card our ledger shows made is 已制卡); ``export_card_class``
+    is what the card-system export says, and ``witnesses_disagree`` tells them apart."""
+    ledger_made = witnesses["ledger_card"] is not None and (
+        witnesses["ledger_card"].status in CARD_MADE_STATUSES
+    )
+    card_class = CardClass.CARD_MADE if ledger_made else person.card_class
     return {
         "id_number": person.masked_id_number,
         "name": person.name,
@@ -32,8 +43,10 @@ def person_as_json(person, *, with_categories: bool) -> dict:
         "township": {"code": person.township.code, "name": person.township.name},
         "village": person.village.name if person.village_id else None,
         "vital_status": person.vital_status,
-        "card_class": person.card_class or None,
-        "card_class_label": person.get_card_class_display() if person.card_class else None,
+        "card_class": card_class or None,
+        "card_class_label": CardClass(card_class).label if card_class else None,
+        "export_card_class": person.card_class or None,
+        "witnesses_disagree": witnesses["disagrees"],
         **(
             {"categories": [c.category for c in person.categories.all()]} if with_categories else {}
         ),

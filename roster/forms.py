@@ -3,6 +3,7 @@ from django import forms
 from .models import CardClass, Category, ListKind, Person, UnreachableReason, VitalStatus
 from .validators import normalize_phone, phone_problem
 from .verification import ELEMENT_FIELDS, NINE_ELEMENTS, PHOTO_MAX_BYTES, Problem, photo_problem
+from .witnesses import DISAGREEMENT, DISAGREEMENT_LABEL, UNCLASSIFIED
 
 
 class PersonFilterForm(forms.Form):
@@ -15,8 +16,8 @@ class PersonFilterForm(forms.Form):
         choices=[
             ("", "全部"),
             *CardClass.choices,
-            ("disagreement", "两方记录不一致"),
-            ("unclassified", "未比对"),
+            (DISAGREEMENT, DISAGREEMENT_LABEL),
+            (UNCLASSIFIED, "未比对"),
         ],
     )
     vital_status = forms.ChoiceField(

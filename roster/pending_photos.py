@@ -46,15 +46,14 @@ def pending_photo_keep(*, user, person: Person, data: bytes) -> str:
 
 def pending_photo_data(*, user, person: Person, token: str) -> bytes | None:
     """The kept photo, only for the user who took it and the person it was taken for."""
-    path = _path(user, person, token, ".photo")
-    if path is None or not default_storage.exists(path):
-        return None
-    with default_storage.open(path, "rb") as file:
-        return file.read()
+    return _read(_path(user, person, token, ".photo"))
 
 
 def pending_photo_preview(*, user, person: Person, token: str) -> bytes | None:
-    path = _path(user, person, token, ".preview.jpg")
+    return _read(_path(user, person, token, ".preview.jpg"))
+
+
+def _read(path: str | None) -> bytes | None:
     if path is None or not default_storage.exists(path):
         return None
     with default_storage.open(path, "rb") as file:

@@ -3,7 +3,7 @@
 from django.db.models import Count, Exists, OuterRef, Q
 
 from .models import CardClass, InvalidListRow, ListEntry, ListKind, Person, Township, VitalStatus
-from .selectors import DISAGREEMENT, card_class_aggregates, card_class_q
+from .witnesses import DISAGREEMENT, DISAGREEMENT_LABEL, card_class_aggregates, card_class_q
 
 REPORT_KEYS = (
     "listed",
@@ -22,7 +22,7 @@ REPORT_LABELS = {
     "in_production": "制卡中",
     "card_failed": "制卡失败",
     "no_card_info": "无制卡信息",
-    DISAGREEMENT: "两方记录不一致",
+    DISAGREEMENT: DISAGREEMENT_LABEL,
     "invalid_id": "身份信息有误",
     "deceased": "已死亡",
     "subsidy_recipients": "补贴对象",

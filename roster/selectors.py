@@ -39,48 +39,15 @@ from .models import (
     VitalStatus,
 )
 from .verification import PROBLEM_GROUPS, person_problems
-
-# The comparison has two witnesses: the provincial card-system export (PersonClass) and our
-# own card ledger. Every figure and list below asks these functions, so no two pages can
-# disagree about a person's card.
-DISAGREEMENT = "disagreement"
-DISAGREEMENT_LABEL = "两方记录不一致"
-DISAGREEMENT_ADVICE = (
-    "本系统台账记录该人员的社保卡已制成，但最新的卡务系统导出中没有该卡制卡成功的记录"
-    "（可能被注销、漏导出或导出范围不全）。请向州（省）卡管中心核实该卡在卡务系统中的状态；"
-    "核实前该人员不退回核查队列、不重新申领。"
+from .witnesses import (
+    DISAGREEMENT,
+    DISAGREEMENT_ADVICE,
+    DISAGREEMENT_LABEL,
+    UNCLASSIFIED,
+    card_class_aggregates,
+    card_class_q,
+    needs_card_q,
 )
-
-
-def ledger_card_made() -> Q:
-    """Our ledger holds a card made for the person (in stock, in transit, issued, activated…)."""
-    return Q(pk__in=Card.objects.filter(status__in=CARD_MADE_STATUSES).values("person_id"))
-
-
-def ledger_card_live() -> Q:
-    """Our ledger holds a live card for the person, made or still in production."""
-    return Q(pk__in=Card.objects.filter(status__in=LIVE_CARD_STATUSES).values("person_id"))
-
-
-def card_class_q(card_class: str) -> Q:
-    """Persons whose card, both witnesses heard, falls in ``card_class``.
-
-    已制卡 is what either witness shows made; the export's other classes count only persons
-    our ledger has no made card for; those our ledger shows made while the export says
-    otherwise are the disagreement, counted apart (and also under 已制卡, their card exists).
-    """
-    made_here = ledger_card_made()
-    if card_class == CardClass.CARD_MADE:
-        return Q(classification__card_class=CardClass.CARD_MADE) | made_here
-    if card_class == DISAGREEMENT:
-        return (
-            made_here
-            & Q(classification__isnull=False)
-            & ~Q(classification__card_class=CardClass.CARD_MADE)
-        )
-    if card_class == "unclassified":
-        return Q(classification__isnull=True) & ~made_here
-    return Q(classification__card_class=card_class) & ~made_here
 
 
 def card_class_label(person: Person) -> str:
@@ -97,24 +64,6 @@ def card_class_label(person: Person) -> str:
     return CardClass.CARD_MADE.label
 
 
-def needs_card_q() -> Q:
-    """Persons the comparison sends to verification: no card record or a failed one, and no
-    live card in our ledger either (a card being made or made is not sent back)."""
-    return (
-        Q(classification__card_class__in=[CardClass.NO_CARD_INFO, CardClass.CARD_FAILED])
-        & ~ledger_card_live()
-    )
-
-
-def card_class_aggregates(within: Q | None = None) -> dict[str, Count]:
-    """One Count per comparison class and for the disagreement, for ``.annotate()``."""
-    within = within or Q()
-    return {
-        key: Count("id", filter=within & card_class_q(key))
-        for key in (*CardClass.values, DISAGREEMENT)
-    }
-
-
 def disagreements(*, user) -> QuerySet[Person]:
     """Persons our ledger shows a made card for while the latest export does not."""
     return (
@@ -125,19 +74,23 @@ def disagreements(*, user) -> QuerySet[Person]:
     )
 
 
-def with_ledger_cards(persons: list[Person]) -> list[dict]:
+def with_ledger_cards(*, user, persons: list[Person]) -> list[dict]:
     """Each person beside the live card our ledger holds for them (one query for all)."""
     cards = {
         card.person_id: card
-        for card in Card.objects.filter(
-            person__in=persons, status__in=LIVE_CARD_STATUSES
-        ).select_related("bank")
+        for card in Card.objects.for_user(user)
+        .filter(person__in=persons, status__in=LIVE_CARD_STATUSES)
+        .select_related("bank")
     }
     return [{"person": person, "card": cards.get(person.pk)} for person in persons]
 
 
 def person_card_witnesses(*, person: Person) -> dict:
-    """What each witness says about the person's card, and whether they disagree."""
+    """What each witness says about the person's card, and whether they disagree.
+
+    Not narrowed to the cards the user reaches: the figures count the person's card
+    whoever looks, and the person page must say the same (its card table is narrowed).
+    """
     card = (
         person.cards.filter(status__in=LIVE_CARD_STATUSES)
         .select_related("bank")
@@ -180,7 +133,7 @@ def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[P
         persons = persons.filter(township__code=filters.township)
     if (village_id := id_param(filters.village)) is not None:
         persons = persons.filter(village_id=village_id)
-    if filters.card_class in (*CardClass.values, DISAGREEMENT, "unclassified"):
+    if filters.card_class in (*CardClass.values, DISAGREEMENT, UNCLASSIFIED):
         persons = persons.filter(card_class_q(filters.card_class))
     if filters.vital_status in VitalStatus.values:
         persons = persons.filter(vital_status=filters.vital_status)
@@ -216,20 +169,35 @@ def person_get_by_id_number(*, user, raw_id_number: str) -> Person:
     )
 
 
-def person_history(*, person: Person) -> list:
-    """The person's audit events, their cards' ledger entries and the cancellations of their
-    cards (queued by a death, withdrawn with it), newest first."""
+def person_cards(*, user, person: Person) -> QuerySet[Card]:
+    """The person's cards the user reaches (a bank clerk: those of the branch), newest first."""
+    return (
+        Card.objects.for_user(user)
+        .filter(person=person)
+        .select_related("bank", "branch")
+        .prefetch_related("cancellations")
+        .order_by("-created_at", "-id")
+    )
+
+
+def person_history(*, user, person: Person) -> list:
+    """The person's audit events, and the ledger entries and cancellations (queued by a
+    death, withdrawn with it) of the cards the user reaches, newest first."""
     cancellations = [
         str(pk)
-        for pk in CancellationRequest.objects.filter(card__person=person).values_list(
-            "pk", flat=True
-        )
+        for pk in CancellationRequest.objects.for_user(user)
+        .filter(card__person=person)
+        .values_list("pk", flat=True)
     ]
     audit = AuditEvent.objects.filter(
         Q(object_type="roster.person", object_id=str(person.pk))
         | Q(object_type="issuance.cancellationrequest", object_id__in=cancellations)
     ).select_related("actor")
-    ledger = LedgerEntry.objects.filter(card__person=person).select_related("card", "recorded_by")
+    ledger = (
+        LedgerEntry.objects.for_user(user)
+        .filter(card__person=person)
+        .select_related("card", "recorded_by")
+    )
     items = chain(
         ({"at": e.at, "kind": "audit", "event": e} for e in audit),
         ({"at": e.recorded_at, "kind": "ledger", "event": e} for e in ledger),

@@ -1,4 +1,9 @@
-"""All writes to people go through here: scope, permission, version check, audit."""
+"""All writes to people and their lists go through here.
+
+Person edits (verification, photo, contact, death) and 12333 conflicts: permission,
+version check, audit. Person exports and list imports: the jobs that run them, the
+import itself below in ``imports``.
+"""
 
 import io
 import tempfile
@@ -75,6 +80,12 @@ def save_audited(locked: Person, before: dict, acting_user, action: str, note: s
     return locked
 
 
+def _refuse_other_fields(changes: Mapping, *, allowed: tuple[str, ...]) -> None:
+    unknown = set(changes) - set(allowed)
+    if unknown:
+        raise ValidationError(f"不能在此修改：{'、'.join(sorted(unknown))}")
+
+
 def person_verify(
     *,
     person: Person,
@@ -87,9 +98,7 @@ def person_verify(
 ) -> Person:
     """Save the nine elements (and a photo); 待制卡 only when nothing is missing."""
     require(acting_user, "roster.verify_person", person)
-    unknown = set(elements) - set(ELEMENT_FIELDS)
-    if unknown:
-        raise ValidationError(f"不能在此修改：{'、'.join(sorted(unknown))}")
+    _refuse_other_fields(elements, allowed=ELEMENT_FIELDS)
     with transaction.atomic():
         if photo is not None:
             person = person_set_photo(
@@ -208,9 +217,7 @@ def person_update_contact(
 ) -> Person:
     """Save contact fields only if nobody saved the person since ``expected_version``."""
     require(acting_user, "roster.edit_person_contact", person)
-    unknown = set(changes) - set(CONTACT_FIELDS)
-    if unknown:
-        raise ValidationError(f"不能在此修改：{'、'.join(sorted(unknown))}")
+    _refuse_other_fields(changes, allowed=CONTACT_FIELDS)
     with transaction.atomic():
         locked = locked_for_edit(person, expected_version)
         before = snapshot(locked, CONTACT_FIELDS)

@@ -7,6 +7,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from dayao_sscard.params import query_without_page
 from dayao_sscard.permissions import action_required, may
 from dayao_sscard.selectors import job_get
 
@@ -53,12 +54,10 @@ def person_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters_from(request)
     persons = selectors.person_list(user=request.user, filters=filters)
     page = Paginator(persons, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "roster/person_list.html",
-        {"form": form, "page": page, "query": query.urlencode()},
+        {"form": form, "page": page, "query": query_without_page(request.GET)},
     )
 
 
@@ -70,11 +69,9 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "roster/person_detail.html",
         {
             "person": person,
-            "history": selectors.person_history(person=person),
+            "history": selectors.person_history(user=request.user, person=person),
             "witnesses": selectors.person_card_witnesses(person=person),
-            "cards": person.cards.select_related("bank", "branch")
-            .prefetch_related("cancellations")
-            .order_by("-created_at"),
+            "cards": selectors.person_cards(user=request.user, person=person),
             "categories": person.categories.all(),
         },
     )
@@ -174,8 +171,6 @@ def comparison(request: HttpRequest) -> HttpResponse:
     invalid = selectors.invalid_rows(user=request.user).filter(id_unusable=True)
     if township_code:
         invalid = invalid.filter(township__code=township_code)
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "roster/comparison.html",
@@ -187,7 +182,7 @@ def comparison(request: HttpRequest) -> HttpResponse:
             "township_code": township_code,
             "villages": villages,
             "invalid_rows": Paginator(invalid, 100).get_page(request.GET.get("page")),
-            "query": query.urlencode(),
+            "query": query_without_page(request.GET),
             "classes": [*CardClass.choices, (selectors.DISAGREEMENT, selectors.DISAGREEMENT_LABEL)],
         },
     )
@@ -208,7 +203,7 @@ def comparison_changes(request: HttpRequest) -> HttpResponse:
 def comparison_disagreements(request: HttpRequest) -> HttpResponse:
     persons = selectors.disagreements(user=request.user)
     page = Paginator(persons, 100).get_page(request.GET.get("page"))
-    rows = selectors.with_ledger_cards(list(page))
+    rows = selectors.with_ledger_cards(user=request.user, persons=list(page))
     return render(
         request,
         "roster/comparison_disagreements.html",
@@ -247,8 +242,6 @@ def work_queue(request: HttpRequest) -> HttpResponse:
     everyone, groups = selectors.work_queue_groups(persons[:QUEUE_GROUPED])
     shown = groups.get(group, []) if group else everyone
     page = Paginator(shown, 50).get_page(request.GET.get("page"))
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "roster/work_queue.html",
@@ -261,7 +254,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
             "villages": selectors.village_choices(user=request.user),
             "total": len(everyone) if len(everyone) < QUEUE_GROUPED else persons.count(),
             "grouped": len(everyone),
-            "query": query.urlencode(),
+            "query": query_without_page(request.GET),
         },
     )
 

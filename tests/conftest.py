@@ -88,7 +88,10 @@ def branch_b(township_b):
 
 @pytest.fixture
 def county_admin(db):
-    return UserFactory(username="admin", role=Role.COUNTY_ADMIN, township=None)
+    """As staff_create makes one: with the staff flags that open the reference-data admin."""
+    return UserFactory(
+        username="admin", role=Role.COUNTY_ADMIN, township=None, is_staff=True, is_superuser=True
+    )
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import itertools
 import factory
 from django.utils import timezone
 
-from dayao_sscard.models import User
+from dayao_sscard.models import Campaign, User
 from dayao_sscard.roles import Role
 from issuance.models import Bank, BankBranch
 from roster.id_numbers import birth_date_from_id, compute_check_char, gender_from_id
@@ -125,3 +125,19 @@ class UserFactory(factory.django.DjangoModelFactory):
     def persist(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+class CampaignFactory(factory.django.DjangoModelFactory):
+    """The 2026 work plan's five deadlines (工作方案)."""
+
+    class Meta:
+        model = Campaign
+
+    name = "2026年社保卡应发尽发"
+    starts_on = datetime.date(2026, 5, 1)
+    compare_deadline = datetime.date(2026, 6, 5)
+    verify_deadline = datetime.date(2026, 6, 10)
+    produce_deadline = datetime.date(2026, 7, 10)
+    distribute_deadline = datetime.date(2026, 8, 20)
+    activate_deadline = datetime.date(2026, 8, 30)
+    is_active = True

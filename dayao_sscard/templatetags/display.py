@@ -10,8 +10,6 @@ import datetime
 from django import template
 from django.utils import timezone
 
-from dayao_sscard.natural import natural_key
-
 register = template.Library()
 
 DATETIME_FORMAT = "%Y-%m-%d %H:%M"
@@ -22,24 +20,24 @@ def local(value: datetime.datetime) -> datetime.datetime:
     return timezone.localtime(value) if timezone.is_aware(value) else value
 
 
-@register.filter
-def when(value) -> str:
-    """A moment (or a date) as the county's clock showed it: ``2026-07-02 14:05``."""
+def _formatted(value, *, moment_format: str) -> str:
     if isinstance(value, datetime.datetime):
-        return local(value).strftime(DATETIME_FORMAT)
+        return local(value).strftime(moment_format)
     if isinstance(value, datetime.date):
         return value.strftime(DATE_FORMAT)
     return ""
+
+
+@register.filter
+def when(value) -> str:
+    """A moment (or a date) as the county's clock showed it: ``2026-07-02 14:05``."""
+    return _formatted(value, moment_format=DATETIME_FORMAT)
 
 
 @register.filter
 def day(value) -> str:
     """A calendar date: ``2026-07-02``; a moment gives its local date."""
-    if isinstance(value, datetime.datetime):
-        return local(value).strftime(DATE_FORMAT)
-    if isinstance(value, datetime.date):
-        return value.strftime(DATE_FORMAT)
-    return ""
+    return _formatted(value, moment_format=DATE_FORMAT)
 
 
 def _months_between(start: datetime.date, end: datetime.date) -> int:
@@ -81,19 +79,6 @@ def sum_of(rows, key: str) -> int:
         value = row.get(key) if hasattr(row, "get") else getattr(row, key, 0)
         total += value or 0
     return total
-
-
-@register.filter
-def naturally(items, attribute: str = ""):
-    """Sort places by name the way people count them: 2组 before 10组."""
-
-    def key(item):
-        value = item
-        for part in attribute.split(".") if attribute else ():
-            value = value.get(part) if hasattr(value, "get") else getattr(value, part, "")
-        return natural_key(str(value or ""))
-
-    return sorted(items or (), key=key)
 
 
 @register.filter

@@ -24,7 +24,15 @@ from dayao_sscard.audit import audit_record
 from dayao_sscard.bulk import analyse
 from issuance.models import CARD_MADE_STATUSES, Card
 
-from ..models import CardClass, ClassificationInputs, ListKind, PersonClass, SourceList
+from ..models import (
+    CardClass,
+    ClassificationInputs,
+    ListKind,
+    Person,
+    PersonClass,
+    SourceList,
+)
+from ..witnesses import DISAGREEMENT, card_class_q
 
 SUCCESS = ("制卡成功",)
 IN_PRODUCTION = ("制卡中", "已申领")
@@ -61,29 +69,14 @@ def effective_snapshot_ids() -> list[int]:
     return ([base.pk] if base is not None else []) + later
 
 
-def _made_here_person_ids():
-    return Card.objects.filter(status__in=CARD_MADE_STATUSES).values("person_id")
-
-
 def persons_known_with_card() -> int:
     """Persons the county already knows hold a made card, by either witness."""
-    from django.db.models import Q
-
-    from ..models import Person
-
-    return Person.objects.filter(
-        Q(classification__card_class=CardClass.CARD_MADE) | Q(pk__in=_made_here_person_ids())
-    ).count()
+    return Person.objects.filter(card_class_q(CardClass.CARD_MADE)).count()
 
 
 def disagreement_count() -> int:
-    """Persons our ledger shows a made card for while the export they were matched with
-    does not (counted apart on every page, see roster.selectors.card_class_q)."""
-    return (
-        PersonClass.objects.exclude(card_class=CardClass.CARD_MADE)
-        .filter(person_id__in=_made_here_person_ids())
-        .count()
-    )
+    """Persons our ledger shows a made card for while their export says otherwise."""
+    return Person.objects.filter(card_class_q(DISAGREEMENT)).count()
 
 
 def classify_all(*, acting_user=None, only_snapshot: SourceList | None = None) -> dict:

@@ -18,6 +18,7 @@ from dayao_sscard.models import AuditEvent
 from issuance.models import LedgerEvent
 from roster.models import VerificationStatus
 from roster.services import person_verify
+from tests.factories import CampaignFactory
 from tests.roster.photos import photo_bytes
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -203,17 +204,7 @@ def test_audit_filter_by_action_and_person(client, supervisor, clerk_a, verified
 
 @pytest.mark.django_db
 def test_summaries_keep_chinese_keys_and_drop_technical_ones(client, supervisor, county_admin):
-    from dayao_sscard.models import Campaign
-
-    campaign = Campaign.objects.create(
-        name="演示方案",
-        starts_on="2026-05-01",
-        compare_deadline="2026-06-05",
-        verify_deadline="2026-06-10",
-        produce_deadline="2026-07-10",
-        distribute_deadline="2026-08-20",
-        activate_deadline="2026-08-30",
-    )
+    campaign = CampaignFactory(name="演示方案", is_active=False)
     audit_record(
         actor=None,
         action="roster.demo.seeded",

@@ -70,17 +70,29 @@ class TestAdminDoor:
         assert "next=%2Fadmin%2F" in response.redirect_chain[-1][0]
 
     def test_the_county_admin_gets_in(self, client, county_admin):
-        county_admin.is_staff = county_admin.is_superuser = True
-        county_admin.save()
         client.force_login(county_admin)
         response = client.get("/admin/")
         assert response.status_code == 200
         assert "基础数据管理" in response.content.decode()
 
+    def test_a_staff_flag_does_not_open_it_to_another_role(self, client, supervisor):
+        supervisor.is_staff = True
+        supervisor.save()
+        client.force_login(supervisor)
+        assert client.get("/admin/").status_code == 403
+        assert 'href="/admin/"' not in client.get(reverse("home")).content.decode()
+
+    @pytest.mark.parametrize("is_staff", [True, False])
+    def test_the_menu_offers_it_exactly_when_it_opens(self, client, county_admin, is_staff):
+        county_admin.is_staff = county_admin.is_superuser = is_staff
+        county_admin.save()
+        client.force_login(county_admin)
+        opens = client.get("/admin/").status_code == 200
+        offered = 'href="/admin/"' in client.get(reverse("home")).content.decode()
+        assert opens == offered == is_staff
+
     def test_the_admin_holds_reference_data_only(self, client, county_admin):
         """The audit log and jobs have their own pages in words; groups have no use."""
-        county_admin.is_staff = county_admin.is_superuser = True
-        county_admin.save()
         client.force_login(county_admin)
         html = client.get("/admin/").content.decode()
         for name in ("操作日志", "后台任务", "组"):
@@ -93,8 +105,6 @@ class TestAdminDoor:
             assert client.get(path).status_code == 404, path
 
     def test_a_users_page_shows_role_and_scope_not_django_permissions(self, client, county_admin):
-        county_admin.is_staff = county_admin.is_superuser = True
-        county_admin.save()
         client.force_login(county_admin)
         html = client.get(f"/admin/dayao_sscard/user/{county_admin.pk}/change/").content.decode()
         assert 'name="role"' in html and 'name="township"' in html

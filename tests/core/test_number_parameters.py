@@ -6,9 +6,10 @@ conflict form.
 """
 
 import pytest
+from django.http import QueryDict
 from django.urls import reverse
 
-from dayao_sscard.params import id_param
+from dayao_sscard.params import id_param, query_without_page
 from issuance.models import Card, CardStatus
 from roster.models import CardClass, CollectionConflict, SourceList
 from tests.factories import classify
@@ -67,3 +68,8 @@ def test_the_conflict_form_takes_no_odd_choice_or_version(client, clerk_a, perso
     assert odd_version.status_code == 400
     conflict.refresh_from_db()
     assert conflict.resolution == CollectionConflict.Resolution.PENDING
+
+
+def test_page_links_carry_the_filters_but_not_the_page():
+    query = QueryDict("village=3&page=2&q=%E5%BC%A0")
+    assert query_without_page(query) == "village=3&q=%E5%BC%A0"

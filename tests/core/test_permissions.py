@@ -43,6 +43,7 @@ issuance.withdraw_card_cancellation  person  N    Y     N     Y    N       N    
 issuance.cancel_card                 card    N    Y     N     Y    N       Y    | N Y N N N N
 dashboard.view_cadre_held_cards      -       N    Y     Y     Y    N       N
 dayao_sscard.view_audit_log          -       N    Y     Y     N    N       N
+dayao_sscard.manage_reference_data   -       N    Y     N     N    N       N
 dayao_sscard.open_job                job     N    Y     Y     Y    Y       Y    | N Y Y N N N
 dayao_sscard.download_job_result     job     N    Y     Y     Y    Y       Y    | N Y N N N N
 """

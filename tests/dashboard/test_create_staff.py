@@ -66,6 +66,25 @@ class TestCreateStaff:
             "--create-village",
         )
         assert user.village.name == "新村村委会"
+        created = AuditEvent.objects.get(action="roster.village.created")
+        assert (created.object_id, created.township_id) == (str(user.village.pk), township_a.pk)
+
+    def test_a_refused_account_leaves_no_village_behind(self, township_a):
+        with pytest.raises(CommandError, match="密码不符合要求"):
+            create(
+                "cun4",
+                "--password",
+                "short",
+                "--role",
+                "village_collector",
+                "--township",
+                "金碧",
+                "--village",
+                "新村村民委员会",
+                "--create-village",
+            )
+        assert not township_a.villages.filter(name="新村村委会").exists()
+        assert not AuditEvent.objects.exists()
 
     def test_bank_staff_by_branch_name(self, branch_a):
         user = create(

@@ -2,23 +2,14 @@ import pytest
 from django.urls import reverse
 
 from dayao_sscard.audit import audit_record_many, snapshot
-from dayao_sscard.models import AuditEvent, Campaign
+from dayao_sscard.models import AuditEvent
 from roster.models import CardClass, ListKind, Person
-from tests.factories import classify, put_on_list
+from tests.factories import CampaignFactory, classify, put_on_list
 
 
 @pytest.fixture
 def campaign(db):
-    return Campaign.objects.create(
-        name="2026年社保卡应发尽发",
-        starts_on="2026-05-01",
-        compare_deadline="2026-06-05",
-        verify_deadline="2026-06-10",
-        produce_deadline="2026-07-10",
-        distribute_deadline="2026-08-20",
-        activate_deadline="2026-08-30",
-        is_active=True,
-    )
+    return CampaignFactory()
 
 
 @pytest.mark.django_db
@@ -115,8 +106,6 @@ def test_bulk_audit_writes_one_row_per_object(county_admin, person_a, person_a2,
 def test_admin_is_only_for_county_admin(client, county_admin, clerk_a):
     client.force_login(clerk_a)
     assert client.get("/admin/").status_code == 403
-    county_admin.is_staff = county_admin.is_superuser = True
-    county_admin.save()
     client.force_login(county_admin)
     body = client.get("/admin/").content.decode()
     assert "基础数据管理" in body and "乡镇" in body
@@ -124,8 +113,6 @@ def test_admin_is_only_for_county_admin(client, county_admin, clerk_a):
 
 @pytest.mark.django_db
 def test_admin_edits_of_reference_data_are_audited(client, county_admin, village_a):
-    county_admin.is_staff = county_admin.is_superuser = True
-    county_admin.save()
     client.force_login(county_admin)
     url = reverse("admin:roster_village_change", args=[village_a.pk])
     response = client.post(

@@ -3,9 +3,8 @@
 import pytest
 from playwright.sync_api import expect
 
-from dayao_sscard.models import Campaign
 from roster.models import VerificationStatus
-from tests.factories import PersonFactory
+from tests.factories import CampaignFactory, PersonFactory
 from tests.roster.photos import photo_bytes
 
 from .conftest import login, menu
@@ -136,16 +135,7 @@ def test_figures_fit_a_phone_down_to_the_total(live_server, supervisor, pending_
 def test_the_tiles_keep_their_distance_from_the_campaign_below(
     live_server, request, new_page, persona, viewport
 ):
-    Campaign.objects.create(
-        name="2026年社保卡应发尽发",
-        starts_on="2026-05-01",
-        compare_deadline="2026-06-05",
-        verify_deadline="2026-06-10",
-        produce_deadline="2026-07-10",
-        distribute_deadline="2026-08-20",
-        activate_deadline="2026-08-30",
-        is_active=True,
-    )
+    CampaignFactory()
     page = login(new_page(viewport=viewport), live_server, request.getfixturevalue(persona))
     tiles = page.locator("main .grid").last.bounding_box()
     campaign = page.locator("main .card", has_text="2026年社保卡应发尽发").bounding_box()

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 
 from dayao_sscard.models import AuditEvent
 from dayao_sscard.roles import Role
@@ -162,3 +163,16 @@ class TestCancellation:
         with pytest.raises(PermissionDenied, match="村（社区）信息采集员不能撤回社保卡注销申请"):
             cancellations_withdraw(person=dead_holder, acting_user=collector_a, reason="误报")
         assert CancellationRequest.objects.get().status == CancellationRequest.Status.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_withdrawing_stands_on_its_own_transaction_and_says_from_what(
+    client, clerk_a, branch_a, person_a
+):
+    card_at(branch_a, person_a, CardStatus.ISSUED)
+    CancellationRequest.objects.create(card=person_a.cards.get(), reason="持卡人已死亡")
+    assert cancellations_withdraw(person=person_a, acting_user=clerk_a, reason="误报") == 1
+    assert CancellationRequest.objects.get().status == CancellationRequest.Status.WITHDRAWN
+    client.force_login(clerk_a)
+    history = client.get(reverse("roster:person-detail", args=[person_a.pk])).content.decode()
+    assert "待注销 → 已撤回" in history

@@ -11,7 +11,8 @@ from dashboard.selectors import class_counts_by_township
 from dayao_sscard.models import Job, JobStatus
 from issuance.models import Card, CardStatus
 from roster.models import CardClass, CardSystemRecord, ClassificationChange, PersonClass, SourceList
-from roster.selectors import DISAGREEMENT, work_queue
+from roster.selectors import work_queue
+from roster.witnesses import DISAGREEMENT
 from tests.factories import BankFactory, PersonFactory, classify, put_on_list
 from tests.roster.listfiles import EXPORT_HEADER, write_xlsx
 

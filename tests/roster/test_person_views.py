@@ -2,9 +2,10 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from dayao_sscard.models import AuditEvent, Job, JobStatus
-from issuance.models import Card
+from issuance.models import Card, CardStatus, LedgerEntry, LedgerEvent
 from roster.models import Category, Person, PersonCategory
 from tests.factories import classify
 
@@ -144,6 +145,54 @@ class TestPersonDetail:
         assert [item["event"].action for item in response.context["history"]] == [
             "roster.person.updated"
         ]
+
+
+@pytest.mark.django_db
+class TestTheCardsOnThePersonPage:
+    """A bank clerk reaches the holder through the branch's card, and sees that card only."""
+
+    @pytest.fixture
+    def holder(self, clerk_a, branch_a, branch_b, person_a):
+        """The branch's old card, cancelled; a new one made for another bank, in its stock."""
+        Card.objects.create(
+            person=person_a, bank=branch_a.bank, branch=branch_a, status=CardStatus.CANCELLED
+        )
+        new = Card.objects.create(
+            person=person_a,
+            bank=branch_b.bank,
+            branch=branch_b,
+            status=CardStatus.IN_STOCK,
+            card_number="Y11110000",
+        )
+        LedgerEntry.objects.create(
+            card=new,
+            sequence=1,
+            event=LedgerEvent.RECEIVED,
+            status_before=CardStatus.IN_TRANSIT,
+            status_after=CardStatus.IN_STOCK,
+            to_party="石羊信用社库房",
+            occurred_at=timezone.now(),
+            recorded_by=clerk_a,
+        )
+        return person_a
+
+    def test_the_township_clerk_sees_every_card_and_its_ledger(self, client, clerk_a, holder):
+        client.force_login(clerk_a)
+        body = client.get(detail(holder)).content.decode()
+        assert "Y11110000" in body and "石羊信用社库房" in body
+
+    def test_a_bank_clerk_sees_only_the_branchs_card(self, client, banker_a, holder):
+        client.force_login(banker_a)
+        response = client.get(detail(holder))
+        assert response.status_code == 200
+        assert [card.branch.name for card in response.context["cards"]] == ["金碧信用社"]
+        body = response.content.decode()
+        assert "Y11110000" not in body and "石羊信用社库房" not in body
+
+    def test_the_api_answers_with_the_card_the_caller_reaches(self, client, banker_a, holder):
+        client.force_login(banker_a)
+        url = reverse("api:person-detail", args=[holder.id_number])
+        assert client.get(url).json()["card"]["status"] == CardStatus.CANCELLED
 
 
 @pytest.mark.django_db

@@ -181,3 +181,17 @@ class TestTheExport:
         assert [row[column] for row in rows[1:]] == [
             "已制卡（两方记录不一致：卡务系统为无制卡信息）"
         ]
+
+
+def test_the_read_api_gives_the_counted_class_and_the_exports_word(
+    client, holder, waiting, clerk_a
+):
+    import_export_without(holder, waiting)
+    client.force_login(clerk_a)
+    data = client.get(reverse("api:person-detail", args=[holder.id_number])).json()
+    assert data["card_class"] == CardClass.CARD_MADE
+    assert data["export_card_class"] == CardClass.NO_CARD_INFO
+    assert data["witnesses_disagree"] is True
+    agreeing = client.get(reverse("api:person-detail", args=[waiting.id_number])).json()
+    assert agreeing["card_class"] == agreeing["export_card_class"] == CardClass.NO_CARD_INFO
+    assert agreeing["witnesses_disagree"] is False

@@ -10,10 +10,8 @@ from dayao_sscard.roles import Role
 from roster.models import Person, VerificationStatus
 from tests.factories import PersonFactory, UserFactory
 from tests.roster.photos import photo_bytes
-
-
-def verify_url(person):
-    return reverse("roster:person-verify", args=[person.pk])
+from tests.roster.test_verification_views import form_data as verification_form_data
+from tests.roster.test_verification_views import verify_url
 
 
 def kept_url(person, token):
@@ -21,22 +19,8 @@ def kept_url(person, token):
 
 
 def form_data(person, **changes):
-    data = {
-        "name": person.name,
-        "gender": person.gender,
-        "nationality": "中国",
-        "occupation": "农民",
-        "address": person.address,
-        "phone": "13987651234",
-        "id_type": "resident_id",
-        "id_valid_from": "2015-03-01",
-        "id_valid_until": "2035-03-01",
-        "version": person.version,
-        "unreachable_reason": "",
-        "unreachable_note": "",
-    }
-    data.update(changes)
-    return data
+    """The verify form filled in, with a good phone number unless ``changes`` says otherwise."""
+    return verification_form_data(person, **{"phone": "13987651234", **changes})
 
 
 def a_photo():
