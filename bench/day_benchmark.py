@@ -49,9 +49,10 @@ import sys
 import tempfile
 import time
 from dataclasses import asdict, dataclass, field
-from itertools import islice
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from copy_stream import CsvRows  # bench/, the script's own folder
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/dayao_daybench"
@@ -599,34 +600,6 @@ def _machine() -> dict:
 # ---- the floor's child process ---------------------------------------------------------
 
 
-class _CsvRows(io.RawIOBase):
-    """Raw rows as CSV bytes, produced as COPY reads them."""
-
-    def __init__(self, rows):
-        self._rows = rows
-        self._text = io.StringIO()
-        self._writer = csv.writer(self._text, lineterminator="\n")
-        self._pending = b""
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._pending) < size:
-            batch = list(islice(self._rows, 2000))
-            if not batch:
-                break
-            self._text.seek(0)
-            self._text.truncate()
-            self._writer.writerows(batch)
-            self._pending += self._text.getvalue().encode()
-            self.count += len(batch)
-        size = len(self._pending) if size < 0 else size
-        chunk, self._pending = self._pending[:size], self._pending[size:]
-        return chunk
-
-
 def _floor(path: Path, table: str) -> None:
     """Read the file as the least any import must, and COPY its raw rows as text."""
     if path.suffix == ".csv":
@@ -643,7 +616,7 @@ def _floor(path: Path, table: str) -> None:
     columns = ", ".join(f"c{i} text" for i in range(1, width + 1))
     with connection, connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {table} ({columns})")
-        stream = _CsvRows(rows)
+        stream = CsvRows(rows)
         cursor.copy_expert(f"COPY {table} FROM STDIN WITH (FORMAT csv)", stream, size=1 << 20)
     connection.close()
     print(f"{stream.count} rows")

@@ -28,7 +28,6 @@ import csv
 import datetime
 import functools
 import hashlib
-import io
 import json
 import os
 import platform
@@ -37,12 +36,13 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
+
+from copy_stream import CsvRows  # bench/, the script's own folder
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -681,34 +681,6 @@ def _child_ours(kind: str, path: Path) -> None:
     )
 
 
-class _CsvRows(io.RawIOBase):
-    """Raw sheet rows as CSV bytes, produced as COPY reads them."""
-
-    def __init__(self, rows: Iterator[list]):
-        self._rows = rows
-        self._text = io.StringIO()
-        self._writer = csv.writer(self._text, lineterminator="\n")
-        self._pending = b""
-        self.count = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._pending) < size:
-            batch = list(islice(self._rows, 2000))
-            if not batch:
-                break
-            self._text.seek(0)
-            self._text.truncate()
-            self._writer.writerows(batch)
-            self._pending += self._text.getvalue().encode()
-            self.count += len(batch)
-        size = len(self._pending) if size < 0 else size
-        chunk, self._pending = self._pending[:size], self._pending[size:]
-        return chunk
-
-
 def _child_floor(path: Path, table: str) -> None:
     from python_calamine import CalamineWorkbook
 
@@ -721,7 +693,7 @@ def _child_floor(path: Path, table: str) -> None:
     columns = ", ".join(f"c{i} text" for i in range(1, sheet.width + 1))
     with connection, connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {table} ({columns})")
-        stream = _CsvRows(iter(sheet.iter_rows()))
+        stream = CsvRows(iter(sheet.iter_rows()))
         cursor.copy_expert(f"COPY {table} FROM STDIN WITH (FORMAT csv)", stream, size=1 << 20)
     finished = time.perf_counter()
     connection.close()
