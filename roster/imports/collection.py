@@ -12,7 +12,7 @@ import re
 
 from django.utils import timezone
 
-from dayao_sscard.audit import audit_record_many, changed_fields, snapshot
+from dayao_sscard.audit import changed_fields, snapshot
 
 from ..models import CollectionConflict, Person
 from ..validators import normalize_phone, phone_problem
@@ -27,7 +27,7 @@ from .known_persons import (
     identified_row,
     person_found,
     persons_locked,
-    save_changed,
+    save_all_audited,
 )
 from .tables import cell_date, cell_text
 
@@ -273,12 +273,10 @@ def _write_collection(rows: list[KnownRow], source_list, result: ImportResult, a
         changes.append((person, old, new))
         updated.append(person)
         result.collection_fields += filled
-    for person, _, new in changes:
-        save_changed(person, new)
-    audit_record_many(
-        actor=acting_user,
+    save_all_audited(
+        changes,
+        acting_user=acting_user,
         action="roster.person.updated",
-        changes=changes,
         note=f"由12333采集结果补全：{source_list.source}",
     )
     CollectionConflict.objects.bulk_create(conflicts, batch_size=LOOKUP_CHUNK)

@@ -7,7 +7,7 @@ not applied: a wrong ID number must not cancel a living person's card.
 
 from django.utils import timezone
 
-from dayao_sscard.audit import audit_record_many, changed_fields, snapshot
+from dayao_sscard.audit import changed_fields, snapshot
 from issuance.services import cards_queue_cancellation
 
 from ..id_numbers import birth_date_from_id
@@ -20,7 +20,7 @@ from .known_persons import (
     identified_row,
     person_found,
     persons_locked,
-    save_changed,
+    save_all_audited,
 )
 from .tables import cell_date, cell_text
 
@@ -99,12 +99,10 @@ def _write_deaths(rows: list[KnownRow], source_list, result: ImportResult, actin
         old, new = changed_fields(before, snapshot(person, DEATH_FIELDS))
         changes.append((person, old, new))
         marked.append(person)
-    for person, _, new in changes:
-        save_changed(person, new)
-    audit_record_many(
-        actor=acting_user,
+    save_all_audited(
+        changes,
+        acting_user=acting_user,
         action="roster.person.marked_deceased",
-        changes=changes,
         note=f"死亡人员名单导入：{source_list.source}",
     )
     result.deaths_marked = len(marked)

@@ -7,6 +7,8 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from dayao_sscard.audit import audit_record_many
+
 from ..id_numbers import try_normalize_id_number
 from ..models import Person
 from .base import ImportResult, RowProblem, cell_value
@@ -95,3 +97,10 @@ def save_changed(person: Person, changed: dict) -> None:
     over every field, and the row is already locked."""
     fields = [*changed, "version", "updated_at"]
     Person.objects.filter(pk=person.pk).update(**{name: getattr(person, name) for name in fields})
+
+
+def save_all_audited(changes: list[tuple], *, acting_user, action: str, note: str) -> None:
+    """Save each ``(person, before, after)`` change and audit them all in one go."""
+    for person, _, after in changes:
+        save_changed(person, after)
+    audit_record_many(actor=acting_user, action=action, changes=changes, note=note)
