@@ -74,6 +74,13 @@ def disagreements(*, user) -> QuerySet[Person]:
     )
 
 
+def on_unissued_list() -> Q:
+    """Persons on at least one unissued list: those the comparison's figures count."""
+    return Q(
+        Exists(ListEntry.objects.filter(person=OuterRef("pk"), source_list__kind=ListKind.UNISSUED))
+    )
+
+
 def with_ledger_cards(*, user, persons: list[Person]) -> list[dict]:
     """Each person beside the live card our ledger holds for them (one query for all)."""
     cards = {

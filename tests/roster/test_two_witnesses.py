@@ -195,3 +195,18 @@ def test_the_read_api_gives_the_counted_class_and_the_exports_word(
     agreeing = client.get(reverse("api:person-detail", args=[waiting.id_number])).json()
     assert agreeing["card_class"] == agreeing["export_card_class"] == CardClass.NO_CARD_INFO
     assert agreeing["witnesses_disagree"] is False
+
+
+def test_the_disagreement_page_says_how_many_the_comparison_table_counts(
+    client, holder, waiting, clerk_a, village_a
+):
+    """The page lists everyone in scope; the comparison table counts listed persons only."""
+    off_list = PersonFactory(township=village_a.township, village=village_a, name="钱不在单")
+    card(off_list, CardStatus.ISSUED)
+    import_export_without(holder, waiting)
+    client.force_login(clerk_a)
+    page = client.get(reverse("roster:comparison-disagreements")).content.decode()
+    table = classification_report(user=clerk_a, keys=PAGE_KEYS)["total"][DISAGREEMENT]
+    assert 'data-testid="disagreement-count">2<' in page
+    assert f'data-testid="disagreement-listed">{table}<' in page
+    assert table == 1
