@@ -50,9 +50,9 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from copy_stream import CsvRows  # bench/, the script's own folder
+from postgres import connect, database_name, with_database
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/dayao_daybench"
@@ -284,29 +284,8 @@ def _expected(readable: set[str], recipients: set[str], records: list[tuple]) ->
 # ---- databases -------------------------------------------------------------------------
 
 
-def _with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-def _database_name(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
-
-
-def _connect(url: str, database: str | None = None):
-    import psycopg2
-
-    parts = urlsplit(url)
-    return psycopg2.connect(
-        dbname=database or _database_name(url),
-        user=parts.username or "postgres",
-        password=parts.password or None,
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-    )
-
-
 def _admin(url: str, *statements: str) -> None:
-    connection = _connect(url, "postgres")
+    connection = connect(url, "postgres")
     connection.autocommit = True
     with connection.cursor() as cursor:
         for statement in statements:
@@ -315,7 +294,7 @@ def _admin(url: str, *statements: str) -> None:
 
 
 def _fresh_database(url: str, template: str = "template0") -> None:
-    name = _database_name(url)
+    name = database_name(url)
     if "bench" not in name:
         raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench'")
     _admin(
@@ -326,7 +305,7 @@ def _fresh_database(url: str, template: str = "template0") -> None:
 
 
 def _checkpoint(url: str) -> None:
-    connection = _connect(url)
+    connection = connect(url)
     connection.autocommit = True
     with connection.cursor() as cursor:
         cursor.execute("CHECKPOINT")
@@ -334,7 +313,7 @@ def _checkpoint(url: str) -> None:
 
 
 def _counts(url: str) -> dict:
-    connection = _connect(url)
+    connection = connect(url)
     with connection, connection.cursor() as cursor:
         counts = {}
         for key, sql in (
@@ -464,11 +443,11 @@ def run(args: argparse.Namespace) -> int:
     files = _day_files(args.persons, args.subsidy_rows, args.out, args.seed)
     expected = files.expected()
     url = args.database_url
-    template = _database_name(url) + "_template"
-    floor_url = _with_database(url, _database_name(url) + "_floor")
+    template = database_name(url) + "_template"
+    floor_url = with_database(url, database_name(url) + "_floor")
     env = _env(url, args.out)
     floor_env = _env(floor_url, args.out)
-    template_url = _with_database(url, template)
+    template_url = with_database(url, template)
     _fresh_database(template_url)
     _run(
         [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
@@ -612,7 +591,7 @@ def _floor(path: Path, table: str) -> None:
         workbook = CalamineWorkbook.from_path(str(path))
         sheet = workbook.get_sheet_by_name(workbook.sheet_names[0])
         rows, width = iter(sheet.iter_rows()), sheet.width
-    connection = _connect(os.environ["DATABASE_URL"])
+    connection = connect(os.environ["DATABASE_URL"])
     columns = ", ".join(f"c{i} text" for i in range(1, width + 1))
     with connection, connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {table} ({columns})")

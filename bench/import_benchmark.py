@@ -40,9 +40,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
 from copy_stream import CsvRows  # bench/, the script's own folder
+from postgres import connect, database_name, with_database
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -121,33 +121,11 @@ class Phase:
 # ---- parent: orchestration ------------------------------------------------------------
 
 
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
-def _database_name(url: str) -> str:
-    return urlsplit(url).path.lstrip("/")
-
-
-def _connect(url: str, database: str | None = None):
-    import psycopg2
-
-    parts = urlsplit(url)
-    return psycopg2.connect(
-        dbname=database or _database_name(url),
-        user=parts.username or "postgres",
-        password=parts.password or None,
-        host=parts.hostname or "127.0.0.1",
-        port=parts.port or 5432,
-    )
-
-
 def _recreate_database(url: str) -> None:
-    name = _database_name(url)
+    name = database_name(url)
     if "bench" not in name:
         raise SystemExit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    connection = _connect(url, "postgres")
+    connection = connect(url, "postgres")
     connection.autocommit = True
     with connection.cursor() as cursor:
         cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -163,7 +141,7 @@ def _settle(url: str, *, everything: bool = False) -> list[str]:
     tables of a fresh database — which sends the person merge into a quadratic plan
     (docs/PERFORMANCE.md); ``--analyze-fresh`` does that on purpose, to reproduce it.
     """
-    connection = _connect(url)
+    connection = connect(url)
     connection.autocommit = True
     with connection.cursor() as cursor:
         cursor.execute(
@@ -226,7 +204,7 @@ def _run_child(command: list[str], env: dict[str, str]) -> Child:
 
 def _wal_position(url: str) -> tuple[str, int]:
     """Current WAL position and the count of checkpoints forced by WAL volume so far."""
-    connection = _connect(url)
+    connection = connect(url)
     with connection, connection.cursor() as cursor:
         cursor.execute("SELECT pg_current_wal_lsn()::text, checkpoints_req FROM pg_stat_bgwriter")
         lsn, forced = cursor.fetchone()
@@ -235,7 +213,7 @@ def _wal_position(url: str) -> tuple[str, int]:
 
 
 def _wal_since(url: str, before: tuple[str, int]) -> dict:
-    connection = _connect(url)
+    connection = connect(url)
     with connection, connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s::pg_lsn), checkpoints_req "
@@ -297,7 +275,7 @@ def _run_match(env: dict[str, str], persons: int) -> Phase:
 
 
 def _database_counts(url: str) -> dict:
-    connection = _connect(url)
+    connection = connect(url)
     with connection, connection.cursor() as cursor:
         counts = {}
         for key, sql in (
@@ -515,7 +493,7 @@ def run(args: argparse.Namespace) -> int:
     from generate import ensure_dataset
 
     url = args.database_url
-    baseline_url = _with_database(url, _database_name(url) + "_baseline")
+    baseline_url = with_database(url, database_name(url) + "_baseline")
     dataset = ensure_dataset(
         args.rows, args.out, args.seed, log=lambda m: print(m, file=sys.stderr)
     )
@@ -684,7 +662,7 @@ def _child_ours(kind: str, path: Path) -> None:
 def _child_floor(path: Path, table: str) -> None:
     from python_calamine import CalamineWorkbook
 
-    connection = _connect(os.environ["DATABASE_URL"])
+    connection = connect(os.environ["DATABASE_URL"])
     started = time.perf_counter()
     workbook = CalamineWorkbook.from_path(str(path))
     (sheet_name,) = workbook.sheet_names

@@ -36,11 +36,10 @@ from generate import DEFAULT_OUT, DEFAULT_SEED, ensure_dataset  # noqa: E402
 from import_benchmark import (  # noqa: E402
     DEFAULT_DATABASE_URL,
     _child_env,
-    _database_name,
     _recreate_database,
     _settle,
-    _with_database,
 )
+from postgres import database_name, with_database  # noqa: E402
 
 SLOW_STATEMENTS = 8
 
@@ -78,7 +77,7 @@ def _explain_slow_statements(threshold_ms: int) -> None:
 
 
 def profile_sql(args: argparse.Namespace) -> None:
-    url = _with_database(args.database_url, _database_name(args.database_url) + "_profile")
+    url = with_database(args.database_url, database_name(args.database_url) + "_profile")
     dataset = ensure_dataset(args.rows, args.out, args.seed)
     _recreate_database(url)
     env = _child_env(url, args.out)
