@@ -11,9 +11,14 @@ from django.conf import settings
 from dayao_sscard.bulk import bulk_insert
 
 from ..id_numbers import id_number_normalizer
-from ..models import CardClass, CardSystemRecord, ClassificationChange, ListKind, SourceList
+from ..models import CardClass, CardSystemRecord, ClassificationChange
 from .base import ImportResult, ListImportError, RowProblem, named_rows
-from .matching import classify_all, disagreement_count, persons_known_with_card
+from .matching import (
+    classify_all,
+    disagreement_count,
+    latest_snapshot,
+    persons_known_with_card,
+)
 from .tables import cell_date, cell_text
 
 RECORD_COLUMNS = (
@@ -118,12 +123,7 @@ def export_coverage_check(source_list, result: ImportResult, *, acting_user=None
     Called inside the import's transaction, after the records are written: the preview
     runs the match and counts what it changed, and the raise rolls all of it back.
     """
-    previous = (
-        SourceList.objects.filter(kind=ListKind.CARD_EXPORT, is_partial=False)
-        .exclude(pk=source_list.pk)
-        .order_by("-imported_at", "-id")
-        .first()
-    )
+    previous = latest_snapshot(excluding=source_list)
     previous_records = CardSystemRecord.objects.filter(snapshot=previous).count() if previous else 0
     known_holders = persons_known_with_card()
     baseline = max(previous_records, known_holders)

@@ -46,13 +46,13 @@ _RANK_TO_CLASS = (
 _REASON = "CASE WHEN r.rank = 1 THEN COALESCE(r.reason, '') ELSE '' END"
 
 
-def latest_snapshot() -> SourceList | None:
-    """The latest export that covers the whole county (a partial one only adds to it)."""
-    return (
-        SourceList.objects.filter(kind=ListKind.CARD_EXPORT, is_partial=False)
-        .order_by("-imported_at", "-id")
-        .first()
-    )
+def latest_snapshot(*, excluding: SourceList | None = None) -> SourceList | None:
+    """The latest export that covers the whole county (a partial one only adds to it);
+    ``excluding`` one, e.g. the export being imported, to find the one before it."""
+    exports = SourceList.objects.filter(kind=ListKind.CARD_EXPORT, is_partial=False)
+    if excluding is not None:
+        exports = exports.exclude(pk=excluding.pk)
+    return exports.order_by("-imported_at", "-id").first()
 
 
 def effective_snapshot_ids() -> list[int]:
@@ -114,15 +114,12 @@ def classify_all(*, acting_user=None, only_snapshot: SourceList | None = None) -
             [snapshot.pk, now],
         )
         changed = cursor.rowcount
-        cursor.execute("SELECT COUNT(*) FROM match_new WHERE known")
-        (rewritten,) = cursor.fetchone()
-        if rewritten:
-            cursor.execute(
-                "UPDATE roster_personclass SET card_class = m.card_class, "
-                "failure_reason = m.failure_reason, snapshot_id = %s, classified_at = %s "
-                "FROM match_new m WHERE m.person_id = roster_personclass.person_id AND m.known",
-                [snapshot.pk, now],
-            )
+        cursor.execute(
+            "UPDATE roster_personclass SET card_class = m.card_class, "
+            "failure_reason = m.failure_reason, snapshot_id = %s, classified_at = %s "
+            "FROM match_new m WHERE m.person_id = roster_personclass.person_id AND m.known",
+            [snapshot.pk, now],
+        )
         # The rows to add are chosen by the flag worked out before this statement, not by an
         # anti-join against the table being filled, which PostgreSQL would plan from
         # statistics that saw it empty. In key order, each row goes to the right-hand end of
@@ -334,6 +331,11 @@ def _build_new_classes(cursor, *, only_snapshot_id: int | None = None) -> None:
     analyse("match_new")
 
 
+def _quoted(words: tuple[str, ...]) -> str:
+    """The constant status words as SQL literals (they hold no quote)."""
+    return ", ".join(f"'{word}'" for word in words)
+
+
 def _build_ranks(cursor, snapshot_ids: list[int], *, of_id_numbers: str = "") -> None:
     """Per ID number: the best status among live records, and the latest failure reason.
 
@@ -342,9 +344,9 @@ def _build_ranks(cursor, snapshot_ids: list[int], *, of_id_numbers: str = "") ->
     """
     cursor.execute("DROP TABLE IF EXISTS match_rank")
     status_rank = (
-        "CASE WHEN production_status IN ('制卡成功') THEN 3 "
-        "WHEN production_status IN ('制卡中', '已申领') THEN 2 "
-        "WHEN production_status IN ('制卡失败') THEN 1 ELSE 0 END"
+        f"CASE WHEN production_status IN ({_quoted(SUCCESS)}) THEN 3 "
+        f"WHEN production_status IN ({_quoted(IN_PRODUCTION)}) THEN 2 "
+        f"WHEN production_status IN ({_quoted(FAILED)}) THEN 1 ELSE 0 END"
     )
     only = f"AND id_number IN ({of_id_numbers})" if of_id_numbers else ""
     if len(snapshot_ids) == 1:
