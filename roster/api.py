@@ -4,7 +4,6 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
 
 from dayao_sscard.permissions import action_required, may
-from issuance.models import CARD_MADE_STATUSES
 
 from .models import CardClass
 from .selectors import person_card_witnesses, person_cards, person_get_by_id_number
@@ -29,10 +28,7 @@ def person_as_json(person, *, latest_card, with_categories: bool, witnesses: dic
     ``latest_card`` is the newest card the caller reaches. ``card_class`` is the reconciled
     class every page counts (a card our ledger shows made is 已制卡); ``export_card_class``
     is what the card-system export says, and ``witnesses_disagree`` tells them apart."""
-    ledger_made = witnesses["ledger_card"] is not None and (
-        witnesses["ledger_card"].status in CARD_MADE_STATUSES
-    )
-    card_class = CardClass.CARD_MADE if ledger_made else person.card_class
+    card_class = witnesses["card_class"]
     return {
         "id_number": person.masked_id_number,
         "name": person.name,

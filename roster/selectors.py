@@ -108,6 +108,8 @@ def person_card_witnesses(*, person: Person) -> dict:
     export_class = person.card_class
     disagrees = made_here and bool(export_class) and export_class != CardClass.CARD_MADE
     return {
+        # The class every figure counts the person under (card_class_q): made by either.
+        "card_class": CardClass.CARD_MADE if made_here else export_class,
         "export_class": export_class,
         "export_label": person.get_card_class_display() if export_class else "未比对",
         "ledger_card": card,
