@@ -47,7 +47,12 @@ from .models import (
     VitalStatus,
 )
 from .selectors import PersonFilters, person_list
-from .verification import ELEMENT_FIELDS, photo_problem, verification_status_for
+from .verification import (
+    ELEMENT_FIELDS,
+    PHOTO_KEEP_SIZE,
+    photo_problem,
+    verification_status_for,
+)
 
 CONTACT_FIELDS = ("phone", "address", "occupation", "group_name")
 
@@ -142,7 +147,7 @@ def person_set_photo(
     problem, image = photo_problem(data)
     if problem:
         raise ValidationError(problem)
-    photo = _jpeg(image.convert("RGB"), max_size=(1200, 1600))
+    photo = _jpeg(image.convert("RGB"), max_size=PHOTO_KEEP_SIZE)
     thumbnail = _jpeg(image.convert("RGB"), max_size=(150, 190))
     with transaction.atomic():
         locked = locked_for_edit(person, expected_version)
