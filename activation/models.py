@@ -28,9 +28,7 @@ class Activation(models.Model):
     note = models.CharField("备注", max_length=300, blank=True)
 
     objects = ScopedQuerySet.as_manager()
-    scope = Scope(
-        township="card__person__township", village="card__person__village", bank_branch="branch"
-    )
+    scope = Scope(township="card__person__township", village="card__person__village", card="card")
 
     class Meta:
         verbose_name = "金融功能激活"
@@ -62,9 +60,7 @@ class ElectronicCardSigning(models.Model):
     )
 
     objects = ScopedQuerySet.as_manager()
-    scope = Scope(
-        township="person__township", village="person__village", bank_branch="person__cards__branch"
-    )
+    scope = Scope(township="person__township", village="person__village", card="person__cards")
 
     class Meta:
         verbose_name = "电子社保卡签发"

@@ -12,6 +12,7 @@ from dayao_sscard.models import User
 from dayao_sscard.roles import Role
 from dayao_sscard.services import staff_create
 from issuance.models import BankBranch
+from issuance.services import bank_get_or_create, branch_serving_get_or_create
 from roster.models import Township, Village
 from roster.places import township_resolve, village_normalize_name
 
@@ -37,7 +38,9 @@ def staff_create_by_names(
     if role == Role.VILLAGE_COLLECTOR and not village:
         raise ValidationError("村采集员必须指定 --village（村委会或社区名称）。")
     if role == Role.BANK_STAFF and not bank_branch:
-        raise ValidationError("银行网点工作人员必须指定 --bank（网点名称）。")
+        raise ValidationError(
+            "银行网点工作人员必须指定 --bank（网点名称，或银行名称加 --township 乡镇）。"
+        )
     if bank_branch and role != Role.BANK_STAFF:
         raise ValidationError("只有银行网点工作人员可以指定 --bank。")
     if village and role != Role.VILLAGE_COLLECTOR:
@@ -49,16 +52,29 @@ def staff_create_by_names(
             found_village = _village_by_name(
                 found_township, village, create=create_village, acting_user=acting_user
             )
+        branch = None
+        if role == Role.BANK_STAFF:
+            branch = (
+                _branch_of_bank_serving(bank_branch, found_township, acting_user)
+                if found_township is not None
+                else _branch_by_name(bank_branch)
+            )
         return staff_create(
             username=username,
             password=password,
             role=role,
-            township=found_township,
+            township=None if role == Role.BANK_STAFF else found_township,
             village=found_village,
-            bank_branch=_branch_by_name(bank_branch) if bank_branch else None,
+            bank_branch=branch,
             display_name=display_name,
             acting_user=acting_user,
         )
+
+
+def _branch_of_bank_serving(bank_name: str, township: Township, acting_user) -> BankBranch:
+    """``--bank 银行 --township 乡镇``: the bank's branch serving the township, set up if none."""
+    bank = bank_get_or_create(name=bank_name, acting_user=acting_user)
+    return branch_serving_get_or_create(bank=bank, township=township, acting_user=acting_user)
 
 
 def _township_by_name(name: str) -> Township:

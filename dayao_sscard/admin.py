@@ -22,6 +22,34 @@ class AuditedAdmin(admin.ModelAdmin):
             after=new,
         )
 
+    def save_formset(self, request, form, formset, change):
+        """Rows edited inline (a branch's townships) are audited one by one, as above."""
+        befores = {
+            f.instance.pk: snapshot(type(f.instance).objects.get(pk=f.instance.pk))
+            for f in formset.forms
+            if f.instance.pk and f.has_changed()
+        }
+        removed = [
+            (f.instance, snapshot(f.instance)) for f in formset.deleted_forms if f.instance.pk
+        ]
+        super().save_formset(request, form, formset, change)
+        for obj, before in removed:
+            audit_record(
+                actor=request.user,
+                action=f"{obj._meta.label_lower}.deleted",
+                obj=obj,
+                before=before,
+            )
+        for obj in formset.new_objects + [o for o, _ in formset.changed_objects]:
+            old, new = changed_fields(befores.get(obj.pk, {}), snapshot(obj))
+            audit_record(
+                actor=request.user,
+                action=f"{obj._meta.label_lower}.{'updated' if obj.pk in befores else 'created'}",
+                obj=obj,
+                before=old or None,
+                after=new,
+            )
+
     def delete_model(self, request, obj):
         audit_record(
             actor=request.user,

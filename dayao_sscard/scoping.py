@@ -1,9 +1,13 @@
 """The one way to reach personal data: ``Model.objects.for_user(user)``.
 
 Each scoped model declares, in ``scope``, the lookup path from itself to the
-township, the village and the bank branch. A user sees the rows their role
-reaches through those paths and nothing else; a path a model does not declare
-means that role sees none of it.
+township and the village of the person it concerns, and to that person's cards. A
+user sees the rows their role reaches through those paths and nothing else; a path
+a model does not declare means that role sees none of it.
+
+A bank clerk reaches the cards of their branch: a card of bank B for a person of
+township T belongs to the branch of B that serves T (``BankBranch.townships``),
+decided when asked, so a branch set up after the cards were made answers for them.
 """
 
 from dataclasses import dataclass
@@ -17,7 +21,7 @@ from .roles import COUNTY_WIDE_ROLES, Role
 class Scope:
     township: str | None = None
     village: str | None = None
-    bank_branch: str | None = None
+    card: str | None = None  # "" is the card itself
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -33,8 +37,22 @@ class ScopedQuerySet(models.QuerySet):
         if role == Role.VILLAGE_COLLECTOR:
             return self._through(scope.village, user.village_id)
         if role == Role.BANK_STAFF:
-            return self._through(scope.bank_branch, user.bank_branch_id)
+            return self._through_branch(scope, user.bank_branch_id)
         return self.none()
+
+    def _through_branch(self, scope: Scope, branch_id) -> "ScopedQuerySet":
+        if scope.card is None or scope.township is None or branch_id is None:
+            return self.none()
+        to_card = f"{scope.card}__" if scope.card else ""
+        lookups = {
+            f"{to_card}bank__branches": branch_id,
+            f"{scope.township}__serving_branches": branch_id,
+        }
+        # Each lookup ends on the one branch, so only a to-many path to the cards repeats rows.
+        if scope.card and _crosses_to_many(self.model, scope.card):
+            inner = self.model._default_manager.filter(**lookups).values("pk")
+            return self.filter(pk__in=inner)
+        return self.filter(**lookups)
 
     def _through(self, path: str | None, value) -> "ScopedQuerySet":
         if path is None or value is None:

@@ -34,6 +34,13 @@ class BankBranch(models.Model):
         on_delete=models.PROTECT,
     )
     address = models.CharField("地址", max_length=200, blank=True)
+    townships = models.ManyToManyField(
+        "roster.Township",
+        verbose_name="服务乡镇",
+        through="BranchTownship",
+        related_name="serving_branches",
+        blank=True,
+    )
 
     class Meta:
         verbose_name = "银行网点"
@@ -45,6 +52,37 @@ class BankBranch(models.Model):
 
     def __str__(self) -> str:
         return f"{self.bank}{self.name}"
+
+
+class BranchTownship(models.Model):
+    """A branch answers for its bank's cards of the persons of this township.
+
+    ``bank`` repeats the branch's bank so that the database itself keeps one branch of a
+    bank per township: the card of bank B for a person of township T has one answering
+    branch, whenever it was made.
+    """
+
+    branch = models.ForeignKey(
+        BankBranch, verbose_name="网点", on_delete=models.CASCADE, related_name="served"
+    )
+    township = models.ForeignKey(
+        "roster.Township", verbose_name="服务乡镇", on_delete=models.PROTECT, related_name="+"
+    )
+    bank = models.ForeignKey(Bank, verbose_name="银行", on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = "网点服务乡镇"
+        verbose_name_plural = "网点服务乡镇"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["bank", "township"],
+                name="one_branch_of_a_bank_per_township",
+                violation_error_message="该银行已有网点负责这个乡镇：一个乡镇只能由同一银行的一个网点负责。",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch} — {self.township}"
 
 
 class ProductionType(models.TextChoices):
@@ -110,14 +148,6 @@ class Card(models.Model):
     )
     card_number = models.CharField("社会保障卡卡号", max_length=20, null=True, blank=True)
     bank = models.ForeignKey(Bank, verbose_name="发卡银行", on_delete=models.PROTECT)
-    branch = models.ForeignKey(
-        BankBranch,
-        verbose_name="网点",
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="cards",
-    )
     production_type = models.CharField(
         "制卡类型", max_length=16, choices=ProductionType.choices, default=ProductionType.BATCH
     )
@@ -139,7 +169,7 @@ class Card(models.Model):
     created_at = models.DateTimeField("登记时间", auto_now_add=True)
 
     objects = ScopedQuerySet.as_manager()
-    scope = Scope(township="person__township", village="person__village", bank_branch="branch")
+    scope = Scope(township="person__township", village="person__village", card="")
 
     class Meta:
         verbose_name = "社保卡"
@@ -226,7 +256,7 @@ class LedgerEntry(models.Model):
     scope = Scope(
         township="card__person__township",
         village="card__person__village",
-        bank_branch="card__branch",
+        card="card",
     )
 
     class Meta:
@@ -277,7 +307,7 @@ class CancellationRequest(models.Model):
     scope = Scope(
         township="card__person__township",
         village="card__person__village",
-        bank_branch="card__branch",
+        card="card",
     )
 
     class Meta:

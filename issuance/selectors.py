@@ -2,15 +2,40 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from dayao_sscard.params import id_param
 
-from .models import Card, CardStatus
+from .models import Bank, BankBranch, BranchTownship, Card, CardStatus
 
 # Cards made this long ago and still not in the holder's hands are stock to chase.
 STOCK_AGE_DAYS = 90
+
+
+def bank_by_name(name: str) -> Bank | None:
+    """The bank a name, short name or alias (as exports and people write it) means."""
+    name = name.strip()
+    if not name:
+        return None
+    found = Bank.objects.filter(Q(name=name) | Q(short_name=name)).first()
+    if found is not None:
+        return found
+    return next((bank for bank in Bank.objects.all() if name in (bank.aliases or [])), None)
+
+
+def branch_serving(*, bank: Bank, township) -> BankBranch | None:
+    """The branch of ``bank`` that answers for its cards in ``township``, if one is set."""
+    served = BranchTownship.objects.filter(bank=bank, township=township).select_related("branch")
+    return next((s.branch for s in served), None)
+
+
+def with_answering_branch(cards: QuerySet[Card]) -> QuerySet[Card]:
+    """Annotate ``branch_name``: the branch of the card's bank serving the holder's township."""
+    branch = BranchTownship.objects.filter(
+        bank=OuterRef("bank"), township=OuterRef("person__township")
+    ).values("branch__name")[:1]
+    return cards.annotate(branch_name=Subquery(branch))
 
 
 def stock_and_dormant_cards(*, user, bank_id: str = "") -> QuerySet[Card]:
@@ -22,8 +47,8 @@ def stock_and_dormant_cards(*, user, bank_id: str = "") -> QuerySet[Card]:
     )
     if (bank_pk := id_param(bank_id)) is not None:
         cards = cards.filter(bank_id=bank_pk)
-    return cards.select_related(
-        "person", "person__township", "person__village", "bank", "branch"
+    return with_answering_branch(
+        cards.select_related("person", "person__township", "person__village", "bank")
     ).order_by("bank__name", "made_on", "id")
 
 

@@ -3,19 +3,21 @@
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
 from dayao_sscard.audit import audit_record, audit_record_many, snapshot
 from dayao_sscard.permissions import require, require_all
+from dayao_sscard.roles import Role
 from roster.models import Person
 
 from .models import (
     LIVE_CARD_STATUSES,
     Bank,
     BankBranch,
+    BranchTownship,
     CancellationRequest,
     Card,
     CustodyKind,
@@ -23,6 +25,7 @@ from .models import (
     LedgerEvent,
 )
 from .rules import event_action
+from .selectors import bank_by_name, branch_serving
 from .states import next_status
 
 
@@ -45,22 +48,21 @@ def card_create(
     person: Person,
     bank: Bank,
     acting_user,
-    branch: BankBranch | None = None,
     production_type: str = "batch",
     occurred_at: datetime | None = None,
     note: str = "",
 ) -> Card:
     """Register a card application (申领); refused for the dead and for a second live card."""
     require(acting_user, "issuance.create_card", person)
+    if acting_user.role == Role.BANK_STAFF and acting_user.bank_branch.bank_id != bank.pk:
+        raise PermissionDenied(f"您只能办理本行的社保卡，不能办理{bank}的社保卡。")
     if person.is_deceased:
         raise ValidationError("该人员已登记死亡，不能申领社保卡。")
     with transaction.atomic():
         Person.objects.select_for_update().get(pk=person.pk)
         if Card.objects.filter(person=person, status__in=LIVE_CARD_STATUSES).exists():
             raise ValidationError("该人员已有一张有效社保卡（一人一卡），不能重复申领。")
-        card = Card.objects.create(
-            person=person, bank=bank, branch=branch, production_type=production_type
-        )
+        card = Card.objects.create(person=person, bank=bank, production_type=production_type)
         audit_record(
             actor=acting_user, action="issuance.card.created", obj=card, after=snapshot(card)
         )
@@ -233,3 +235,48 @@ def cancellations_withdraw(*, person: Person, acting_user, reason: str) -> int:
             )
             withdrawn += 1
     return withdrawn
+
+
+def bank_get_or_create(*, name: str, acting_user=None) -> Bank:
+    """The partner bank a name or alias means; a new bank when none does (audited)."""
+    name = name.strip()
+    if not name:
+        raise ValidationError("请填写银行名称。")
+    bank = bank_by_name(name)
+    if bank is None:
+        bank = Bank.objects.create(name=name[:100])
+        audit_record(
+            actor=acting_user, action="issuance.bank.created", obj=bank, after=snapshot(bank)
+        )
+    return bank
+
+
+def branch_serving_get_or_create(*, bank: Bank, township, acting_user=None) -> BankBranch:
+    """The branch of ``bank`` that serves ``township``; one is set up when there is none.
+
+    The new branch is named after the township and answers from now on for the bank's
+    cards there, those made before included.
+    """
+    with transaction.atomic():
+        Bank.objects.select_for_update().get(pk=bank.pk)
+        branch = branch_serving(bank=bank, township=township)
+        if branch is not None:
+            return branch
+        branch, created = BankBranch.objects.get_or_create(
+            bank=bank, name=f"{township.name}网点", defaults={"township": township}
+        )
+        if created:
+            audit_record(
+                actor=acting_user,
+                action="issuance.bankbranch.created",
+                obj=branch,
+                after=snapshot(branch),
+            )
+        served = BranchTownship.objects.create(branch=branch, township=township, bank=bank)
+        audit_record(
+            actor=acting_user,
+            action="issuance.branchtownship.created",
+            obj=served,
+            after=snapshot(served),
+        )
+        return branch

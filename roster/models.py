@@ -231,7 +231,7 @@ class Person(models.Model):
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     objects = PersonQuerySet.as_manager()
-    scope = Scope(township="township", village="village", bank_branch="cards__branch")
+    scope = Scope(township="township", village="village", card="cards")
 
     class Meta:
         verbose_name = "人员"

@@ -183,7 +183,7 @@ def person_cards(*, user, person: Person) -> QuerySet[Card]:
     return (
         Card.objects.for_user(user)
         .filter(person=person)
-        .select_related("bank", "branch")
+        .select_related("bank")
         .prefetch_related("cancellations")
         .order_by("-created_at", "-id")
     )

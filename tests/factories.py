@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from dayao_sscard.models import Campaign, User
 from dayao_sscard.roles import Role
-from issuance.models import Bank, BankBranch
+from issuance.models import Bank, BankBranch, BranchTownship
 from roster.id_numbers import birth_date_from_id, compute_check_char, gender_from_id
 from roster.models import ListEntry, ListKind, Person, PersonClass, SourceList, Township, Village
 
@@ -104,10 +104,22 @@ class BankBranchFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = BankBranch
         django_get_or_create = ("bank", "name")
+        skip_postgeneration_save = True
 
     bank = factory.SubFactory(BankFactory)
     name = "金碧信用社"
     township = factory.LazyFunction(lambda: township("532326101"))
+
+    @factory.post_generation
+    def serves(obj, create, extracted, **kwargs):
+        """The townships the branch answers for: by default the one it stands in."""
+        if not create:
+            return
+        townships = extracted if extracted is not None else [obj.township]
+        for served in townships:
+            BranchTownship.objects.get_or_create(
+                bank=obj.bank, township=served, defaults={"branch": obj}
+            )
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -144,7 +144,7 @@ def build_world() -> World:
 def _person(township_, village, branch, conflicts: SourceList, name: str) -> Person:
     """A living person with an issued card, a photo, a category and a 12333 conflict."""
     person = PersonFactory(township=township_, village=village, name=name)
-    Card.objects.create(person=person, bank=branch.bank, branch=branch, status=CardStatus.ISSUED)
+    Card.objects.create(person=person, bank=branch.bank, status=CardStatus.ISSUED)
     PersonCategory.objects.create(person=person, category=Category.MINIMUM_LIVING)
     jpeg = _jpeg()
     person.photo.save(f"{person.pk}.jpg", ContentFile(jpeg), save=False)

@@ -542,7 +542,6 @@ class Cards(DemoBase):
         card = Card(
             person=draft.person,
             bank=draft.bank,
-            branch=draft.branch,
             production_type=draft.production_type,
             status=status,
             failure_reason=draft.failure_reason,

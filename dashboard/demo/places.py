@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from dayao_sscard.models import Campaign
-from issuance.models import Bank, BankBranch
+from issuance.models import Bank, BankBranch, BranchTownship
 from roster.models import Gender, Village
 
 from .base import DemoBase
@@ -55,7 +55,11 @@ class PlacesAndStaff(DemoBase):
         return banks
 
     def _branches(self) -> dict[str, dict[int, BankBranch]]:
-        """Branches by bank name, then by township id (the county-seat ones under 金碧镇)."""
+        """Branches by bank name, then by township id (the county-seat ones under 金碧镇).
+
+        Each 信用社 serves its township; a bank with one branch, at the county seat,
+        serves the whole county from there.
+        """
         rcc = self.banks[RCC_NAME]
         branches: dict[str, dict[int, BankBranch]] = {RCC_NAME: {}}
         for township in self.townships:
@@ -66,6 +70,7 @@ class PlacesAndStaff(DemoBase):
             )
             branches[RCC_NAME][township.pk] = branch
             self.branches_all.append(branch)
+            self._serve(branch, [township])
         seat = self.townships[0]
         for bank_name, branch_name, address in COUNTY_SEAT_BRANCHES:
             branch, _ = BankBranch.objects.get_or_create(
@@ -75,7 +80,15 @@ class PlacesAndStaff(DemoBase):
             )
             branches[bank_name] = {seat.pk: branch}
             self.branches_all.append(branch)
+            self._serve(branch, self.townships)
         return branches
+
+    @staticmethod
+    def _serve(branch: BankBranch, townships) -> None:
+        for township in townships:
+            BranchTownship.objects.get_or_create(
+                bank=branch.bank, township=township, defaults={"branch": branch}
+            )
 
     def _villages(self) -> dict[int, list[Village]]:
         villages: dict[int, list[Village]] = {}

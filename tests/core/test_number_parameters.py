@@ -40,9 +40,7 @@ def test_the_queue_ignores_an_odd_village(client, clerk_a, person_a, village):
 @pytest.mark.django_db
 @pytest.mark.parametrize("bank", ODD_NUMBERS)
 def test_the_stock_cards_ignore_an_odd_bank(client, clerk_a, person_a, branch_a, bank):
-    Card.objects.create(
-        person=person_a, bank=branch_a.bank, branch=branch_a, status=CardStatus.DORMANT
-    )
+    Card.objects.create(person=person_a, bank=branch_a.bank, status=CardStatus.DORMANT)
     client.force_login(clerk_a)
     response = client.get(reverse("issuance:stock-cards"), {"bank": bank})
     assert response.status_code == 200

@@ -92,6 +92,73 @@ class TestCreateStaff:
         )
         assert user.bank_branch == branch_a
 
+    def test_bank_staff_by_bank_alias_and_township(self, branch_a, township_a):
+        branch_a.bank.aliases = ["大姚农信"]
+        branch_a.bank.save()
+        user = create(
+            "teller",
+            "--password",
+            "Pw-12345678",
+            "--role",
+            "bank_staff",
+            "--bank",
+            "大姚农信",
+            "--township",
+            township_a.code,
+        )
+        assert user.bank_branch == branch_a
+        assert user.township is None
+
+    def test_a_new_bank_and_its_branch_are_set_up_and_answer_for_old_cards(
+        self, township_a, person_a, county_admin
+    ):
+        from issuance.models import Bank, BankBranch, Card
+        from issuance.services import card_create
+
+        bank = Bank.objects.create(name="中国建设银行", short_name="建行")
+        card = card_create(person=person_a, bank=bank, acting_user=county_admin)
+        user = create(
+            "jianhang",
+            "--password",
+            "Pw-12345678",
+            "--role",
+            "bank_staff",
+            "--bank",
+            "建行",
+            "--township",
+            "金碧镇",
+        )
+        branch = BankBranch.objects.get(bank=bank)
+        assert user.bank_branch == branch and list(branch.townships.all()) == [township_a]
+        assert list(Card.objects.for_user(user)) == [card]
+        assert AuditEvent.objects.filter(action="issuance.branchtownship.created").exists()
+        create(
+            "jianhang2",
+            "--password",
+            "Pw-12345678",
+            "--role",
+            "bank_staff",
+            "--bank",
+            "中国建设银行",
+            "--township",
+            "金碧镇",
+        )
+        assert BankBranch.objects.filter(bank=bank).count() == 1
+
+    def test_an_unknown_bank_is_created_with_its_branch(self, township_a):
+        user = create(
+            "minsheng",
+            "--password",
+            "Pw-12345678",
+            "--role",
+            "bank_staff",
+            "--bank",
+            "民生银行",
+            "--township",
+            "532326101",
+        )
+        assert str(user.bank_branch) == "民生银行金碧镇网点"
+
     @pytest.mark.parametrize(
         ("args", "message"),
         [

@@ -221,7 +221,6 @@ def produced_card(person, *, branch, days_ago: int, acting_user, number: str):
     card = card_create(
         person=person,
         bank=branch.bank,
-        branch=branch,
         acting_user=acting_user,
         occurred_at=when - datetime.timedelta(days=30),
     )

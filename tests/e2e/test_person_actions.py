@@ -17,9 +17,7 @@ def holder_page(page, live_server, person):
 def test_a_bank_clerk_sees_the_holder_but_no_edit_verify_or_death(
     live_server, banker_a, branch_a, person_a, page
 ):
-    Card.objects.create(
-        person=person_a, bank=branch_a.bank, branch=branch_a, status=CardStatus.ISSUED
-    )
+    Card.objects.create(person=person_a, bank=branch_a.bank, status=CardStatus.ISSUED)
     login(page, live_server, banker_a)
 
     holder_page(page, live_server, person_a)

@@ -15,7 +15,7 @@ from issuance.services import (
     cards_queue_cancellation,
 )
 from roster.models import Person, VitalStatus
-from tests.factories import BankBranchFactory, UserFactory
+from tests.factories import BankBranchFactory, BankFactory, UserFactory
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def banker_b(branch_b):
 
 
 def card_at(branch, person, status=CardStatus.IN_STOCK) -> Card:
-    return Card.objects.create(person=person, bank=branch.bank, branch=branch, status=status)
+    return Card.objects.create(person=person, bank=branch.bank, status=status)
 
 
 def nothing_recorded(card) -> bool:
@@ -119,22 +119,19 @@ class TestApplying:
             card_create(
                 person=person_a,
                 bank=branch_a.bank,
-                branch=branch_a,
                 acting_user=request.getfixturevalue(persona),
             )
         assert not Card.objects.exists()
 
-    def test_a_bank_clerk_cannot_make_a_card_at_another_branch(self, banker_a, branch_a, person_a):
+    def test_a_bank_clerk_cannot_make_a_card_of_another_bank(self, banker_a, branch_a, person_a):
         card_at(branch_a, person_a, CardStatus.CANCELLED)
-        other = BankBranchFactory(name="龙街信用社")
-        with pytest.raises(PermissionDenied, match="该社保卡不在您的管辖范围内"):
-            card_create(person=person_a, bank=other.bank, branch=other, acting_user=banker_a)
+        other = BankBranchFactory(bank=BankFactory(name="中国农业银行"), name="大姚支行")
+        with pytest.raises(PermissionDenied, match="只能办理本行的社保卡"):
+            card_create(person=person_a, bank=other.bank, acting_user=banker_a)
         assert Card.objects.count() == 1
 
     def test_the_township_applies_for_its_people(self, clerk_a, branch_a, person_a):
-        card = card_create(
-            person=person_a, bank=branch_a.bank, branch=branch_a, acting_user=clerk_a
-        )
+        card = card_create(person=person_a, bank=branch_a.bank, acting_user=clerk_a)
         assert card.status == CardStatus.APPLIED
 
 

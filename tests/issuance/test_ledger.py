@@ -14,9 +14,7 @@ from roster.models import Person, VitalStatus
 
 @pytest.fixture
 def card(county_admin, branch_a, person_a):
-    return card_create(
-        person=person_a, bank=branch_a.bank, branch=branch_a, acting_user=county_admin
-    )
+    return card_create(person=person_a, bank=branch_a.bank, acting_user=county_admin)
 
 
 def to_stock(card, user):

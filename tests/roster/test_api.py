@@ -41,7 +41,7 @@ class TestPersonApi:
     def test_bank_staff_see_only_holders_of_their_branch(
         self, client, banker_a, branch_a, county_admin, person_a, person_a2
     ):
-        card_create(person=person_a, bank=branch_a.bank, branch=branch_a, acting_user=county_admin)
+        card_create(person=person_a, bank=branch_a.bank, acting_user=county_admin)
         client.force_login(banker_a)
         data = client.get(url(person_a.id_number)).json()
         assert data["card"]["status"] == "applied"

@@ -220,9 +220,7 @@ class TestDeceased:
         self, client, clerk_a, county_admin, branch_a, queue
     ):
         person = queue[0]
-        card = card_create(
-            person=person, bank=branch_a.bank, branch=branch_a, acting_user=county_admin
-        )
+        card = card_create(person=person, bank=branch_a.bank, acting_user=county_admin)
         client.force_login(clerk_a)
         assert self.mark(client, person).status_code == 302
         person.refresh_from_db()
@@ -240,9 +238,7 @@ class TestDeceased:
         self, client, clerk_a, county_admin, branch_a, queue
     ):
         person = queue[0]
-        card = card_create(
-            person=person, bank=branch_a.bank, branch=branch_a, acting_user=county_admin
-        )
+        card = card_create(person=person, bank=branch_a.bank, acting_user=county_admin)
         client.force_login(clerk_a)
         self.mark(client, person)
         undo = reverse("roster:person-undo-deceased", args=[person.pk])
@@ -261,7 +257,7 @@ class TestDeceased:
         self, client, clerk_a, county_admin, branch_a, queue
     ):
         person = queue[0]
-        card_create(person=person, bank=branch_a.bank, branch=branch_a, acting_user=county_admin)
+        card_create(person=person, bank=branch_a.bank, acting_user=county_admin)
         client.force_login(clerk_a)
         self.mark(client, person)
         page = reverse("roster:person-detail", args=[person.pk])
@@ -323,9 +319,7 @@ class TestStockCards:
 
         cards = []
         for person, branch in ((person_a, branch_a), (person_b, branch_b)):
-            card = card_create(
-                person=person, bank=branch.bank, branch=branch, acting_user=county_admin
-            )
+            card = card_create(person=person, bank=branch.bank, acting_user=county_admin)
             card = card_record_event(
                 card=card,
                 event=LedgerEvent.PRODUCED,

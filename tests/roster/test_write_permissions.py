@@ -27,9 +27,7 @@ from tests.roster.photos import photo_bytes
 @pytest.fixture
 def holder(person_a, branch_a):
     """A person of township A whose live card is at bank branch A: in the bank clerk's scope."""
-    Card.objects.create(
-        person=person_a, bank=branch_a.bank, branch=branch_a, status=CardStatus.ISSUED
-    )
+    Card.objects.create(person=person_a, bank=branch_a.bank, status=CardStatus.ISSUED)
     return person_a
 
 

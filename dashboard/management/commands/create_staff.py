@@ -14,7 +14,11 @@ class Command(BaseCommand):
         parser.add_argument("--role", required=True, choices=Role.values)
         parser.add_argument("--township", default="", help="乡镇代码或名称")
         parser.add_argument("--village", default="", help="村委会/社区名称")
-        parser.add_argument("--bank", default="", help="银行网点名称")
+        parser.add_argument(
+            "--bank",
+            default="",
+            help="银行网点名称；或银行名称（含简称、别名）加 --township：该行服务该乡镇的网点，没有则新建",
+        )
         parser.add_argument("--name", default="", help="姓名")
         parser.add_argument("--create-village", action="store_true", help="村不存在时新建")
 
