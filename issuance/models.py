@@ -242,6 +242,8 @@ class LedgerEntry(models.Model):
     signee = models.CharField("签收人", max_length=50, blank=True)
     method = models.CharField("发放方式", max_length=16, choices=IssueMethod.choices, blank=True)
     face_to_face = models.BooleanField("当面办理", default=False)
+    # None: recorded before the ledger asked (older entries keep what they said).
+    identity_checked = models.BooleanField("已核验身份证件", null=True, default=False)
     occurred_at = models.DateTimeField("发生时间")
     recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
     recorded_by = models.ForeignKey(
@@ -272,6 +274,14 @@ class LedgerEntry(models.Model):
             models.CheckConstraint(
                 name="ledger_activation_face_to_face",
                 condition=~Q(event=LedgerEvent.ACTIVATED) | Q(face_to_face=True),
+            ),
+            models.CheckConstraint(
+                name="ledger_activation_identity_checked",
+                condition=~Q(event=LedgerEvent.ACTIVATED) | ~Q(identity_checked=False),
+            ),
+            models.CheckConstraint(
+                name="ledger_issue_identity_checked",
+                condition=~Q(event=LedgerEvent.ISSUED) | ~Q(identity_checked=False),
             ),
         ]
 

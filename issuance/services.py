@@ -8,6 +8,7 @@ from django.db import transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
+from activation.models import Activation
 from dayao_sscard.audit import audit_record, audit_record_many, snapshot
 from dayao_sscard.permissions import require, require_all
 from dayao_sscard.roles import Role
@@ -40,6 +41,7 @@ class Custody:
     signee: str = ""
     method: str = ""
     face_to_face: bool = False
+    identity_checked: bool = False  # the signee's (or holder's) ID document was seen
     extra: dict = field(default_factory=dict)
 
 
@@ -136,10 +138,13 @@ def card_record_event(
             signee=custody.signee,
             method=custody.method,
             face_to_face=custody.face_to_face,
+            identity_checked=custody.identity_checked,
             occurred_at=when,
             recorded_by=acting_user,
             note=note or failure_reason,
         )
+        if event == LedgerEvent.ACTIVATED:
+            _activation_record(locked, acting_user, when, note)
         audit_record(
             actor=acting_user,
             action=f"issuance.card.{event}",
@@ -164,10 +169,43 @@ def _check_event_rules(card: Card, event: str, custody: Custody, failure_reason:
             raise ValidationError("持卡人已登记死亡，不能发放，请办理注销。")
         if not custody.signee.strip():
             raise ValidationError("发放必须登记签收人。")
-    if event == LedgerEvent.ACTIVATED and not custody.face_to_face:
-        raise ValidationError("金融功能激活只能当面办理（面签），不得非面签激活。")
+        if not custody.identity_checked:
+            raise ValidationError("发放前必须核验签收人的身份证件。")
+    if event == LedgerEvent.ACTIVATED:
+        if not custody.face_to_face:
+            raise ValidationError("金融功能激活只能当面办理（面签），不得非面签激活。")
+        if not custody.identity_checked:
+            raise ValidationError("金融功能激活必须当面核验持卡人本人的身份证件。")
+        if card.person.is_deceased:
+            raise ValidationError("持卡人已登记死亡，不能激活，请办理注销。")
     if event == LedgerEvent.HANDED_OVER and not (custody.party and custody.responsible_person):
         raise ValidationError("交接必须登记接收方和责任人。")
+
+
+def _activation_record(card: Card, acting_user, when: datetime, note: str) -> Activation:
+    """The activation beside its ledger entry: at the clerk's branch, or the card's own."""
+    branch = acting_user.bank_branch if acting_user.role == Role.BANK_STAFF else None
+    branch = branch or branch_serving(bank=card.bank, township=card.person.township)
+    if branch is None:
+        raise ValidationError(
+            f"{card.bank}还没有负责{card.person.township}的网点，请先在系统中设置网点后再激活。"
+        )
+    activation = Activation.objects.create(
+        card=card,
+        activated_at=when,
+        branch=branch,
+        face_to_face=True,
+        identity_checked=True,
+        recorded_by=acting_user,
+        note=note,
+    )
+    audit_record(
+        actor=acting_user,
+        action="activation.activation.created",
+        obj=activation,
+        after=snapshot(activation),
+    )
+    return activation
 
 
 def _has_entries(card: Card) -> bool:

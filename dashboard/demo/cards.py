@@ -579,6 +579,8 @@ class Cards(DemoBase):
                 signee=step.signee,
                 method=step.method,
                 face_to_face=step.face_to_face,
+                # Every demo issuance and activation is to the holder, document in hand.
+                identity_checked=step.event in (LedgerEvent.ISSUED, LedgerEvent.ACTIVATED),
                 occurred_at=when,
                 recorded_by=self.user,
                 note=step.note,

@@ -58,7 +58,7 @@ class TestRecordingEvents:
                 card=card,
                 event=LedgerEvent.ISSUED,
                 acting_user=clerk_b,
-                custody=Custody(signee="张桂芬"),
+                custody=Custody(signee="张桂芬", identity_checked=True),
             )
         assert nothing_recorded(card)
 
@@ -74,7 +74,7 @@ class TestRecordingEvents:
             card=card_at(branch_a, person_a),
             event=LedgerEvent.ISSUED,
             acting_user=collector_a,
-            custody=Custody(signee="张桂芬"),
+            custody=Custody(signee="张桂芬", identity_checked=True),
         )
         assert card.status == CardStatus.ISSUED
         with pytest.raises(PermissionDenied, match="村（社区）信息采集员不能登记社保卡流转"):
@@ -88,7 +88,7 @@ class TestRecordingEvents:
                 card=Card.objects.get(person=person_a2),
                 event=LedgerEvent.ISSUED,
                 acting_user=collector_a,
-                custody=Custody(signee="罗志华"),
+                custody=Custody(signee="罗志华", identity_checked=True),
             )
 
     def test_only_the_bank_activates(self, clerk_a, banker_a, branch_a, person_a):
@@ -98,13 +98,13 @@ class TestRecordingEvents:
                 card=card,
                 event=LedgerEvent.ACTIVATED,
                 acting_user=clerk_a,
-                custody=Custody(face_to_face=True),
+                custody=Custody(face_to_face=True, identity_checked=True),
             )
         card = card_record_event(
             card=card,
             event=LedgerEvent.ACTIVATED,
             acting_user=banker_a,
-            custody=Custody(face_to_face=True),
+            custody=Custody(face_to_face=True, identity_checked=True),
         )
         assert card.status == CardStatus.ACTIVATED
 

@@ -37,7 +37,11 @@ class TestLedger:
             event=LedgerEvent.ISSUED,
             acting_user=clerk_a,
             custody=Custody(
-                kind=CustodyKind.HOLDER, party="张桂芬", signee="张桂芬", method="counter"
+                kind=CustodyKind.HOLDER,
+                party="张桂芬",
+                signee="张桂芬",
+                identity_checked=True,
+                method="counter",
             ),
         )
         assert card.status == CardStatus.ISSUED
@@ -60,13 +64,13 @@ class TestLedger:
                 card=card,
                 event=LedgerEvent.ISSUED,
                 acting_user=clerk_a,
-                custody=Custody(signee="张桂芬"),
+                custody=Custody(signee="张桂芬", identity_checked=True),
             )
         assert Card.objects.get(pk=card.pk).status == CardStatus.APPLIED
 
     def test_issuing_twice_is_refused(self, card, clerk_a):
         card = to_stock(card, clerk_a)
-        custody = Custody(kind=CustodyKind.HOLDER, signee="张桂芬")
+        custody = Custody(kind=CustodyKind.HOLDER, signee="张桂芬", identity_checked=True)
         card_record_event(card=card, event=LedgerEvent.ISSUED, acting_user=clerk_a, custody=custody)
         with pytest.raises(ValidationError):
             card_record_event(
@@ -85,7 +89,7 @@ class TestLedger:
             card=card,
             event=LedgerEvent.ISSUED,
             acting_user=clerk_a,
-            custody=Custody(signee="张桂芬"),
+            custody=Custody(signee="张桂芬", identity_checked=True),
         )
         with pytest.raises(ValidationError, match="面签"):
             card_record_event(card=card, event=LedgerEvent.ACTIVATED, acting_user=banker_a)
@@ -93,9 +97,47 @@ class TestLedger:
             card=card,
             event=LedgerEvent.ACTIVATED,
             acting_user=banker_a,
-            custody=Custody(face_to_face=True),
+            custody=Custody(face_to_face=True, identity_checked=True),
         )
         assert card.status == CardStatus.ACTIVATED
+
+    def test_activation_needs_the_document_checked_and_is_recorded_at_the_branch(
+        self, card, clerk_a, banker_a, branch_a
+    ):
+        card = to_stock(card, clerk_a)
+        card = card_record_event(
+            card=card,
+            event=LedgerEvent.ISSUED,
+            acting_user=clerk_a,
+            custody=Custody(signee="张桂芬", identity_checked=True),
+        )
+        with pytest.raises(ValidationError, match="身份证件"):
+            card_record_event(
+                card=card,
+                event=LedgerEvent.ACTIVATED,
+                acting_user=banker_a,
+                custody=Custody(face_to_face=True),
+            )
+        assert not Activation.objects.exists()
+        card_record_event(
+            card=card,
+            event=LedgerEvent.ACTIVATED,
+            acting_user=banker_a,
+            custody=Custody(face_to_face=True, identity_checked=True),
+        )
+        activation = Activation.objects.get(card=card)
+        assert activation.branch == branch_a and activation.recorded_by == banker_a
+        assert AuditEvent.objects.filter(action="activation.activation.created").count() == 1
+
+    def test_issuing_needs_the_signees_document_checked(self, card, clerk_a):
+        card = to_stock(card, clerk_a)
+        with pytest.raises(ValidationError, match="核验签收人的身份证件"):
+            card_record_event(
+                card=card,
+                event=LedgerEvent.ISSUED,
+                acting_user=clerk_a,
+                custody=Custody(signee="张桂芬"),
+            )
 
     def test_a_deceased_holder_gets_no_card(self, person_a, branch_a, county_admin):
         Person.objects.filter(pk=person_a.pk).update(
