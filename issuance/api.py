@@ -50,7 +50,10 @@ KNOWN_FIELDS = {
 }
 NOTE_LENGTH = {LedgerEvent.ACTIVATED: 300}  # the activation keeps the note too
 NOTE_LENGTH_DEFAULT = 500
-EVENT_ACTIONS = tuple(dict.fromkeys(event_action(event) for event in COUNTER_EVENTS))
+# A role that may record none of them is refused before the body is read, in general words.
+EVENT_ACTIONS = tuple(
+    dict.fromkeys(["issuance.record_card_event", *map(event_action, COUNTER_EVENTS)])
+)
 
 
 @api_view(methods=("GET",), not_found=CARD_NOT_FOUND)
@@ -67,7 +70,10 @@ def card_events(request: HttpRequest, card_number: str) -> JsonResponse:
     card = card_get_by_number(user=request.user, card_number=card_number)
     data = json_object_from(request)
     event = _event_from(data)
-    texts = {key: text_field(data, key, *spec) for key, spec in TEXT_FIELDS.items()}
+    texts = {
+        key: text_field(data, key, label, max_length=length)
+        for key, (label, length) in TEXT_FIELDS.items()
+    }
     flags = {key: bool_field(data, key, label) for key, label in BOOL_FIELDS.items()}
     custody = custody_for_event(
         event=event,
