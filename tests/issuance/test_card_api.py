@@ -154,6 +154,11 @@ class TestReadingACard:
         assert response.json() == {"detail": "请先登录（会话已过期或尚未登录）。"}
         assert response["WWW-Authenticate"].startswith("Session")
 
+    def test_control_characters_in_the_number_are_400_in_json(self, banker_a, card):
+        response = signed_in(banker_a).get("/api/cards/M2000%000001/")
+        assert response.status_code == 400
+        assert "无法识别的字符" in response.json()["detail"]
+
     def test_post_to_the_card_itself_is_405_in_json(self, banker_a, card):
         response = signed_in(banker_a).post(detail_url())
         assert response.status_code == 405
