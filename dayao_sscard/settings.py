@@ -115,6 +115,8 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# The JSON API answers a missing CSRF token in JSON; the pages keep Django's own page.
+CSRF_FAILURE_VIEW = "dayao_sscard.api.csrf_failure"
 
 # Every place that sets a password runs these (staff_create, the admin, changepassword).
 AUTH_PASSWORD_VALIDATORS = [

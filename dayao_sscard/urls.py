@@ -31,6 +31,12 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
     path("roster/", include("roster.urls")),
     path("issuance/", include("issuance.urls")),
-    path("api/", include("roster.api_urls")),
+    # One "api" namespace that each app feeds with its own endpoints (dayao_sscard/api.py).
+    path(
+        "api/",
+        include(
+            ([path("", include("roster.api_urls")), path("", include("issuance.api_urls"))], "api")
+        ),
+    ),
     path("admin/", admin.site.urls),
 ]

@@ -2,9 +2,11 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
 from django.utils import timezone
 
+from activation.models import Activation
 from dayao_sscard.params import id_param
 
 from .models import Bank, BankBranch, BranchTownship, Card, CardStatus
@@ -28,6 +30,22 @@ def branch_serving(*, bank: Bank, township) -> BankBranch | None:
     """The branch of ``bank`` that answers for its cards in ``township``, if one is set."""
     served = BranchTownship.objects.filter(bank=bank, township=township).select_related("branch")
     return next((s.branch for s in served), None)
+
+
+def card_get_by_number(*, user, card_number: str) -> Card:
+    """The card with this number among those the user reaches; 404 otherwise (unknown or not
+    theirs, not told apart). Spaces around the number and its letters' case do not matter."""
+    number = card_number.strip().upper()
+    card = (
+        Card.objects.for_user(user)
+        .filter(card_number=number)
+        .select_related("person", "person__township", "bank")
+        .annotate(has_activation=Exists(Activation.objects.filter(card=OuterRef("pk"))))
+        .first()
+    )
+    if not number or card is None:
+        raise Http404("card not found in scope")
+    return card
 
 
 def with_answering_branch(cards: QuerySet[Card]) -> QuerySet[Card]:

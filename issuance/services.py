@@ -29,6 +29,15 @@ from .rules import event_action
 from .selectors import bank_by_name, branch_serving
 from .states import next_status
 
+# Who may keep a card between the province's card factory and its holder.
+CUSTODIAN_KINDS = (
+    CustodyKind.PROVINCE,
+    CustodyKind.BANK,
+    CustodyKind.COUNTY,
+    CustodyKind.TOWNSHIP,
+    CustodyKind.VILLAGE,
+)
+
 
 @dataclass
 class Custody:
@@ -178,8 +187,12 @@ def _check_event_rules(card: Card, event: str, custody: Custody, failure_reason:
             raise ValidationError("金融功能激活必须当面核验持卡人本人的身份证件。")
         if card.person.is_deceased:
             raise ValidationError("持卡人已登记死亡，不能激活，请办理注销。")
-    if event == LedgerEvent.HANDED_OVER and not (custody.party and custody.responsible_person):
-        raise ValidationError("交接必须登记接收方和责任人。")
+    if event == LedgerEvent.HANDED_OVER:
+        if not (custody.party and custody.responsible_person):
+            raise ValidationError("交接必须登记接收方和责任人。")
+        if custody.kind not in CUSTODIAN_KINDS:
+            # To the holder or a proxy is 发放, with its signature and ID check.
+            raise ValidationError("交接必须登记接收方类型（银行网点、县人社局、乡镇、村委会等）。")
 
 
 def _activation_record(card: Card, acting_user, when: datetime, note: str) -> Activation:

@@ -1,16 +1,19 @@
 """A small read API for counter systems and scripts (session login)."""
 
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
 
-from dayao_sscard.permissions import action_required, may
+from dayao_sscard.api import api_view, json_response
+from dayao_sscard.permissions import may
 
 from .models import CardClass
 from .selectors import person_card_witnesses, person_cards, person_get_by_id_number
 
 
-@action_required("roster.open_person")
-@require_GET
+@api_view(
+    methods=("GET",),
+    actions=("roster.open_person",),
+    not_found="未找到该身份证号码的人员，或该人员不在您的管辖范围内。",
+)
 def person_by_id_number(request: HttpRequest, id_number: str) -> JsonResponse:
     person = person_get_by_id_number(user=request.user, raw_id_number=id_number)
     data = person_as_json(
@@ -19,7 +22,7 @@ def person_by_id_number(request: HttpRequest, id_number: str) -> JsonResponse:
         with_categories=may(request.user, "roster.view_person_categories", person),
         witnesses=person_card_witnesses(person=person),
     )
-    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+    return json_response(data)
 
 
 def person_as_json(person, *, latest_card, with_categories: bool, witnesses: dict) -> dict:

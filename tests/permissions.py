@@ -129,8 +129,8 @@ def build_world() -> World:
     conflicts = SourceList.objects.create(
         kind=ListKind.COLLECTION_12333, source="12333", file_name="c.xlsx", file_sha256="c" * 64
     )
-    person_in = _person(township_a, village_a, branch_a, conflicts, "张桂芬")
-    person_out = _person(township_b, village_b, branch_b, conflicts, "杨春梅")
+    person_in = _person(township_a, village_a, branch_a, conflicts, "张桂芬", "M10000001")
+    person_out = _person(township_b, village_b, branch_b, conflicts, "杨春梅", "M10000002")
     return World(
         users=users,
         clerk_b=clerk_b,
@@ -141,10 +141,14 @@ def build_world() -> World:
     )
 
 
-def _person(township_, village, branch, conflicts: SourceList, name: str) -> Person:
+def _person(
+    township_, village, branch, conflicts: SourceList, name: str, card_number: str
+) -> Person:
     """A living person with an issued card, a photo, a category and a 12333 conflict."""
     person = PersonFactory(township=township_, village=village, name=name)
-    Card.objects.create(person=person, bank=branch.bank, status=CardStatus.ISSUED)
+    Card.objects.create(
+        person=person, bank=branch.bank, status=CardStatus.ISSUED, card_number=card_number
+    )
     PersonCategory.objects.create(person=person, category=Category.MINIMUM_LIVING)
     jpeg = _jpeg()
     person.photo.save(f"{person.pk}.jpg", ContentFile(jpeg), save=False)
@@ -239,6 +243,9 @@ KWARGS = {
     "person": lambda world, persona, in_scope: {"pk": world.person(in_scope).pk},
     "photo": lambda world, persona, in_scope: {"pk": world.person(in_scope).pk, "size": "thumb"},
     "id_number": lambda world, persona, in_scope: {"id_number": world.person(in_scope).id_number},
+    "card_number": lambda world, persona, in_scope: {
+        "card_number": world.card(in_scope).card_number
+    },
     "job": lambda world, persona, in_scope: {"pk": world.job(persona, in_scope).pk},
     "kept_photo": lambda world, persona, in_scope: {
         "pk": world.person(in_scope).pk,

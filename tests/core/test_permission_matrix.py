@@ -2,7 +2,7 @@
 and POST: the status each gets. A URL without rows here fails, so does a row without URL.
 
 Statuses: 200 the page, 301 a permanent redirect, 302 to the login page (anonymous) or onward after a POST, 400 a
-refused form, 403 the role may not, 404 the object is outside the persona's scope (the
+refused form (the API: a malformed body), 401 not signed in (the JSON API), 403 the role may not, 404 the object is outside the persona's scope (the
 selectors say nothing more), 405 the wrong method. POSTs carry no data: they show that a
 persona who may not is refused before anything is read from the request.
 """
@@ -89,8 +89,13 @@ roster:subsidy-comparison      -          GET    302  200   200   200  403     4
 roster:subsidy-comparison      -          POST   302  200   200   200  403     403
 issuance:stock-cards           -          GET    302  200   200   200  200     200
 issuance:stock-cards           -          POST   302  200   200   200  200     200
-api:person-detail              id_number  GET    302  200   200   200  200     200 | 302 200 200 404 404 404
-api:person-detail              id_number  POST   302  405   405   405  405     405 | 302 405 405 405 405 405
+# The JSON API answers in JSON: 401 to anonymous callers rather than the login page.
+api:person-detail              id_number  GET    401  200   200   200  200     200 | 401 200 200 404 404 404
+api:person-detail              id_number  POST   401  405   405   405  405     405 | 401 405 405 405 405 405
+api:card-detail                card_number GET   401  200   200   200  200     200 | 401 200 200 404 404 404
+api:card-detail                card_number POST  401  405   405   405  405     405 | 401 405 405 405 405 405
+api:card-events                card_number GET   401  405   405   405  405     405 | 401 405 405 405 405 405
+api:card-events                card_number POST  401  400   403   400  400     400 | 401 400 403 404 404 404
 # The Django admin (reference data) is the county administrator's; signed-in staff
 # without it get a plain 403, not the admin's own login page.
 admin:*                        -          GET    302  200   403   403  403     403

@@ -28,11 +28,14 @@ class TestPersonApi:
 
     def test_clerk_of_another_township_gets_404(self, client, clerk_b, person_a):
         client.force_login(clerk_b)
-        assert client.get(url(person_a.id_number)).status_code == 404
-
-    def test_anonymous_is_sent_to_login(self, client, person_a):
         response = client.get(url(person_a.id_number))
-        assert response.status_code == 302
+        assert response.status_code == 404
+        assert "不在您的管辖范围内" in response.json()["detail"]
+
+    def test_anonymous_gets_401_in_json(self, client, person_a):
+        response = client.get(url(person_a.id_number))
+        assert response.status_code == 401
+        assert response.json() == {"detail": "请先登录（会话已过期或尚未登录）。"}
 
     def test_supervisor_may_read(self, client, supervisor, person_a):
         client.force_login(supervisor)
