@@ -133,9 +133,10 @@ def open_tables(
     Raises TableError (in Chinese) for an unreadable file or when no sheet has
     the required columns — naming the ones missing, so nothing is imported.
     """
-    index = _ALIAS_INDEX
+    alias_index = _ALIAS_INDEX
     if aliases:
-        index = {**index, **{_header_key(a): f for f, names in aliases.items() for a in names}}
+        extra = {_header_key(a): f for f, names in aliases.items() for a in names}
+        alias_index = {**alias_index, **extra}
     labels = {**COLUMN_LABELS, **(labels or {})}
     sheets = list(_read_sheets(path, original_name))
     tables, best_missing = [], None
@@ -145,7 +146,7 @@ def open_tables(
             head.append(item)
             if len(head) >= HEADER_SEARCH_ROWS:
                 break
-        found = _find_header(head, index)
+        found = _find_header(head, alias_index)
         if found is None:
             best_missing = best_missing or list(required)
             continue
@@ -181,13 +182,13 @@ def _first_alias(field_name: str, aliases: dict[str, tuple[str, ...]] | None) ->
 
 
 def _find_header(
-    head: list[tuple[int, list]], index: dict[str, str]
+    head: list[tuple[int, list]], alias_index: dict[str, str]
 ) -> tuple[int, dict[str, int]] | None:
     best = None
     for index, (_, cells) in enumerate(head):
         columns: dict[str, int] = {}
         for position, cell in enumerate(cells):
-            field_name = index.get(_header_key(cell))
+            field_name = alias_index.get(_header_key(cell))
             if field_name and field_name not in columns:
                 columns[field_name] = position
         if len(columns) >= 2 and (best is None or len(columns) > len(best[1])):
