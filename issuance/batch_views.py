@@ -45,8 +45,11 @@ def batch_create(request: HttpRequest) -> HttpResponse:
         initial={"township": township_code, "village": village},
     )
     if request.method == "POST" and form.is_valid():
-        code = form.cleaned_data["township"]
-        township = Township.objects.get(code=code) if code else None
+        if user.is_county_wide:
+            code = form.cleaned_data["township"]
+            township = Township.objects.get(code=code) if code else None
+        else:
+            township = user.township
         if form.cleaned_data["all_matching"]:
             person_ids = list(candidates.values_list("pk", flat=True))
         else:

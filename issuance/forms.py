@@ -19,12 +19,12 @@ class BatchCreateForm(forms.Form):
 
     def __init__(self, *args, townships, county_wide: bool, **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [(t.code, t.name) for t in townships]
-        self.fields["township"].choices = (
-            [("", "全县（不限乡镇）")] if county_wide else []
-        ) + choices
-        if not county_wide:
-            self.fields["township"].widget = forms.HiddenInput()
+        if county_wide:
+            choices = [(t.code, t.name) for t in townships]
+            self.fields["township"].choices = [("", "全县（不限乡镇）"), *choices]
+        else:
+            # A township's clerk makes batches of their own township only.
+            del self.fields["township"]
 
 
 class BatchResultForm(forms.Form):
