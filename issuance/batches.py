@@ -480,7 +480,7 @@ def batch_result_import(
     The same result imported again changes nothing.
     """
     require(acting_user, "issuance.import_batch_result", batch)
-    if batch.status == BatchStatus.DRAFT:
+    if ApplicationBatch.objects.get(pk=batch.pk).status == BatchStatus.DRAFT:
         raise ValidationError("该批次尚未报送银行，不能导入回盘结果。")
     result = ResultImport(file_name=original_name)
     try:
@@ -630,14 +630,12 @@ def _apply_result(batch, acting_user, rows: list[ResultRow], result: ResultImpor
         },
     )
     now = timezone.now()
-    decided = []
     for outcome, group in ((MemberOutcome.MADE, made), (MemberOutcome.FAILED, failed)):
-        for member, row in group.values():
-            member.outcome, member.outcome_at, member.result_row = outcome, now, row.row
-            decided.append(member)
-    BatchMember.objects.bulk_update(
-        decided, ["outcome", "outcome_at", "result_row"], batch_size=500
-    )
+        pks = [member.pk for member, _ in group.values()]
+        for start in range(0, len(pks), 1000):
+            BatchMember.objects.filter(pk__in=pks[start : start + 1000]).update(
+                outcome=outcome, outcome_at=now
+            )
     if failed:
         persons_return_to_verification(
             persons=[m.person for m, _ in failed.values()],

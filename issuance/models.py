@@ -400,7 +400,6 @@ class BatchMember(models.Model):
         "结果", max_length=16, choices=MemberOutcome.choices, default=MemberOutcome.PENDING
     )
     outcome_at = models.DateTimeField("结果时间", null=True, blank=True)
-    result_row = models.PositiveIntegerField("回盘文件行号", null=True, blank=True)
 
     objects = ScopedQuerySet.as_manager()
     scope = Scope(township="person__township", village="person__village")

@@ -1,5 +1,6 @@
 """Card writes: every change of status is a ledger entry, under a row lock, audited."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -315,20 +316,7 @@ def cards_record_event(
                     note=(outcome.note or note or outcome.failure_reason)[:500],
                 )
             )
-        Card.objects.bulk_update(
-            locked,
-            [
-                "status",
-                "failure_reason",
-                "made_on",
-                "card_number",
-                "custody_kind",
-                "custodian",
-                "custody_location",
-                "custody_since",
-            ],
-            batch_size=500,
-        )
+        _save_cards(locked, card_numbers=event == LedgerEvent.PRODUCED)
         entries = LedgerEntry.objects.bulk_create(entries, batch_size=500)
         audit_record_many(actor=acting_user, action=f"issuance.card.{event}", changes=changes)
         audit_record_many(
@@ -337,6 +325,33 @@ def cards_record_event(
             changes=[(e, None, snapshot(e)) for e in entries],
         )
     return locked
+
+
+# What an event may change on a card; the card number is each card's own.
+_EVENT_FIELDS = (
+    "status",
+    "failure_reason",
+    "made_on",
+    "custody_kind",
+    "custodian",
+    "custody_location",
+    "custody_since",
+)
+
+
+def _save_cards(cards: list[Card], *, card_numbers: bool) -> None:
+    """One UPDATE per set of values the cards share (a batch's cards share nearly all):
+    a CASE per card and field, as ``bulk_update`` writes it, took 8 s for 3,000 cards."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for card in cards:
+        groups[tuple(getattr(card, name) for name in _EVENT_FIELDS)].append(card.pk)
+    for values, pks in groups.items():
+        for start in range(0, len(pks), 1000):
+            Card.objects.filter(pk__in=pks[start : start + 1000]).update(
+                **dict(zip(_EVENT_FIELDS, values, strict=True))
+            )
+    if card_numbers:
+        Card.objects.bulk_update(cards, ["card_number"], batch_size=100)
 
 
 def _check_event_rules(card: Card, event: str, custody: Custody, failure_reason: str) -> None:
