@@ -23,7 +23,7 @@ from dayao_sscard.spreadsheets import XlsxWorkbook
 from roster.id_numbers import mask_id_number, try_normalize_id_number
 from roster.imports.base import file_sha256
 from roster.imports.tables import TableError, cell_text, open_tables
-from roster.models import Person, Township
+from roster.models import Person, Township, VerificationStatus
 from roster.services import persons_return_to_verification
 from roster.verification import person_problems
 from roster.witnesses import ready_for_card_q
@@ -178,7 +178,7 @@ def _refusal_reasons(acting_user, township, persons: dict[int, Person]) -> dict[
 
 
 def _not_ready_reason(person: Person) -> str:
-    if person.verification_status != "ready":
+    if person.verification_status != VerificationStatus.READY:
         return f"尚未核查完毕（{person.get_verification_status_display()}），请先完成信息核查。"
     if not person.card_class:
         return "尚未与卡务系统比对，不知是否已有社保卡，暂不能申领。"
