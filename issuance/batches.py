@@ -106,8 +106,9 @@ def _batch_create(acting_user, bank, township, wanted: list[int]) -> BatchCreate
     reasons = _refusal_reasons(acting_user, township, persons)
     for pk in wanted:
         person = persons.get(pk)
-        if person is None:
-            refusals.append(Refusal(pk, "（未找到）", "", "系统中没有该人员。"))
+        if person is None or reasons.get(pk) == OUT_OF_SCOPE:
+            # Nothing of a person outside the clerk's scope is shown, not even the name.
+            refusals.append(Refusal(pk, "（无权查看的人员）", "", OUT_OF_SCOPE))
         elif reason := reasons.get(pk):
             refusals.append(Refusal(pk, person.name, person.masked_id_number, reason))
         else:
@@ -137,6 +138,9 @@ def _batch_create(acting_user, bank, township, wanted: list[int]) -> BatchCreate
     return BatchCreated(batch=batch, refusals=refusals)
 
 
+OUT_OF_SCOPE = "不在您的管辖范围内，或系统中没有该人员。"
+
+
 def _refusal_reasons(acting_user, township, persons: dict[int, Person]) -> dict[int, str]:
     """Why each person who may not go into a batch now may not, first reason first."""
     pks = list(persons)
@@ -158,7 +162,7 @@ def _refusal_reasons(acting_user, township, persons: dict[int, Person]) -> dict[
     reasons: dict[int, str] = {}
     for pk, person in persons.items():
         if pk not in in_scope:
-            reasons[pk] = "不在您的管辖范围内。"
+            reasons[pk] = OUT_OF_SCOPE
         elif township is not None and person.township_id != township.pk:
             reasons[pk] = f"不是{township}的人员，不能加入本乡镇的批次。"
         elif person.is_deceased:

@@ -113,7 +113,9 @@ class TestMakingABatchOnThePage:
             reverse("issuance:batch-create"), {"bank": bank().pk, "person": [outsider.pk]}
         )
         assert response.status_code == 200
-        assert "不在您的管辖范围内" in response.content.decode()
+        page = response.content.decode()
+        assert "不在您的管辖范围内" in page
+        assert outsider.name not in page and outsider.masked_id_number not in page
         assert not ApplicationBatch.objects.exists() and not Card.objects.exists()
 
     def test_a_township_clerk_cannot_choose_another_township(self, client, clerk_a, village_a):

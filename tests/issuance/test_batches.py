@@ -28,7 +28,14 @@ from issuance.models import (
     LedgerEntry,
     MemberOutcome,
 )
-from issuance.services import card_create
+from issuance.services import (
+    CardOutcome,
+    Custody,
+    card_create,
+    card_record_event,
+    cards_apply,
+    cards_record_event,
+)
 from roster.models import VerificationStatus, VitalStatus
 from tests.factories import BankFactory, UserFactory
 
@@ -126,8 +133,12 @@ class TestMakingABatch:
         assert reasons["已在批次"].startswith(f"已在申领批次 {earlier.number} 中")
         assert reasons["有卡"].startswith("已有一张有效社保卡（已制卡（库存））")
         assert reasons["已制卡"] == "卡务系统比对结果为“已制卡”，不需要申领。"
-        assert reasons[person_b.name] == "不在您的管辖范围内。"
-        assert all(r.masked_id_number.count("*") == 8 for r in created.refusals)
+        assert person_b.name not in reasons, "nothing of a person outside the scope is shown"
+        outside = next(r for r in created.refusals if r.person_id == person_b.pk)
+        assert (outside.name, outside.masked_id_number) == ("（无权查看的人员）", "")
+        assert outside.reason == "不在您的管辖范围内，或系统中没有该人员。"
+        inside = [r for r in created.refusals if r is not outside]
+        assert all(r.masked_id_number.count("*") == 8 for r in inside)
         assert Card.objects.filter(person__in=[dead, incomplete, unverified, person_b]).count() == 0
 
     def test_nobody_acceptable_makes_no_batch(self, clerk_a, village_a):
@@ -360,3 +371,46 @@ def test_a_card_applied_at_the_counter_keeps_the_person_out_of_a_batch(clerk_a, 
     )
     assert created.batch is None
     assert "已有一张有效社保卡（已申领）" in created.refusals[0].reason
+
+
+@pytest.mark.django_db
+def test_the_bulk_ledger_writes_what_the_one_card_services_write(clerk_a, village_a):
+    """cards_apply / cards_record_event against card_create / card_record_event."""
+    one, many = ready_person(village_a), ready_person(village_a)
+    bank_ = bank()
+    single = card_create(person=one, bank=bank_, acting_user=clerk_a, note="申领")
+    (bulk,) = cards_apply(persons=[many], bank=bank_, acting_user=clerk_a, note="申领")
+    custody = Custody(kind="bank", party="农信社", location="农信社")
+    for event, number in (("production_started", ""), ("produced", "J55")):
+        single = card_record_event(
+            card=single, event=event, acting_user=clerk_a, custody=custody, card_number=number
+        )
+        (bulk,) = cards_record_event(
+            cards=[bulk],
+            event=event,
+            acting_user=clerk_a,
+            custody=custody,
+            outcomes={bulk.pk: CardOutcome(card_number=number + "6" if number else "")},
+        )
+
+    def ledger(card):
+        return list(
+            card.ledger_entries.values_list(
+                "sequence", "event", "status_before", "status_after", "to_party", "custody_kind"
+            )
+        )
+
+    def audit(card):
+        return sorted(
+            AuditEvent.objects.filter(
+                object_type="issuance.card", object_id=str(card.pk)
+            ).values_list("action", "township", "actor")
+        )
+
+    assert ledger(bulk) == ledger(single)
+    assert audit(bulk) == audit(single)
+    bulk.refresh_from_db()
+    single.refresh_from_db()
+    fields = ("status", "custody_kind", "custodian", "custody_location", "made_on")
+    assert [getattr(bulk, f) for f in fields] == [getattr(single, f) for f in fields]
+    assert (single.card_number, bulk.card_number) == ("J55", "J556")
