@@ -531,7 +531,7 @@ def _read_result_rows(path: Path, original_name: str, result: ResultImport) -> l
                 name=cell_text(cell(cells, "name"))[:50],
                 raw_id_number=cell_text(raw_id)[:40]
                 if not isinstance(raw_id, float)
-                else f"{raw_id:.6g}",
+                else f"{raw_id:.6G}",
                 id_number=id_number,
                 outcome=_outcome_of(word),
                 card_number=cell_text(cell(cells, "card_number")).replace(" ", ""),
@@ -647,6 +647,7 @@ def _apply_result(batch, acting_user, rows: list[ResultRow], result: ResultImpor
             note=f"申领批次{locked.number}制卡失败",
         )
     result.made, result.failed = len(made), len(failed)
+    result.problems.sort(key=lambda problem: (problem["sheet"], problem["row"]))
     before = snapshot(locked)
     result.closed = not locked.members.filter(outcome=MemberOutcome.PENDING).exists()
     # A result imported again changes nothing, not even what the batch shows of the last one.

@@ -94,6 +94,8 @@ class TestTheResult:
         }
         unknown = next(p for p in result.problems if p["row"] == 7)
         assert unknown["id_number"] == "532326********006X" and unknown["name"] == "赵小红"
+        assert [p["row"] for p in result.problems] == [7, 8]
+        assert result.problems[1]["id_number"] == "5.32326E+17"  # as Excel shows it
         assert not Person.objects.filter(id_number=NOT_IN_THE_BATCH).exists()
         assert not Card.objects.filter(card_number__in=["J00012345", "J00012346"]).exists()
 
