@@ -10,7 +10,9 @@ from issuance.batches import batch_result_import
 from issuance.models import BatchStatus, Card, CardStatus, CustodyKind, LedgerEntry, MemberOutcome
 from roster.models import Person, VerificationStatus
 from roster.selectors import last_card_failure, work_queue
+from tests.factories import UserFactory
 from tests.roster.listfiles import write_csv, write_xlsx
+from tests.roster.test_concurrent_imports import run_in_threads
 
 from .batchdata import (
     NOT_IN_THE_BATCH,
@@ -227,3 +229,18 @@ class TestBadFiles:
 
     def test_the_county_imports_any_townships_result(self, sent, county_admin):
         assert run(sent, county_admin, RESULT_XLSX).made == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_result_uploaded_twice_at_once_is_applied_once(village_a, ledger_flushable):
+    clerk = UserFactory(username="clerk_t", role="township_staff", township=village_a.township)
+    batch = make_batch(clerk, fixture_persons(village_a), send=True)
+
+    first, second = run_in_threads(
+        lambda: run(batch, clerk, RESULT_XLSX), lambda: run(batch, clerk, RESULT_XLSX)
+    )
+
+    assert sorted((r.made, r.unchanged) for r in (first, second)) == [(0, 4), (2, 0)]
+    assert LedgerEntry.objects.filter(event="produced").count() == 2
+    assert LedgerEntry.objects.filter(event="production_failed").count() == 2
+    assert AuditEvent.objects.filter(action="roster.person.returned_to_verification").count() == 2
