@@ -27,6 +27,7 @@ ACTION_LABELS = {
     "roster.person.photo_uploaded": "上传照片",
     "roster.person.marked_deceased": "登记死亡",
     "roster.person.deceased_undone": "撤销死亡登记",
+    "roster.person.returned_to_verification": "制卡失败，退回核查",
     "roster.person.id_number_viewed": "查看完整身份证号码",
     "roster.person.list_exported": "导出人员名单",
     "roster.collectionconflict.updated": "处理12333采集冲突",
@@ -45,6 +46,12 @@ ACTION_LABELS = {
     "issuance.ledger_entry.created": "记入流转台账",
     "issuance.cancellationrequest.created": "申请注销社保卡",
     "issuance.cancellationrequest.withdrawn": "撤回社保卡注销申请",
+    "issuance.applicationbatch.created": "新建申领批次",
+    "issuance.applicationbatch.sent": "报送申领批次",
+    "issuance.applicationbatch.file_downloaded": "下载制卡数据包（含完整身份证号码和照片）",
+    "issuance.applicationbatch.result_imported": "导入制卡回盘",
+    "issuance.batchmember.created": "加入申领批次",
+    "issuance.batchmember.removed": "移出申领批次",
 }
 ADMIN_VERBS = {"created": "新建", "updated": "修改", "deleted": "删除"}
 

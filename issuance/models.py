@@ -334,3 +334,127 @@ class CancellationRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.card} {self.get_status_display()}"
+
+
+class BatchStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    SENT = "sent", "已报送"
+    CLOSED = "closed", "已回盘"
+
+
+class ApplicationBatch(models.Model):
+    """申领批次: persons sent together to a partner bank for batch card-making (批量制卡).
+
+    Township staff make one for their township; the county may make one county-wide
+    (no township). The bank's result file closes it once every member has an outcome.
+    """
+
+    number = models.CharField("批次号", max_length=40, unique=True)
+    bank = models.ForeignKey(Bank, verbose_name="合作银行", on_delete=models.PROTECT)
+    township = models.ForeignKey(
+        "roster.Township",
+        verbose_name="乡镇",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        help_text="为空表示全县批次",
+    )
+    status = models.CharField(
+        "状态", max_length=16, choices=BatchStatus.choices, default=BatchStatus.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="创建人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="报送人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    sent_at = models.DateTimeField("报送时间", null=True, blank=True)
+    result_file_name = models.CharField("回盘文件", max_length=255, blank=True)
+    result_file_sha256 = models.CharField("回盘文件指纹", max_length=64, blank=True)
+    result_imported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="回盘导入人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    result_imported_at = models.DateTimeField("回盘导入时间", null=True, blank=True)
+    # What the last result import did (Chinese labels → figures) and the rows it could not
+    # use (sheet, row, raw ID number, reason), shown again on the result page.
+    result_counts = models.JSONField("回盘统计", default=dict, blank=True)
+    result_problems = models.JSONField("回盘问题行", default=list, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(township="township")
+
+    class Meta:
+        verbose_name = "申领批次"
+        verbose_name_plural = "申领批次"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="batch_sent_has_time",
+                condition=Q(status=BatchStatus.DRAFT) | Q(sent_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def scope_label(self) -> str:
+        return str(self.township) if self.township_id else "全县"
+
+
+class MemberOutcome(models.TextChoices):
+    PENDING = "pending", "待回盘"
+    MADE = "made", "制卡成功"
+    FAILED = "failed", "制卡失败"
+    REMOVED = "removed", "已移出"
+
+
+class BatchMember(models.Model):
+    """A person in an application batch, the card applied for them and what became of it.
+
+    While the outcome is pending the batch is open for the person: the database allows
+    one such row per person (one open batch each).
+    """
+
+    batch = models.ForeignKey(
+        ApplicationBatch, verbose_name="申领批次", on_delete=models.PROTECT, related_name="members"
+    )
+    person = models.ForeignKey(
+        "roster.Person", verbose_name="人员", on_delete=models.PROTECT, related_name="+"
+    )
+    card = models.OneToOneField(
+        Card, verbose_name="社保卡", on_delete=models.PROTECT, related_name="batch_member"
+    )
+    outcome = models.CharField(
+        "结果", max_length=16, choices=MemberOutcome.choices, default=MemberOutcome.PENDING
+    )
+    outcome_at = models.DateTimeField("结果时间", null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(township="person__township", village="person__village")
+
+    class Meta:
+        verbose_name = "批次人员"
+        verbose_name_plural = "批次人员"
+        ordering = ["batch", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=Q(outcome="pending"),
+                name="one_open_batch_per_person",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.batch} {self.get_outcome_display()}"

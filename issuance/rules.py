@@ -36,6 +36,19 @@ action(
 )
 action("issuance.cancel_card", "办理社保卡注销", has_role(ADMIN, TOWNSHIP, BANK) & in_scope)
 
+# 批量制卡: the township's social security centre (or the county) makes up application
+# batches of its 待制卡 persons, sends them to the bank and brings back the bank's result.
+# Supervisors read them. Collectors verify, they do not apply; bank staff receive the
+# batch file from the township and have no batch of their own to make (their cards come
+# in through the result the township imports, or at the counter as 即时制卡).
+action("issuance.view_batches", "查看申领批次", has_role(ADMIN, SUPERVISOR, TOWNSHIP) & in_scope)
+action("issuance.create_batch", "新建申领批次", has_role(ADMIN, TOWNSHIP) & in_scope)
+action("issuance.change_batch", "调整申领批次人员", has_role(ADMIN, TOWNSHIP) & in_scope)
+action("issuance.send_batch", "报送申领批次", has_role(ADMIN, TOWNSHIP) & in_scope)
+# The batch file carries full ID numbers and photos for the bank: not for read-only roles.
+action("issuance.download_batch_file", "下载制卡数据包", has_role(ADMIN, TOWNSHIP) & in_scope)
+action("issuance.import_batch_result", "导入制卡回盘", has_role(ADMIN, TOWNSHIP) & in_scope)
+
 _DISTRIBUTION = {LedgerEvent.HANDED_OVER, LedgerEvent.RECEIVED, LedgerEvent.ISSUED}
 
 

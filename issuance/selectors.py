@@ -4,12 +4,24 @@ from datetime import timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from activation.models import Activation
 from dayao_sscard.params import id_param
+from roster.models import Person
+from roster.witnesses import ready_for_card_q
 
-from .models import Bank, BankBranch, BranchTownship, Card, CardStatus
+from .models import (
+    ApplicationBatch,
+    Bank,
+    BankBranch,
+    BatchMember,
+    BranchTownship,
+    Card,
+    CardStatus,
+    MemberOutcome,
+)
 
 # Cards made this long ago and still not in the holder's hands are stock to chase.
 STOCK_AGE_DAYS = 90
@@ -80,3 +92,54 @@ def stock_and_dormant_by_bank(*, user) -> list[dict]:
         )
         .order_by("bank__name")
     )
+
+
+# ---- 批量制卡 ---------------------------------------------------------------------------
+
+
+def batch_list(*, user) -> QuerySet[ApplicationBatch]:
+    """The user's batches, newest first, with how many members each outcome has."""
+    return (
+        ApplicationBatch.objects.for_user(user)
+        .select_related("bank", "township", "created_by")
+        .annotate(
+            **{
+                f"n_{outcome.value}": Count("members", filter=Q(members__outcome=outcome))
+                for outcome in MemberOutcome
+            }
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def batch_get(*, user, pk: int) -> ApplicationBatch:
+    return get_object_or_404(batch_list(user=user), pk=pk)
+
+
+def batch_members(*, batch: ApplicationBatch) -> QuerySet[BatchMember]:
+    """A batch's members (the batch was reached through the user's scope)."""
+    return (
+        BatchMember.objects.filter(batch=batch)
+        .select_related("person", "person__village", "card")
+        .order_by("person__village__name", "person__group_name", "person__name", "id")
+    )
+
+
+def batch_member_get(*, batch: ApplicationBatch, pk: int | None) -> BatchMember:
+    return get_object_or_404(BatchMember.objects.select_related("batch"), batch=batch, pk=pk)
+
+
+def batch_candidates(*, user, township_code: str = "", village: str = "") -> QuerySet[Person]:
+    """待制卡 persons in the user's scope, in the order a batch lists them."""
+    persons = Person.objects.for_user(user).filter(ready_for_card_q())
+    if township_code:
+        persons = persons.filter(township__code=township_code)
+    if (village_id := id_param(village)) is not None:
+        persons = persons.filter(village_id=village_id)
+    return persons.select_related("township", "village").order_by(
+        "township__code", "village__name", "group_name", "name", "id"
+    )
+
+
+def banks() -> QuerySet[Bank]:
+    return Bank.objects.order_by("name")

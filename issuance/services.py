@@ -1,5 +1,6 @@
 """Card writes: every change of status is a ledger entry, under a row lock, audited."""
 
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,6 +25,7 @@ from .models import (
     CustodyKind,
     LedgerEntry,
     LedgerEvent,
+    ProductionType,
 )
 from .rules import event_action
 from .selectors import bank_by_name, branch_serving
@@ -168,6 +170,204 @@ def card_record_event(
             after=snapshot(entry),
         )
     return locked
+
+
+def cards_apply(
+    *,
+    persons: list[Person],
+    bank: Bank,
+    acting_user,
+    production_type: str = ProductionType.BATCH,
+    note: str = "",
+) -> list[Card]:
+    """``card_create`` for many persons at once: the same cards, ledger entries and audit
+    rows, in a few statements instead of a dozen per person.
+
+    The caller holds the persons' rows locked and has checked them (alive, no live card);
+    the one-live-card constraint still refuses a second card.
+    """
+    by_pk = {person.pk: person for person in persons}
+    require_all(acting_user, "issuance.create_card", Person, by_pk)
+    if any(person.is_deceased for person in persons):
+        raise ValidationError("已登记死亡的人员不能申领社保卡。")
+    if not persons:
+        return []
+    when = timezone.now()
+    following = next_status("", LedgerEvent.APPLIED)
+    with transaction.atomic():
+        cards = Card.objects.bulk_create(
+            [
+                Card(
+                    person=person,
+                    bank=bank,
+                    production_type=production_type,
+                    status=following,
+                    custody_kind=CustodyKind.NONE,
+                )
+                for person in persons
+            ],
+            batch_size=500,
+        )
+        entries = LedgerEntry.objects.bulk_create(
+            [
+                LedgerEntry(
+                    card=card,
+                    sequence=1,
+                    event=LedgerEvent.APPLIED,
+                    status_before="",
+                    status_after=following,
+                    custody_kind=CustodyKind.NONE,
+                    occurred_at=when,
+                    recorded_by=acting_user,
+                    note=note,
+                )
+                for card in cards
+            ],
+            batch_size=500,
+        )
+        audit_record_many(
+            actor=acting_user,
+            action="issuance.card.created",
+            changes=[(c, None, snapshot(c)) for c in cards],
+        )
+        audit_record_many(
+            actor=acting_user,
+            action=f"issuance.card.{LedgerEvent.APPLIED}",
+            changes=[(c, {"status": ""}, snapshot(c)) for c in cards],
+        )
+        audit_record_many(
+            actor=acting_user,
+            action="issuance.ledger_entry.created",
+            changes=[(e, None, snapshot(e)) for e in entries],
+        )
+    return cards
+
+
+@dataclass(frozen=True)
+class CardOutcome:
+    """What one card of many gets with its event: a card number, a reason, a note."""
+
+    card_number: str = ""
+    failure_reason: str = ""
+    note: str = ""
+
+
+def cards_record_event(
+    *,
+    cards: list[Card],
+    event: str,
+    acting_user,
+    custody: Custody | None = None,
+    outcomes: dict[int, CardOutcome] | None = None,
+    note: str = "",
+) -> list[Card]:
+    """``card_record_event`` for many cards at once, with the same checks, ledger entries
+    and audit rows; all cards move or none (a refused one names itself).
+
+    The cards are locked in id order, so two requests over the same cards wait in turn
+    and the second sees the first one's statuses.
+    """
+    custody = custody or Custody()
+    outcomes = outcomes or {}
+    pks = sorted({card.pk for card in cards})
+    require_all(acting_user, event_action(event), Card, pks)
+    if not pks:
+        return []
+    when = timezone.now()
+    with transaction.atomic():
+        locked = list(
+            Card.objects.select_for_update(of=("self",))
+            .select_related("person")
+            .filter(pk__in=pks)
+            .order_by("pk")
+        )
+        last_sequence = dict(
+            LedgerEntry.objects.filter(card_id__in=pks)
+            .values("card_id")
+            .annotate(m=Max("sequence"))
+            .values_list("card_id", "m")
+        )
+        entries, changes = [], []
+        for card in locked:
+            outcome = outcomes.get(card.pk, CardOutcome())
+            current = card.status if last_sequence.get(card.pk) else ""
+            following = next_status(current, event)
+            if following is None:
+                raise ValidationError(
+                    f"{card.person.name}的社保卡当前状态为“{card.get_status_display()}”，"
+                    f"不能办理“{LedgerEvent(event).label}”。"
+                )
+            _check_event_rules(card, event, custody, outcome.failure_reason)
+            before = snapshot(card)
+            card.status = following
+            if event == LedgerEvent.PRODUCTION_FAILED:
+                card.failure_reason = outcome.failure_reason[:200]
+            if event == LedgerEvent.PRODUCED:
+                card.made_on = timezone.localdate(when)
+                if outcome.card_number:
+                    card.card_number = outcome.card_number
+            if custody.kind:
+                card.custody_kind = custody.kind
+                card.custodian = custody.responsible_person or custody.party
+                card.custody_location = custody.location
+                card.custody_since = when
+            changes.append((card, before, snapshot(card)))
+            entries.append(
+                LedgerEntry(
+                    card=card,
+                    sequence=last_sequence.get(card.pk, 0) + 1,
+                    event=event,
+                    status_before=current,
+                    status_after=following,
+                    from_party=before.get("custodian") or "",
+                    to_party=custody.party,
+                    custody_kind=card.custody_kind,
+                    location=custody.location,
+                    responsible_person=custody.responsible_person,
+                    signee=custody.signee,
+                    method=custody.method,
+                    face_to_face=custody.face_to_face,
+                    occurred_at=when,
+                    recorded_by=acting_user,
+                    note=(outcome.note or note or outcome.failure_reason)[:500],
+                )
+            )
+        _save_cards(locked, card_numbers=event == LedgerEvent.PRODUCED)
+        entries = LedgerEntry.objects.bulk_create(entries, batch_size=500)
+        audit_record_many(actor=acting_user, action=f"issuance.card.{event}", changes=changes)
+        audit_record_many(
+            actor=acting_user,
+            action="issuance.ledger_entry.created",
+            changes=[(e, None, snapshot(e)) for e in entries],
+        )
+    return locked
+
+
+# What an event may change on a card; the card number is each card's own.
+_EVENT_FIELDS = (
+    "status",
+    "failure_reason",
+    "made_on",
+    "custody_kind",
+    "custodian",
+    "custody_location",
+    "custody_since",
+)
+
+
+def _save_cards(cards: list[Card], *, card_numbers: bool) -> None:
+    """One UPDATE per set of values the cards share (a batch's cards share nearly all):
+    a CASE per card and field, as ``bulk_update`` writes it, took 8 s for 3,000 cards."""
+    groups: dict[tuple, list[int]] = defaultdict(list)
+    for card in cards:
+        groups[tuple(getattr(card, name) for name in _EVENT_FIELDS)].append(card.pk)
+    for values, pks in groups.items():
+        for start in range(0, len(pks), 1000):
+            Card.objects.filter(pk__in=pks[start : start + 1000]).update(
+                **dict(zip(_EVENT_FIELDS, values, strict=True))
+            )
+    if card_numbers:
+        Card.objects.bulk_update(cards, ["card_number"], batch_size=100)
 
 
 def _check_event_rules(card: Card, event: str, custody: Custody, failure_reason: str) -> None:

@@ -4,7 +4,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from itertools import chain
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from dayao_sscard.models import AuditEvent
@@ -16,6 +16,7 @@ from issuance.models import (
     LIVE_CARD_STATUSES,
     CancellationRequest,
     Card,
+    CardStatus,
     LedgerEntry,
 )
 
@@ -47,6 +48,7 @@ from .witnesses import (
     card_class_aggregates,
     card_class_q,
     needs_card_q,
+    ready_for_card_q,
 )
 
 
@@ -323,9 +325,24 @@ def work_queue(*, user, village: str = "") -> QuerySet[Person]:
     )
     if (village_id := id_param(village)) is not None:
         persons = persons.filter(village_id=village_id)
-    return persons.select_related("township", "village", "classification").order_by(
-        "township__code", "village__name", "group_name", "name", "id"
+    return (
+        persons.select_related("township", "village", "classification")
+        .annotate(card_failure=Subquery(_last_failed_card().values("failure_reason")[:1]))
+        .order_by("township__code", "village__name", "group_name", "name", "id")
     )
+
+
+def _last_failed_card() -> QuerySet[Card]:
+    return Card.objects.filter(person=OuterRef("pk"), status=CardStatus.FAILED).order_by(
+        "-created_at", "-id"
+    )
+
+
+def last_card_failure(*, person: Person) -> Card | None:
+    """The person's card our ledger last saw fail, while no live card has followed it:
+    the bank's reason is what the collector must put right (批量制卡 results)."""
+    card = person.cards.exclude(status=CardStatus.CANCELLED).order_by("-created_at", "-id").first()
+    return card if card is not None and card.status == CardStatus.FAILED else None
 
 
 def work_queue_groups(persons) -> tuple[list[Person], dict[str, list[Person]]]:
@@ -378,9 +395,7 @@ def verification_progress(*, user) -> list[dict]:
         "pending": Count(
             "id", filter=in_work & alive & Q(verification_status=VerificationStatus.PENDING)
         ),
-        "ready": Count(
-            "id", filter=in_work & alive & Q(verification_status=VerificationStatus.READY)
-        ),
+        "ready": Count("id", filter=ready_for_card_q()),
         "deceased": Count("id", filter=in_work & ~alive),
         "unreachable": Count(
             "id", filter=in_work & alive & Q(verification_status=VerificationStatus.UNREACHABLE)

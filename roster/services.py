@@ -28,7 +28,7 @@ from dayao_sscard.jobs import (
 )
 from dayao_sscard.models import Job, JobKind, JobStatus
 from dayao_sscard.params import id_param
-from dayao_sscard.permissions import may, require
+from dayao_sscard.permissions import may, require, require_all
 from dayao_sscard.tasks import job_enqueue
 from issuance.services import cancellations_withdraw, cards_queue_cancellation
 
@@ -137,6 +137,40 @@ def person_verify(
         locked.verified_at = timezone.now()
         locked.verified_by = acting_user
         return save_audited(locked, before, acting_user, "roster.person.verified")
+
+
+def persons_return_to_verification(*, persons: list[Person], acting_user, note: str) -> int:
+    """Card-making failed for these persons: back to the verification queue (待核查).
+
+    The bank's reason stays on each failed card, where the queue and the person's page
+    read it; a person marked 无法联系 keeps that status.
+    """
+    require_all(acting_user, "roster.verify_person", Person, [p.pk for p in persons])
+    with transaction.atomic():
+        returned = list(
+            Person.objects.select_for_update()
+            .filter(pk__in=[p.pk for p in persons], verification_status=VerificationStatus.READY)
+            .order_by("pk")
+        )
+        Person.objects.filter(pk__in=[p.pk for p in returned]).update(
+            verification_status=VerificationStatus.PENDING,
+            version=F("version") + 1,
+            updated_at=timezone.now(),
+        )
+        audit_record_many(
+            actor=acting_user,
+            action="roster.person.returned_to_verification",
+            changes=[
+                (
+                    person,
+                    {"verification_status": VerificationStatus.READY.value},
+                    {"verification_status": VerificationStatus.PENDING.value},
+                )
+                for person in returned
+            ],
+            note=note,
+        )
+    return len(returned)
 
 
 def person_set_photo(

@@ -71,6 +71,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "person": person,
             "history": selectors.person_history(user=request.user, person=person),
             "witnesses": selectors.person_card_witnesses(person=person),
+            "card_failure": selectors.last_card_failure(person=person),
             "cards": selectors.person_cards(user=request.user, person=person),
             "categories": person.categories.all(),
         },
@@ -335,6 +336,7 @@ def _verify_page(request, person, form, kept_photo: str, *, conflict: bool = Fal
                 for message in messages_
             ],
             "elements": form.elements(problems),
+            "card_failure": selectors.last_card_failure(person=person),
             "kept_photo": kept_photo,
         },
         status=409 if conflict else 200,

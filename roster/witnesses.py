@@ -12,7 +12,7 @@ from django.db.models import Count, Q
 
 from issuance.models import CARD_MADE_STATUSES, LIVE_CARD_STATUSES, Card
 
-from .models import CardClass
+from .models import CardClass, VerificationStatus, VitalStatus
 
 DISAGREEMENT = "disagreement"
 DISAGREEMENT_LABEL = "两方记录不一致"
@@ -62,6 +62,19 @@ def needs_card_q() -> Q:
     return (
         Q(classification__card_class__in=[CardClass.NO_CARD_INFO, CardClass.CARD_FAILED])
         & ~ledger_card_live()
+    )
+
+
+def ready_for_card_q() -> Q:
+    """待制卡: persons the comparison sends to verification, verified complete and alive.
+
+    The set a batch application (批量制卡) draws from; a card applied for takes a person
+    out of it (``needs_card_q``), a failed one brings them back through verification.
+    """
+    return (
+        needs_card_q()
+        & Q(verification_status=VerificationStatus.READY)
+        & ~Q(vital_status=VitalStatus.DECEASED)
     )
 
 

@@ -24,7 +24,7 @@ from PIL import Image
 
 from dayao_sscard.models import Job, JobKind, User
 from dayao_sscard.roles import Role
-from issuance.models import Card, CardStatus
+from issuance.models import ApplicationBatch, Card, CardStatus
 from roster.models import (
     Category,
     CollectionConflict,
@@ -61,6 +61,8 @@ class World:
     person_out: Person
     card_in: Card
     card_out: Card
+    batch_in: ApplicationBatch
+    batch_out: ApplicationBatch
     jobs: dict[tuple[str, bool], Job] = field(default_factory=dict)
 
     def person(self, in_scope: bool) -> Person:
@@ -68,6 +70,9 @@ class World:
 
     def card(self, in_scope: bool) -> Card:
         return self.card_in if in_scope else self.card_out
+
+    def batch(self, in_scope: bool) -> ApplicationBatch:
+        return self.batch_in if in_scope else self.batch_out
 
     def kept_photo(self, persona: str, in_scope: bool) -> str:
         """A photo the persona kept across a form error (the clerk's, for anonymous)."""
@@ -138,6 +143,15 @@ def build_world() -> World:
         person_out=person_out,
         card_in=person_in.cards.get(),
         card_out=person_out.cards.get(),
+        batch_in=ApplicationBatch.objects.create(
+            number="2026-金碧-0001",
+            bank=branch_a.bank,
+            township=township_a,
+            created_by=users[Role.TOWNSHIP_STAFF],
+        ),
+        batch_out=ApplicationBatch.objects.create(
+            number="2026-石羊-0001", bank=branch_b.bank, township=township_b, created_by=clerk_b
+        ),
     )
 
 
@@ -247,6 +261,7 @@ KWARGS = {
         "card_number": world.card(in_scope).card_number
     },
     "job": lambda world, persona, in_scope: {"pk": world.job(persona, in_scope).pk},
+    "batch": lambda world, persona, in_scope: {"pk": world.batch(in_scope).pk},
     "kept_photo": lambda world, persona, in_scope: {
         "pk": world.person(in_scope).pk,
         "token": world.kept_photo(persona, in_scope),

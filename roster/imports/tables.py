@@ -118,12 +118,26 @@ class Table:
     total_rows: int = 0  # for progress only
 
 
-def open_tables(path: Path, *, original_name: str, required: tuple[str, ...]) -> list[Table]:
+def open_tables(
+    path: Path,
+    *,
+    original_name: str,
+    required: tuple[str, ...],
+    aliases: dict[str, tuple[str, ...]] | None = None,
+    labels: dict[str, str] | None = None,
+) -> list[Table]:
     """Every sheet of the file whose header names all required columns.
 
+    ``aliases`` adds header spellings of one kind of file (a bank's result file says
+    制卡结果) to the shared ones, for this reading only; ``labels`` names its columns.
     Raises TableError (in Chinese) for an unreadable file or when no sheet has
     the required columns — naming the ones missing, so nothing is imported.
     """
+    alias_index = _ALIAS_INDEX
+    if aliases:
+        extra = {_header_key(a): f for f, names in aliases.items() for a in names}
+        alias_index = {**alias_index, **extra}
+    labels = {**COLUMN_LABELS, **(labels or {})}
     sheets = list(_read_sheets(path, original_name))
     tables, best_missing = [], None
     for sheet_name, rows, merged, total_rows, checked in sheets:
@@ -132,7 +146,7 @@ def open_tables(path: Path, *, original_name: str, required: tuple[str, ...]) ->
             head.append(item)
             if len(head) >= HEADER_SEARCH_ROWS:
                 break
-        found = _find_header(head)
+        found = _find_header(head, alias_index)
         if found is None:
             best_missing = best_missing or list(required)
             continue
@@ -154,23 +168,27 @@ def open_tables(path: Path, *, original_name: str, required: tuple[str, ...]) ->
             )
         )
     if not tables:
-        names = "、".join(COLUMN_LABELS.get(f, _first_alias(f)) for f in best_missing or required)
+        names = "、".join(
+            labels.get(f) or _first_alias(f, aliases) for f in best_missing or required
+        )
         raise TableError(
             f"文件中找不到必需的列：{names}。请检查表头后重新上传，本次未导入任何数据。"
         )
     return tables
 
 
-def _first_alias(field_name: str) -> str:
-    return COLUMN_ALIASES[field_name][0]
+def _first_alias(field_name: str, aliases: dict[str, tuple[str, ...]] | None) -> str:
+    return (COLUMN_ALIASES.get(field_name) or (aliases or {})[field_name])[0]
 
 
-def _find_header(head: list[tuple[int, list]]) -> tuple[int, dict[str, int]] | None:
+def _find_header(
+    head: list[tuple[int, list]], alias_index: dict[str, str]
+) -> tuple[int, dict[str, int]] | None:
     best = None
     for index, (_, cells) in enumerate(head):
         columns: dict[str, int] = {}
         for position, cell in enumerate(cells):
-            field_name = _ALIAS_INDEX.get(_header_key(cell))
+            field_name = alias_index.get(_header_key(cell))
             if field_name and field_name not in columns:
                 columns[field_name] = position
         if len(columns) >= 2 and (best is None or len(columns) > len(best[1])):

@@ -51,6 +51,14 @@
     select.addEventListener("change", function () { select.form.submit(); });
   });
 
+  // "Select all on this page" ticks every checkbox of that name in its form.
+  document.querySelectorAll("input[type=checkbox][data-select-all]").forEach(function (all) {
+    all.addEventListener("change", function () {
+      var boxes = all.form.querySelectorAll("input[type=checkbox][name='" + all.dataset.selectAll + "']");
+      boxes.forEach(function (box) { box.checked = all.checked; });
+    });
+  });
+
   // Reveal a full ID number in place (the server records who looked).
   document.querySelectorAll("form[data-reveal]").forEach(function (form) {
     form.addEventListener("submit", function (event) {

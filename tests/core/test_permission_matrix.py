@@ -89,6 +89,20 @@ roster:subsidy-comparison      -          GET    302  200   200   200  403     4
 roster:subsidy-comparison      -          POST   302  200   200   200  403     403
 issuance:stock-cards           -          GET    302  200   200   200  200     200
 issuance:stock-cards           -          POST   302  200   200   200  200     200
+issuance:batch-list            -          GET    302  200   200   200  403     403
+issuance:batch-list            -          POST   302  200   200   200  403     403
+issuance:batch-create          -          GET    302  200   403   200  403     403
+issuance:batch-create          -          POST   302  200   403   200  403     403
+issuance:batch-detail          batch      GET    302  200   200   200  403     403 | 302 200 200 404 403 403
+issuance:batch-detail          batch      POST   302  200   200   200  403     403 | 302 200 200 404 403 403
+issuance:batch-download        batch      GET    302  405   403   405  403     403 | 302 405 403 405 403 403
+issuance:batch-download        batch      POST   302  200   403   200  403     403 | 302 200 403 404 403 403
+issuance:batch-send            batch      GET    302  405   403   405  403     403 | 302 405 403 405 403 403
+issuance:batch-send            batch      POST   302  302   403   302  403     403 | 302 302 403 404 403 403
+issuance:batch-remove-member   batch      GET    302  405   403   405  403     403 | 302 405 403 405 403 403
+issuance:batch-remove-member   batch      POST   302  302   403   302  403     403 | 302 302 403 404 403 403
+issuance:batch-result          batch      GET    302  200   403   200  403     403 | 302 200 403 404 403 403
+issuance:batch-result          batch      POST   302  400   403   400  403     403 | 302 400 403 404 403 403
 # The JSON API answers in JSON: 401 to anonymous callers rather than the login page.
 api:person-detail              id_number  GET    401  200   200   200  200     200 | 401 200 200 404 404 404
 api:person-detail              id_number  POST   401  405   405   405  405     405 | 401 405 405 405 405 405

@@ -41,6 +41,12 @@ issuance.activate_card               card    N    Y     N     N    N       Y    
 issuance.queue_card_cancellation     person  N    Y     N     Y    Y       N    | N Y N N N N
 issuance.withdraw_card_cancellation  person  N    Y     N     Y    N       N    | N Y N N N N
 issuance.cancel_card                 card    N    Y     N     Y    N       Y    | N Y N N N N
+issuance.view_batches               batch   N    Y     Y     Y    N       N    | N Y Y N N N
+issuance.create_batch                person  N    Y     N     Y    N       N    | N Y N N N N
+issuance.change_batch                batch   N    Y     N     Y    N       N    | N Y N N N N
+issuance.send_batch                  batch   N    Y     N     Y    N       N    | N Y N N N N
+issuance.download_batch_file         batch   N    Y     N     Y    N       N    | N Y N N N N
+issuance.import_batch_result         batch   N    Y     N     Y    N       N    | N Y N N N N
 dashboard.view_cadre_held_cards      -       N    Y     Y     Y    N       N
 dayao_sscard.view_audit_log          -       N    Y     Y     N    N       N
 dayao_sscard.manage_reference_data   -       N    Y     N     N    N       N
@@ -80,6 +86,8 @@ def _object(world, kind: str, persona: str, in_scope: bool):
         return world.card(in_scope)
     if kind == "job":
         return world.job(persona, in_scope)
+    if kind == "batch":
+        return world.batch(in_scope)
     return None
 
 
