@@ -267,6 +267,8 @@ def cards_record_event(
     The cards are locked in id order, so two requests over the same cards wait in turn
     and the second sees the first one's statuses.
     """
+    if event == LedgerEvent.ACTIVATED:
+        raise ValidationError("金融功能激活须持卡人本人到场，逐张当面办理，不能批量登记。")
     custody = custody or Custody()
     outcomes = outcomes or {}
     pks = sorted({card.pk for card in cards})

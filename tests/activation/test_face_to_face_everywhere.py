@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from activation.models import Activation, ElectronicCardSigning
 from issuance.models import Card, CardStatus, LedgerEntry, LedgerEvent
-from issuance.services import Custody, card_record_event
+from issuance.services import Custody, card_record_event, cards_record_event
 
 NUMBER = "M40000001"
 
@@ -86,6 +86,16 @@ class TestTheService:
                 event=LedgerEvent.ACTIVATED,
                 acting_user=request.getfixturevalue(who),
                 custody=Custody(face_to_face=face_to_face, identity_checked=identity_checked),
+            )
+        assert not_activated(card)
+
+    def test_the_bulk_service_never_activates(self, banker_a, card):
+        with pytest.raises(ValidationError, match="逐张当面办理"):
+            cards_record_event(
+                cards=[card],
+                event=LedgerEvent.ACTIVATED,
+                acting_user=banker_a,
+                custody=Custody(face_to_face=True, identity_checked=True),
             )
         assert not_activated(card)
 

@@ -68,7 +68,6 @@ class TestMakingABatch:
             card = member.card
             assert member.outcome == MemberOutcome.PENDING
             assert (card.status, card.production_type) == (CardStatus.APPLIED, "batch")
-            assert card.branch is None
             entry = card.ledger_entries.get()
             assert (entry.sequence, entry.event, entry.status_after) == (1, "applied", "applied")
             assert entry.note == f"申领批次{batch.number}" and entry.recorded_by == clerk_a
