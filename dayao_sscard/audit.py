@@ -45,6 +45,8 @@ ACTION_LABELS = {
     "issuance.ledger_entry.created": "记入流转台账",
     "issuance.cancellationrequest.created": "申请注销社保卡",
     "issuance.cancellationrequest.withdrawn": "撤回社保卡注销申请",
+    "activation.ecard.signed": "登记电子社保卡签发",
+    "activation.counter.person_found": "柜面按身份证号码查到尚无本网点社保卡的人员",
 }
 ADMIN_VERBS = {"created": "新建", "updated": "修改", "deleted": "删除"}
 

@@ -89,6 +89,26 @@ roster:subsidy-comparison      -          GET    302  200   200   200  403     4
 roster:subsidy-comparison      -          POST   302  200   200   200  403     403
 issuance:stock-cards           -          GET    302  200   200   200  200     200
 issuance:stock-cards           -          POST   302  200   200   200  200     200
+activation:counter             -          GET    302  200   200   403  403     200
+activation:counter             -          POST   302  200   200   403  403     200
+activation:counter-person      person     GET    302  200   200   403  403     200  | 302 200 200 403 403 404
+activation:counter-person      person     POST   302  200   200   403  403     200  | 302 200 200 403 403 404
+activation:counter-photo       person     GET    302  200   200   403  403     200  | 302 200 200 403 403 404
+activation:counter-photo       person     POST   302  200   200   403  403     200  | 302 200 200 403 403 404
+activation:counter-instant-card person    GET    302  403   403   403  403     405  | 302 403 403 403 403 405
+activation:counter-instant-card person    POST   302  403   403   403  403     400  | 302 403 403 403 403 404
+activation:counter-issue       person     GET    302  405   403   403  403     405  | 302 405 403 403 403 405
+activation:counter-issue       person     POST   302  400   403   403  403     400  | 302 400 403 403 403 404
+activation:counter-activate    person     GET    302  405   403   403  403     405  | 302 405 403 403 403 405
+activation:counter-activate    person     POST   302  400   403   403  403     400  | 302 400 403 403 403 404
+activation:counter-ecard       person     GET    302  405   403   403  403     405  | 302 405 403 403 403 405
+activation:counter-ecard       person     POST   302  400   403   403  403     400  | 302 400 403 403 403 404
+activation:branch-waiting      -          GET    302  200   200   403  403     200
+activation:branch-waiting      -          POST   302  200   200   403  403     200
+activation:branch-not-activated -         GET    302  200   200   403  403     200
+activation:branch-not-activated -         POST   302  200   200   403  403     200
+activation:branch-today        -          GET    302  200   200   403  403     200
+activation:branch-today        -          POST   302  200   200   403  403     200
 api:person-detail              id_number  GET    302  200   200   200  200     200 | 302 200 200 404 404 404
 api:person-detail              id_number  POST   302  405   405   405  405     405 | 302 405 405 405 405 405
 # The Django admin (reference data) is the county administrator's; signed-in staff
