@@ -183,30 +183,3 @@ def live_worker(settings, live_server):
             else:
                 app.conf.changes[key] = value
         forget_broker_pools()
-
-
-@pytest.fixture
-def ledger_flushable(transactional_db):
-    """Lets the end of a live-server test flush a database that holds custody-ledger rows.
-
-    Migration issuance 0002 makes ``issuance_ledgerentry`` append-only with triggers. On
-    SQLite the flush that ends a transactional test is a plain DELETE, which the trigger
-    refuses: the flush fails and every later test finds this test's rows. Here the rows
-    are removed with the triggers lifted, and the triggers are put back for the next test.
-    """
-    yield
-    from importlib import import_module
-
-    from django.db import connection
-
-    from issuance.models import LedgerEntry
-
-    append_only = import_module("issuance.migrations.0002_ledger_append_only")
-    with connection.schema_editor() as editor:
-        append_only.backward(None, editor)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(LedgerEntry._meta.db_table)}")
-    finally:
-        with connection.schema_editor() as editor:
-            append_only.forward(None, editor)
