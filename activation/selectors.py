@@ -319,7 +319,7 @@ class TodaysWork:
 
 def todays_work(*, user, branch_id: str = "") -> TodaysWork:
     """Today's ledger entries and electronic cards recorded by the branch's staff (the
-    county without a branch chosen: by anyone), and how many of each kind."""
+    county without a branch chosen: by any branch's), and how many of each kind."""
     branch = _branch_filter(user=user, branch_id=branch_id)
     start, end = _today()
     entries = LedgerEntry.objects.for_user(user).filter(recorded_at__gte=start, recorded_at__lt=end)
@@ -333,6 +333,10 @@ def todays_work(*, user, branch_id: str = "") -> TodaysWork:
         entries = entries.filter(recorded_by__bank_branch=branch)
         ecards = ecards.filter(recorded_by__bank_branch=branch)
         activations = activations.filter(branch=branch)
+    else:
+        # 全部网点: the work of every branch's staff, not the townships' handovers.
+        entries = entries.filter(recorded_by__bank_branch__isnull=False)
+        ecards = ecards.filter(recorded_by__bank_branch__isnull=False)
     counts = {
         "instant": entries.filter(
             event=LedgerEvent.PRODUCED, card__production_type=ProductionType.INSTANT

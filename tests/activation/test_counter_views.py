@@ -10,7 +10,8 @@ from django.utils import timezone
 from activation.models import Activation, ElectronicCardSigning
 from activation.views import FOUND_KEY
 from dayao_sscard.models import AuditEvent
-from issuance.models import Card, CardStatus, LedgerEntry
+from issuance.models import Card, CardStatus, LedgerEntry, LedgerEvent
+from issuance.services import Custody, card_make_instant, card_record_event
 
 from .counter import card_of, other_bank_clerk
 
@@ -250,3 +251,24 @@ class TestBranchLists:
         assert counts == {"instant": 1, "issued": 1, "activated": 0, "ecards": 0}
         page = text_of(response)
         assert "制卡完成" in page and "发放" in page and ready_a.name in page
+
+
+def test_the_county_sees_every_branchs_work_today_not_the_townships(
+    client, county_admin, banker_a, clerk_a, branch_a, person_a, ready_a
+):
+    card_make_instant(person=ready_a, card_number="M20261131", acting_user=banker_a)
+    stock = card_of(branch_a, person_a, CardStatus.IN_STOCK, number="M00000300")
+    card_record_event(
+        card=stock,
+        event=LedgerEvent.HANDED_OVER,
+        acting_user=clerk_a,
+        custody=Custody(kind="village", party="大河社区", responsible_person="王村长"),
+    )
+    client.force_login(county_admin)
+    response = client.get(reverse("activation:branch-today"))
+    page = text_of(response)
+    assert ready_a.name in page and "制卡完成" in page
+    assert "交接" not in page and person_a.name not in page
+    assert response.context["counts"]["instant"] == 1
+    other = client.get(reverse("activation:branch-today"), {"branch": "999999"})
+    assert ready_a.name in text_of(other)  # an unknown branch filters nothing
