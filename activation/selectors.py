@@ -244,6 +244,8 @@ def _ecard_step(state: CounterState) -> Step:
     card = state.card or state.other_card
     if state.person.is_deceased:
         step.reason = "该人员已登记死亡，不能签发电子社保卡。"
+    elif state.other_card is not None:
+        step.reason = _blocked(state)
     elif card is None or card.status not in CARD_MADE_STATUSES:
         step.reason = "制卡后才能签发电子社保卡。"
     else:

@@ -91,8 +91,13 @@ def ecard_sign(
             earlier = ElectronicCardSigning.objects.filter(person=locked).first()
             if earlier is not None:
                 raise ValidationError(_already_signed(earlier))
-            if not Card.objects.filter(person=locked, status__in=CARD_MADE_STATUSES).exists():
+            made = Card.objects.filter(person=locked, status__in=CARD_MADE_STATUSES)
+            if not made.exists():
                 raise ValidationError("该人员还没有制成的社保卡，制卡后才能签发电子社保卡。")
+            if not made.for_user(acting_user).exists():
+                raise ValidationError(
+                    "该人员的社保卡不由本网点负责，请到发卡银行的网点登记电子社保卡。"
+                )
             signing = ElectronicCardSigning.objects.create(
                 person=locked, signed_at=signed_at, channel=channel[:50], recorded_by=acting_user
             )

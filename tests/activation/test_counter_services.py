@@ -11,7 +11,14 @@ from activation.models import Activation, ElectronicCardSigning
 from activation.selectors import counter_lookup, counter_state
 from activation.services import card_activate_at_counter, card_issue_at_counter, ecard_sign
 from dayao_sscard.models import AuditEvent
-from issuance.models import Card, CardStatus, CustodyKind, LedgerEvent, ProductionType
+from issuance.models import (
+    CancellationRequest,
+    Card,
+    CardStatus,
+    CustodyKind,
+    LedgerEvent,
+    ProductionType,
+)
 from issuance.services import card_make_instant
 from roster.models import CardClass, Person, VerificationStatus, VitalStatus
 from tests.factories import classify
@@ -279,3 +286,66 @@ class TestActivationAtTheCounter:
             card=card, acting_user=banker_a, signee="张德华", identity_checked=True
         )
         assert (card.custody_kind, card.custodian) == (CustodyKind.PROXY, "张德华")
+
+
+class TestWhatTheCounterSays:
+    """Each step done, open, or why not — in the clerk's words."""
+
+    def steps(self, user, person) -> dict:
+        state = counter_state(user=user, person=Person.objects.get(pk=person.pk))
+        return {step.key: step for step in state.steps}
+
+    def test_a_ready_person_without_a_card(self, banker_a, ready_a):
+        steps = self.steps(banker_a, ready_a)
+        assert steps["instant"].open
+        assert steps["issue"].reason == "尚未制卡，制卡后才能发放。"
+        assert "请先发放" in steps["activate"].reason
+        assert steps["ecard"].reason == "制卡后才能签发电子社保卡。"
+
+    def test_the_dead(self, banker_a, branch_a, person_a):
+        card_of(branch_a, person_a, CardStatus.ISSUED, number="M00000400")
+        Person.objects.filter(pk=person_a.pk).update(
+            vital_status=VitalStatus.DECEASED, death_date=datetime.date(2026, 3, 1)
+        )
+        steps = self.steps(banker_a, person_a)
+        assert not any(step.open for step in steps.values())
+        assert "已登记死亡" in steps["activate"].reason
+
+    def test_a_cancellation_pending(self, banker_a, branch_a, person_a):
+        card = card_of(branch_a, person_a, CardStatus.IN_STOCK, number="M00000401")
+        CancellationRequest.objects.create(card=card, reason="持卡人报告卡片遗失")
+        steps = self.steps(banker_a, person_a)
+        assert steps["issue"].reason == "该卡已申请注销（持卡人报告卡片遗失），不能发放或激活。"
+        assert not steps["issue"].open
+
+    def test_a_live_card_of_another_bank(self, banker_a, branch_a, township_a, person_a):
+        card_of(branch_a, person_a, CardStatus.CANCELLED, number="M00000402")
+        other = other_bank_clerk(township_a, serves=[township_a])
+        card_of(other.bank_branch, person_a, CardStatus.IN_STOCK, number="B00000402")
+        steps = self.steps(banker_a, person_a)
+        assert "由农行负责，请到农行网点办理" in steps["issue"].reason
+        assert not any(step.open for step in steps.values())
+
+    def test_a_card_being_made(self, banker_a, branch_a, person_a):
+        card_of(branch_a, person_a, CardStatus.IN_PRODUCTION)
+        steps = self.steps(banker_a, person_a)
+        assert steps["instant"].reason == "已申领，当前状态为“制卡中”，请等待制卡完成。"
+
+    def test_not_verified_says_what_is_missing(self, county_admin, village_a):
+        person = ready_person(village_a, name="普文")
+        Person.objects.filter(pk=person.pk).update(
+            verification_status=VerificationStatus.PENDING, phone=""
+        )
+        steps = self.steps(county_admin, person)
+        assert steps["instant"].reason.startswith("该人员尚未核查完成（待核查：缺少联系电话")
+
+
+def test_the_ecard_of_another_banks_card_is_that_banks_to_record(
+    banker_a, branch_a, township_a, person_a
+):
+    card_of(branch_a, person_a, CardStatus.CANCELLED, number="M00000403")
+    other = other_bank_clerk(township_a, serves=[township_a])
+    card_of(other.bank_branch, person_a, CardStatus.ACTIVATED, number="B00000403")
+    with pytest.raises(ValidationError, match="不由本网点负责"):
+        ecard_sign(person=person_a, acting_user=banker_a, channel="网点柜台")
+    ecard_sign(person=person_a, acting_user=other, channel="网点柜台")
