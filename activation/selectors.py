@@ -173,6 +173,7 @@ def _instant_step(state: CounterState) -> Step:
     card = state.card or state.other_card
     if card is not None and card.status in CARD_MADE_STATUSES:
         made = f"{card.made_on:%Y-%m-%d}" if card.made_on else ""
+        step.label = "制卡"
         step.done = (
             f"已制卡（{card.get_production_type_display()}）{made} 卡号 {card.card_number or '—'}"
         )

@@ -4,6 +4,7 @@ import datetime
 import re
 
 import pytest
+from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
@@ -12,6 +13,7 @@ from activation.views import FOUND_KEY
 from dayao_sscard.models import AuditEvent
 from issuance.models import Card, CardStatus, LedgerEntry, LedgerEvent
 from issuance.services import Custody, card_make_instant, card_record_event
+from tests.roster.photos import photo_bytes
 
 from .counter import card_of, other_bank_clerk
 
@@ -272,3 +274,14 @@ def test_the_county_sees_every_branchs_work_today_not_the_townships(
     assert response.context["counts"]["instant"] == 1
     other = client.get(reverse("activation:branch-today"), {"branch": "999999"})
     assert ready_a.name in text_of(other)  # an unknown branch filters nothing
+
+
+def test_the_photo_of_a_person_found_by_id_number(client, banker_a, ready_a):
+    ready_a.photo_thumbnail.save(f"{ready_a.pk}.jpg", ContentFile(photo_bytes()), save=True)
+    client.force_login(banker_a)
+    assert client.get(page_url(ready_a, "counter-photo")).status_code == 404
+    look_up(client, ready_a.id_number)
+    response = client.get(page_url(ready_a, "counter-photo"))
+    assert response.status_code == 200
+    assert response["Cache-Control"] == "private, no-store"
+    assert f'src="{page_url(ready_a, "counter-photo")}"' in text_of(client.get(page_url(ready_a)))
