@@ -209,8 +209,7 @@ def _list_page(request: HttpRequest, template: str, rows, extra: dict | None = N
 def branch_waiting(request: HttpRequest) -> HttpResponse:
     """Cards made and waiting for their holders, longest waiting first."""
     cards = selectors.cards_waiting(user=request.user, branch_id=request.GET.get("branch", ""))
-    response = _list_page(request, "activation/branch_waiting.html", cards)
-    return response
+    return _list_page(request, "activation/branch_waiting.html", cards)
 
 
 @action_required("activation.view_counter")

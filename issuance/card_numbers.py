@@ -34,11 +34,3 @@ def card_number_normalize(raw: str | None) -> str:
             f"社会保障卡卡号应为{low}至{high}位（输入了{len(number)}位），请核对卡面上的卡号。"
         )
     return number
-
-
-def looks_like_card_number(raw: str | None) -> bool:
-    try:
-        card_number_normalize(raw)
-    except ValidationError:
-        return False
-    return True
