@@ -4,8 +4,9 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from dayao_sscard.models import Campaign
-from issuance.models import Card, CardStatus, CustodyKind
-from roster.models import Township
+from issuance.models import LIVE_CARD_STATUSES, Card, CardStatus, CustodyKind
+from issuance.selectors import instant_card_refusal
+from roster.models import Person, Township, VerificationStatus, VitalStatus
 from roster.reports import PAGE_KEYS, classification_report
 
 
@@ -51,3 +52,37 @@ def class_counts_by_township(*, user) -> list[dict]:
     report = classification_report(user=user, keys=PAGE_KEYS)
     townships = {t.code: t for t in Township.objects.all()}
     return [{**row, "township": townships[row["code"]]} for row in report["townships"]]
+
+
+def demo_counter_examples(*, user, count: int = 3) -> dict[str, list[str]]:
+    """For the demo's operator at the command line (never a page): numbers a demo bank
+    clerk can try at the counter — ID numbers of persons ready for an instant card in the
+    branch's townships, and card numbers waiting to be issued or activated."""
+    branch = user.bank_branch
+    ready = (
+        Person.objects.filter(
+            township__serving_branches=branch,
+            verification_status=VerificationStatus.READY,
+            vital_status=VitalStatus.ALIVE,
+        )
+        .exclude(cards__status__in=LIVE_CARD_STATUSES)
+        .select_related("classification")
+        .order_by("id")
+    )
+    instant = []
+    for person in ready.iterator():
+        if not instant_card_refusal(person):
+            instant.append(person.id_number)
+        if len(instant) == count:
+            break
+    cards = Card.objects.for_user(user).exclude(card_number=None).order_by("id")
+
+    def numbers(*statuses) -> list[str]:
+        found = cards.filter(status__in=statuses).values_list("card_number", flat=True)
+        return list(found[:count])
+
+    return {
+        "instant": instant,
+        "issue": numbers(CardStatus.IN_STOCK),
+        "activate": numbers(CardStatus.ISSUED),
+    }

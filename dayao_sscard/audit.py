@@ -52,6 +52,8 @@ ACTION_LABELS = {
     "issuance.applicationbatch.result_imported": "导入制卡回盘",
     "issuance.batchmember.created": "加入申领批次",
     "issuance.batchmember.removed": "移出申领批次",
+    "activation.ecard.signed": "登记电子社保卡签发",
+    "activation.counter.person_found": "柜面按身份证号码查到尚无本网点社保卡的人员",
 }
 ADMIN_VERBS = {"created": "新建", "updated": "修改", "deleted": "删除"}
 

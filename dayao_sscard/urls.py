@@ -31,6 +31,7 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True)),
     path("roster/", include("roster.urls")),
     path("issuance/", include("issuance.urls")),
+    path("counter/", include("activation.urls")),
     # One "api" namespace that each app feeds with its own endpoints (dayao_sscard/api.py).
     path(
         "api/",

@@ -5,16 +5,46 @@ them, face to face at the counter; township staff apply for cards and keep the l
 their township's; collectors record the handovers and issuance in their village.
 """
 
+import rules
+
 from dayao_sscard.permissions import action, has_role, in_scope
 from dayao_sscard.roles import Role
+from roster.models import Person
 
-from .models import LedgerEvent
+from .models import LIVE_CARD_STATUSES, BranchTownship, Card, LedgerEvent
 
 ADMIN, SUPERVISOR = Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR
 TOWNSHIP, VILLAGE, BANK = Role.TOWNSHIP_STAFF, Role.VILLAGE_COLLECTOR, Role.BANK_STAFF
 
+
+@rules.predicate
+def at_branch_counter(user, person) -> bool:
+    """The one door to a person outside a bank clerk's scope: at the counter, a person of a
+    township the clerk's branch serves who holds no live card yet, for instant card-making.
+
+    A clerk's scope is the holders of the branch's cards; whoever has none yet is reached
+    only through this door (and the counter finds them only by their exact ID number).
+    """
+    if person is None:
+        return True
+    if not isinstance(person, Person) or person.pk is None or not user.bank_branch_id:
+        return False
+    served = BranchTownship.objects.filter(
+        branch_id=user.bank_branch_id, township_id=person.township_id
+    ).exists()
+    return served and not Card.objects.filter(person=person, status__in=LIVE_CARD_STATUSES).exists()
+
+
 action("issuance.view_stock_cards", "查看库存卡和睡眠卡", has_role(*Role))
-action("issuance.create_card", "申领社保卡", has_role(ADMIN, TOWNSHIP, BANK) & in_scope)
+action(
+    "issuance.create_card",
+    "申领社保卡",
+    has_role(ADMIN, TOWNSHIP, BANK) & in_scope | has_role(BANK) & at_branch_counter,
+)
+# 即时制卡 needs a bank to make the card: its clerks, at the counter.
+action(
+    "issuance.make_instant_card", "办理即时制卡", has_role(BANK) & (in_scope | at_branch_counter)
+)
 action("issuance.record_card_event", "登记社保卡流转", has_role(ADMIN, TOWNSHIP, BANK) & in_scope)
 action(
     "issuance.record_card_distribution",

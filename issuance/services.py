@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from dayao_sscard.permissions import require, require_all
 from dayao_sscard.roles import Role
 from roster.models import Person
 
+from .card_numbers import card_number_normalize
 from .models import (
     LIVE_CARD_STATUSES,
     Bank,
@@ -28,7 +29,7 @@ from .models import (
     ProductionType,
 )
 from .rules import event_action
-from .selectors import bank_by_name, branch_serving
+from .selectors import bank_by_name, branch_serving, instant_card_refusal
 from .states import next_status
 
 # Who may keep a card between the province's card factory and its holder.
@@ -87,6 +88,55 @@ def card_create(
             note=note,
             custody=Custody(kind=CustodyKind.NONE),
         )
+
+
+def card_make_instant(
+    *, person: Person, card_number: str, acting_user, occurred_at: datetime | None = None
+) -> Card:
+    """即时制卡 at a bank counter while the person waits: the card of the clerk's bank,
+    applied for and made on the spot (two ledger entries), in the branch's custody.
+
+    Only for a person who is 待制卡 (verified: nine elements and photo complete), alive and
+    without a live card in our ledger or in the card system. Issuing and activating it are
+    the next steps, each its own ledger entry.
+    """
+    require(acting_user, "issuance.make_instant_card", person)
+    number = card_number_normalize(card_number)
+    if number == person.id_number:
+        raise ValidationError("这是持卡人的身份证号码，不是社会保障卡卡号，请核对卡面上的卡号。")
+    if refusal := instant_card_refusal(person):
+        raise ValidationError(refusal)
+    branch = acting_user.bank_branch
+    when = occurred_at or timezone.now()
+    try:
+        with transaction.atomic():
+            if Card.objects.filter(card_number=number).exists():
+                raise ValidationError(f"卡号{number}已登记在另一张社保卡上，请核对卡号。")
+            card = card_create(
+                person=person,
+                bank=branch.bank,
+                acting_user=acting_user,
+                production_type=ProductionType.INSTANT,
+                occurred_at=when,
+                note="网点即时制卡",
+            )
+            return card_record_event(
+                card=card,
+                event=LedgerEvent.PRODUCED,
+                acting_user=acting_user,
+                occurred_at=when,
+                card_number=number,
+                note="网点即时制卡",
+                custody=Custody(
+                    kind=CustodyKind.BANK,
+                    party=str(branch),
+                    location=f"{branch}柜台",
+                    responsible_person=str(acting_user)[:50],
+                ),
+            )
+    except IntegrityError as exc:
+        # Two clerks typing the same card number at once: the database keeps it unique.
+        raise ValidationError(f"卡号{number}已登记在另一张社保卡上，请核对卡号。") from exc
 
 
 def card_record_event(

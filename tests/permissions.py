@@ -64,9 +64,20 @@ class World:
     batch_in: ApplicationBatch
     batch_out: ApplicationBatch
     jobs: dict[tuple[str, bool], Job] = field(default_factory=dict)
+    without_card: dict[bool, Person] = field(default_factory=dict)
 
     def person(self, in_scope: bool) -> Person:
         return self.person_in if in_scope else self.person_out
+
+    def person_without_card(self, in_scope: bool) -> Person:
+        """A person of township A (or B) holding no card yet: a bank clerk reaches one only
+        through the counter's door, for a first card of the branch serving the township."""
+        if in_scope not in self.without_card:
+            near = self.person(in_scope)
+            self.without_card[in_scope] = PersonFactory(
+                township=near.township, village=near.village, name="王秀英"
+            )
+        return self.without_card[in_scope]
 
     def card(self, in_scope: bool) -> Card:
         return self.card_in if in_scope else self.card_out

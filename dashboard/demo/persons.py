@@ -19,6 +19,7 @@ from roster.models import (
     VerificationStatus,
     VitalStatus,
 )
+from roster.verification import person_problems
 
 from .base import DemoBase
 from .data import (
@@ -260,6 +261,16 @@ class Persons(DemoBase):
             plan.card_class = CardClass.CARD_MADE
 
     def _verification(self, plan: PersonPlan) -> None:
+        self._verification_drawn(plan)
+        person = plan.person
+        if person.verification_status == VerificationStatus.READY:
+            # 待制卡 means nothing is missing (the counter makes cards for these): their photo
+            # came through the 12333 mini-program; one still lacking an element is not ready.
+            person.photo_on_12333 = True
+            if person_problems(person, today=self.today):
+                person.verification_status = VerificationStatus.PENDING
+
+    def _verification_drawn(self, plan: PersonPlan) -> None:
         person, rng = plan.person, self.rng
         if plan.plan == "recovered":
             key, note = rng.choice(UNREACHABLE)

@@ -72,6 +72,18 @@ def duration(value, now=None) -> str:
 
 
 @register.filter
+def days_ago(value, now=None) -> int | str:
+    """Whole days from ``value`` (a date, or a moment on the county's clock) to today."""
+    if isinstance(value, datetime.datetime):
+        start = local(value).date()
+    elif isinstance(value, datetime.date):
+        start = value
+    else:
+        return ""
+    return ((now or timezone.localdate()) - start).days
+
+
+@register.filter
 def sum_of(rows, key: str) -> int:
     """The total row of a table: ``{{ rows|sum_of:"card_made" }}`` (dicts or objects)."""
     total = 0

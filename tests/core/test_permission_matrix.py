@@ -110,6 +110,26 @@ api:card-detail                card_number GET   401  200   200   200  200     2
 api:card-detail                card_number POST  401  405   405   405  405     405 | 401 405 405 405 405 405
 api:card-events                card_number GET   401  405   405   405  405     405 | 401 405 405 405 405 405
 api:card-events                card_number POST  401  400   403   400  400     400 | 401 400 403 404 404 404
+activation:counter             -          GET    302  200   200   403  403     200
+activation:counter             -          POST   302  200   200   403  403     200
+activation:counter-person      person     GET    302  200   200   403  403     200  | 302 200 200 403 403 404
+activation:counter-person      person     POST   302  200   200   403  403     200  | 302 200 200 403 403 404
+activation:counter-photo       person     GET    302  200   200   403  403     200  | 302 200 200 403 403 404
+activation:counter-photo       person     POST   302  200   200   403  403     200  | 302 200 200 403 403 404
+activation:counter-instant-card person    GET    302  403   403   403  403     405  | 302 403 403 403 403 405
+activation:counter-instant-card person    POST   302  403   403   403  403     400  | 302 403 403 403 403 404
+activation:counter-issue       person     GET    302  405   403   403  403     405  | 302 405 403 403 403 405
+activation:counter-issue       person     POST   302  400   403   403  403     400  | 302 400 403 403 403 404
+activation:counter-activate    person     GET    302  405   403   403  403     405  | 302 405 403 403 403 405
+activation:counter-activate    person     POST   302  400   403   403  403     400  | 302 400 403 403 403 404
+activation:counter-ecard       person     GET    302  405   403   403  403     405  | 302 405 403 403 403 405
+activation:counter-ecard       person     POST   302  400   403   403  403     400  | 302 400 403 403 403 404
+activation:branch-waiting      -          GET    302  200   200   403  403     200
+activation:branch-waiting      -          POST   302  200   200   403  403     200
+activation:branch-not-activated -         GET    302  200   200   403  403     200
+activation:branch-not-activated -         POST   302  200   200   403  403     200
+activation:branch-today        -          GET    302  200   200   403  403     200
+activation:branch-today        -          POST   302  200   200   403  403     200
 # The Django admin (reference data) is the county administrator's; signed-in staff
 # without it get a plain 403, not the admin's own login page.
 admin:*                        -          GET    302  200   403   403  403     403

@@ -35,6 +35,7 @@ roster.view_comparison               -       N    Y     Y     Y    N       N
 roster.view_subsidy_comparison       -       N    Y     Y     Y    N       N
 issuance.view_stock_cards            -       N    Y     Y     Y    Y       Y
 issuance.create_card                 person  N    Y     N     Y    N       Y    | N Y N N N N
+issuance.make_instant_card           nocard  N    N     N     N    N       Y    | N N N N N N
 issuance.record_card_event           card    N    Y     N     Y    N       Y    | N Y N N N N
 issuance.record_card_distribution    card    N    Y     N     Y    Y       Y    | N Y N N N N
 issuance.activate_card               card    N    Y     N     N    N       Y    | N Y N N N N
@@ -47,6 +48,8 @@ issuance.change_batch                batch   N    Y     N     Y    N       N    
 issuance.send_batch                  batch   N    Y     N     Y    N       N    | N Y N N N N
 issuance.download_batch_file         batch   N    Y     N     Y    N       N    | N Y N N N N
 issuance.import_batch_result         batch   N    Y     N     Y    N       N    | N Y N N N N
+activation.view_counter              -       N    Y     Y     N    N       Y
+activation.sign_ecard                person  N    Y     N     N    N       Y    | N Y N N N N
 dashboard.view_cadre_held_cards      -       N    Y     Y     Y    N       N
 dayao_sscard.view_audit_log          -       N    Y     Y     N    N       N
 dayao_sscard.manage_reference_data   -       N    Y     N     N    N       N
@@ -84,6 +87,8 @@ def _object(world, kind: str, persona: str, in_scope: bool):
         return world.person(in_scope)
     if kind == "card":
         return world.card(in_scope)
+    if kind == "nocard":
+        return world.person_without_card(in_scope)
     if kind == "job":
         return world.job(persona, in_scope)
     if kind == "batch":

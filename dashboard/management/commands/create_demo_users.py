@@ -2,7 +2,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from dashboard.selectors import demo_counter_examples
 from dashboard.services import demo_users_ensure
+from dayao_sscard.models import User
+from dayao_sscard.roles import Role
 
 
 class Command(BaseCommand):
@@ -17,3 +20,23 @@ class Command(BaseCommand):
         self.stdout.write(f"演示账号（密码保存在 {logins_file}）：")
         for username, password, label in logins:
             self.stdout.write(f"  {label:<12} 用户名 {username:<12} 密码 {password}")
+        self._counter_examples(logins)
+
+    def _counter_examples(self, logins) -> None:
+        """What the demo bank clerk can try at 网点柜面 (if the demo county is there)."""
+        usernames = [username for username, _, _ in logins]
+        clerk = User.objects.filter(username__in=usernames, role=Role.BANK_STAFF).first()
+        if clerk is None or clerk.bank_branch is None:
+            return
+        examples = demo_counter_examples(user=clerk)
+        lines = [
+            ("即时制卡（输入身份证号码）", examples["instant"]),
+            ("发放（输入社保卡卡号）", examples["issue"]),
+            ("激活（输入社保卡卡号）", examples["activate"]),
+        ]
+        if not any(numbers for _, numbers in lines):
+            return
+        self.stdout.write(f"网点柜面演示（用户名 {clerk.username}，{clerk.bank_branch}）：")
+        for label, numbers in lines:
+            if numbers:
+                self.stdout.write(f"  {label}：{'、'.join(numbers)}")
