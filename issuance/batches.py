@@ -28,6 +28,7 @@ from roster.services import persons_return_to_verification
 from roster.verification import person_problems
 from roster.witnesses import ready_for_card_q
 
+from .card_numbers import card_number_clean, card_number_normalize
 from .models import (
     LIVE_CARD_STATUSES,
     ApplicationBatch,
@@ -419,7 +420,6 @@ FAILED_WORDS = frozenset(
     {"失败", "制卡失败", "否", "未通过", "不通过", "退回", "0", "n", "no", "fail", "failed"}
 )
 NO_REASON = "回盘文件未注明失败原因"
-CARD_NUMBER_MAX = Card._meta.get_field("card_number").max_length
 
 
 @dataclass
@@ -534,7 +534,7 @@ def _read_result_rows(path: Path, original_name: str, result: ResultImport) -> l
                 else f"{raw_id:.6G}",
                 id_number=id_number,
                 outcome=_outcome_of(word),
-                card_number=cell_text(cell(cells, "card_number")).replace(" ", ""),
+                card_number=card_number_clean(cell_text(cell(cells, "card_number"))),
                 failure_reason=cell_text(cell(cells, "failure_reason"))[:200],
             )
             if id_number is None:
@@ -544,11 +544,19 @@ def _read_result_rows(path: Path, original_name: str, result: ResultImport) -> l
                 result.problem(row, f"制卡结果{shown}，无法识别（应为“成功”或“失败”），未处理。")
             elif row.outcome == MemberOutcome.MADE and not row.card_number:
                 result.problem(row, "制卡成功但缺少社会保障卡卡号，未处理。")
-            elif row.outcome == MemberOutcome.MADE and len(row.card_number) > CARD_NUMBER_MAX:
-                result.problem(row, f"社会保障卡卡号“{row.card_number[:40]}”过长，未处理。")
+            elif row.outcome == MemberOutcome.MADE and (wrong := _card_number_problem(row)):
+                result.problem(row, f"{wrong}：“{row.card_number[:40]}”，未处理。")
             else:
                 rows.append(row)
     return rows
+
+
+def _card_number_problem(row: ResultRow) -> str:
+    try:
+        card_number_normalize(row.card_number)
+    except ValidationError as wrong:
+        return wrong.messages[0].rstrip("。")
+    return ""
 
 
 def _outcome_of(word: str) -> str:

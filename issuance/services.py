@@ -175,7 +175,7 @@ def card_record_event(
         if event == LedgerEvent.PRODUCED:
             locked.made_on = timezone.localdate(when)
             if card_number:
-                locked.card_number = card_number
+                locked.card_number = _card_number_free(card_number, locked)
         if custody.kind:
             locked.custody_kind = custody.kind
             # On issuance the card leaves the cadre's hands: the holder (or proxy) keeps it.
@@ -420,6 +420,14 @@ def _save_cards(cards: list[Card], *, card_numbers: bool) -> None:
             )
     if card_numbers:
         Card.objects.bulk_update(cards, ["card_number"], batch_size=100)
+
+
+def _card_number_free(raw: str, card: Card) -> str:
+    """The card number checked, and on no other card of the ledger."""
+    number = card_number_normalize(raw)
+    if Card.objects.filter(card_number=number).exclude(pk=card.pk).exists():
+        raise ValidationError(f"卡号{number}已登记在另一张社保卡上，请核对卡号。")
+    return number
 
 
 def _check_event_rules(card: Card, event: str, custody: Custody, failure_reason: str) -> None:

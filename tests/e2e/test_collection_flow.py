@@ -252,7 +252,9 @@ def test_banker_sees_old_stock_of_their_branch_only(
         person_b, branch=branch_b, days_ago=200, acting_user=county_admin, number="B00000002"
     )
     recent = PersonFactory(township=village_a.township, village=village_a, name="李新卡")
-    produced_card(recent, branch=branch_a, days_ago=10, acting_user=county_admin, number="A3")
+    produced_card(
+        recent, branch=branch_a, days_ago=10, acting_user=county_admin, number="A30000003"
+    )
 
     login(page, live_server, banker_a)
     nav(page).get_by_role("link", name="库存/睡眠卡").click()

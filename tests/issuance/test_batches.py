@@ -380,7 +380,7 @@ def test_the_bulk_ledger_writes_what_the_one_card_services_write(clerk_a, villag
     single = card_create(person=one, bank=bank_, acting_user=clerk_a, note="申领")
     (bulk,) = cards_apply(persons=[many], bank=bank_, acting_user=clerk_a, note="申领")
     custody = Custody(kind="bank", party="农信社", location="农信社")
-    for event, number in (("production_started", ""), ("produced", "J55")):
+    for event, number in (("production_started", ""), ("produced", "J55000001")):
         single = card_record_event(
             card=single, event=event, acting_user=clerk_a, custody=custody, card_number=number
         )
@@ -412,4 +412,4 @@ def test_the_bulk_ledger_writes_what_the_one_card_services_write(clerk_a, villag
     single.refresh_from_db()
     fields = ("status", "custody_kind", "custodian", "custody_location", "made_on")
     assert [getattr(bulk, f) for f in fields] == [getattr(single, f) for f in fields]
-    assert (single.card_number, bulk.card_number) == ("J55", "J556")
+    assert (single.card_number, bulk.card_number) == ("J55000001", "J550000016")

@@ -40,7 +40,7 @@ class TestRecordingEvents:
     ):
         card = card_at(branch_a, person_a, CardStatus.IN_PRODUCTION)
         card = card_record_event(
-            card=card, event=LedgerEvent.PRODUCED, acting_user=banker_a, card_number="A1"
+            card=card, event=LedgerEvent.PRODUCED, acting_user=banker_a, card_number="A10000001"
         )
         assert card.status == CardStatus.IN_STOCK
 

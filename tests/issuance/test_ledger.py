@@ -209,3 +209,28 @@ class TestDatabaseInvariants:
             User.objects.create(username="x", role="township_staff")
         with pytest.raises(IntegrityError), transaction.atomic():
             User.objects.create(username="y", role="county_supervisor", township=township_a)
+
+
+@pytest.mark.django_db
+class TestCardNumbersWhenMade:
+    def test_the_number_is_checked_and_stored_as_printed(self, card, clerk_a):
+        card_record_event(card=card, event=LedgerEvent.PRODUCTION_STARTED, acting_user=clerk_a)
+        with pytest.raises(ValidationError, match="只能由字母和数字组成"):
+            card_record_event(
+                card=card, event=LedgerEvent.PRODUCED, acting_user=clerk_a, card_number="A-1234567"
+            )
+        made = card_record_event(
+            card=card, event=LedgerEvent.PRODUCED, acting_user=clerk_a, card_number=" ab1234567 "
+        )
+        assert made.card_number == "AB1234567"
+
+    def test_a_number_on_another_card_is_refused(self, card, clerk_a, person_a2, branch_a):
+        other = card_create(person=person_a2, bank=branch_a.bank, acting_user=clerk_a)
+        card_record_event(
+            card=other, event=LedgerEvent.PRODUCED, acting_user=clerk_a, card_number="AB1234567"
+        )
+        with pytest.raises(ValidationError, match="已登记在另一张社保卡上"):
+            card_record_event(
+                card=card, event=LedgerEvent.PRODUCED, acting_user=clerk_a, card_number="AB1234567"
+            )
+        assert Card.objects.get(pk=card.pk).status == CardStatus.APPLIED
