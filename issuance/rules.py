@@ -51,7 +51,8 @@ action(
     "登记社保卡交接和发放",
     has_role(ADMIN, TOWNSHIP, VILLAGE, BANK) & in_scope,
 )
-action("issuance.activate_card", "办理金融功能激活", has_role(ADMIN, BANK) & in_scope)
+# Activation is face to face at a bank counter: the bank's clerks alone record it.
+action("issuance.activate_card", "办理金融功能激活", has_role(BANK) & in_scope)
 # Registering a death queues its cards for 注销; carrying it out is the ledger's.
 action(
     "issuance.queue_card_cancellation",

@@ -1,7 +1,7 @@
 """Card writes: every change of status is a ledger entry, under a row lock, audited."""
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -156,6 +156,9 @@ def card_record_event(
     """
     require(acting_user, event_action(event), card)
     custody = custody or Custody()
+    if event == LedgerEvent.ISSUED and not custody.kind:
+        # Issued without naming a proxy is issued to the holder, who signed for it.
+        custody = replace(custody, kind=CustodyKind.HOLDER, party=custody.party or custody.signee)
     with transaction.atomic():
         locked = (
             Card.objects.select_for_update(of=("self",)).select_related("person").get(pk=card.pk)
@@ -430,9 +433,24 @@ def _card_number_free(raw: str, card: Card) -> str:
     return number
 
 
+# A card queued for 注销 stays where it is until the queue is carried out or withdrawn.
+_BLOCKED_BY_PENDING_CANCELLATION = (
+    LedgerEvent.ISSUED,
+    LedgerEvent.ACTIVATED,
+    LedgerEvent.HANDED_OVER,
+)
+
+
 def _check_event_rules(card: Card, event: str, custody: Custody, failure_reason: str) -> None:
     if event == LedgerEvent.PRODUCTION_FAILED and not failure_reason.strip():
         raise ValidationError("请填写制卡失败原因。")
+    if event in _BLOCKED_BY_PENDING_CANCELLATION:
+        pending = card.cancellations.filter(status=CancellationRequest.Status.PENDING).first()
+        if pending is not None:
+            raise ValidationError(
+                f"该卡已申请注销（{pending.reason}），不能办理“{LedgerEvent(event).label}”；"
+                "如死亡登记有误，请乡镇社保中心撤销死亡登记后再办理。"
+            )
     if event == LedgerEvent.ISSUED:
         if card.person.is_deceased:
             raise ValidationError("持卡人已登记死亡，不能发放，请办理注销。")
@@ -447,6 +465,11 @@ def _check_event_rules(card: Card, event: str, custody: Custody, failure_reason:
             raise ValidationError("金融功能激活必须当面核验持卡人本人的身份证件。")
         if card.person.is_deceased:
             raise ValidationError("持卡人已登记死亡，不能激活，请办理注销。")
+        if card.custody_kind != CustodyKind.HOLDER:
+            raise ValidationError(
+                "只有已发放到持卡人本人手中的社保卡才能激活金融功能"
+                f"（该卡现由{card.get_custody_kind_display()}保管），请先办理发放。"
+            )
     if event == LedgerEvent.HANDED_OVER:
         if not (custody.party and custody.responsible_person):
             raise ValidationError("交接必须登记接收方和责任人。")
@@ -456,17 +479,12 @@ def _check_event_rules(card: Card, event: str, custody: Custody, failure_reason:
 
 
 def _activation_record(card: Card, acting_user, when: datetime, note: str) -> Activation:
-    """The activation beside its ledger entry: at the clerk's branch, or the card's own."""
-    branch = acting_user.bank_branch if acting_user.role == Role.BANK_STAFF else None
-    branch = branch or branch_serving(bank=card.bank, township=card.person.township)
-    if branch is None:
-        raise ValidationError(
-            f"{card.bank}还没有负责{card.person.township}的网点，请先在系统中设置网点后再激活。"
-        )
+    """The activation beside its ledger entry, at the counter of the clerk's branch (only
+    bank staff activate: ``issuance.activate_card``)."""
     activation = Activation.objects.create(
         card=card,
         activated_at=when,
-        branch=branch,
+        branch=acting_user.bank_branch,
         face_to_face=True,
         identity_checked=True,
         recorded_by=acting_user,

@@ -5,51 +5,118 @@ from django.db import migrations, models
 
 
 def branches_serve_their_township(apps, schema_editor):
-    """A branch set up before this migration serves the township it stands in."""
+    """Branches set up before this migration keep their cards: each serves the township it
+    stands in and, for its bank, the townships of the holders of the cards it had.
+
+    Where two branches of a bank had cards in one township, the one standing there (or the
+    first set up) answers for them, and the others are named, to be settled in the admin.
+    """
     BankBranch = apps.get_model("issuance", "BankBranch")
     BranchTownship = apps.get_model("issuance", "BranchTownship")
-    taken = set(BranchTownship.objects.values_list("bank_id", "township_id"))
-    for branch in BankBranch.objects.filter(township__isnull=False).order_by("pk"):
-        if (branch.bank_id, branch.township_id) not in taken:
+    Card = apps.get_model("issuance", "Card")
+    Township = apps.get_model("roster", "Township")
+    taken = dict(
+        ((bank_id, township_id), branch_id)
+        for bank_id, township_id, branch_id in BranchTownship.objects.values_list(
+            "bank_id", "township_id", "branch_id"
+        )
+    )
+    wanted = [
+        (branch.pk, branch.bank_id, branch.township_id)
+        for branch in BankBranch.objects.filter(township__isnull=False).order_by("pk")
+    ]
+    wanted += sorted(
+        Card.objects.filter(branch__isnull=False)
+        .values_list("branch_id", "branch__bank_id", "person__township_id")
+        .distinct()
+    )
+    for branch_id, bank_id, township_id in wanted:
+        holder = taken.get((bank_id, township_id))
+        if holder is None:
             BranchTownship.objects.create(
-                branch=branch, township_id=branch.township_id, bank_id=branch.bank_id
+                branch_id=branch_id, township_id=township_id, bank_id=bank_id
             )
-            taken.add((branch.bank_id, branch.township_id))
+            taken[(bank_id, township_id)] = branch_id
+        elif holder != branch_id:
+            names = dict(BankBranch.objects.values_list("pk", "name"))
+            township = Township.objects.get(pk=township_id).name
+            print(
+                f"\n  {names[branch_id]}在{township}的社保卡改由同一银行的{names[holder]}负责；"
+                "如需调整，请在管理后台“银行网点”中设置服务乡镇。"
+            )
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('issuance', '0003_verification'),
-        ('roster', '0017_classification_inputs'),
+        ("issuance", "0003_verification"),
+        ("roster", "0017_classification_inputs"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='BranchTownship',
+            name="BranchTownship",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('bank', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='issuance.bank', verbose_name='银行')),
-                ('branch', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='served', to='issuance.bankbranch', verbose_name='网点')),
-                ('township', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='roster.township', verbose_name='服务乡镇')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "bank",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="issuance.bank",
+                        verbose_name="银行",
+                    ),
+                ),
+                (
+                    "branch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="served",
+                        to="issuance.bankbranch",
+                        verbose_name="网点",
+                    ),
+                ),
+                (
+                    "township",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="roster.township",
+                        verbose_name="服务乡镇",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '网点服务乡镇',
-                'verbose_name_plural': '网点服务乡镇',
+                "verbose_name": "网点服务乡镇",
+                "verbose_name_plural": "网点服务乡镇",
             },
         ),
         migrations.AddField(
-            model_name='bankbranch',
-            name='townships',
-            field=models.ManyToManyField(blank=True, related_name='serving_branches', through='issuance.BranchTownship', to='roster.township', verbose_name='服务乡镇'),
+            model_name="bankbranch",
+            name="townships",
+            field=models.ManyToManyField(
+                blank=True,
+                related_name="serving_branches",
+                through="issuance.BranchTownship",
+                to="roster.township",
+                verbose_name="服务乡镇",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='branchtownship',
-            constraint=models.UniqueConstraint(fields=('bank', 'township'), name='one_branch_of_a_bank_per_township', violation_error_message='该银行已有网点负责这个乡镇：一个乡镇只能由同一银行的一个网点负责。'),
+            model_name="branchtownship",
+            constraint=models.UniqueConstraint(
+                fields=("bank", "township"),
+                name="one_branch_of_a_bank_per_township",
+                violation_error_message="该银行已有网点负责这个乡镇：一个乡镇只能由同一银行的一个网点负责。",
+            ),
         ),
         migrations.RunPython(branches_serve_their_township, migrations.RunPython.noop),
         migrations.RemoveField(
-            model_name='card',
-            name='branch',
+            model_name="card",
+            name="branch",
         ),
     ]

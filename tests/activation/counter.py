@@ -3,7 +3,7 @@
 import datetime
 
 from dayao_sscard.roles import Role
-from issuance.models import Card, CardStatus
+from issuance.models import Card, CardStatus, CustodyKind
 from roster.models import VerificationStatus
 from roster.verification import person_problems
 from tests.factories import BankBranchFactory, BankFactory, PersonFactory, UserFactory
@@ -26,7 +26,15 @@ def ready_person(village, name: str = "李秀兰", **fields):
 
 
 def card_of(branch, person, status=CardStatus.IN_STOCK, number: str | None = None) -> Card:
-    return Card.objects.create(person=person, bank=branch.bank, status=status, card_number=number)
+    """A card as the ledger leaves it: at the bank in stock, with the holder once issued."""
+    in_hand = status in (CardStatus.ISSUED, CardStatus.ACTIVATED, CardStatus.DORMANT)
+    return Card.objects.create(
+        person=person,
+        bank=branch.bank,
+        status=status,
+        card_number=number,
+        custody_kind=CustodyKind.HOLDER if in_hand else CustodyKind.BANK,
+    )
 
 
 def other_bank_clerk(township, username: str = "abc_clerk", *, serves=None):

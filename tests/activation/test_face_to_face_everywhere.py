@@ -78,7 +78,7 @@ class TestTheApi:
 @pytest.mark.django_db
 class TestTheService:
     @pytest.mark.parametrize("face_to_face, identity_checked", NOT_FACE_TO_FACE)
-    @pytest.mark.parametrize("who", ["banker_a", "county_admin"])
+    @pytest.mark.parametrize("who", ["banker_a"])
     def test_validation_error(self, request, card, who, face_to_face, identity_checked):
         with pytest.raises(ValidationError, match="金融功能激活"):
             card_record_event(

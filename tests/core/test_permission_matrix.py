@@ -120,8 +120,8 @@ activation:counter-instant-card person    GET    302  403   403   403  403     4
 activation:counter-instant-card person    POST   302  403   403   403  403     400  | 302 403 403 403 403 404
 activation:counter-issue       person     GET    302  405   403   403  403     405  | 302 405 403 403 403 405
 activation:counter-issue       person     POST   302  400   403   403  403     400  | 302 400 403 403 403 404
-activation:counter-activate    person     GET    302  405   403   403  403     405  | 302 405 403 403 403 405
-activation:counter-activate    person     POST   302  400   403   403  403     400  | 302 400 403 403 403 404
+activation:counter-activate    person     GET    302  403   403   403  403     405  | 302 403 403 403 403 405
+activation:counter-activate    person     POST   302  403   403   403  403     400  | 302 403 403 403 403 404
 activation:counter-ecard       person     GET    302  405   403   403  403     405  | 302 405 403 403 403 405
 activation:counter-ecard       person     POST   302  400   403   403  403     400  | 302 400 403 403 403 404
 activation:branch-waiting      -          GET    302  200   200   403  403     200

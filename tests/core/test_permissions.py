@@ -38,7 +38,7 @@ issuance.create_card                 person  N    Y     N     Y    N       Y    
 issuance.make_instant_card           nocard  N    N     N     N    N       Y    | N N N N N N
 issuance.record_card_event           card    N    Y     N     Y    N       Y    | N Y N N N N
 issuance.record_card_distribution    card    N    Y     N     Y    Y       Y    | N Y N N N N
-issuance.activate_card               card    N    Y     N     N    N       Y    | N Y N N N N
+issuance.activate_card               card    N    N     N     N    N       Y    | N N N N N N
 issuance.queue_card_cancellation     person  N    Y     N     Y    Y       N    | N Y N N N N
 issuance.withdraw_card_cancellation  person  N    Y     N     Y    N       N    | N Y N N N N
 issuance.cancel_card                 card    N    Y     N     Y    N       Y    | N Y N N N N

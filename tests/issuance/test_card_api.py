@@ -32,7 +32,9 @@ def card(branch_a, person_a) -> Card:
 
 @pytest.fixture
 def issued_card(card) -> Card:
-    Card.objects.filter(pk=card.pk).update(status=CardStatus.ISSUED)
+    Card.objects.filter(pk=card.pk).update(
+        status=CardStatus.ISSUED, custody_kind=CustodyKind.HOLDER
+    )
     card.refresh_from_db()
     return card
 

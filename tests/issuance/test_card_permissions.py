@@ -6,7 +6,14 @@ from django.urls import reverse
 
 from dayao_sscard.models import AuditEvent
 from dayao_sscard.roles import Role
-from issuance.models import CancellationRequest, Card, CardStatus, LedgerEntry, LedgerEvent
+from issuance.models import (
+    CancellationRequest,
+    Card,
+    CardStatus,
+    CustodyKind,
+    LedgerEntry,
+    LedgerEvent,
+)
 from issuance.services import (
     Custody,
     cancellations_withdraw,
@@ -26,7 +33,8 @@ def banker_b(branch_b):
 
 
 def card_at(branch, person, status=CardStatus.IN_STOCK) -> Card:
-    return Card.objects.create(person=person, bank=branch.bank, status=status)
+    kind = CustodyKind.HOLDER if status == CardStatus.ISSUED else CustodyKind.BANK
+    return Card.objects.create(person=person, bank=branch.bank, status=status, custody_kind=kind)
 
 
 def nothing_recorded(card) -> bool:

@@ -6,7 +6,14 @@ from django.db import IntegrityError, transaction
 
 from activation.models import Activation
 from dayao_sscard.models import AuditEvent
-from issuance.models import Card, CardStatus, CustodyKind, LedgerEntry, LedgerEvent
+from issuance.models import (
+    CancellationRequest,
+    Card,
+    CardStatus,
+    CustodyKind,
+    LedgerEntry,
+    LedgerEvent,
+)
 from issuance.services import Custody, card_create, card_record_event, card_status_from_ledger
 from issuance.states import replay
 from roster.models import Person, VitalStatus
@@ -234,3 +241,46 @@ class TestCardNumbersWhenMade:
                 card=card, event=LedgerEvent.PRODUCED, acting_user=clerk_a, card_number="AB1234567"
             )
         assert Card.objects.get(pk=card.pk).status == CardStatus.APPLIED
+
+
+@pytest.mark.django_db
+class TestWhatActivationAndIssuanceNeed:
+    def test_a_stock_card_marked_dormant_is_not_activated(self, card, clerk_a, banker_a):
+        card = to_stock(card, clerk_a)
+        card = card_record_event(card=card, event=LedgerEvent.MARKED_DORMANT, acting_user=clerk_a)
+        with pytest.raises(ValidationError, match="只有已发放到持卡人本人手中的社保卡才能激活"):
+            card_record_event(
+                card=card,
+                event=LedgerEvent.ACTIVATED,
+                acting_user=banker_a,
+                custody=Custody(face_to_face=True, identity_checked=True),
+            )
+        assert not Activation.objects.exists()
+
+    def test_the_county_administrator_does_not_activate(self, card, clerk_a, county_admin):
+        card = to_stock(card, clerk_a)
+        card = card_record_event(
+            card=card,
+            event=LedgerEvent.ISSUED,
+            acting_user=clerk_a,
+            custody=Custody(signee="张桂芬", identity_checked=True),
+        )
+        with pytest.raises(PermissionDenied):
+            card_record_event(
+                card=card,
+                event=LedgerEvent.ACTIVATED,
+                acting_user=county_admin,
+                custody=Custody(face_to_face=True, identity_checked=True),
+            )
+
+    def test_a_card_queued_for_cancellation_is_not_issued(self, card, clerk_a):
+        card = to_stock(card, clerk_a)
+        CancellationRequest.objects.create(card=card, reason="持卡人已死亡（测试）")
+        with pytest.raises(ValidationError, match="该卡已申请注销"):
+            card_record_event(
+                card=card,
+                event=LedgerEvent.ISSUED,
+                acting_user=clerk_a,
+                custody=Custody(signee="张桂芬", identity_checked=True),
+            )
+        assert Card.objects.get(pk=card.pk).status == CardStatus.IN_STOCK
