@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from copy_stream import CsvRows  # bench/, the script's own folder
+from day_benchmark import card_checks, card_counts
 from postgres import connect, database_name, with_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -296,6 +297,7 @@ def _database_counts(url: str) -> dict:
             "LEFT JOIN roster_personclass c ON c.person_id = p.id GROUP BY 1 ORDER BY 1"
         )
         counts["classes"] = dict(cursor.fetchall())
+        counts.update(card_counts(cursor))
         settings = {}
         for name in PG_SETTINGS:
             cursor.execute(f"SHOW {name}")
@@ -325,7 +327,7 @@ def _checks(dataset: Dataset, phases: dict[str, Phase], database: dict) -> list[
     for label, got, want in pairs:
         if got != want:
             problems.append(f"{label}: got {got}, expected {want}")
-    return problems
+    return problems + card_checks(expected, counts)
 
 
 def _machine() -> dict:

@@ -214,9 +214,12 @@ class LedgerEntry(models.Model):
     face_to_face = models.BooleanField("当面办理", default=False)
     occurred_at = models.DateTimeField("发生时间")
     recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+    # None: written by an import run at the command line (shown as 系统导入).
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="登记人",
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )

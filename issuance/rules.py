@@ -15,6 +15,8 @@ TOWNSHIP, VILLAGE, BANK = Role.TOWNSHIP_STAFF, Role.VILLAGE_COLLECTOR, Role.BANK
 
 action("issuance.view_stock_cards", "查看库存卡和睡眠卡", has_role(*Role))
 action("issuance.create_card", "申领社保卡", has_role(ADMIN, TOWNSHIP, BANK) & in_scope)
+# Cards the card-system export shows made enter the ledger with the export's import.
+action("issuance.open_cards_from_export", "按卡务系统导出建立社保卡台账", has_role(ADMIN))
 action("issuance.record_card_event", "登记社保卡流转", has_role(ADMIN, TOWNSHIP, BANK) & in_scope)
 action(
     "issuance.record_card_distribution",

@@ -19,6 +19,7 @@ from django.db import transaction
 
 from dayao_sscard.audit import audit_record
 from dayao_sscard.permissions import require
+from issuance.opening import cards_open_from_export
 
 from ..models import ListKind, SourceList
 from .base import (
@@ -37,7 +38,7 @@ from .base import (
 from .card_export import ExportCoverage, ExportShrinks, card_export_write, export_coverage_check
 from .collection import collection_write
 from .deaths import deaths_write
-from .matching import classify_all, classify_unclassified
+from .matching import classify_all, classify_unclassified, effective_snapshot_ids
 from .person_lists import person_list_write
 from .tables import TableError, open_tables
 
@@ -121,11 +122,16 @@ def list_import(
                     acting_user=acting_user,
                     only_snapshot=source_list if source_list.is_partial else None,
                 )
+                progress(total, total, "正在建立社保卡台账", force=True)
+                result.cards = cards_open_from_export(
+                    snapshot=source_list, acting_user=acting_user
+                ).summary()
             elif kind in CLASSIFIED_KINDS:
                 progress(total, total, "正在比对制卡信息", force=True)
                 result.classification = classify_unclassified(
                     acting_user=acting_user, person_ids_from=result.first_new_person_id
                 )
+                _open_cards_of_new_persons(result, acting_user)
             source_list.counts = result.summary()
             source_list.save(update_fields=["counts"])
             audit_record(
@@ -137,3 +143,18 @@ def list_import(
     except TableError as exc:
         raise ListImportError(f"{exc}（已撤回本次导入的全部数据）") from exc
     return result
+
+
+def _open_cards_of_new_persons(result: ImportResult, acting_user) -> None:
+    """Persons a list adds get the cards the card-system exports already show made."""
+    snapshot_ids = effective_snapshot_ids()
+    if not (snapshot_ids and result.persons_new and result.first_new_person_id):
+        return
+    counts = cards_open_from_export(
+        snapshot=SourceList.objects.get(pk=snapshot_ids[-1]),
+        acting_user=acting_user,
+        snapshot_ids=snapshot_ids,
+        persons_from=result.first_new_person_id,
+    )
+    if counts.opened or counts.produced or counts.replaced:
+        result.cards = counts.summary()

@@ -24,6 +24,14 @@ from dayao_sscard.audit import audit_record
 from dayao_sscard.bulk import analyse
 from issuance.models import CARD_MADE_STATUSES, Card
 
+from ..card_records import (
+    CURRENT_FIRST,
+    FAILED,
+    IN_PRODUCTION,
+    SUCCESS,
+    effective_records,
+    quoted,
+)
 from ..models import (
     CardClass,
     ClassificationInputs,
@@ -33,11 +41,6 @@ from ..models import (
     SourceList,
 )
 from ..witnesses import DISAGREEMENT, card_class_q
-
-SUCCESS = ("制卡成功",)
-IN_PRODUCTION = ("制卡中", "已申领")
-FAILED = ("制卡失败",)
-CANCELLED = "注销"
 
 _RANK_TO_CLASS = (
     f"CASE r.rank WHEN 3 THEN '{CardClass.CARD_MADE}' WHEN 2 THEN '{CardClass.IN_PRODUCTION}' "
@@ -331,11 +334,6 @@ def _build_new_classes(cursor, *, only_snapshot_id: int | None = None) -> None:
     analyse("match_new")
 
 
-def _quoted(words: tuple[str, ...]) -> str:
-    """The constant status words as SQL literals (they hold no quote)."""
-    return ", ".join(f"'{word}'" for word in words)
-
-
 def _build_ranks(cursor, snapshot_ids: list[int], *, of_id_numbers: str = "") -> None:
     """Per ID number: the best status among live records, and the latest failure reason.
 
@@ -344,31 +342,18 @@ def _build_ranks(cursor, snapshot_ids: list[int], *, of_id_numbers: str = "") ->
     """
     cursor.execute("DROP TABLE IF EXISTS match_rank")
     status_rank = (
-        f"CASE WHEN production_status IN ({_quoted(SUCCESS)}) THEN 3 "
-        f"WHEN production_status IN ({_quoted(IN_PRODUCTION)}) THEN 2 "
-        f"WHEN production_status IN ({_quoted(FAILED)}) THEN 1 ELSE 0 END"
+        f"CASE WHEN production_status IN ({quoted(SUCCESS)}) THEN 3 "
+        f"WHEN production_status IN ({quoted(IN_PRODUCTION)}) THEN 2 "
+        f"WHEN production_status IN ({quoted(FAILED)}) THEN 1 ELSE 0 END"
     )
-    only = f"AND id_number IN ({of_id_numbers})" if of_id_numbers else ""
-    if len(snapshot_ids) == 1:
-        records = f"roster_cardsystemrecord WHERE snapshot_id = %s AND card_status <> %s {only}"
-        params: list = [snapshot_ids[0], CANCELLED]
-    else:
-        listed = ", ".join(["%s"] * len(snapshot_ids))
-        records = (
-            "(SELECT r.* FROM roster_cardsystemrecord r JOIN ("
-            "  SELECT id_number, MAX(snapshot_id) AS newest FROM roster_cardsystemrecord "
-            f"  WHERE snapshot_id IN ({listed}) {only} GROUP BY id_number"
-            ") n ON n.id_number = r.id_number AND n.newest = r.snapshot_id) e "
-            "WHERE card_status <> %s"
-        )
-        params = [*snapshot_ids, CANCELLED]
+    records, params = effective_records(snapshot_ids, of_id_numbers=of_id_numbers)
     cursor.execute(
         "CREATE TEMPORARY TABLE match_rank AS "
         "SELECT id_number, MAX(rank) AS rank, MAX(CASE WHEN rank = 1 AND latest = 1 "
         "THEN failure_reason END) AS reason FROM ("
         f"  SELECT id_number, failure_reason, {status_rank} AS rank, "
         f"  ROW_NUMBER() OVER (PARTITION BY id_number, {status_rank} "
-        "    ORDER BY made_on DESC NULLS LAST, row_number DESC) AS latest "
+        f"    ORDER BY {CURRENT_FIRST}) AS latest "
         f"  FROM {records}"
         ") ranked GROUP BY id_number",
         params,
