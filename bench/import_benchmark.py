@@ -77,6 +77,7 @@ BREAKDOWN = {
         "card_export_write",
         "write_problems",
         "classify_all",
+        "cards_open_from_export",
     ),
     "roster.imports.person_lists": (
         "_known_persons",

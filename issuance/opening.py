@@ -33,7 +33,7 @@ from dayao_sscard.audit import (
     json_object_sql,
     snapshot,
 )
-from dayao_sscard.bulk import analyse
+from dayao_sscard.bulk import bulk_insert, indexes_built_after, reserve_ids
 from dayao_sscard.permissions import require
 from roster.card_records import current_made_cards
 from roster.models import Person, SourceList, VitalStatus
@@ -41,6 +41,7 @@ from roster.models import Person, SourceList, VitalStatus
 from .models import (
     LIVE_CARD_STATUSES,
     Bank,
+    BankBranch,
     Card,
     CardStatus,
     CustodyKind,
@@ -56,9 +57,13 @@ REPLACEABLE = (S.IN_STOCK, S.IN_TRANSIT, S.RECOVERED, S.APPLIED, S.IN_PRODUCTION
 # Cards in the holder's hands: never downgraded by an export.
 HELD = (S.ISSUED, S.ACTIVATED, S.DORMANT)
 AWAITING = (S.APPLIED, S.IN_PRODUCTION)
+# The plan's actions that open a card.
+OPENS = "('open', 'replace')"
 
 CARD = Card._meta.db_table
 ENTRY = LedgerEntry._meta.db_table
+BANK = Bank._meta.db_table
+BRANCH = BankBranch._meta.db_table
 
 
 @dataclass
@@ -130,8 +135,10 @@ def cards_open_from_export(
             counts.replaced = _close_replaced(cursor, who, acting_user, now, file_name)
         if planned.get("produce"):
             counts.produced = _produce_awaiting(cursor, who, acting_user, now, file_name)
-        if planned.get("open") or planned.get("replace"):
-            counts.opened = _open_new(cursor, who, acting_user, now, file_name)
+        if to_open := planned.get("open", 0) + planned.get("replace", 0):
+            # A first export fills the empty card tables: their indexes are built after.
+            with indexes_built_after(CARD, ENTRY, foreign_keys_to=(CARD, BANK, BRANCH)):
+                counts.opened = _open_new(cursor, who, acting_user, now, file_name, to_open)
         counts.cancellations_queued = _queue_for_the_dead(cursor, acting_user)
         for table in ("opening_plan", "opening_bank", "opening_current"):
             cursor.execute(f"DROP TABLE {table}")
@@ -222,8 +229,11 @@ def _plan(cursor) -> None:
     held = ", ".join(f"'{status}'" for status in HELD)
     awaiting = ", ".join(f"'{status}'" for status in AWAITING)
     cursor.execute("DROP TABLE IF EXISTS opening_plan")
+    # ``place`` numbers the cards to open (the others too, apart), for their keys.
     cursor.execute(
-        "CREATE TEMPORARY TABLE opening_plan AS SELECT o.person_id, o.township_id, "
+        "CREATE TEMPORARY TABLE opening_plan AS SELECT n.*, ROW_NUMBER() OVER ("
+        f"PARTITION BY n.action IN {OPENS} ORDER BY n.person_id) AS place FROM ("
+        "SELECT o.person_id, o.township_id, "
         "o.card_number, o.made_on, o.deceased, b.bank_id, b.custodian, "
         f"CASE WHEN o.production_type = '{ProductionType.INSTANT.label}' "
         f"THEN '{ProductionType.INSTANT}' ELSE '{ProductionType.BATCH}' END AS production_type, "
@@ -238,9 +248,8 @@ def _plan(cursor) -> None:
         "ELSE 'replace' END AS action "
         "FROM opening_current o JOIN opening_bank b ON b.bank_name = o.bank_name "
         f"LEFT JOIN {CARD} t ON t.card_number = o.card_number "
-        f"LEFT JOIN {CARD} l ON l.person_id = o.person_id AND l.status IN ({live})"
+        f"LEFT JOIN {CARD} l ON l.person_id = o.person_id AND l.status IN ({live})) n"
     )
-    analyse("opening_plan")
 
 
 def _plan_counts(cursor) -> list[tuple[str, int]]:
@@ -358,51 +367,83 @@ def _produce_awaiting(cursor, who, acting_user, now, file_name: str) -> int:
     return produced
 
 
-def _open_new(cursor, who, acting_user, now, file_name: str) -> int:
-    """Open a card, 已制卡（库存） with its bank, with its first ledger entry and audit row."""
+def _open_new(cursor, who, acting_user, now, file_name: str, count: int) -> int:
+    """Open a card, 已制卡（库存） with its bank, with its first ledger entry and audit row.
+
+    The cards' keys are reserved first and given out by the plan's numbering, so the
+    entries and audit rows are written from the plan alone, without joining the cards.
+    """
     note = f"按卡务系统导出登记：制卡成功（导出文件：{file_name}）"
+    new = _new_cards(cursor, count)
     cursor.execute(
-        f"INSERT INTO {CARD} (person_id, card_number, bank_id, production_type, status, "
+        f"INSERT INTO {CARD} (id, person_id, card_number, bank_id, production_type, status, "
         "failure_reason, made_on, custody_kind, custodian, custody_location, custody_since, "
         "created_at) "
-        "SELECT person_id, card_number, bank_id, production_type, %s, '', "
-        "COALESCE(made_on, %s), %s, custodian, '', %s, %s "
-        "FROM opening_plan WHERE action IN ('open', 'replace') ORDER BY person_id",
+        "SELECT card_id, person_id, card_number, bank_id, production_type, %s, '', "
+        f"COALESCE(made_on, %s), %s, custodian, '', %s, %s {new}",
         [S.IN_STOCK, timezone.localdate(now), CustodyKind.BANK, now, now],
     )
     opened = cursor.rowcount
-    new_cards = (
-        f"FROM opening_plan p JOIN {CARD} c ON c.card_number = p.card_number "
-        "WHERE p.action IN ('open', 'replace')"
-    )
     # The card had no status in our ledger before it: its first entry starts from none.
     _ledger_append(
         cursor,
-        f"SELECT c.id, 1, '{LedgerEvent.PRODUCED}', '', '{S.IN_STOCK}', p.custodian, "
-        f"'{CustodyKind.BANK}', %s {new_cards} ORDER BY c.id",
+        f"SELECT card_id, 1, '{LedgerEvent.PRODUCED}', '', '{S.IN_STOCK}', custodian, "
+        f"'{CustodyKind.BANK}', %s {new}",
         [note],
         at=now,
         who=who,
+    )
+    after = json_object_sql(
+        {
+            "person": "person_id",
+            "card_number": "card_number",
+            "bank": "bank_id",
+            "status": f"'{S.IN_STOCK}'",
+            "custody_kind": f"'{CustodyKind.BANK}'",
+            "custodian": "custodian",
+            "made_on": "made_on",
+        }
     )
     audit_record_from_query(
         actor=acting_user,
         action="issuance.card.opened_from_export",
         query=(
-            f"SELECT 'issuance.card', CAST(c.id AS TEXT), c.card_number || ' {S.IN_STOCK.label}', "
-            f"p.township_id, {json_null()}, {_card_json('c', 'p')}, %s {new_cards}"
+            f"SELECT 'issuance.card', CAST(card_id AS TEXT), card_number || ' {S.IN_STOCK.label}', "
+            f"township_id, {json_null()}, {after}, %s {new}"
         ),
         params=[note],
         at=now,
     )
+    cursor.execute("DROP TABLE IF EXISTS opening_keys")
     return opened
+
+
+def _new_cards(cursor, count: int) -> str:
+    """FROM … the plan's cards to open, each with ``card_id``, a key reserved from the
+    card table's own sequence; in key order."""
+    keys = reserve_ids(CARD, count)
+    if isinstance(keys, range):
+        # An integer, so written into the statement.
+        return (
+            f"FROM (SELECT p.*, p.place + {int(keys.start) - 1} AS card_id FROM opening_plan p "
+            f"WHERE p.action IN {OPENS}) n ORDER BY card_id"
+        )
+    # Another session drew keys at the same moment: the ones we got, one by one.
+    cursor.execute("DROP TABLE IF EXISTS opening_keys")
+    cursor.execute("CREATE TEMPORARY TABLE opening_keys (place bigint, card_id bigint)")
+    bulk_insert("opening_keys", ("place", "card_id"), enumerate(keys, start=1))
+    return (
+        "FROM (SELECT p.*, k.card_id FROM opening_plan p JOIN opening_keys k "
+        f"ON k.place = p.place WHERE p.action IN {OPENS}) n ORDER BY card_id"
+    )
 
 
 def _queue_for_the_dead(cursor, acting_user) -> int:
     """A card made for a holder registered dead is queued for 注销 at once, as the death
     list does for the cards it finds."""
     cursor.execute(
-        "SELECT person_id FROM opening_plan WHERE deceased AND action IN "
-        "('open', 'replace', 'produce')"
+        "SELECT person_id FROM opening_plan WHERE deceased AND (action = 'produce' "
+        f"OR action IN {OPENS})"
     )
     dead = [pk for (pk,) in cursor.fetchall()]
     if not dead:
