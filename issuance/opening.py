@@ -35,8 +35,8 @@ from dayao_sscard.audit import (
 )
 from dayao_sscard.bulk import bulk_insert, indexes_built_after, reserve_ids
 from dayao_sscard.permissions import require
-from roster.card_records import current_made_cards
-from roster.models import Person, SourceList, VitalStatus
+from roster.card_records import MADE_CARDS_TABLE, made_cards_from_records
+from roster.models import Person, SourceList
 
 from .models import (
     LIVE_CARD_STATUSES,
@@ -106,6 +106,7 @@ def cards_open_from_export(
     acting_user,
     snapshot_ids: list[int] | None = None,
     persons_from: int = 0,
+    made_cards_ready: bool = False,
 ) -> OpeningCounts:
     """Open in our ledger the cards the export shows made for persons on the roster.
 
@@ -114,6 +115,10 @@ def cards_open_from_export(
     ``snapshot_ids`` and its first new person's key as ``persons_from``, so that persons
     it adds get the card the exports already show. ``acting_user`` None is the operator
     at the command line; the ledger records no user then (shown as 系统导入).
+
+    ``made_cards_ready``: the caller has just written the persons and their current cards
+    (``roster.card_records.MADE_CARDS_TABLE``, from the match's own ranks); else they are
+    read from the exports' records here.
     """
     if acting_user is not None:
         require(acting_user, "issuance.open_cards_from_export")
@@ -121,7 +126,10 @@ def cards_open_from_export(
     now = timezone.now()
     file_name = snapshot.file_name
     with transaction.atomic(), connection.cursor() as cursor:
-        _current_cards(cursor, snapshot_ids or [snapshot.pk], persons_from)
+        if not made_cards_ready:
+            made_cards_from_records(
+                cursor, snapshot_ids or [snapshot.pk], persons_from=persons_from
+            )
         counts.incomplete = _drop_incomplete(cursor)
         counts.banks_created = _bank_table(cursor, acting_user)
         _lock_cards(cursor)
@@ -140,41 +148,21 @@ def cards_open_from_export(
             with indexes_built_after(CARD, ENTRY, foreign_keys_to=(CARD, BANK, BRANCH)):
                 counts.opened = _open_new(cursor, who, acting_user, now, file_name, to_open)
         counts.cancellations_queued = _queue_for_the_dead(cursor, acting_user)
-        for table in ("opening_plan", "opening_bank", "opening_current"):
+        for table in ("opening_plan", "opening_bank", MADE_CARDS_TABLE):
             cursor.execute(f"DROP TABLE {table}")
     return counts
 
 
-def _current_cards(cursor, snapshot_ids: list[int], persons_from: int) -> None:
-    """The persons on the roster with a current 制卡成功 record, and that record."""
-    of_id_numbers = ""
-    where = ""
-    if persons_from:
-        # An integer, so written into the statement: its place among the params differs
-        # between the one-export and the several-exports query.
-        of_id_numbers = f"SELECT id_number FROM roster_person WHERE id >= {int(persons_from)}"
-        where = f"WHERE p.id >= {int(persons_from)}"
-    current, params = current_made_cards(snapshot_ids, of_id_numbers=of_id_numbers)
-    cursor.execute("DROP TABLE IF EXISTS opening_current")
-    cursor.execute(
-        "CREATE TEMPORARY TABLE opening_current AS SELECT p.id AS person_id, "
-        "p.township_id, c.card_number, c.bank_name, c.production_type, c.made_on, "
-        f"p.vital_status = '{VitalStatus.DECEASED}' AS deceased "
-        f"FROM ({current}) c JOIN roster_person p ON p.id_number = c.id_number {where}",
-        params,
-    )
-
-
 def _drop_incomplete(cursor) -> int:
     """A 制卡成功 record without a card number or a bank names no card to open."""
-    cursor.execute("DELETE FROM opening_current WHERE card_number = '' OR bank_name = ''")
+    cursor.execute(f"DELETE FROM {MADE_CARDS_TABLE} WHERE card_number = '' OR bank_name = ''")
     return cursor.rowcount
 
 
 def _bank_table(cursor, acting_user) -> int:
     """Each bank name of the export mapped to our Bank (by name, short name or alias);
     a name that matches none becomes a new Bank. Returns how many were created."""
-    cursor.execute("SELECT DISTINCT bank_name FROM opening_current")
+    cursor.execute(f"SELECT DISTINCT bank_name FROM {MADE_CARDS_TABLE}")
     names = [name for (name,) in cursor.fetchall()]
     known: dict[str, Bank] = {}
     for bank in Bank.objects.all():
@@ -240,13 +228,13 @@ def _plan(cursor) -> None:
         "l.id AS live_id, l.status AS live_status, l.card_number AS live_number, "
         "CASE WHEN t.id IS NOT NULL AND t.person_id <> o.person_id THEN 'elsewhere' "
         "WHEN t.id IS NOT NULL THEN 'tracked' "
-        "WHEN o.card_number IN (SELECT card_number FROM opening_current "
+        f"WHEN o.card_number IN (SELECT card_number FROM {MADE_CARDS_TABLE} "
         "  GROUP BY card_number HAVING COUNT(*) > 1) THEN 'repeated' "
         "WHEN l.id IS NULL THEN 'open' "
         f"WHEN l.status IN ({awaiting}) AND l.card_number IS NULL THEN 'produce' "
         f"WHEN l.status IN ({held}) THEN 'held' "
         "ELSE 'replace' END AS action "
-        "FROM opening_current o JOIN opening_bank b ON b.bank_name = o.bank_name "
+        f"FROM {MADE_CARDS_TABLE} o JOIN opening_bank b ON b.bank_name = o.bank_name "
         f"LEFT JOIN {CARD} t ON t.card_number = o.card_number "
         f"LEFT JOIN {CARD} l ON l.person_id = o.person_id AND l.status IN ({live})) n"
     )

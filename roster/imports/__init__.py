@@ -15,12 +15,13 @@ Re-importing the same file changes nothing; a file that fails half-way leaves no
 
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from dayao_sscard.audit import audit_record
 from dayao_sscard.permissions import require
 from issuance.opening import cards_open_from_export
 
+from ..card_records import made_cards_from_ranks
 from ..models import ListKind, SourceList
 from .base import (
     CLASSIFIED_KINDS,
@@ -121,17 +122,31 @@ def list_import(
                 result.classification = classify_all(
                     acting_user=acting_user,
                     only_snapshot=source_list if source_list.is_partial else None,
+                    keep_ranks=True,
                 )
                 progress(total, total, "正在建立社保卡台账", force=True)
-                result.cards = cards_open_from_export(
-                    snapshot=source_list, acting_user=acting_user
+                result.cards = _open_cards(
+                    source_list,
+                    acting_user,
+                    only_snapshot_id=source_list.pk if source_list.is_partial else None,
                 ).summary()
             elif kind in CLASSIFIED_KINDS:
                 progress(total, total, "正在比对制卡信息", force=True)
+                new_from = result.first_new_person_id if result.persons_new else 0
                 result.classification = classify_unclassified(
-                    acting_user=acting_user, person_ids_from=result.first_new_person_id
+                    acting_user=acting_user,
+                    person_ids_from=result.first_new_person_id,
+                    keep_ranks=bool(new_from),
                 )
-                _open_cards_of_new_persons(result, acting_user)
+                if new_from and result.classification:
+                    # Persons a list adds get the cards the exports already show made.
+                    counts = _open_cards(
+                        SourceList.objects.get(pk=effective_snapshot_ids()[-1]),
+                        acting_user,
+                        persons_from=new_from,
+                    )
+                    if counts.opened or counts.produced or counts.replaced:
+                        result.cards = counts.summary()
             source_list.counts = result.summary()
             source_list.save(update_fields=["counts"])
             audit_record(
@@ -145,16 +160,8 @@ def list_import(
     return result
 
 
-def _open_cards_of_new_persons(result: ImportResult, acting_user) -> None:
-    """Persons a list adds get the cards the card-system exports already show made."""
-    snapshot_ids = effective_snapshot_ids()
-    if not (snapshot_ids and result.persons_new and result.first_new_person_id):
-        return
-    counts = cards_open_from_export(
-        snapshot=SourceList.objects.get(pk=snapshot_ids[-1]),
-        acting_user=acting_user,
-        snapshot_ids=snapshot_ids,
-        persons_from=result.first_new_person_id,
-    )
-    if counts.opened or counts.produced or counts.replaced:
-        result.cards = counts.summary()
+def _open_cards(snapshot, acting_user, *, only_snapshot_id=None, persons_from=0):
+    """Open in the ledger the cards the match just ranked as the persons' current ones."""
+    with connection.cursor() as cursor:
+        made_cards_from_ranks(cursor, only_snapshot_id=only_snapshot_id, persons_from=persons_from)
+    return cards_open_from_export(snapshot=snapshot, acting_user=acting_user, made_cards_ready=True)

@@ -28,6 +28,7 @@ from ..card_records import (
     CURRENT_FIRST,
     FAILED,
     IN_PRODUCTION,
+    MADE_CARD_COLUMNS,
     SUCCESS,
     effective_records,
     quoted,
@@ -82,10 +83,14 @@ def disagreement_count() -> int:
     return Person.objects.filter(card_class_q(DISAGREEMENT)).count()
 
 
-def classify_all(*, acting_user=None, only_snapshot: SourceList | None = None) -> dict:
+def classify_all(
+    *, acting_user=None, only_snapshot: SourceList | None = None, keep_ranks: bool = False
+) -> dict:
     """Re-classify everyone against the effective exports; returns counts of what changed.
 
     With ``only_snapshot`` (a partial export) only the persons it names are re-compared.
+    ``keep_ranks`` leaves the ranks (``match_rank``) for the caller to open the cards they
+    show made (``made_cards_from_ranks``), who drops them.
     """
     snapshot_ids = effective_snapshot_ids()
     if not snapshot_ids:
@@ -99,13 +104,17 @@ def classify_all(*, acting_user=None, only_snapshot: SourceList | None = None) -
             persons, _ = _persons_digest(cursor)
             recorded = _recorded_inputs()
             if recorded and recorded == _inputs_digest(cursor, snapshot_ids, persons):
-                return _finish(cursor, snapshot, acting_user, changed=0, first=0, ranked=False)
+                if keep_ranks:
+                    _build_ranks(cursor, snapshot_ids)
+                return _finish(cursor, snapshot, acting_user, changed=0, first=0, drop_ranks=False)
         _build_ranks(cursor, snapshot_ids)
         now = timezone.now()
         if only_snapshot is None and not PersonClass.objects.exists():
             first = _classify_first_time(cursor, snapshot.pk, now)
             _record_inputs(cursor, snapshot_ids, persons)
-            return _finish(cursor, snapshot, acting_user, changed=0, first=first)
+            return _finish(
+                cursor, snapshot, acting_user, changed=0, first=first, drop_ranks=not keep_ranks
+            )
         _build_new_classes(cursor, only_snapshot_id=only_snapshot.pk if only_snapshot else None)
         # A person our ledger shows a made card for keeps 已制卡 whatever the export says
         # (the disagreement is shown apart), so the export's new word is no change of class.
@@ -138,7 +147,14 @@ def classify_all(*, acting_user=None, only_snapshot: SourceList | None = None) -
         cursor.execute("DROP TABLE match_new")
         if persons is not None:
             _record_inputs(cursor, snapshot_ids, persons)
-        return _finish(cursor, snapshot, acting_user, changed=changed, first=first)
+        return _finish(
+            cursor,
+            snapshot,
+            acting_user,
+            changed=changed,
+            first=first,
+            drop_ranks=not keep_ranks,
+        )
 
 
 def _persons_digest(cursor, *, below: int | None = None) -> tuple[str, str]:
@@ -207,7 +223,9 @@ def _record_inputs(cursor, snapshot_ids: list[int], persons: str) -> None:
     )
 
 
-def classify_unclassified(*, acting_user=None, person_ids_from: int = 0) -> dict:
+def classify_unclassified(
+    *, acting_user=None, person_ids_from: int = 0, keep_ranks: bool = False
+) -> dict:
     """Classify the persons who have no result yet against the effective exports.
 
     What a person list needs: it adds persons and fills in blanks, but changes no one's ID
@@ -260,6 +278,7 @@ def classify_unclassified(*, acting_user=None, person_ids_from: int = 0) -> dict
             changed=0,
             first=first,
             note="按最新卡务系统导出比对尚无比对结果的人员",
+            drop_ranks=not keep_ranks,
         )
 
 
@@ -285,9 +304,9 @@ def _finish(
     changed: int,
     first: int,
     note: str = "按最新卡务系统导出重新比对全部人员",
-    ranked: bool = True,
+    drop_ranks: bool = True,
 ) -> dict:
-    if ranked:
+    if drop_ranks:
         cursor.execute("DROP TABLE match_rank")
     counts = {"变化人数": changed, "首次比对人数": first}
     audit_record(
@@ -335,7 +354,8 @@ def _build_new_classes(cursor, *, only_snapshot_id: int | None = None) -> None:
 
 
 def _build_ranks(cursor, snapshot_ids: list[int], *, of_id_numbers: str = "") -> None:
-    """Per ID number: the best status among live records, and the latest failure reason.
+    """Per ID number: the best status among live records, the latest failure reason, and
+    the card of the current 制卡成功 record.
 
     With partial exports after the complete one, each ID number's records come from the
     newest export that names it. ``of_id_numbers``, a query, limits it to those numbers.
@@ -347,11 +367,16 @@ def _build_ranks(cursor, snapshot_ids: list[int], *, of_id_numbers: str = "") ->
         f"WHEN production_status IN ({quoted(FAILED)}) THEN 1 ELSE 0 END"
     )
     records, params = effective_records(snapshot_ids, of_id_numbers=of_id_numbers)
+    # The current 制卡成功 record's card, for the ledger to open (made_cards_from_ranks).
+    made = ", ".join(
+        f"MAX(CASE WHEN rank = 3 AND latest = 1 THEN {column} END) AS {column}"
+        for column in MADE_CARD_COLUMNS.split(", ")
+    )
     cursor.execute(
         "CREATE TEMPORARY TABLE match_rank AS "
         "SELECT id_number, MAX(rank) AS rank, MAX(CASE WHEN rank = 1 AND latest = 1 "
-        "THEN failure_reason END) AS reason FROM ("
-        f"  SELECT id_number, failure_reason, {status_rank} AS rank, "
+        f"THEN failure_reason END) AS reason, {made} FROM ("
+        f"  SELECT id_number, failure_reason, {status_rank} AS rank, {MADE_CARD_COLUMNS}, "
         f"  ROW_NUMBER() OVER (PARTITION BY id_number, {status_rank} "
         f"    ORDER BY {CURRENT_FIRST}) AS latest "
         f"  FROM {records}"

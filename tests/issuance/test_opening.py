@@ -275,6 +275,30 @@ class TestOpening:
         assert request.card.person_id == a.pk
         assert "持卡人已死亡" in request.reason
 
+    def test_keys_drawn_apart_by_another_session_still_open_each_card(
+        self, tmp_path, persons, monkeypatch
+    ):
+        from issuance import opening
+
+        reserve = opening.reserve_ids
+        # Every other key of a larger block: what reserve_ids returns when another session
+        # drew keys in between.
+        monkeypatch.setattr(opening, "reserve_ids", lambda t, n: list(reserve(t, 2 * n))[::2])
+        a, b, c, _ = persons
+        import_export(
+            export(
+                tmp_path,
+                (a.id_number, "Y1", "制卡成功", "正常", "2020-01-01"),
+                (b.id_number, "Y2", "制卡成功", "正常", "2020-01-01"),
+                (c.id_number, "Y3", "制卡成功", "正常", "2020-01-01"),
+            )
+        )
+        cards = Card.objects.order_by("person_id")
+        assert [card.card_number for card in cards] == ["Y1", "Y2", "Y3"]
+        assert all(card.ledger_entries.get().sequence == 1 for card in cards)
+        keys = [card.pk for card in cards]
+        assert keys[1] - keys[0] == 2
+
     def test_a_person_listed_after_the_export_gets_the_card(self, tmp_path, village_a):
         from tests.factories import make_id_number
 
