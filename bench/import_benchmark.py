@@ -77,7 +77,7 @@ BREAKDOWN = {
         "card_export_write",
         "write_problems",
         "classify_all",
-        "cards_open_from_export",
+        "_open_cards",
     ),
     "roster.imports.person_lists": (
         "_known_persons",
@@ -100,6 +100,7 @@ BREAKDOWN_LABELS = {
     "_add_categories": "_add_categories (SQL)",
     "write_problems": "write_problems (problem rows)",
     "classify_all": "classify_all (SQL: match everyone)",
+    "_open_cards": "_open_cards (SQL: cards, ledger entries, audit rows)",
     "COMMIT": "COMMIT",
     "other": "rest (SourceList, audit…)",
 }
