@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 from django.core.management import call_command
+from django.urls import reverse
 
 from dayao_sscard.models import AuditEvent
 from issuance.models import (
@@ -90,6 +91,17 @@ class TestOpening:
         assert (audit.object_id, audit.township_id) == (str(card.pk), a.township_id)
         assert audit.after["card_number"] == "Y00000001"
         assert audit.actor_username == "系统"
+
+    def test_the_persons_page_shows_the_opening_as_a_system_import(
+        self, tmp_path, persons, client, clerk_a
+    ):
+        a, *_ = persons
+        import_export(
+            export(tmp_path, (a.id_number, "Y00000001", "制卡成功", "正常", "2020-01-01"))
+        )
+        client.force_login(clerk_a)
+        page = client.get(reverse("roster:person-detail", args=[a.pk])).content.decode()
+        assert "社保卡制卡完成" in page and "系统导入" in page
 
     def test_the_current_record_is_the_latest_live_success(self, tmp_path, persons):
         a, b, *_ = persons
