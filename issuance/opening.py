@@ -262,20 +262,49 @@ def _masked(column: str) -> str:
     return f"substr({column}, 1, 1) || '****' || substr({column}, length({column}) - 3)"
 
 
+ENTRY_COLUMNS = (
+    "card_id",
+    "sequence",
+    "event",
+    "status_before",
+    "status_after",
+    "to_party",
+    "custody_kind",
+    "note",
+)
+
+
 def _ledger_append(cursor, select: str, params: list, *, at, who) -> int:
-    """Append ledger entries, one per row of ``select``, which gives in order: card,
-    sequence, event, status before and after, to whom (custodian), custody kind and note;
-    all occurred and were recorded ``at``, by ``who`` (a user's key, or None).
+    """Append ledger entries, one per row of ``select``, which gives ENTRY_COLUMNS in
+    order; all occurred and were recorded ``at``, by ``who`` (a user's key, or None).
 
     The one place the bulk writes of the ledger go through (chained hashes, issue 10,
     belong here).
     """
+    fixed = {"occurred_at": at, "recorded_at": at, "recorded_by_id": who}
+    return _insert_from_query(cursor, LedgerEntry, ENTRY_COLUMNS, select, params, fixed=fixed)
+
+
+def _insert_from_query(
+    cursor, model, columns: tuple[str, ...], select: str, params: list, *, fixed: dict
+) -> int:
+    """INSERT … SELECT into ``model``'s table: ``columns`` from ``select``, ``fixed``
+    columns with one value for every row, and every other column its model default.
+
+    Built from the model, so that a field added later (with its default) is not forgotten.
+    """
+    values = dict(fixed)
+    for field in model._meta.concrete_fields:
+        if field.column in columns or field.column in values or field.primary_key:
+            continue
+        default = field.get_default() if field.has_default() or not field.null else None
+        values[field.column] = field.get_db_prep_save(default, connection)
+    listed = ", ".join([*values, *columns])
+    placeholders = ", ".join(["%s"] * len(values))
     cursor.execute(
-        f"INSERT INTO {ENTRY} (occurred_at, recorded_at, recorded_by_id, card_id, sequence, "
-        "event, status_before, status_after, to_party, custody_kind, note, "
-        "from_party, location, responsible_person, signee, method, face_to_face) "
-        f"SELECT %s, %s, %s, q.*, '', '', '', '', '', FALSE FROM ({select}) q",
-        [at, at, who, *params],
+        f"INSERT INTO {model._meta.db_table} ({listed}) "
+        f"SELECT {placeholders}, q.* FROM ({select}) q",
+        [*values.values(), *params],
     )
     return cursor.rowcount
 
@@ -375,15 +404,20 @@ def _open_new(cursor, who, acting_user, now, file_name: str, count: int) -> int:
     """
     note = f"按卡务系统导出登记：制卡成功（导出文件：{file_name}）"
     new = _new_cards(cursor, count)
-    cursor.execute(
-        f"INSERT INTO {CARD} (id, person_id, card_number, bank_id, production_type, status, "
-        "failure_reason, made_on, custody_kind, custodian, custody_location, custody_since, "
-        "created_at) "
-        "SELECT card_id, person_id, card_number, bank_id, production_type, %s, '', "
-        f"COALESCE(made_on, %s), %s, custodian, '', %s, %s {new}",
-        [S.IN_STOCK, timezone.localdate(now), CustodyKind.BANK, now, now],
+    opened = _insert_from_query(
+        cursor,
+        Card,
+        ("id", "person_id", "card_number", "bank_id", "production_type", "made_on", "custodian"),
+        "SELECT card_id, person_id, card_number, bank_id, production_type, "
+        f"COALESCE(made_on, %s), custodian {new}",
+        [timezone.localdate(now)],
+        fixed={
+            "status": S.IN_STOCK,
+            "custody_kind": CustodyKind.BANK,
+            "custody_since": now,
+            "created_at": now,
+        },
     )
-    opened = cursor.rowcount
     # The card had no status in our ledger before it: its first entry starts from none.
     _ledger_append(
         cursor,
