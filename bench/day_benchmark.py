@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import io
 import json
 import os
@@ -59,7 +60,7 @@ DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/dayao_daybench"
 DEFAULT_OUT = Path("/tmp/dayao-bench")
 DEFAULT_SEED = 20221103
 # Bump when the generated content changes, so cached files are not reused by mistake.
-DAY_GENERATOR_VERSION = 1
+DAY_GENERATOR_VERSION = 2
 FLOOR_TARGET = 2.0
 CSV_HEADER_LIST = (
     "序号",
@@ -278,6 +279,7 @@ def _expected(readable: set[str], recipients: set[str], records: list[tuple]) ->
         "subsidy_recipients": len(recipients),
         "card_records": len(records),
         "classes": classes,
+        **g.expected_cards(readable, records),
     }
 
 
@@ -331,12 +333,52 @@ def _counts(url: str) -> dict:
             "LEFT JOIN roster_personclass c ON c.person_id = p.id GROUP BY 1 ORDER BY 1"
         )
         counts["classes"] = dict(cursor.fetchall())
+        counts.update(card_counts(cursor))
     connection.close()
     return counts
 
 
-def _checks(expected: dict, counts: dict, match_output: str) -> list[str]:
+def card_counts(cursor) -> dict:
+    """The cards our ledger opened from the export: how many, a digest of their
+    (ID number, card number) pairs as the generator writes it, and how many of them are
+    not in stock with exactly one ledger entry and one audit row."""
+    cursor.execute(
+        "SELECT p.id_number || ':' || c.card_number FROM issuance_card c "
+        "JOIN roster_person p ON p.id = c.person_id ORDER BY 1"
+    )
+    pairs = [pair for (pair,) in cursor.fetchall()]
+    cursor.execute(
+        "SELECT COUNT(*) FROM issuance_card c WHERE c.status <> 'in_stock' "
+        "OR c.custody_kind <> 'bank' OR (SELECT COUNT(*) FROM issuance_ledgerentry e "
+        "WHERE e.card_id = c.id AND e.sequence = 1 AND e.event = 'produced') <> 1 "
+        "OR (SELECT COUNT(*) FROM dayao_sscard_auditevent a WHERE a.object_type = "
+        "'issuance.card' AND a.object_id = CAST(c.id AS text) "
+        "AND a.action = 'issuance.card.opened_from_export') <> 1"
+    )
+    (odd,) = cursor.fetchone()
+    return {
+        "cards": len(pairs),
+        "cards_digest": hashlib.sha256("\n".join(pairs).encode()).hexdigest(),
+        "cards_not_opened_as_told": odd,
+    }
+
+
+def card_checks(expected: dict, counts: dict) -> list[str]:
     problems = []
+    if counts["cards"] != expected["cards"]:
+        problems.append(f"cards opened: got {counts['cards']}, expected {expected['cards']}")
+    elif counts["cards_digest"] != expected["cards_digest"]:
+        problems.append("cards opened: the right number, but not the expected card numbers")
+    if counts["cards_not_opened_as_told"]:
+        problems.append(
+            f"{counts['cards_not_opened_as_told']} cards not in stock at their bank with one "
+            "opening entry and one audit row"
+        )
+    return problems
+
+
+def _checks(expected: dict, counts: dict, match_output: str) -> list[str]:
+    problems = card_checks(expected, counts)
     for key in ("persons", "card_records", "subsidy_recipients"):
         if counts[key] != expected[key]:
             problems.append(f"{key}: got {counts[key]}, expected {expected[key]}")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import hashlib
 import importlib
 import json
 import random
@@ -43,7 +44,7 @@ TOWNSHIPS: list[tuple[str, str, str, list[str]]] = importlib.import_module(
 DEFAULT_OUT = Path("/tmp/dayao-bench")
 DEFAULT_SEED = 20220520
 # Bump when the generated content changes, so cached files are not reused by mistake.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 UNISSUED_TITLE = "第一批省下发大姚县未制卡人员名单"
 UNISSUED_HEADER = (
@@ -381,13 +382,16 @@ def _card_records(rng: random.Random, ids: _Ids, persons: list[Person], rows: in
         budget -= need
         chosen.append((id_number, _name(rng, int(id_number[16]) % 2 == 1), need))
     records: list[tuple] = []
+    card_numbers: set[str] = set()
     for id_number, name, need in chosen:
-        records.extend(_records_of(rng, id_number, name, need))
+        records.extend(_records_of(rng, id_number, name, need, card_numbers))
     rng.shuffle(records)
     return records
 
 
-def _records_of(rng: random.Random, id_number: str, name: str, count: int) -> list[tuple]:
+def _records_of(
+    rng: random.Random, id_number: str, name: str, count: int, card_numbers: set[str]
+) -> list[tuple]:
     day = datetime.date(2016, 1, 1) + datetime.timedelta(days=rng.randrange(2000))
     statuses = rng.choices(
         ("制卡成功", "制卡中", "已申领", "制卡失败"), weights=(62, 10, 8, 20), k=count
@@ -399,7 +403,7 @@ def _records_of(rng: random.Random, id_number: str, name: str, count: int) -> li
         card_number = bank = card_status = reason = ""
         made_on: str | datetime.date = ""
         if status == "制卡成功":
-            card_number = f"Y{rng.randrange(10**8):08d}"
+            card_number = _unique_card_number(rng.randrange(10**8), card_numbers)
             bank = rng.choice(BANKS)
             cancelled = later_success or rng.random() < 0.06
             card_status = "注销" if cancelled else "正常"
@@ -427,8 +431,40 @@ def _records_of(rng: random.Random, id_number: str, name: str, count: int) -> li
     return records
 
 
+def _unique_card_number(drawn: int, taken: set[str]) -> str:
+    """A card number no other record has, as in the card system (one number, one card).
+
+    A drawn number already given moves up to the next free one, without drawing again, so
+    the rest of the generated content stays as it was.
+    """
+    while (number := f"Y{drawn % 10**8:08d}") in taken:
+        drawn += 1
+    taken.add(number)
+    return number
+
+
 RANKS = {"制卡成功": 3, "制卡中": 2, "已申领": 2, "制卡失败": 1}
 CLASSES = {3: "card_made", 2: "in_production", 1: "card_failed", 0: "no_card_info"}
+
+
+def expected_cards(id_numbers: set[str], records: list[tuple]) -> dict:
+    """The cards our ledger must open: for each listed person with a live 制卡成功 record,
+    the current one (latest 制卡日期, then the later row), as the match ranks them.
+
+    Returns how many, and a digest of their (ID number, card number) pairs.
+    """
+    current: dict[str, tuple] = {}
+    for row_number, record in enumerate(records, start=1):
+        _, id_number, card_number, _, _, status, _, card_status, made_on = record
+        if status != "制卡成功" or card_status == "注销" or id_number not in id_numbers:
+            continue
+        day = made_on.isoformat() if isinstance(made_on, datetime.date) else made_on
+        key = (day != "", day, row_number)  # a record without a date ranks below any date
+        if id_number not in current or key > current[id_number][0]:
+            current[id_number] = (key, card_number)
+    pairs = sorted(f"{id_number}:{card}" for id_number, (_, card) in current.items())
+    digest = hashlib.sha256("\n".join(pairs).encode()).hexdigest()
+    return {"cards": len(pairs), "cards_digest": digest}
 
 
 def _expected(persons: list[Person], truth: ListTruth, records: list[tuple]) -> dict:
@@ -446,6 +482,7 @@ def _expected(persons: list[Person], truth: ListTruth, records: list[tuple]) -> 
         "duplicates": truth.duplicates,
         "card_records": len(records),
         "classes": classes,
+        **expected_cards({persons[index].id_number for index in truth.imported}, records),
     }
 
 

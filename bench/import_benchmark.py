@@ -42,6 +42,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from copy_stream import CsvRows  # bench/, the script's own folder
+from day_benchmark import card_checks, card_counts
 from postgres import connect, database_name, with_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -76,6 +77,7 @@ BREAKDOWN = {
         "card_export_write",
         "write_problems",
         "classify_all",
+        "_open_cards",
     ),
     "roster.imports.person_lists": (
         "_known_persons",
@@ -98,6 +100,7 @@ BREAKDOWN_LABELS = {
     "_add_categories": "_add_categories (SQL)",
     "write_problems": "write_problems (problem rows)",
     "classify_all": "classify_all (SQL: match everyone)",
+    "_open_cards": "_open_cards (SQL: cards, ledger entries, audit rows)",
     "COMMIT": "COMMIT",
     "other": "rest (SourceList, audit…)",
 }
@@ -296,6 +299,7 @@ def _database_counts(url: str) -> dict:
             "LEFT JOIN roster_personclass c ON c.person_id = p.id GROUP BY 1 ORDER BY 1"
         )
         counts["classes"] = dict(cursor.fetchall())
+        counts.update(card_counts(cursor))
         settings = {}
         for name in PG_SETTINGS:
             cursor.execute(f"SHOW {name}")
@@ -325,7 +329,7 @@ def _checks(dataset: Dataset, phases: dict[str, Phase], database: dict) -> list[
     for label, got, want in pairs:
         if got != want:
             problems.append(f"{label}: got {got}, expected {want}")
-    return problems
+    return problems + card_checks(expected, counts)
 
 
 def _machine() -> dict:

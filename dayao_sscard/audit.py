@@ -9,7 +9,7 @@ import decimal
 from collections.abc import Iterable
 
 from django.apps import apps
-from django.db import models
+from django.db import connection, models
 
 from .models import AuditEvent
 
@@ -43,6 +43,7 @@ ACTION_LABELS = {
     "issuance.card.marked_dormant": "认定睡眠卡",
     "issuance.card.recovered": "社保卡回收登记",
     "issuance.card.cancelled": "社保卡注销",
+    "issuance.card.opened_from_export": "按卡务系统导出建立社保卡台账",
     "issuance.ledger_entry.created": "记入流转台账",
     "issuance.cancellationrequest.created": "申请注销社保卡",
     "issuance.cancellationrequest.withdrawn": "撤回社保卡注销申请",
@@ -124,6 +125,41 @@ def audit_record_many(
         AuditEvent.objects.bulk_create(batch)
         written += len(batch)
     return written
+
+
+def audit_record_from_query(*, actor, action: str, query: str, params: list, at) -> int:
+    """One audit row per row of ``query``, written by one INSERT … SELECT (bulk imports).
+
+    ``query`` selects, in order: object_type, object_id (text), object_repr, township_id,
+    before and after (JSON built in SQL with ``json_object_sql``, or NULL) and note.
+    """
+    names = (
+        "actor_id actor_username at action object_type object_id object_repr township_id "
+        "before after note"
+    )
+    columns = ", ".join(connection.ops.quote_name(name) for name in names.split())
+    actor_id = actor.pk if actor is not None and actor.pk else None
+    username = getattr(actor, "username", "") or "系统"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {AuditEvent._meta.db_table} ({columns}) "
+            f"SELECT %s, %s, %s, %s, q.* FROM ({query}) q",
+            [actor_id, username, at, action, *params],
+        )
+        return cursor.rowcount
+
+
+def json_object_sql(fields: dict[str, str]) -> str:
+    """A SQL expression building a JSON object from ``{key: SQL expression}``, on either
+    database (keys are code, never user input)."""
+    function = "jsonb_build_object" if connection.vendor == "postgresql" else "json_object"
+    pairs = ", ".join(f"'{key}', {expression}" for key, expression in fields.items())
+    return f"{function}({pairs})"
+
+
+def json_null() -> str:
+    """A JSON column's NULL inside a subquery (PostgreSQL would type a bare NULL as text)."""
+    return "CAST(NULL AS jsonb)" if connection.vendor == "postgresql" else "NULL"
 
 
 def _event_fields(actor, action, obj, before, after, note) -> dict:

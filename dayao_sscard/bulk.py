@@ -236,7 +236,7 @@ def analyse(table: str) -> None:
 
 
 @contextmanager
-def indexes_built_after(*tables: str) -> Iterator[list[str]]:
+def indexes_built_after(*tables: str, foreign_keys_to: tuple[str, ...] = ()) -> Iterator[list[str]]:
     """Fill empty tables without their secondary indexes; build those once at the end.
 
     PostgreSQL's advice for populating a table ("Populating a Database": remove indexes):
@@ -247,28 +247,42 @@ def indexes_built_after(*tables: str) -> Iterator[list[str]]:
     Must run inside the caller's transaction: the DROP is undone with it on any error, and
     the ACCESS EXCLUSIVE lock it needs is held to COMMIT, when the indexes are back. When
     the lock is not free within a few seconds, the import simply keeps the indexes.
+
+    Their foreign keys to the tables in ``foreign_keys_to`` go too, and come back last:
+    adding one checks every row in one join, where each row inserted would have queued a
+    check of its own. Dropping one locks the table it refers to as well (ACCESS EXCLUSIVE,
+    to COMMIT), so only small tables, or those being filled, belong there.
     """
     taken: list[tuple[str, list[tuple[str, str]]]] = []
     if connection.vendor == "postgresql":
         for table in tables:
-            definitions = _drop_secondary_indexes_if_empty(table)
+            definitions = _drop_secondary_indexes_if_empty(table, foreign_keys_to)
             if definitions:
                 taken.append((table, definitions))
     yield [table for table, _ in taken]
     if taken:
         with connection.cursor() as cursor:
-            for _, definitions in taken:
-                for _, create in definitions:
-                    cursor.execute(create)
+            # PostgreSQL builds no index on a table with foreign-key checks still pending:
+            # they run now (as they would at COMMIT), then are deferred again as Django
+            # declares every one of them.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            creates = [create for _, definitions in taken for _, create in definitions]
+            # Indexes first: a foreign key needs the unique key it refers to.
+            for create in sorted(creates, key=lambda sql: " FOREIGN KEY " in sql):
+                cursor.execute(create)
 
 
 class _KeepIndexes(Exception):
     pass
 
 
-def _drop_secondary_indexes_if_empty(table: str) -> list[tuple[str, str]]:
-    """Drop the table's unique constraints and plain indexes if it is empty; return
-    (drop, create) statements for each, or [] when it keeps them."""
+def _drop_secondary_indexes_if_empty(
+    table: str, foreign_keys_to: tuple[str, ...] = ()
+) -> list[tuple[str, str]]:
+    """Drop the table's unique constraints, plain indexes and foreign keys to
+    ``foreign_keys_to`` if it is empty; return (drop, create) statements for each, or []
+    when it keeps them."""
     quote = connection.ops.quote_name
     empty = f"SELECT NOT EXISTS (SELECT 1 FROM {quote(table)})"
     try:
@@ -282,6 +296,7 @@ def _drop_secondary_indexes_if_empty(table: str) -> list[tuple[str, str]]:
             if not cursor.fetchone()[0]:
                 raise _KeepIndexes
             definitions = _secondary_index_statements(cursor, table)
+            definitions += _foreign_key_statements(cursor, table, foreign_keys_to)
             for drop, _ in definitions:
                 cursor.execute(drop)
             cursor.execute("SET LOCAL lock_timeout = DEFAULT")
@@ -290,6 +305,26 @@ def _drop_secondary_indexes_if_empty(table: str) -> list[tuple[str, str]]:
         # Not empty, lock not granted in time, or an index something else depends on: the
         # savepoint is rolled back with its lock, and the import takes the ordinary way.
         return []
+
+
+def _foreign_key_statements(cursor, table: str, to: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(drop, create) for each foreign key of ``table`` to one of the tables ``to``."""
+    if not to:
+        return []
+    quote = connection.ops.quote_name
+    cursor.execute(
+        "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'f' "
+        "AND conrelid = %s::regclass AND confrelid::regclass::text = ANY(%s)",
+        [quote(table), list(to)],
+    )
+    alter = f"ALTER TABLE {quote(table)}"
+    return [
+        (
+            f"{alter} DROP CONSTRAINT {quote(name)}",
+            f"{alter} ADD CONSTRAINT {quote(name)} {definition}",
+        )
+        for name, definition in cursor.fetchall()
+    ]
 
 
 def _secondary_index_statements(cursor, table: str) -> list[tuple[str, str]]:

@@ -172,8 +172,16 @@ class AuditEvent(models.Model):
     object_type = models.CharField("对象类型", max_length=60)
     object_id = models.CharField("对象编号", max_length=64)
     object_repr = models.CharField("对象", max_length=200, blank=True)
+    # No database constraint: imports write audit rows in bulk (one per card opened), and a
+    # deferred check per row cost more than the rows themselves. Townships are reference
+    # data that are never deleted (persons PROTECT them); SET_NULL still acts in Django.
     township = models.ForeignKey(
-        "roster.Township", verbose_name="乡镇", null=True, blank=True, on_delete=models.SET_NULL
+        "roster.Township",
+        verbose_name="乡镇",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        db_constraint=False,
     )
     before = models.JSONField("修改前", null=True, blank=True)
     after = models.JSONField("修改后", null=True, blank=True)

@@ -143,8 +143,16 @@ class CustodyKind(models.TextChoices):
 class Card(models.Model):
     """A social security card. Its status is written only by the ledger service."""
 
+    # No database constraint, as for every bulk-written row about a person (see
+    # docs/PERFORMANCE.md): the export opens cards in bulk, and the deferred check of each
+    # row at COMMIT cost about 1 s per 150,000 cards. PROTECT still acts in Django, and
+    # persons are never deleted outside it.
     person = models.ForeignKey(
-        "roster.Person", verbose_name="持卡人", on_delete=models.PROTECT, related_name="cards"
+        "roster.Person",
+        verbose_name="持卡人",
+        on_delete=models.PROTECT,
+        related_name="cards",
+        db_constraint=False,
     )
     card_number = models.CharField("社会保障卡卡号", max_length=20, null=True, blank=True)
     bank = models.ForeignKey(Bank, verbose_name="发卡银行", on_delete=models.PROTECT)
@@ -156,7 +164,6 @@ class Card(models.Model):
         max_length=16,
         choices=CardStatus.choices,
         default=CardStatus.APPLIED,
-        db_index=True,
     )
     failure_reason = models.CharField("失败原因", max_length=200, blank=True)
     made_on = models.DateField("制卡日期", null=True, blank=True)
@@ -175,6 +182,9 @@ class Card(models.Model):
         verbose_name = "社保卡"
         verbose_name_plural = "社保卡"
         ordering = ["-created_at", "-id"]
+        # A plain index: db_index on a CharField adds a second one for LIKE on PostgreSQL,
+        # which no query of a status needs and the export's bulk opening paid for.
+        indexes = [models.Index(fields=["status"], name="card_status")]
         constraints = [
             models.UniqueConstraint(
                 fields=["card_number"],
@@ -223,8 +233,13 @@ class LedgerEntry(models.Model):
     Database triggers (see the migration) refuse UPDATE and DELETE.
     """
 
+    # Its own index would repeat the leading column of ledger_sequence_per_card.
     card = models.ForeignKey(
-        Card, verbose_name="社保卡", on_delete=models.PROTECT, related_name="ledger_entries"
+        Card,
+        verbose_name="社保卡",
+        on_delete=models.PROTECT,
+        related_name="ledger_entries",
+        db_index=False,
     )
     sequence = models.PositiveIntegerField("序号")
     event = models.CharField("环节", max_length=24, choices=LedgerEvent.choices)
@@ -246,9 +261,12 @@ class LedgerEntry(models.Model):
     identity_checked = models.BooleanField("已核验身份证件", null=True, default=False)
     occurred_at = models.DateTimeField("发生时间")
     recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+    # None: written by an import run at the command line (shown as 系统导入).
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="登记人",
+        null=True,
+        blank=True,
         on_delete=models.PROTECT,
         related_name="+",
     )

@@ -45,6 +45,8 @@ action(
 action(
     "issuance.make_instant_card", "办理即时制卡", has_role(BANK) & (in_scope | at_branch_counter)
 )
+# Cards the card-system export shows made enter the ledger with the export's import.
+action("issuance.open_cards_from_export", "按卡务系统导出建立社保卡台账", has_role(ADMIN))
 action("issuance.record_card_event", "登记社保卡流转", has_role(ADMIN, TOWNSHIP, BANK) & in_scope)
 action(
     "issuance.record_card_distribution",

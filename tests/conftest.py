@@ -42,6 +42,35 @@ def _reference_data(request):
 
         import_module("roster.migrations.0002_county_and_townships").create(apps, None)
     yield
+    if transactional:
+        _delete_ledger_rows_on_sqlite()
+
+
+def _delete_ledger_rows_on_sqlite():
+    """Lets the flush that ends a transactional test empty a custody ledger with rows.
+
+    Migration issuance 0002 makes ``issuance_ledgerentry`` append-only with triggers. On
+    SQLite that flush is a plain DELETE, which the trigger refuses (PostgreSQL truncates):
+    the rows of a test that imported a card export are removed here with the triggers
+    lifted, and the triggers are put back for the next test.
+    """
+    from importlib import import_module
+
+    from django.db import connection
+
+    from issuance.models import LedgerEntry
+
+    if connection.vendor != "sqlite" or not LedgerEntry.objects.exists():
+        return
+    append_only = import_module("issuance.migrations.0002_ledger_append_only")
+    with connection.schema_editor() as editor:
+        append_only.backward(None, editor)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(LedgerEntry._meta.db_table)}")
+    finally:
+        with connection.schema_editor() as editor:
+            append_only.forward(None, editor)
 
 
 @pytest.fixture
@@ -143,29 +172,10 @@ def person_b(village_b):
 
 @pytest.fixture
 def ledger_flushable(transactional_db):
-    """Lets the end of a live-server test flush a database that holds custody-ledger rows.
-
-    Migration issuance 0002 makes ``issuance_ledgerentry`` append-only with triggers. On
-    SQLite the flush that ends a transactional test is a plain DELETE, which the trigger
-    refuses: the flush fails and every later test finds this test's rows. Here the rows
-    are removed with the triggers lifted, and the triggers are put back for the next test.
-    """
+    """Lets the end of a live-server test flush a database that holds custody-ledger rows
+    (see ``_delete_ledger_rows_on_sqlite``)."""
     yield
-    from importlib import import_module
-
-    from django.db import connection
-
-    from issuance.models import LedgerEntry
-
-    append_only = import_module("issuance.migrations.0002_ledger_append_only")
-    with connection.schema_editor() as editor:
-        append_only.backward(None, editor)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(LedgerEntry._meta.db_table)}")
-    finally:
-        with connection.schema_editor() as editor:
-            append_only.forward(None, editor)
+    _delete_ledger_rows_on_sqlite()
 
 
 def pytest_sessionfinish(session, exitstatus):

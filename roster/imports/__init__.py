@@ -15,11 +15,13 @@ Re-importing the same file changes nothing; a file that fails half-way leaves no
 
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from dayao_sscard.audit import audit_record
 from dayao_sscard.permissions import require
+from issuance.opening import cards_open_from_export
 
+from ..card_records import made_cards_from_ranks
 from ..models import ListKind, SourceList
 from .base import (
     CLASSIFIED_KINDS,
@@ -37,7 +39,7 @@ from .base import (
 from .card_export import ExportCoverage, ExportShrinks, card_export_write, export_coverage_check
 from .collection import collection_write
 from .deaths import deaths_write
-from .matching import classify_all, classify_unclassified
+from .matching import classify_all, classify_unclassified, effective_snapshot_ids
 from .person_lists import person_list_write
 from .tables import TableError, open_tables
 
@@ -120,12 +122,31 @@ def list_import(
                 result.classification = classify_all(
                     acting_user=acting_user,
                     only_snapshot=source_list if source_list.is_partial else None,
+                    keep_ranks=True,
                 )
+                progress(total, total, "正在建立社保卡台账", force=True)
+                result.cards = _open_cards(
+                    source_list,
+                    acting_user,
+                    only_snapshot_id=source_list.pk if source_list.is_partial else None,
+                ).summary()
             elif kind in CLASSIFIED_KINDS:
                 progress(total, total, "正在比对制卡信息", force=True)
+                new_from = result.first_new_person_id if result.persons_new else 0
                 result.classification = classify_unclassified(
-                    acting_user=acting_user, person_ids_from=result.first_new_person_id
+                    acting_user=acting_user,
+                    person_ids_from=result.first_new_person_id,
+                    keep_ranks=bool(new_from),
                 )
+                if new_from and result.classification:
+                    # Persons a list adds get the cards the exports already show made.
+                    counts = _open_cards(
+                        SourceList.objects.get(pk=effective_snapshot_ids()[-1]),
+                        acting_user,
+                        persons_from=new_from,
+                    )
+                    if counts.opened or counts.produced or counts.replaced:
+                        result.cards = counts.summary()
             source_list.counts = result.summary()
             source_list.save(update_fields=["counts"])
             audit_record(
@@ -137,3 +158,10 @@ def list_import(
     except TableError as exc:
         raise ListImportError(f"{exc}（已撤回本次导入的全部数据）") from exc
     return result
+
+
+def _open_cards(snapshot, acting_user, *, only_snapshot_id=None, persons_from=0):
+    """Open in the ledger the cards the match just ranked as the persons' current ones."""
+    with connection.cursor() as cursor:
+        made_cards_from_ranks(cursor, only_snapshot_id=only_snapshot_id, persons_from=persons_from)
+    return cards_open_from_export(snapshot=snapshot, acting_user=acting_user, made_cards_ready=True)

@@ -72,6 +72,7 @@ class ImportResult:
     problems: list[RowProblem] = field(default_factory=list)
     duplicate_rows: list[RowProblem] = field(default_factory=list)
     classification: dict = field(default_factory=dict)
+    cards: dict = field(default_factory=dict)  # the card ledger's opening, Chinese labels
     partial_export: bool = False
 
     @property
@@ -119,6 +120,8 @@ class ImportResult:
         data.update({"重复行": self.duplicates, "问题行": problems})
         if self.classification:
             data.update({f"比对：{k}": v for k, v in self.classification.items()})
+        if self.cards:
+            data.update({f"社保卡台账：{k}": v for k, v in self.cards.items()})
         return data
 
 

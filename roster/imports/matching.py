@@ -24,6 +24,15 @@ from dayao_sscard.audit import audit_record
 from dayao_sscard.bulk import analyse
 from issuance.models import CARD_MADE_STATUSES, Card
 
+from ..card_records import (
+    CURRENT_FIRST,
+    FAILED,
+    IN_PRODUCTION,
+    MADE_CARD_COLUMNS,
+    SUCCESS,
+    effective_records,
+    quoted,
+)
 from ..models import (
     CardClass,
     ClassificationInputs,
@@ -33,11 +42,6 @@ from ..models import (
     SourceList,
 )
 from ..witnesses import DISAGREEMENT, card_class_q
-
-SUCCESS = ("制卡成功",)
-IN_PRODUCTION = ("制卡中", "已申领")
-FAILED = ("制卡失败",)
-CANCELLED = "注销"
 
 _RANK_TO_CLASS = (
     f"CASE r.rank WHEN 3 THEN '{CardClass.CARD_MADE}' WHEN 2 THEN '{CardClass.IN_PRODUCTION}' "
@@ -79,10 +83,14 @@ def disagreement_count() -> int:
     return Person.objects.filter(card_class_q(DISAGREEMENT)).count()
 
 
-def classify_all(*, acting_user=None, only_snapshot: SourceList | None = None) -> dict:
+def classify_all(
+    *, acting_user=None, only_snapshot: SourceList | None = None, keep_ranks: bool = False
+) -> dict:
     """Re-classify everyone against the effective exports; returns counts of what changed.
 
     With ``only_snapshot`` (a partial export) only the persons it names are re-compared.
+    ``keep_ranks`` leaves the ranks (``match_rank``) for the caller to open the cards they
+    show made (``made_cards_from_ranks``), who drops them.
     """
     snapshot_ids = effective_snapshot_ids()
     if not snapshot_ids:
@@ -96,13 +104,17 @@ def classify_all(*, acting_user=None, only_snapshot: SourceList | None = None) -
             persons, _ = _persons_digest(cursor)
             recorded = _recorded_inputs()
             if recorded and recorded == _inputs_digest(cursor, snapshot_ids, persons):
-                return _finish(cursor, snapshot, acting_user, changed=0, first=0, ranked=False)
+                if keep_ranks:
+                    _build_ranks(cursor, snapshot_ids)
+                return _finish(cursor, snapshot, acting_user, changed=0, first=0, drop_ranks=False)
         _build_ranks(cursor, snapshot_ids)
         now = timezone.now()
         if only_snapshot is None and not PersonClass.objects.exists():
             first = _classify_first_time(cursor, snapshot.pk, now)
             _record_inputs(cursor, snapshot_ids, persons)
-            return _finish(cursor, snapshot, acting_user, changed=0, first=first)
+            return _finish(
+                cursor, snapshot, acting_user, changed=0, first=first, drop_ranks=not keep_ranks
+            )
         _build_new_classes(cursor, only_snapshot_id=only_snapshot.pk if only_snapshot else None)
         # A person our ledger shows a made card for keeps 已制卡 whatever the export says
         # (the disagreement is shown apart), so the export's new word is no change of class.
@@ -135,7 +147,14 @@ def classify_all(*, acting_user=None, only_snapshot: SourceList | None = None) -
         cursor.execute("DROP TABLE match_new")
         if persons is not None:
             _record_inputs(cursor, snapshot_ids, persons)
-        return _finish(cursor, snapshot, acting_user, changed=changed, first=first)
+        return _finish(
+            cursor,
+            snapshot,
+            acting_user,
+            changed=changed,
+            first=first,
+            drop_ranks=not keep_ranks,
+        )
 
 
 def _persons_digest(cursor, *, below: int | None = None) -> tuple[str, str]:
@@ -204,7 +223,9 @@ def _record_inputs(cursor, snapshot_ids: list[int], persons: str) -> None:
     )
 
 
-def classify_unclassified(*, acting_user=None, person_ids_from: int = 0) -> dict:
+def classify_unclassified(
+    *, acting_user=None, person_ids_from: int = 0, keep_ranks: bool = False
+) -> dict:
     """Classify the persons who have no result yet against the effective exports.
 
     What a person list needs: it adds persons and fills in blanks, but changes no one's ID
@@ -257,6 +278,7 @@ def classify_unclassified(*, acting_user=None, person_ids_from: int = 0) -> dict
             changed=0,
             first=first,
             note="按最新卡务系统导出比对尚无比对结果的人员",
+            drop_ranks=not keep_ranks,
         )
 
 
@@ -282,9 +304,9 @@ def _finish(
     changed: int,
     first: int,
     note: str = "按最新卡务系统导出重新比对全部人员",
-    ranked: bool = True,
+    drop_ranks: bool = True,
 ) -> dict:
-    if ranked:
+    if drop_ranks:
         cursor.execute("DROP TABLE match_rank")
     counts = {"变化人数": changed, "首次比对人数": first}
     audit_record(
@@ -331,44 +353,32 @@ def _build_new_classes(cursor, *, only_snapshot_id: int | None = None) -> None:
     analyse("match_new")
 
 
-def _quoted(words: tuple[str, ...]) -> str:
-    """The constant status words as SQL literals (they hold no quote)."""
-    return ", ".join(f"'{word}'" for word in words)
-
-
 def _build_ranks(cursor, snapshot_ids: list[int], *, of_id_numbers: str = "") -> None:
-    """Per ID number: the best status among live records, and the latest failure reason.
+    """Per ID number: the best status among live records, the latest failure reason, and
+    the card of the current 制卡成功 record.
 
     With partial exports after the complete one, each ID number's records come from the
     newest export that names it. ``of_id_numbers``, a query, limits it to those numbers.
     """
     cursor.execute("DROP TABLE IF EXISTS match_rank")
     status_rank = (
-        f"CASE WHEN production_status IN ({_quoted(SUCCESS)}) THEN 3 "
-        f"WHEN production_status IN ({_quoted(IN_PRODUCTION)}) THEN 2 "
-        f"WHEN production_status IN ({_quoted(FAILED)}) THEN 1 ELSE 0 END"
+        f"CASE WHEN production_status IN ({quoted(SUCCESS)}) THEN 3 "
+        f"WHEN production_status IN ({quoted(IN_PRODUCTION)}) THEN 2 "
+        f"WHEN production_status IN ({quoted(FAILED)}) THEN 1 ELSE 0 END"
     )
-    only = f"AND id_number IN ({of_id_numbers})" if of_id_numbers else ""
-    if len(snapshot_ids) == 1:
-        records = f"roster_cardsystemrecord WHERE snapshot_id = %s AND card_status <> %s {only}"
-        params: list = [snapshot_ids[0], CANCELLED]
-    else:
-        listed = ", ".join(["%s"] * len(snapshot_ids))
-        records = (
-            "(SELECT r.* FROM roster_cardsystemrecord r JOIN ("
-            "  SELECT id_number, MAX(snapshot_id) AS newest FROM roster_cardsystemrecord "
-            f"  WHERE snapshot_id IN ({listed}) {only} GROUP BY id_number"
-            ") n ON n.id_number = r.id_number AND n.newest = r.snapshot_id) e "
-            "WHERE card_status <> %s"
-        )
-        params = [*snapshot_ids, CANCELLED]
+    records, params = effective_records(snapshot_ids, of_id_numbers=of_id_numbers)
+    # The current 制卡成功 record's card, for the ledger to open (made_cards_from_ranks).
+    made = ", ".join(
+        f"MAX(CASE WHEN rank = 3 AND latest = 1 THEN {column} END) AS {column}"
+        for column in MADE_CARD_COLUMNS.split(", ")
+    )
     cursor.execute(
         "CREATE TEMPORARY TABLE match_rank AS "
         "SELECT id_number, MAX(rank) AS rank, MAX(CASE WHEN rank = 1 AND latest = 1 "
-        "THEN failure_reason END) AS reason FROM ("
-        f"  SELECT id_number, failure_reason, {status_rank} AS rank, "
+        f"THEN failure_reason END) AS reason, {made} FROM ("
+        f"  SELECT id_number, failure_reason, {status_rank} AS rank, {MADE_CARD_COLUMNS}, "
         f"  ROW_NUMBER() OVER (PARTITION BY id_number, {status_rank} "
-        "    ORDER BY made_on DESC NULLS LAST, row_number DESC) AS latest "
+        f"    ORDER BY {CURRENT_FIRST}) AS latest "
         f"  FROM {records}"
         ") ranked GROUP BY id_number",
         params,

@@ -34,6 +34,7 @@ roster.view_progress                 -       N    Y     Y     Y    Y       N
 roster.view_comparison               -       N    Y     Y     Y    N       N
 roster.view_subsidy_comparison       -       N    Y     Y     Y    N       N
 issuance.view_stock_cards            -       N    Y     Y     Y    Y       Y
+issuance.open_cards_from_export      -       N    Y     N     N    N       N
 issuance.create_card                 person  N    Y     N     Y    N       Y    | N Y N N N N
 issuance.make_instant_card           nocard  N    N     N     N    N       Y    | N N N N N N
 issuance.record_card_event           card    N    Y     N     Y    N       Y    | N Y N N N N

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from dashboard.selectors import class_counts_by_township
 from dayao_sscard.models import Job, JobStatus
-from issuance.models import Card, CardStatus
+from issuance.models import Card, CardStatus, LedgerEntry
 from roster.models import CardClass, CardSystemRecord, ClassificationChange, PersonClass, SourceList
 from roster.selectors import work_queue
 from roster.witnesses import DISAGREEMENT
@@ -48,6 +48,8 @@ def state() -> tuple:
         CardSystemRecord.objects.count(),
         sorted(PersonClass.objects.values_list("person_id", "card_class", "snapshot_id")),
         ClassificationChange.objects.count(),
+        sorted(Card.objects.values_list("card_number", "status")),
+        LedgerEntry.objects.count(),
     )
 
 
@@ -60,7 +62,9 @@ class TestTheCommandLine:
         message = str(refused.value)
         assert "明显少于上一次完整导出的 10 条" in message
         assert "--complete" in message and "--partial" in message
-        assert "其中将变为无制卡信息的人数：7" in message
+        # The first export opened their cards in our ledger: an export that lacks them
+        # now shows seven disagreements of the two witnesses, not seven persons without a card.
+        assert "将新增的两方记录不一致人数：7" in message
         assert state() == before
 
     def test_an_export_of_about_the_same_size_is_not_questioned(self, county, tmp_path):
