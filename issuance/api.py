@@ -4,7 +4,7 @@ Thin: parse the request, call the ledger service (the one write path, the same a
 counter screen's), answer the card as GET shows it. The codes are the models' own.
 """
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, JsonResponse
@@ -25,11 +25,9 @@ from .events import COUNTER_EVENTS, PRODUCTION_EVENTS, custody_for_event
 from .models import Card, CardStatus, IssueMethod, LedgerEvent
 from .rules import event_action
 from .selectors import card_get_by_number
-from .services import CUSTODIAN_KINDS, card_record_event
+from .services import CLOCK_SKEW, CUSTODIAN_KINDS, card_record_event
 
 CARD_NOT_FOUND = "未找到该卡号的社保卡，或该卡不在您的管辖范围内。"
-# A counter PC's clock may run a little ahead of the server's.
-CLOCK_SKEW = timedelta(minutes=5)
 
 # key: (Chinese label, longest value); the lengths are the ledger's columns.
 TEXT_FIELDS = {

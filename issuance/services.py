@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -24,6 +24,7 @@ from .models import (
     CancellationRequest,
     Card,
     CustodyKind,
+    IssueMethod,
     LedgerEntry,
     LedgerEvent,
     ProductionType,
@@ -169,9 +170,10 @@ def card_record_event(
             raise ValidationError(
                 f"当前状态为“{locked.get_status_display()}”，不能办理“{LedgerEvent(event).label}”。"
             )
-        _check_event_rules(locked, event, custody, failure_reason)
+        _check_event_rules(locked, event, custody, failure_reason, note)
         before = snapshot(locked)
         when = occurred_at or timezone.now()
+        _check_when(locked, when)
         locked.status = following
         if event == LedgerEvent.PRODUCTION_FAILED:
             locked.failure_reason = failure_reason
@@ -352,7 +354,7 @@ def cards_record_event(
                     f"{card.person.name}的社保卡当前状态为“{card.get_status_display()}”，"
                     f"不能办理“{LedgerEvent(event).label}”。"
                 )
-            _check_event_rules(card, event, custody, outcome.failure_reason)
+            _check_event_rules(card, event, custody, outcome.failure_reason, note)
             before = snapshot(card)
             card.status = following
             if event == LedgerEvent.PRODUCTION_FAILED:
@@ -441,9 +443,28 @@ _BLOCKED_BY_PENDING_CANCELLATION = (
 )
 
 
-def _check_event_rules(card: Card, event: str, custody: Custody, failure_reason: str) -> None:
+# A counter PC's clock may run a little ahead of the server's.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _check_when(card: Card, when: datetime) -> None:
+    """A step happens after the card's previous one, and not in the future."""
+    if when > timezone.now() + CLOCK_SKEW:
+        raise ValidationError("发生时间不能晚于当前时间。")
+    last = card.ledger_entries.order_by("-sequence").values_list("occurred_at", flat=True).first()
+    if last is not None and when < last:
+        raise ValidationError(
+            f"发生时间早于该卡上一环节的时间（{timezone.localtime(last):%Y年%m月%d日 %H:%M}），请核对。"
+        )
+
+
+def _check_event_rules(
+    card: Card, event: str, custody: Custody, failure_reason: str, note: str = ""
+) -> None:
     if event == LedgerEvent.PRODUCTION_FAILED and not failure_reason.strip():
         raise ValidationError("请填写制卡失败原因。")
+    if event in (LedgerEvent.CANCELLED, LedgerEvent.RECOVERED) and not note.strip():
+        raise ValidationError(f"办理“{LedgerEvent(event).label}”必须在备注中写明原因。")
     if event in _BLOCKED_BY_PENDING_CANCELLATION:
         pending = card.cancellations.filter(status=CancellationRequest.Status.PENDING).first()
         if pending is not None:
@@ -458,6 +479,16 @@ def _check_event_rules(card: Card, event: str, custody: Custody, failure_reason:
             raise ValidationError("发放必须登记签收人。")
         if not custody.identity_checked:
             raise ValidationError("发放前必须核验签收人的身份证件。")
+        if custody.kind == CustodyKind.PROXY or custody.method == IssueMethod.PROXY:
+            # Proxy custody needs an approval on record (issue 10); none can be named yet.
+            raise ValidationError(
+                "代领须凭经批准的代管（代领）审批；系统中没有该持卡人的有效审批，不能发放给代领人。"
+            )
+        if custody.method == IssueMethod.COUNTER and card.custody_kind != CustodyKind.BANK:
+            raise ValidationError(
+                f"该卡现由{card.get_custody_kind_display()}（{card.custodian or '未登记责任人'}）"
+                "保管，不在银行网点，不能办理网点柜台发放；请先办理交接和接收入库。"
+            )
     if event == LedgerEvent.ACTIVATED:
         if not custody.face_to_face:
             raise ValidationError("金融功能激活只能当面办理（面签），不得非面签激活。")

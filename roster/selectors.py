@@ -47,6 +47,7 @@ from .witnesses import (
     UNCLASSIFIED,
     card_class_aggregates,
     card_class_q,
+    cards_the_export_should_know,
     needs_card_q,
     ready_for_card_q,
 )
@@ -61,7 +62,7 @@ def card_class_label(person: Person) -> str:
     export_label = person.get_card_class_display() if person.card_class else "未比对"
     if not person.card_made_here:
         return export_label
-    if person.card_class and person.card_class != CardClass.CARD_MADE:
+    if person.card_export_should_know and person.card_class not in ("", CardClass.CARD_MADE):
         return f"{CardClass.CARD_MADE.label}（{DISAGREEMENT_LABEL}：卡务系统为{export_label}）"
     return CardClass.CARD_MADE.label
 
@@ -108,7 +109,12 @@ def person_card_witnesses(*, person: Person) -> dict:
     )
     made_here = card is not None and card.status in CARD_MADE_STATUSES
     export_class = person.card_class
-    disagrees = made_here and bool(export_class) and export_class != CardClass.CARD_MADE
+    disagrees = (
+        made_here
+        and bool(export_class)
+        and export_class != CardClass.CARD_MADE
+        and cards_the_export_should_know().filter(pk=card.pk).exists()
+    )
     return {
         # The class every figure counts the person under (card_class_q): made by either.
         "card_class": CardClass.CARD_MADE if made_here else export_class,
@@ -161,7 +167,10 @@ def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[P
     return persons.select_related("township", "village", "classification").annotate(
         card_made_here=Exists(
             Card.objects.filter(person=OuterRef("pk"), status__in=CARD_MADE_STATUSES)
-        )
+        ),
+        card_export_should_know=Exists(
+            cards_the_export_should_know().filter(person=OuterRef("pk"))
+        ),
     )
 
 

@@ -8,18 +8,21 @@ the import's export check all build their figures from these functions, so no tw
 (or the import's preview) can count a person's card differently.
 """
 
-from django.db.models import Count, Q
+import datetime
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from issuance.models import CARD_MADE_STATUSES, LIVE_CARD_STATUSES, Card
 
-from .models import CardClass, VerificationStatus, VitalStatus
+from .models import CardClass, ListKind, SourceList, VerificationStatus, VitalStatus
 
 DISAGREEMENT = "disagreement"
 DISAGREEMENT_LABEL = "两方记录不一致"
 # Persons no export has classified yet and our ledger holds no made card for.
 UNCLASSIFIED = "unclassified"
 DISAGREEMENT_ADVICE = (
-    "本系统台账记录该人员的社保卡已制成，但最新的卡务系统导出中没有该卡制卡成功的记录"
+    "本系统台账记录该人员的社保卡在最新一次卡务系统导出之前已制成，但该导出中没有该卡制卡成功的记录"
     "（可能被注销、漏导出或导出范围不全）。请向州（省）卡管中心核实该卡在卡务系统中的状态；"
     "核实前该人员不退回核查队列、不重新申领。"
 )
@@ -28,6 +31,32 @@ DISAGREEMENT_ADVICE = (
 def ledger_card_made() -> Q:
     """Our ledger holds a card made for the person (in stock, in transit, issued, activated…)."""
     return Q(pk__in=Card.objects.filter(status__in=CARD_MADE_STATUSES).values("person_id"))
+
+
+def latest_export_day() -> datetime.date | None:
+    """The day the latest complete card-system export was imported (local time)."""
+    latest = (
+        SourceList.objects.filter(kind=ListKind.CARD_EXPORT, is_partial=False)
+        .order_by("-imported_at")
+        .values_list("imported_at", flat=True)
+        .first()
+    )
+    return timezone.localdate(latest) if latest else None
+
+
+def cards_the_export_should_know() -> QuerySet[Card]:
+    """Cards our ledger shows made before the day of the latest complete export.
+
+    Only these can disagree with it: a card made since (batch result, instant card) is
+    simply not exported yet, and shows as 已制卡 without a disagreement until the next one.
+    """
+    day = latest_export_day()
+    if day is None:
+        return Card.objects.none()
+    # A card made on an unknown day is taken to be older than the export.
+    return Card.objects.filter(
+        Q(made_on__lt=day) | Q(made_on__isnull=True), status__in=CARD_MADE_STATUSES
+    )
 
 
 def ledger_card_live() -> Q:
@@ -47,7 +76,7 @@ def card_class_q(card_class: str) -> Q:
         return Q(classification__card_class=CardClass.CARD_MADE) | made_here
     if card_class == DISAGREEMENT:
         return (
-            made_here
+            Q(pk__in=cards_the_export_should_know().values("person_id"))
             & Q(classification__isnull=False)
             & ~Q(classification__card_class=CardClass.CARD_MADE)
         )

@@ -280,12 +280,13 @@ class TestActivationAtTheCounter:
                 card=card, acting_user=banker_a, signee=person_a.name, identity_checked=False
             )
 
-    def test_a_proxy_signee_holds_it_as_proxy(self, banker_a, branch_a, person_a):
+    def test_no_proxy_without_an_approval_on_record(self, banker_a, branch_a, person_a):
         card = card_of(branch_a, person_a, CardStatus.IN_STOCK, number="M00000004")
-        card = card_issue_at_counter(
-            card=card, acting_user=banker_a, signee="张德华", identity_checked=True
-        )
-        assert (card.custody_kind, card.custodian) == (CustodyKind.PROXY, "张德华")
+        with pytest.raises(ValidationError, match="代领须凭经批准的代管"):
+            card_issue_at_counter(
+                card=card, acting_user=banker_a, signee="张德华", identity_checked=True
+            )
+        assert Card.objects.get(pk=card.pk).status == CardStatus.IN_STOCK
 
 
 class TestWhatTheCounterSays:

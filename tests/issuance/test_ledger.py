@@ -284,3 +284,45 @@ class TestWhatActivationAndIssuanceNeed:
                 custody=Custody(signee="张桂芬", identity_checked=True),
             )
         assert Card.objects.get(pk=card.pk).status == CardStatus.IN_STOCK
+
+
+@pytest.mark.django_db
+class TestWhenAndWhy:
+    def test_a_step_before_the_previous_one_is_refused(self, card, clerk_a):
+        import datetime
+
+        card = to_stock(card, clerk_a)
+        with pytest.raises(ValidationError, match="发生时间早于该卡上一环节的时间"):
+            card_record_event(
+                card=card,
+                event=LedgerEvent.ISSUED,
+                acting_user=clerk_a,
+                occurred_at=datetime.datetime(2020, 1, 1, tzinfo=datetime.UTC),
+                custody=Custody(signee="张桂芬", identity_checked=True),
+            )
+
+    def test_a_counter_issue_needs_the_card_at_the_bank(self, card, clerk_a):
+        card = to_stock(card, clerk_a)
+        card = card_record_event(
+            card=card,
+            event=LedgerEvent.HANDED_OVER,
+            acting_user=clerk_a,
+            custody=Custody(
+                kind=CustodyKind.VILLAGE, party="大河社区", responsible_person="李村长"
+            ),
+        )
+        with pytest.raises(ValidationError, match="不能办理网点柜台发放"):
+            card_record_event(
+                card=card,
+                event=LedgerEvent.ISSUED,
+                acting_user=clerk_a,
+                custody=Custody(signee="张桂芬", identity_checked=True, method="counter"),
+            )
+
+    def test_cancelling_names_its_reason(self, card, clerk_a):
+        with pytest.raises(ValidationError, match="必须在备注中写明原因"):
+            card_record_event(card=card, event=LedgerEvent.CANCELLED, acting_user=clerk_a)
+        card = card_record_event(
+            card=card, event=LedgerEvent.CANCELLED, acting_user=clerk_a, note="重复申领"
+        )
+        assert card.status == CardStatus.CANCELLED

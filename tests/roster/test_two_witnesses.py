@@ -210,3 +210,24 @@ def test_the_disagreement_page_says_how_many_the_comparison_table_counts(
     assert 'data-testid="disagreement-count">2<' in page
     assert f'data-testid="disagreement-listed">{table}<' in page
     assert table == 1
+
+
+class TestACardMadeSinceTheLatestExport:
+    """A card made after the export was taken is not in it yet: 已制卡, no disagreement."""
+
+    def test_made_today_is_not_a_disagreement_made_before_is(self, client, clerk_a, holder):
+        import datetime
+
+        from django.utils import timezone
+
+        import_export_without(holder, holder)
+        today = timezone.localdate()
+        Card.objects.filter(person=holder).update(made_on=today)
+        assert not disagreements(user=clerk_a).exists()
+        client.force_login(clerk_a)
+        body = client.get(reverse("roster:person-detail", args=[holder.pk])).content.decode()
+        assert "两方记录不一致" not in body
+        Card.objects.filter(person=holder).update(made_on=today - datetime.timedelta(days=1))
+        assert list(disagreements(user=clerk_a)) == [holder]
+        body = client.get(reverse("roster:person-detail", args=[holder.pk])).content.decode()
+        assert "两方记录不一致" in body
