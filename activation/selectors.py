@@ -115,10 +115,12 @@ class CounterState:
         """The person's status in a few words, the first thing the clerk reads."""
         if self.person.is_deceased:
             return "已登记死亡"
-        card = self.card or self.other_card
-        if card is None:
+        if self.other_card is not None:
+            # Another bank's card: its bank is named, not its number, state or keeper.
+            return f"社保卡由{self.other_card.bank}负责"
+        if self.card is None:
             return "尚无社保卡"
-        return card.get_status_display()
+        return self.card.get_status_display()
 
     @property
     def nothing_left(self) -> bool:
@@ -162,7 +164,7 @@ def _blocked(state: CounterState) -> str:
         return "该人员已登记死亡，不能办理；名下社保卡应注销。"
     if state.other_card is not None:
         bank = state.other_card.bank
-        return f"该人员的社保卡（{state.other_card.get_status_display()}）由{bank}负责，请到{bank}网点办理。"
+        return f"该人员的社保卡由{bank}负责，请到{bank}网点办理。"
     if state.pending_cancellation is not None:
         return f"该卡已申请注销（{state.pending_cancellation.reason}），不能发放或激活。"
     return ""
@@ -170,7 +172,7 @@ def _blocked(state: CounterState) -> str:
 
 def _instant_step(state: CounterState) -> Step:
     step = Step("instant", "即时制卡")
-    card = state.card or state.other_card
+    card = state.card
     if card is not None and card.status in CARD_MADE_STATUSES:
         made = f"{card.made_on:%Y-%m-%d}" if card.made_on else ""
         step.label = "制卡"
@@ -190,7 +192,7 @@ def _instant_step(state: CounterState) -> Step:
 
 def _issue_step(state: CounterState) -> Step:
     step = Step("issue", "发放")
-    card = state.card or state.other_card
+    card = state.card
     if card is not None and card.status in (
         CardStatus.ISSUED,
         CardStatus.ACTIVATED,
@@ -218,7 +220,7 @@ def _issue_step(state: CounterState) -> Step:
 
 def _activate_step(state: CounterState) -> Step:
     step = Step("activate", "金融功能激活")
-    card = state.card or state.other_card
+    card = state.card
     if card is not None and card.status == CardStatus.ACTIVATED:
         activation = Activation.objects.filter(card=card).select_related("branch").first()
         step.done = "已激活" + (
@@ -242,7 +244,7 @@ def _ecard_step(state: CounterState) -> Step:
         signed = timezone.localtime(state.ecard.signed_at)
         step.done = f"已签发 {signed:%Y-%m-%d}（{state.ecard.channel}）"
         return step
-    card = state.card or state.other_card
+    card = state.card
     if state.person.is_deceased:
         step.reason = "该人员已登记死亡，不能签发电子社保卡。"
     elif state.other_card is not None:

@@ -285,3 +285,22 @@ def test_the_photo_of_a_person_found_by_id_number(client, banker_a, ready_a):
     assert response.status_code == 200
     assert response["Cache-Control"] == "private, no-store"
     assert f'src="{page_url(ready_a, "counter-photo")}"' in text_of(client.get(page_url(ready_a)))
+
+
+def test_another_banks_card_is_named_by_its_bank_only(client, banker_a, branch_a, person_a):
+    """Reached through the branch's old cancelled card, the holder's new card at another
+    bank shows neither its number, state nor keeper: only whose it is."""
+    from tests.factories import BankFactory
+
+    card_of(branch_a, person_a, CardStatus.CANCELLED, number="Y41239136")
+    Card.objects.create(
+        person=person_a,
+        bank=BankFactory(name="中国邮政储蓄银行", short_name="邮储银行"),
+        status=CardStatus.ACTIVATED,
+        card_number="Y74059800",
+        custodian="朱佳",
+    )
+    client.force_login(banker_a)
+    page = text_of(client.get(page_url(person_a)))
+    assert "Y74059800" not in page and "已激活" not in page
+    assert "社保卡由邮储银行负责" in page
