@@ -20,7 +20,7 @@ from django.test.testcases import LiveServerThread
 
 from activation.models import Activation
 from dayao_sscard.roles import Role
-from issuance.models import Card, CardStatus, LedgerEntry, LedgerEvent
+from issuance.models import Card, CardStatus, CustodyKind, LedgerEntry, LedgerEvent
 from tests.factories import UserFactory
 
 ATTEMPTS = 50
@@ -122,7 +122,11 @@ def test_fifty_simultaneous_activations_record_exactly_one(
         max_connections = int(cursor.fetchone()[0])
     assert max_connections > ATTEMPTS + 10, "PostgreSQL must allow 50 concurrent requests"
     card = Card.objects.create(
-        person=person_a, bank=branch_a.bank, card_number=NUMBER, status=CardStatus.ISSUED
+        person=person_a,
+        bank=branch_a.bank,
+        card_number=NUMBER,
+        status=CardStatus.ISSUED,
+        custody_kind=CustodyKind.HOLDER,
     )
     counters = [Counter(counter_server, clerks[n % 2].username) for n in range(ATTEMPTS)]
     barrier = threading.Barrier(ATTEMPTS)
