@@ -8,12 +8,15 @@ the import's export check all build their figures from these functions, so no tw
 (or the import's preview) can count a person's card differently.
 """
 
-import datetime
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
-from django.db.models import Count, Q, QuerySet
-from django.utils import timezone
-
-from issuance.models import CARD_MADE_STATUSES, LIVE_CARD_STATUSES, Card
+from issuance.models import (
+    CARD_MADE_STATUSES,
+    LIVE_CARD_STATUSES,
+    Card,
+    LedgerEntry,
+    LedgerEvent,
+)
 
 from .models import CardClass, ListKind, SourceList, VerificationStatus, VitalStatus
 
@@ -33,30 +36,24 @@ def ledger_card_made() -> Q:
     return Q(pk__in=Card.objects.filter(status__in=CARD_MADE_STATUSES).values("person_id"))
 
 
-def latest_export_day() -> datetime.date | None:
-    """The day the latest complete card-system export was imported (local time)."""
-    latest = (
+def cards_the_export_should_know() -> QuerySet[Card]:
+    """Cards our ledger shows made and knew made before the latest complete export came in.
+
+    Only these can disagree with it: a card whose making our ledger recorded since (a batch
+    result, an instant card) is simply not exported yet, and shows as 已制卡 without a
+    disagreement until the next export. A card with no recorded making counts as older.
+    """
+    latest_export = (
         SourceList.objects.filter(kind=ListKind.CARD_EXPORT, is_partial=False)
         .order_by("-imported_at")
-        .values_list("imported_at", flat=True)
-        .first()
+        .values("imported_at")[:1]
     )
-    return timezone.localdate(latest) if latest else None
-
-
-def cards_the_export_should_know() -> QuerySet[Card]:
-    """Cards our ledger shows made before the day of the latest complete export.
-
-    Only these can disagree with it: a card made since (batch result, instant card) is
-    simply not exported yet, and shows as 已制卡 without a disagreement until the next one.
-    """
-    day = latest_export_day()
-    if day is None:
-        return Card.objects.none()
-    # A card made on an unknown day is taken to be older than the export.
-    return Card.objects.filter(
-        Q(made_on__lt=day) | Q(made_on__isnull=True), status__in=CARD_MADE_STATUSES
+    made_since = LedgerEntry.objects.filter(
+        card=OuterRef("pk"),
+        event=LedgerEvent.PRODUCED,
+        recorded_at__gte=Subquery(latest_export),
     )
+    return Card.objects.filter(status__in=CARD_MADE_STATUSES).exclude(Exists(made_since))
 
 
 def ledger_card_live() -> Q:

@@ -319,7 +319,12 @@ class TestStockCards:
 
         cards = []
         for person, branch in ((person_a, branch_a), (person_b, branch_b)):
-            card = card_create(person=person, bank=branch.bank, acting_user=county_admin)
+            card = card_create(
+                person=person,
+                bank=branch.bank,
+                acting_user=county_admin,
+                occurred_at=datetime.datetime(2024, 12, 1, tzinfo=datetime.UTC),
+            )
             card = card_record_event(
                 card=card,
                 event=LedgerEvent.PRODUCED,
