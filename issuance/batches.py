@@ -56,6 +56,9 @@ class Refusal:
     reason: str
 
     def __str__(self) -> str:
+        # A person outside the clerk's scope has no number shown, and no empty brackets.
+        if not self.masked_id_number:
+            return f"{self.name}：{self.reason}"
         return f"{self.name}（{self.masked_id_number}）：{self.reason}"
 
 
@@ -109,7 +112,7 @@ def _batch_create(acting_user, bank, township, wanted: list[int]) -> BatchCreate
         person = persons.get(pk)
         if person is None or reasons.get(pk) == OUT_OF_SCOPE:
             # Nothing of a person outside the clerk's scope is shown, not even the name.
-            refusals.append(Refusal(pk, "（无权查看的人员）", "", OUT_OF_SCOPE))
+            refusals.append(Refusal(pk, OUT_OF_SCOPE_NAME, "", OUT_OF_SCOPE))
         elif reason := reasons.get(pk):
             refusals.append(Refusal(pk, person.name, person.masked_id_number, reason))
         else:
@@ -139,6 +142,7 @@ def _batch_create(acting_user, bank, township, wanted: list[int]) -> BatchCreate
     return BatchCreated(batch=batch, refusals=refusals)
 
 
+OUT_OF_SCOPE_NAME = "无权查看的人员"
 OUT_OF_SCOPE = "不在您的管辖范围内，或系统中没有该人员。"
 
 

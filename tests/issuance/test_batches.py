@@ -134,8 +134,12 @@ class TestMakingABatch:
         assert reasons["已制卡"] == "卡务系统比对结果为“已制卡”，不需要申领。"
         assert person_b.name not in reasons, "nothing of a person outside the scope is shown"
         outside = next(r for r in created.refusals if r.person_id == person_b.pk)
-        assert (outside.name, outside.masked_id_number) == ("（无权查看的人员）", "")
+        assert (outside.name, outside.masked_id_number) == ("无权查看的人员", "")
         assert outside.reason == "不在您的管辖范围内，或系统中没有该人员。"
+        assert str(outside) == "无权查看的人员：不在您的管辖范围内，或系统中没有该人员。"
+        assert str(next(r for r in created.refusals if r.person_id == dead.pk)) == (
+            f"已故（{dead.masked_id_number}）：{reasons['已故']}"
+        )
         inside = [r for r in created.refusals if r is not outside]
         assert all(r.masked_id_number.count("*") == 8 for r in inside)
         assert Card.objects.filter(person__in=[dead, incomplete, unverified, person_b]).count() == 0
