@@ -20,7 +20,7 @@ from django.utils import timezone
 from dayao_sscard.audit import audit_record, audit_record_many, snapshot
 from dayao_sscard.permissions import require
 from dayao_sscard.spreadsheets import XlsxWorkbook
-from roster.id_numbers import mask_id_number, try_normalize_id_number
+from roster.id_numbers import REASON_EXCEL, mask_id_number, try_normalize_id_number
 from roster.imports.base import file_sha256
 from roster.imports.tables import TableError, cell_text, open_tables
 from roster.models import Person, Township, VerificationStatus
@@ -431,7 +431,7 @@ class ResultRow:
     sheet: str
     row: int
     name: str
-    raw_id_number: str
+    shown_id_number: str  # as a problem row shows it: masked
     id_number: str | None
     outcome: str
     card_number: str
@@ -463,9 +463,7 @@ class ResultImport:
                 "sheet": row.sheet,
                 "row": row.row,
                 "name": row.name,
-                "id_number": mask_id_number(row.raw_id_number)
-                if row.id_number
-                else row.raw_id_number,
+                "id_number": row.shown_id_number,
                 "reason": reason,
             }
         )
@@ -533,9 +531,7 @@ def _read_result_rows(path: Path, original_name: str, result: ResultImport) -> l
                 sheet=table.sheet,
                 row=number,
                 name=cell_text(cell(cells, "name"))[:50],
-                raw_id_number=cell_text(raw_id)[:40]
-                if not isinstance(raw_id, float)
-                else f"{raw_id:.6G}",
+                shown_id_number=_shown_id_number(raw_id, id_number, id_problem),
                 id_number=id_number,
                 outcome=_outcome_of(word),
                 card_number=card_number_clean(cell_text(cell(cells, "card_number"))),
@@ -553,6 +549,21 @@ def _read_result_rows(path: Path, original_name: str, result: ResultImport) -> l
             else:
                 rows.append(row)
     return rows
+
+
+def _shown_id_number(raw, id_number: str | None, id_problem: str | None) -> str:
+    """The row's ID number for the clerk: masked (first 6 and last 4) whether or not it
+    validates. A number Excel turned into ``5.32326E+17`` is shown as Excel shows it: the
+    digits that would identify the person are lost already (not so 18 digits ending in 000).
+    """
+    if id_number:
+        return mask_id_number(id_number)
+    if isinstance(raw, float):
+        return f"{raw:.6G}"
+    text = cell_text(raw)[:40]
+    if id_problem == REASON_EXCEL and not text.isdigit():
+        return text
+    return mask_id_number(text)
 
 
 def _card_number_problem(row: ResultRow) -> str:

@@ -170,6 +170,30 @@ class TestTheResult:
         }
         assert outcomes(sent)["陈建国"][:3] == ("made", "in_stock", "J00012341")
 
+    def test_an_id_number_that_does_not_validate_is_shown_masked(self, sent, clerk_a, tmp_path):
+        path = write_csv(
+            tmp_path / "回盘.csv",
+            [
+                ["姓名", "社会保障号码", "制卡结果", "社会保障卡号"],
+                ["李文军", "532326198811010054", "成功", "J00012345"],  # check digit wrong
+                ["王秀兰", "5323261990062", "成功", "J00012346"],
+                ["罗志华", "532326197208110000", "成功", "J00012347"],  # Excel lost the tail
+                ["杜秀英", "5.32326E+17", "成功", "J00012348"],
+            ],
+        )
+        result = run(sent, clerk_a, path)
+
+        shown = {p["row"]: p["id_number"] for p in result.problems}
+        assert shown == {
+            2: "532326********0054",
+            3: "*********0062",
+            4: "532326********0000",
+            5: "5.32326E+17",
+        }
+        assert "校验" in reasons(result)[2]
+        sent.refresh_from_db()
+        assert [p["id_number"] for p in sent.result_problems] == list(shown.values())
+
     def test_unreadable_results_and_blank_reasons(self, sent, clerk_a, tmp_path):
         path = write_xlsx(
             tmp_path / "r.xlsx",
