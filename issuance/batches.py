@@ -28,7 +28,7 @@ from roster.services import persons_return_to_verification
 from roster.verification import person_problems
 from roster.witnesses import ready_for_card_q
 
-from .card_numbers import card_number_clean, card_number_normalize
+from .card_numbers import HOLDER_ID_NUMBER, card_number_clean, card_number_for_holder
 from .models import (
     LIVE_CARD_STATUSES,
     ApplicationBatch,
@@ -545,7 +545,7 @@ def _read_result_rows(path: Path, original_name: str, result: ResultImport) -> l
             elif row.outcome == MemberOutcome.MADE and not row.card_number:
                 result.problem(row, "制卡成功但缺少社会保障卡卡号，未处理。")
             elif row.outcome == MemberOutcome.MADE and (wrong := _card_number_problem(row)):
-                result.problem(row, f"{wrong}：“{row.card_number[:40]}”，未处理。")
+                result.problem(row, f"{wrong}，未处理。")
             else:
                 rows.append(row)
     return rows
@@ -567,10 +567,15 @@ def _shown_id_number(raw, id_number: str | None, id_problem: str | None) -> str:
 
 
 def _card_number_problem(row: ResultRow) -> str:
+    """Why the row's card number cannot be a made card's, with the number as typed unless it
+    is the holder's ID number (shown nowhere in full)."""
     try:
-        card_number_normalize(row.card_number)
+        card_number_for_holder(row.card_number, id_number=row.id_number)
     except ValidationError as wrong:
-        return wrong.messages[0].rstrip("。")
+        said = wrong.messages[0].rstrip("。")
+        if wrong.error_list[0].code == HOLDER_ID_NUMBER:
+            return said
+        return f"{said}：“{row.card_number[:40]}”"
     return ""
 
 

@@ -13,6 +13,7 @@ from roster.models import CardClass, Person, VerificationStatus
 from roster.verification import person_problems
 from roster.witnesses import ready_for_card_q
 
+from .card_numbers import card_number_clean
 from .models import (
     ApplicationBatch,
     Bank,
@@ -47,8 +48,9 @@ def branch_serving(*, bank: Bank, township) -> BankBranch | None:
 
 def card_get_by_number(*, user, card_number: str) -> Card:
     """The card with this number among those the user reaches; 404 otherwise (unknown or not
-    theirs, not told apart). Spaces around the number and its letters' case do not matter."""
-    number = card_number.strip().upper()
+    theirs, not told apart). Read as the counter reads it: spaces, full-width characters and
+    the letters' case do not matter."""
+    number = card_number_clean(card_number)
     card = (
         Card.objects.for_user(user)
         .filter(card_number=number)

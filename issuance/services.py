@@ -15,7 +15,7 @@ from dayao_sscard.permissions import require, require_all
 from dayao_sscard.roles import Role
 from roster.models import Person
 
-from .card_numbers import card_number_normalize
+from .card_numbers import card_number_for_holder, card_number_normalize
 from .models import (
     LIVE_CARD_STATUSES,
     Bank,
@@ -101,9 +101,7 @@ def card_make_instant(
     the next steps, each its own ledger entry.
     """
     require(acting_user, "issuance.make_instant_card", person)
-    number = card_number_normalize(card_number)
-    if number == person.id_number:
-        raise ValidationError("这是持卡人的身份证号码，不是社会保障卡卡号，请核对卡面上的卡号。")
+    number = card_number_for_holder(card_number, id_number=person.id_number)
     if refusal := instant_card_refusal(person):
         raise ValidationError(refusal)
     branch = acting_user.bank_branch

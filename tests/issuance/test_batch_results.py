@@ -194,6 +194,23 @@ class TestTheResult:
         sent.refresh_from_db()
         assert [p["id_number"] for p in sent.result_problems] == list(shown.values())
 
+    def test_the_holders_id_number_as_the_card_number_is_refused(
+        self, sent, clerk_a, persons, tmp_path
+    ):
+        """The same check as 即时制卡 (``card_number_for_holder``); the number is not echoed."""
+        id_number = persons["李文军"].id_number
+        path = write_csv(
+            tmp_path / "回盘.csv",
+            [["社会保障号码", "制卡结果", "社会保障卡号"], [id_number, "成功", id_number]],
+        )
+        result = run(sent, clerk_a, path)
+
+        assert reasons(result) == {
+            2: "这是持卡人的身份证号码，不是社会保障卡卡号，请核对卡面上的卡号，未处理。"
+        }
+        assert outcomes(sent)["李文军"][0] == MemberOutcome.PENDING
+        assert not Card.objects.filter(card_number=id_number).exists()
+
     def test_unreadable_results_and_blank_reasons(self, sent, clerk_a, tmp_path):
         path = write_xlsx(
             tmp_path / "r.xlsx",
