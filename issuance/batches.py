@@ -23,14 +23,12 @@ from dayao_sscard.spreadsheets import XlsxWorkbook
 from roster.id_numbers import REASON_EXCEL, mask_id_number, try_normalize_id_number
 from roster.imports.base import file_sha256
 from roster.imports.tables import TableError, cell_text, open_tables
-from roster.models import Person, Township, VerificationStatus
+from roster.models import Person, Township
 from roster.services import persons_return_to_verification
-from roster.verification import person_problems
-from roster.witnesses import ready_for_card_q
+from roster.witnesses import card_refusals
 
 from .card_numbers import HOLDER_ID_NUMBER, card_number_clean, card_number_for_holder
 from .models import (
-    LIVE_CARD_STATUSES,
     ApplicationBatch,
     Bank,
     BatchMember,
@@ -147,51 +145,22 @@ OUT_OF_SCOPE = "不在您的管辖范围内，或系统中没有该人员。"
 
 
 def _refusal_reasons(acting_user, township, persons: dict[int, Person]) -> dict[int, str]:
-    """Why each person who may not go into a batch now may not, first reason first."""
-    pks = list(persons)
+    """Why each person who may not go into a batch now may not: outside the clerk's scope or
+    the batch's township, else what keeps them from a card (``card_refusals``, as the
+    counter and the 待制卡 figures ask it)."""
     in_scope = set(
-        Person.objects.for_user(acting_user).filter(pk__in=pks).values_list("pk", flat=True)
+        Person.objects.for_user(acting_user)
+        .filter(pk__in=list(persons))
+        .values_list("pk", flat=True)
     )
-    ready = set(
-        Person.objects.filter(pk__in=pks).filter(ready_for_card_q()).values_list("pk", flat=True)
-    )
-    open_batches = dict(
-        BatchMember.objects.filter(person_id__in=pks, outcome=MemberOutcome.PENDING).values_list(
-            "person_id", "batch__number"
-        )
-    )
-    live_cards = {
-        card.person_id: card
-        for card in Card.objects.filter(person_id__in=pks, status__in=LIVE_CARD_STATUSES)
-    }
     reasons: dict[int, str] = {}
     for pk, person in persons.items():
         if pk not in in_scope:
             reasons[pk] = OUT_OF_SCOPE
         elif township is not None and person.township_id != township.pk:
             reasons[pk] = f"不是{township}的人员，不能加入本乡镇的批次。"
-        elif person.is_deceased:
-            reasons[pk] = "已登记死亡，不再制卡。"
-        elif pk in open_batches:
-            reasons[pk] = f"已在申领批次 {open_batches[pk]} 中，一人只能在一个未回盘的批次里。"
-        elif pk in live_cards:
-            card = live_cards[pk]
-            reasons[pk] = (
-                f"已有一张有效社保卡（{card.get_status_display()}），一人一卡，不能重复申领。"
-            )
-        elif problems := person_problems(person):
-            reasons[pk] = "资料不全：" + "；".join(p.message for p in problems) + "。请先核查补齐。"
-        elif pk not in ready:
-            reasons[pk] = _not_ready_reason(person)
+    reasons.update(card_refusals(p for pk, p in persons.items() if pk not in reasons))
     return reasons
-
-
-def _not_ready_reason(person: Person) -> str:
-    if person.verification_status != VerificationStatus.READY:
-        return f"尚未核查完毕（{person.get_verification_status_display()}），请先完成信息核查。"
-    if not person.card_class:
-        return "尚未与卡务系统比对，不知是否已有社保卡，暂不能申领。"
-    return f"卡务系统比对结果为“{person.get_card_class_display()}”，不需要申领。"
 
 
 _NUMBER_ATTEMPTS = 5
