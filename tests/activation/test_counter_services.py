@@ -281,12 +281,23 @@ class TestActivationAtTheCounter:
                 card=card, acting_user=banker_a, signee=person_a.name, identity_checked=False
             )
 
-    def test_a_proxy_signee_holds_it_as_proxy(self, banker_a, branch_a, person_a):
+    def test_at_the_counter_the_signee_is_the_holder(self, banker_a, branch_a, person_a):
+        """A signee's name typed otherwise makes nobody a proxy: proxy custody needs a
+        written entrustment and an approval on record, which the counter does not take."""
         card = card_of(branch_a, person_a, CardStatus.IN_STOCK, number="M00000004")
         card = card_issue_at_counter(
             card=card, acting_user=banker_a, signee="张德华", identity_checked=True
         )
-        assert (card.custody_kind, card.custodian) == (CustodyKind.PROXY, "张德华")
+        assert (card.custody_kind, card.custodian) == (CustodyKind.HOLDER, person_a.name)
+        entry = card.ledger_entries.get()
+        assert (entry.custody_kind, entry.to_party, entry.signee, entry.method) == (
+            CustodyKind.HOLDER,
+            person_a.name,
+            "张德华",
+            "counter",
+        )
+        assert entry.location == f"{branch_a}柜台"
+        assert entry.responsible_person == (banker_a.display_name or banker_a.username)
 
 
 class TestWhatTheCounterSays:
