@@ -464,9 +464,12 @@ def batch_result_import(
         raise ValidationError(str(exc)) from exc
     if not rows and not result.problems:
         raise ValidationError("回盘文件中没有数据行，本次未导入任何数据。")
+    # Read the whole file once more for its digest before the batch's lock is taken, not
+    # while a second import of the batch waits on it.
+    digest = file_sha256(path)
     try:
         with transaction.atomic():
-            _apply_result(batch, acting_user, rows, result, path, original_name)
+            _apply_result(batch, acting_user, rows, result, digest, original_name)
     except IntegrityError as exc:
         raise ValidationError(
             "其他人正在同时导入含相同卡号的回盘，本次未导入任何数据，请稍后重试。"
@@ -557,7 +560,10 @@ def _outcome_of(word: str) -> str:
     return ""
 
 
-def _apply_result(batch, acting_user, rows: list[ResultRow], result: ResultImport, path, name):
+MEMBER_RESULT_FIELDS = ("outcome", "outcome_at")
+
+
+def _apply_result(batch, acting_user, rows: list[ResultRow], result: ResultImport, digest, name):
     locked = (
         ApplicationBatch.objects.select_for_update(of=("self",))
         .select_related("bank")
@@ -632,11 +638,23 @@ def _apply_result(batch, acting_user, rows: list[ResultRow], result: ResultImpor
     )
     now = timezone.now()
     for outcome, group in ((MemberOutcome.MADE, made), (MemberOutcome.FAILED, failed)):
-        pks = [member.pk for member, _ in group.values()]
+        changed = [member for member, _ in group.values()]
+        pks = [member.pk for member in changed]
         for start in range(0, len(pks), 1000):
             BatchMember.objects.filter(pk__in=pks[start : start + 1000]).update(
                 outcome=outcome, outcome_at=now
             )
+        changes = []
+        for member in changed:
+            before = snapshot(member, MEMBER_RESULT_FIELDS)
+            member.outcome, member.outcome_at = outcome, now
+            changes.append((member, before, snapshot(member, MEMBER_RESULT_FIELDS)))
+        audit_record_many(
+            actor=acting_user,
+            action="issuance.batchmember.result_recorded",
+            changes=changes,
+            note=f"申领批次{locked.number}回盘",
+        )
     if failed:
         persons_return_to_verification(
             persons=[m.person for m, _ in failed.values()],
@@ -652,7 +670,7 @@ def _apply_result(batch, acting_user, rows: list[ResultRow], result: ResultImpor
         if result.closed:
             locked.status = BatchStatus.CLOSED
         locked.result_file_name = name[:255]
-        locked.result_file_sha256 = file_sha256(path)
+        locked.result_file_sha256 = digest
         locked.result_imported_at = now
         locked.result_imported_by = acting_user
         locked.result_counts = result.counts()

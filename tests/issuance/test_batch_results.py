@@ -87,6 +87,25 @@ class TestTheResult:
             AuditEvent.objects.filter(action="roster.person.returned_to_verification").count() == 2
         )
 
+    def test_each_members_outcome_is_audited(self, sent, clerk_a):
+        run(sent, clerk_a, RESULT_XLSX)
+
+        audited = AuditEvent.objects.filter(action="issuance.batchmember.result_recorded")
+        members = {m.pk: m.person.name for m in sent.members.select_related("person")}
+        assert {
+            (members[int(e.object_id)], e.before["outcome"], e.after["outcome"], e.actor_id)
+            for e in audited
+        } == {
+            ("陈建国", "pending", "made", clerk_a.pk),
+            ("罗志华", "pending", "made", clerk_a.pk),
+            ("杜秀英", "pending", "failed", clerk_a.pk),
+            ("王秀兰", "pending", "failed", clerk_a.pk),
+        }
+        assert all(e.after["outcome_at"] and e.note == f"申领批次{sent.number}回盘" for e in audited)
+
+        run(sent, clerk_a, RESULT_XLSX)
+        assert audited.count() == 4, "the same result again changes and audits nothing"
+
     def test_rows_it_cannot_use_are_reported_by_row_and_not_guessed(self, sent, clerk_a):
         result = run(sent, clerk_a, RESULT_XLSX)
 
