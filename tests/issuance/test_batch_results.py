@@ -101,7 +101,9 @@ class TestTheResult:
             ("杜秀英", "pending", "failed", clerk_a.pk),
             ("王秀兰", "pending", "failed", clerk_a.pk),
         }
-        assert all(e.after["outcome_at"] and e.note == f"申领批次{sent.number}回盘" for e in audited)
+        assert all(
+            e.after["outcome_at"] and e.note == f"申领批次{sent.number}回盘" for e in audited
+        )
 
         run(sent, clerk_a, RESULT_XLSX)
         assert audited.count() == 4, "the same result again changes and audits nothing"
