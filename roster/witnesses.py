@@ -8,8 +8,8 @@ the import's export check all build their figures from these functions, so no tw
 (or the import's preview) can count a person's card differently.
 """
 
+import datetime
 from collections.abc import Iterable
-from datetime import date
 
 from django.db.models import Count, Q
 
@@ -109,13 +109,15 @@ def ready_for_card_q() -> Q:
 _COMPARED_NEEDS_CARD = (CardClass.NO_CARD_INFO, CardClass.CARD_FAILED)
 
 
-def card_refusal(person: Person, *, today: date | None = None) -> str:
+def card_refusal(person: Person, *, today: datetime.date | None = None) -> str:
     """Why no card may be applied for or made for this person now, in Chinese; "" when
     nothing stands in the way."""
     return card_refusals([person], today=today).get(person.pk, "")
 
 
-def card_refusals(persons: Iterable[Person], *, today: date | None = None) -> dict[int, str]:
+def card_refusals(
+    persons: Iterable[Person], *, today: datetime.date | None = None
+) -> dict[int, str]:
     """``card_refusal`` for many persons in three queries: {person pk: reason} for those
     refused. The comparison, open batches and live cards are read afresh (the caller may
     hold the persons' rows locked); the elements are checked on the rows given."""
