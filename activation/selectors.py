@@ -27,9 +27,10 @@ from issuance.models import (
     ProductionType,
 )
 from issuance.rules import at_branch_counter
-from issuance.selectors import instant_card_refusal, with_answering_branch
+from issuance.selectors import with_answering_branch
 from roster.id_numbers import try_normalize_id_number
 from roster.models import Person
+from roster.witnesses import card_refusal
 
 from .models import Activation, ElectronicCardSigning
 
@@ -185,7 +186,7 @@ def _instant_step(state: CounterState) -> Step:
     elif card is not None:
         step.reason = f"已申领，当前状态为“{card.get_status_display()}”，请等待制卡完成。"
     else:
-        step.reason = instant_card_refusal(state.person)
+        step.reason = card_refusal(state.person)
         step.open = not step.reason
     return step
 

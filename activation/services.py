@@ -2,8 +2,9 @@
 
 Issuance and activation are ledger events: they go through
 ``issuance.services.card_record_event``, the one write path of a card's ledger (which
-also writes the ``Activation``); here only what the counter says about them is added —
-where (the clerk's branch), who, and what was checked.
+also writes the ``Activation``), with the custody ``issuance.events.custody_for_event``
+makes of the clerk's entries, as for the API; here only what the counter says about them
+is added — where (the clerk's branch), who signed, and what was checked.
 """
 
 from datetime import datetime
@@ -14,8 +15,9 @@ from django.utils import timezone
 
 from dayao_sscard.audit import audit_record, snapshot
 from dayao_sscard.permissions import require
-from issuance.models import CARD_MADE_STATUSES, Card, CustodyKind, IssueMethod, LedgerEvent
-from issuance.services import Custody, card_record_event
+from issuance.events import custody_for_event
+from issuance.models import CARD_MADE_STATUSES, Card, IssueMethod, LedgerEvent
+from issuance.services import card_record_event
 from roster.models import Person
 
 from .models import ElectronicCardSigning
@@ -31,19 +33,28 @@ def _counter_place(acting_user) -> str:
 def card_issue_at_counter(
     *, card: Card, acting_user, signee: str, identity_checked: bool, note: str = ""
 ) -> Card:
-    """发放 at the counter (网点柜台发放): the card goes into the signee's hands."""
-    signee = signee.strip()
+    """发放 at the counter (网点柜台发放): the card goes into its holder's hands.
+
+    At the counter the holder signs: another name is refused, not taken for a proxy.
+    Handing a card to a proxy needs a written entrustment and an approval on record,
+    which the counter does not take.
+    """
+    if "".join(signee.split()) != "".join(card.person.name.split()):
+        raise ValidationError(
+            f"网点柜台发放须由持卡人{card.person.name}本人签收；"
+            "他人代领须凭经批准的代管（代领）审批，不能在柜台办理。"
+        )
     return card_record_event(
         card=card,
         event=LedgerEvent.ISSUED,
         acting_user=acting_user,
         note=note.strip(),
-        custody=Custody(
-            kind=CustodyKind.HOLDER if signee == card.person.name else CustodyKind.PROXY,
-            party=signee,
+        custody=custody_for_event(
+            event=LedgerEvent.ISSUED,
+            acting_user=acting_user,
+            to_party=card.person.name,
             location=_counter_place(acting_user),
-            responsible_person=str(acting_user)[:50],
-            signee=signee,
+            signee=signee.strip(),
             method=IssueMethod.COUNTER,
             identity_checked=identity_checked,
         ),
@@ -59,9 +70,10 @@ def card_activate_at_counter(
         event=LedgerEvent.ACTIVATED,
         acting_user=acting_user,
         note=note.strip(),
-        custody=Custody(
+        custody=custody_for_event(
+            event=LedgerEvent.ACTIVATED,
+            acting_user=acting_user,
             location=_counter_place(acting_user),
-            responsible_person=str(acting_user)[:50],
             face_to_face=face_to_face,
             identity_checked=identity_checked,
         ),

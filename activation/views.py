@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from dayao_sscard.params import query_without_page
 from dayao_sscard.permissions import action_required
@@ -62,6 +62,7 @@ def counter(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("activation.view_counter")
+@require_GET
 def counter_person(request: HttpRequest, pk: int) -> HttpResponse:
     return _person_page(request, _person(request, pk))
 

@@ -5,9 +5,9 @@ from django.utils import timezone
 
 from dayao_sscard.models import Campaign
 from issuance.models import LIVE_CARD_STATUSES, Card, CardStatus, CustodyKind
-from issuance.selectors import instant_card_refusal
 from roster.models import Person, Township, VerificationStatus, VitalStatus
 from roster.reports import PAGE_KEYS, classification_report
+from roster.witnesses import card_refusal
 
 
 def campaign_active() -> Campaign | None:
@@ -71,7 +71,7 @@ def demo_counter_examples(*, user, count: int = 3) -> dict[str, list[str]]:
     )
     instant = []
     for person in ready.iterator():
-        if not instant_card_refusal(person):
+        if not card_refusal(person):
             instant.append(person.id_number)
         if len(instant) == count:
             break

@@ -20,17 +20,15 @@ from django.utils import timezone
 from dayao_sscard.audit import audit_record, audit_record_many, snapshot
 from dayao_sscard.permissions import require
 from dayao_sscard.spreadsheets import XlsxWorkbook
-from roster.id_numbers import mask_id_number, try_normalize_id_number
+from roster.id_numbers import REASON_EXCEL, mask_id_number, try_normalize_id_number
 from roster.imports.base import file_sha256
 from roster.imports.tables import TableError, cell_text, open_tables
-from roster.models import Person, Township, VerificationStatus
+from roster.models import Person, Township
 from roster.services import persons_return_to_verification
-from roster.verification import person_problems
-from roster.witnesses import ready_for_card_q
+from roster.witnesses import card_refusals
 
-from .card_numbers import card_number_clean, card_number_normalize
+from .card_numbers import HOLDER_ID_NUMBER, card_number_clean, card_number_for_holder
 from .models import (
-    LIVE_CARD_STATUSES,
     ApplicationBatch,
     Bank,
     BatchMember,
@@ -56,6 +54,9 @@ class Refusal:
     reason: str
 
     def __str__(self) -> str:
+        # A person outside the clerk's scope has no number shown, and no empty brackets.
+        if not self.masked_id_number:
+            return f"{self.name}：{self.reason}"
         return f"{self.name}（{self.masked_id_number}）：{self.reason}"
 
 
@@ -109,7 +110,7 @@ def _batch_create(acting_user, bank, township, wanted: list[int]) -> BatchCreate
         person = persons.get(pk)
         if person is None or reasons.get(pk) == OUT_OF_SCOPE:
             # Nothing of a person outside the clerk's scope is shown, not even the name.
-            refusals.append(Refusal(pk, "（无权查看的人员）", "", OUT_OF_SCOPE))
+            refusals.append(Refusal(pk, OUT_OF_SCOPE_NAME, "", OUT_OF_SCOPE))
         elif reason := reasons.get(pk):
             refusals.append(Refusal(pk, person.name, person.masked_id_number, reason))
         else:
@@ -139,55 +140,27 @@ def _batch_create(acting_user, bank, township, wanted: list[int]) -> BatchCreate
     return BatchCreated(batch=batch, refusals=refusals)
 
 
+OUT_OF_SCOPE_NAME = "无权查看的人员"
 OUT_OF_SCOPE = "不在您的管辖范围内，或系统中没有该人员。"
 
 
 def _refusal_reasons(acting_user, township, persons: dict[int, Person]) -> dict[int, str]:
-    """Why each person who may not go into a batch now may not, first reason first."""
-    pks = list(persons)
+    """Why each person who may not go into a batch now may not: outside the clerk's scope or
+    the batch's township, else what keeps them from a card (``card_refusals``, as the
+    counter and the 待制卡 figures ask it)."""
     in_scope = set(
-        Person.objects.for_user(acting_user).filter(pk__in=pks).values_list("pk", flat=True)
+        Person.objects.for_user(acting_user)
+        .filter(pk__in=list(persons))
+        .values_list("pk", flat=True)
     )
-    ready = set(
-        Person.objects.filter(pk__in=pks).filter(ready_for_card_q()).values_list("pk", flat=True)
-    )
-    open_batches = dict(
-        BatchMember.objects.filter(person_id__in=pks, outcome=MemberOutcome.PENDING).values_list(
-            "person_id", "batch__number"
-        )
-    )
-    live_cards = {
-        card.person_id: card
-        for card in Card.objects.filter(person_id__in=pks, status__in=LIVE_CARD_STATUSES)
-    }
     reasons: dict[int, str] = {}
     for pk, person in persons.items():
         if pk not in in_scope:
             reasons[pk] = OUT_OF_SCOPE
         elif township is not None and person.township_id != township.pk:
             reasons[pk] = f"不是{township}的人员，不能加入本乡镇的批次。"
-        elif person.is_deceased:
-            reasons[pk] = "已登记死亡，不再制卡。"
-        elif pk in open_batches:
-            reasons[pk] = f"已在申领批次 {open_batches[pk]} 中，一人只能在一个未回盘的批次里。"
-        elif pk in live_cards:
-            card = live_cards[pk]
-            reasons[pk] = (
-                f"已有一张有效社保卡（{card.get_status_display()}），一人一卡，不能重复申领。"
-            )
-        elif problems := person_problems(person):
-            reasons[pk] = "资料不全：" + "；".join(p.message for p in problems) + "。请先核查补齐。"
-        elif pk not in ready:
-            reasons[pk] = _not_ready_reason(person)
+    reasons.update(card_refusals(p for pk, p in persons.items() if pk not in reasons))
     return reasons
-
-
-def _not_ready_reason(person: Person) -> str:
-    if person.verification_status != VerificationStatus.READY:
-        return f"尚未核查完毕（{person.get_verification_status_display()}），请先完成信息核查。"
-    if not person.card_class:
-        return "尚未与卡务系统比对，不知是否已有社保卡，暂不能申领。"
-    return f"卡务系统比对结果为“{person.get_card_class_display()}”，不需要申领。"
 
 
 _NUMBER_ATTEMPTS = 5
@@ -427,7 +400,7 @@ class ResultRow:
     sheet: str
     row: int
     name: str
-    raw_id_number: str
+    shown_id_number: str  # as a problem row shows it: masked
     id_number: str | None
     outcome: str
     card_number: str
@@ -459,9 +432,7 @@ class ResultImport:
                 "sheet": row.sheet,
                 "row": row.row,
                 "name": row.name,
-                "id_number": mask_id_number(row.raw_id_number)
-                if row.id_number
-                else row.raw_id_number,
+                "id_number": row.shown_id_number,
                 "reason": reason,
             }
         )
@@ -493,9 +464,12 @@ def batch_result_import(
         raise ValidationError(str(exc)) from exc
     if not rows and not result.problems:
         raise ValidationError("回盘文件中没有数据行，本次未导入任何数据。")
+    # Read the whole file once more for its digest before the batch's lock is taken, not
+    # while a second import of the batch waits on it.
+    digest = file_sha256(path)
     try:
         with transaction.atomic():
-            _apply_result(batch, acting_user, rows, result, path, original_name)
+            _apply_result(batch, acting_user, rows, result, digest, original_name)
     except IntegrityError as exc:
         raise ValidationError(
             "其他人正在同时导入含相同卡号的回盘，本次未导入任何数据，请稍后重试。"
@@ -529,9 +503,7 @@ def _read_result_rows(path: Path, original_name: str, result: ResultImport) -> l
                 sheet=table.sheet,
                 row=number,
                 name=cell_text(cell(cells, "name"))[:50],
-                raw_id_number=cell_text(raw_id)[:40]
-                if not isinstance(raw_id, float)
-                else f"{raw_id:.6G}",
+                shown_id_number=_shown_id_number(raw_id, id_number, id_problem),
                 id_number=id_number,
                 outcome=_outcome_of(word),
                 card_number=card_number_clean(cell_text(cell(cells, "card_number"))),
@@ -545,17 +517,37 @@ def _read_result_rows(path: Path, original_name: str, result: ResultImport) -> l
             elif row.outcome == MemberOutcome.MADE and not row.card_number:
                 result.problem(row, "制卡成功但缺少社会保障卡卡号，未处理。")
             elif row.outcome == MemberOutcome.MADE and (wrong := _card_number_problem(row)):
-                result.problem(row, f"{wrong}：“{row.card_number[:40]}”，未处理。")
+                result.problem(row, f"{wrong}，未处理。")
             else:
                 rows.append(row)
     return rows
 
 
+def _shown_id_number(raw, id_number: str | None, id_problem: str | None) -> str:
+    """The row's ID number for the clerk: masked (first 6 and last 4) whether or not it
+    validates. A number Excel turned into ``5.32326E+17`` is shown as Excel shows it: the
+    digits that would identify the person are lost already (not so 18 digits ending in 000).
+    """
+    if id_number:
+        return mask_id_number(id_number)
+    if isinstance(raw, float):
+        return f"{raw:.6G}"
+    text = cell_text(raw)[:40]
+    if id_problem == REASON_EXCEL and not text.isdigit():
+        return text
+    return mask_id_number(text)
+
+
 def _card_number_problem(row: ResultRow) -> str:
+    """Why the row's card number cannot be a made card's, with the number as typed unless it
+    is the holder's ID number (shown nowhere in full)."""
     try:
-        card_number_normalize(row.card_number)
+        card_number_for_holder(row.card_number, id_number=row.id_number)
     except ValidationError as wrong:
-        return wrong.messages[0].rstrip("。")
+        said = wrong.messages[0].rstrip("。")
+        if wrong.error_list[0].code == HOLDER_ID_NUMBER:
+            return said
+        return f"{said}：“{row.card_number[:40]}”"
     return ""
 
 
@@ -568,7 +560,10 @@ def _outcome_of(word: str) -> str:
     return ""
 
 
-def _apply_result(batch, acting_user, rows: list[ResultRow], result: ResultImport, path, name):
+MEMBER_RESULT_FIELDS = ("outcome", "outcome_at")
+
+
+def _apply_result(batch, acting_user, rows: list[ResultRow], result: ResultImport, digest, name):
     locked = (
         ApplicationBatch.objects.select_for_update(of=("self",))
         .select_related("bank")
@@ -643,11 +638,23 @@ def _apply_result(batch, acting_user, rows: list[ResultRow], result: ResultImpor
     )
     now = timezone.now()
     for outcome, group in ((MemberOutcome.MADE, made), (MemberOutcome.FAILED, failed)):
-        pks = [member.pk for member, _ in group.values()]
+        changed = [member for member, _ in group.values()]
+        pks = [member.pk for member in changed]
         for start in range(0, len(pks), 1000):
             BatchMember.objects.filter(pk__in=pks[start : start + 1000]).update(
                 outcome=outcome, outcome_at=now
             )
+        changes = []
+        for member in changed:
+            before = snapshot(member, MEMBER_RESULT_FIELDS)
+            member.outcome, member.outcome_at = outcome, now
+            changes.append((member, before, snapshot(member, MEMBER_RESULT_FIELDS)))
+        audit_record_many(
+            actor=acting_user,
+            action="issuance.batchmember.result_recorded",
+            changes=changes,
+            note=f"申领批次{locked.number}回盘",
+        )
     if failed:
         persons_return_to_verification(
             persons=[m.person for m, _ in failed.values()],
@@ -663,7 +670,7 @@ def _apply_result(batch, acting_user, rows: list[ResultRow], result: ResultImpor
         if result.closed:
             locked.status = BatchStatus.CLOSED
         locked.result_file_name = name[:255]
-        locked.result_file_sha256 = file_sha256(path)
+        locked.result_file_sha256 = digest
         locked.result_imported_at = now
         locked.result_imported_by = acting_user
         locked.result_counts = result.counts()

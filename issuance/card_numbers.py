@@ -34,3 +34,19 @@ def card_number_normalize(raw: str | None) -> str:
             f"社会保障卡卡号应为{low}至{high}位（输入了{len(number)}位），请核对卡面上的卡号。"
         )
     return number
+
+
+HOLDER_ID_NUMBER = "holder_id_number"
+
+
+def card_number_for_holder(raw: str | None, *, id_number: str) -> str:
+    """``card_number_normalize``, and not the holder's own ID number (社会保障号码): a card
+    number has the same length and digits, and a clerk or a bank's sheet puts one in the
+    other's place. The one check for every path that records a made card's number."""
+    number = card_number_normalize(raw)
+    if number == id_number:
+        raise ValidationError(
+            "这是持卡人的身份证号码，不是社会保障卡卡号，请核对卡面上的卡号。",
+            code=HOLDER_ID_NUMBER,
+        )
+    return number

@@ -9,10 +9,10 @@ from django.utils import timezone
 
 from activation.models import Activation
 from dayao_sscard.params import id_param
-from roster.models import CardClass, Person, VerificationStatus
-from roster.verification import person_problems
+from roster.models import Person
 from roster.witnesses import ready_for_card_q
 
+from .card_numbers import card_number_clean
 from .models import (
     ApplicationBatch,
     Bank,
@@ -47,8 +47,9 @@ def branch_serving(*, bank: Bank, township) -> BankBranch | None:
 
 def card_get_by_number(*, user, card_number: str) -> Card:
     """The card with this number among those the user reaches; 404 otherwise (unknown or not
-    theirs, not told apart). Spaces around the number and its letters' case do not matter."""
-    number = card_number.strip().upper()
+    theirs, not told apart). Read as the counter reads it: spaces, full-width characters and
+    the letters' case do not matter."""
+    number = card_number_clean(card_number)
     card = (
         Card.objects.for_user(user)
         .filter(card_number=number)
@@ -144,22 +145,3 @@ def batch_candidates(*, user, township_code: str = "", village: str = "") -> Que
 
 def banks() -> QuerySet[Bank]:
     return Bank.objects.order_by("name")
-
-
-def instant_card_refusal(person: Person) -> str:
-    """Why this person cannot get an instant card now, in Chinese; "" when nothing stands
-    in the way (the counter shows it before the clerk types a card number)."""
-    reason = ""
-    if person.is_deceased:
-        reason = "该人员已登记死亡，不能制卡。"
-    elif person.card_class in (CardClass.CARD_MADE, CardClass.IN_PRODUCTION):
-        reason = (
-            f"卡务系统显示该人员{person.get_card_class_display()}（一人一卡），"
-            "不能再即时制卡；请先向县人社局核实该卡。"
-        )
-    elif person.verification_status != VerificationStatus.READY or person_problems(person):
-        missing = "；".join(p.message for p in person_problems(person))
-        status = person.get_verification_status_display()
-        reason = f"该人员尚未核查完成（{status}{'：' + missing if missing else ''}），"
-        reason += "请先由乡镇社保中心核查采集后再制卡。"
-    return reason

@@ -14,8 +14,9 @@ from dayao_sscard.audit import audit_record, audit_record_many, snapshot
 from dayao_sscard.permissions import require, require_all
 from dayao_sscard.roles import Role
 from roster.models import Person
+from roster.witnesses import card_refusal
 
-from .card_numbers import card_number_normalize
+from .card_numbers import card_number_for_holder
 from .models import (
     LIVE_CARD_STATUSES,
     Bank,
@@ -30,7 +31,7 @@ from .models import (
     ProductionType,
 )
 from .rules import event_action
-from .selectors import bank_by_name, branch_serving, instant_card_refusal
+from .selectors import bank_by_name, branch_serving
 from .states import next_status
 
 # Who may keep a card between the province's card factory and its holder.
@@ -97,24 +98,25 @@ def card_make_instant(
     """即时制卡 at a bank counter while the person waits: the card of the clerk's bank,
     applied for and made on the spot (two ledger entries), in the branch's custody.
 
-    Only for a person who is 待制卡 (verified: nine elements and photo complete), alive and
-    without a live card in our ledger or in the card system. Issuing and activating it are
-    the next steps, each its own ledger entry.
+    Only for a person ``card_refusal`` lets have a card now (alive, compared with the card
+    system and without a card there, verified complete, no live card in our ledger, in no
+    open batch). It is asked under the person's row lock, so of two clicks or two clerks
+    at once one makes the card and the others are told why not. Issuing and activating it
+    are the next steps, each its own ledger entry.
     """
     require(acting_user, "issuance.make_instant_card", person)
-    number = card_number_normalize(card_number)
-    if number == person.id_number:
-        raise ValidationError("这是持卡人的身份证号码，不是社会保障卡卡号，请核对卡面上的卡号。")
-    if refusal := instant_card_refusal(person):
-        raise ValidationError(refusal)
+    number = card_number_for_holder(card_number, id_number=person.id_number)
     branch = acting_user.bank_branch
     when = occurred_at or timezone.now()
     try:
         with transaction.atomic():
+            locked = Person.objects.select_for_update().get(pk=person.pk)
+            if refusal := card_refusal(locked):
+                raise ValidationError(refusal)
             if Card.objects.filter(card_number=number).exists():
-                raise ValidationError(f"卡号{number}已登记在另一张社保卡上，请核对卡号。")
+                raise ValidationError(_card_number_taken(number))
             card = card_create(
-                person=person,
+                person=locked,
                 bank=branch.bank,
                 acting_user=acting_user,
                 production_type=ProductionType.INSTANT,
@@ -136,8 +138,25 @@ def card_make_instant(
                 ),
             )
     except IntegrityError as exc:
-        # Two clerks typing the same card number at once: the database keeps it unique.
-        raise ValidationError(f"卡号{number}已登记在另一张社保卡上，请核对卡号。") from exc
+        if refused := card_conflict(exc, card_number=number):
+            raise ValidationError(refused) from exc
+        raise
+
+
+def _card_number_taken(number: str) -> str:
+    return f"卡号{number}已登记在另一张社保卡上，请核对卡号。"
+
+
+def card_conflict(exc: IntegrityError, *, card_number: str) -> str:
+    """Which of a card's uniqueness rules the database enforced, in Chinese; "" for any
+    other error. A writer that took no person lock (an import) can still meet ours there.
+    PostgreSQL names the constraint, SQLite the indexed column."""
+    text = str(exc)
+    if "one_live_card_per_person" in text or "issuance_card.person_id" in text:
+        return "该人员刚刚已有一张有效社保卡（一人一卡），不能重复制卡；请刷新后查看。"
+    if "card_number_unique" in text or "issuance_card.card_number" in text:
+        return _card_number_taken(card_number)
+    return ""
 
 
 def card_record_event(
@@ -428,10 +447,10 @@ def _save_cards(cards: list[Card], *, card_numbers: bool) -> None:
 
 
 def _card_number_free(raw: str, card: Card) -> str:
-    """The card number checked, and on no other card of the ledger."""
-    number = card_number_normalize(raw)
+    """The card number checked, not the holder's ID number, and on no other card."""
+    number = card_number_for_holder(raw, id_number=card.person.id_number)
     if Card.objects.filter(card_number=number).exclude(pk=card.pk).exists():
-        raise ValidationError(f"卡号{number}已登记在另一张社保卡上，请核对卡号。")
+        raise ValidationError(_card_number_taken(number))
     return number
 
 

@@ -10,7 +10,9 @@ from tests.factories import BankBranchFactory, BankFactory, PersonFactory, UserF
 
 
 def ready_person(village, name: str = "李秀兰", **fields):
-    """待制卡: verified, the nine elements complete, photo collected on 12333, no card."""
+    """待制卡: compared (无制卡信息), verified, the nine elements complete, photo collected
+    on 12333, no card."""
+    fields.setdefault("card_class", "no_card_info")
     person = PersonFactory(
         township=village.township,
         village=village,

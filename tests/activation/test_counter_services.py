@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from activation.models import Activation, ElectronicCardSigning
@@ -19,7 +20,7 @@ from issuance.models import (
     LedgerEvent,
     ProductionType,
 )
-from issuance.services import card_make_instant
+from issuance.services import card_conflict, card_make_instant
 from roster.models import CardClass, Person, VerificationStatus, VitalStatus
 from tests.factories import classify
 
@@ -130,7 +131,7 @@ class TestInstantCard:
             verification_status=VerificationStatus.PENDING, photo_on_12333=False
         )
         pending.refresh_from_db()
-        with pytest.raises(ValidationError, match="尚未核查完成（待核查：缺少照片）"):
+        with pytest.raises(ValidationError, match="资料不全：缺少照片。"):
             instant(pending, banker_a)
 
     def test_not_for_the_dead(self, banker_a, ready_a):
@@ -143,7 +144,7 @@ class TestInstantCard:
 
     def test_not_when_the_card_system_shows_a_card_made(self, banker_a, ready_a):
         classify(ready_a, CardClass.CARD_MADE)
-        with pytest.raises(ValidationError, match="卡务系统显示该人员已制卡"):
+        with pytest.raises(ValidationError, match="卡务系统比对结果为“已制卡”（一人一卡）"):
             instant(ready_a, banker_a)
 
     @pytest.mark.parametrize("persona", ["county_admin", "supervisor", "clerk_a", "collector_a"])
@@ -280,13 +281,27 @@ class TestActivationAtTheCounter:
                 card=card, acting_user=banker_a, signee=person_a.name, identity_checked=False
             )
 
-    def test_no_proxy_without_an_approval_on_record(self, banker_a, branch_a, person_a):
+    def test_at_the_counter_the_holder_signs(self, banker_a, branch_a, person_a):
+        """Another name is refused, not taken for a proxy: proxy custody needs a written
+        entrustment and an approval on record, which the counter does not take."""
         card = card_of(branch_a, person_a, CardStatus.IN_STOCK, number="M00000004")
-        with pytest.raises(ValidationError, match="代领须凭经批准的代管"):
+        with pytest.raises(ValidationError, match="须由持卡人.*本人签收"):
             card_issue_at_counter(
                 card=card, acting_user=banker_a, signee="张德华", identity_checked=True
             )
-        assert Card.objects.get(pk=card.pk).status == CardStatus.IN_STOCK
+        card = card_issue_at_counter(
+            card=card, acting_user=banker_a, signee=f" {person_a.name} ", identity_checked=True
+        )
+        assert (card.custody_kind, card.custodian) == (CustodyKind.HOLDER, person_a.name)
+        entry = card.ledger_entries.get()
+        assert (entry.custody_kind, entry.to_party, entry.signee, entry.method) == (
+            CustodyKind.HOLDER,
+            person_a.name,
+            person_a.name,
+            "counter",
+        )
+        assert entry.location == f"{branch_a}柜台"
+        assert entry.responsible_person == (banker_a.display_name or banker_a.username)
 
 
 class TestWhatTheCounterSays:
@@ -338,7 +353,7 @@ class TestWhatTheCounterSays:
             verification_status=VerificationStatus.PENDING, phone=""
         )
         steps = self.steps(county_admin, person)
-        assert steps["instant"].reason.startswith("该人员尚未核查完成（待核查：缺少联系电话")
+        assert steps["instant"].reason.startswith("资料不全：缺少联系电话")
 
 
 def test_the_ecard_of_another_banks_card_is_that_banks_to_record(
@@ -350,3 +365,27 @@ def test_the_ecard_of_another_banks_card_is_that_banks_to_record(
     with pytest.raises(ValidationError, match="不由本网点负责"):
         ecard_sign(person=person_a, acting_user=banker_a, channel="网点柜台")
     ecard_sign(person=person_a, acting_user=other, channel="网点柜台")
+
+
+@pytest.mark.django_db
+def test_each_uniqueness_rule_the_database_enforces_is_told_apart(branch_a, person_a, person_a2):
+    """What a writer that took no person lock can still meet: the constraint, by its name
+    (PostgreSQL) or its column (SQLite), each with its own reason."""
+    bank = branch_a.bank
+    Card.objects.create(person=person_a, bank=bank, status=CardStatus.IN_STOCK, card_number="M1")
+
+    def refused(**fields) -> IntegrityError:
+        with pytest.raises(IntegrityError) as error, transaction.atomic():
+            Card.objects.create(bank=bank, **fields)
+        return error.value
+
+    second_card = refused(person=person_a, status=CardStatus.APPLIED)
+    assert card_conflict(second_card, card_number="M2") == (
+        "该人员刚刚已有一张有效社保卡（一人一卡），不能重复制卡；请刷新后查看。"
+    )
+    same_number = refused(person=person_a2, status=CardStatus.IN_STOCK, card_number="M1")
+    assert (
+        card_conflict(same_number, card_number="M1") == "卡号M1已登记在另一张社保卡上，请核对卡号。"
+    )
+    no_reason = refused(person=person_a2, status=CardStatus.FAILED, failure_reason="")
+    assert card_conflict(no_reason, card_number="M3") == ""

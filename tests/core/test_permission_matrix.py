@@ -113,7 +113,7 @@ api:card-events                card_number POST  401  400   403   400  400     4
 activation:counter             -          GET    302  200   200   403  403     200
 activation:counter             -          POST   302  200   200   403  403     200
 activation:counter-person      person     GET    302  200   200   403  403     200  | 302 200 200 403 403 404
-activation:counter-person      person     POST   302  200   200   403  403     200  | 302 200 200 403 403 404
+activation:counter-person      person     POST   302  405   405   403  403     405  | 302 405 405 403 403 405
 activation:counter-photo       person     GET    302  200   200   403  403     200  | 302 200 200 403 403 404
 activation:counter-photo       person     POST   302  200   200   403  403     200  | 302 200 200 403 403 404
 activation:counter-instant-card person    GET    302  403   403   403  403     405  | 302 403 403 403 403 405

@@ -87,6 +87,27 @@ class TestTheResult:
             AuditEvent.objects.filter(action="roster.person.returned_to_verification").count() == 2
         )
 
+    def test_each_members_outcome_is_audited(self, sent, clerk_a):
+        run(sent, clerk_a, RESULT_XLSX)
+
+        audited = AuditEvent.objects.filter(action="issuance.batchmember.result_recorded")
+        members = {m.pk: m.person.name for m in sent.members.select_related("person")}
+        assert {
+            (members[int(e.object_id)], e.before["outcome"], e.after["outcome"], e.actor_id)
+            for e in audited
+        } == {
+            ("陈建国", "pending", "made", clerk_a.pk),
+            ("罗志华", "pending", "made", clerk_a.pk),
+            ("杜秀英", "pending", "failed", clerk_a.pk),
+            ("王秀兰", "pending", "failed", clerk_a.pk),
+        }
+        assert all(
+            e.after["outcome_at"] and e.note == f"申领批次{sent.number}回盘" for e in audited
+        )
+
+        run(sent, clerk_a, RESULT_XLSX)
+        assert audited.count() == 4, "the same result again changes and audits nothing"
+
     def test_rows_it_cannot_use_are_reported_by_row_and_not_guessed(self, sent, clerk_a):
         result = run(sent, clerk_a, RESULT_XLSX)
 
@@ -169,6 +190,47 @@ class TestTheResult:
             "该人员已回盘为制卡失败并退回核查，与本行不一致，未修改；请重新申领。",
         }
         assert outcomes(sent)["陈建国"][:3] == ("made", "in_stock", "J00012341")
+
+    def test_an_id_number_that_does_not_validate_is_shown_masked(self, sent, clerk_a, tmp_path):
+        path = write_csv(
+            tmp_path / "回盘.csv",
+            [
+                ["姓名", "社会保障号码", "制卡结果", "社会保障卡号"],
+                ["李文军", "532326198811010054", "成功", "J00012345"],  # check digit wrong
+                ["王秀兰", "5323261990062", "成功", "J00012346"],
+                ["罗志华", "532326197208110000", "成功", "J00012347"],  # Excel lost the tail
+                ["杜秀英", "5.32326E+17", "成功", "J00012348"],
+            ],
+        )
+        result = run(sent, clerk_a, path)
+
+        shown = {p["row"]: p["id_number"] for p in result.problems}
+        assert shown == {
+            2: "532326********0054",
+            3: "*********0062",
+            4: "532326********0000",
+            5: "5.32326E+17",
+        }
+        assert "校验" in reasons(result)[2]
+        sent.refresh_from_db()
+        assert [p["id_number"] for p in sent.result_problems] == list(shown.values())
+
+    def test_the_holders_id_number_as_the_card_number_is_refused(
+        self, sent, clerk_a, persons, tmp_path
+    ):
+        """The same check as 即时制卡 (``card_number_for_holder``); the number is not echoed."""
+        id_number = persons["李文军"].id_number
+        path = write_csv(
+            tmp_path / "回盘.csv",
+            [["社会保障号码", "制卡结果", "社会保障卡号"], [id_number, "成功", id_number]],
+        )
+        result = run(sent, clerk_a, path)
+
+        assert reasons(result) == {
+            2: "这是持卡人的身份证号码，不是社会保障卡卡号，请核对卡面上的卡号，未处理。"
+        }
+        assert outcomes(sent)["李文军"][0] == MemberOutcome.PENDING
+        assert not Card.objects.filter(card_number=id_number).exists()
 
     def test_unreadable_results_and_blank_reasons(self, sent, clerk_a, tmp_path):
         path = write_xlsx(

@@ -127,15 +127,19 @@ class TestMakingABatch:
         assert numbers_of(created.batch) == ["合格"]
         reasons = {r.name: r.reason for r in created.refusals}
         assert reasons["已故"] == "已登记死亡，不再制卡。"
-        assert reasons["缺职业"] == "资料不全：缺少职业。请先核查补齐。"
+        assert reasons["缺职业"] == "资料不全：缺少职业。请先由乡镇社保中心核查补齐。"
         assert reasons["未核查"].startswith("尚未核查完毕（待核查）")
         assert reasons["已在批次"].startswith(f"已在申领批次 {earlier.number} 中")
         assert reasons["有卡"].startswith("已有一张有效社保卡（已制卡（库存））")
-        assert reasons["已制卡"] == "卡务系统比对结果为“已制卡”，不需要申领。"
+        assert reasons["已制卡"].startswith("卡务系统比对结果为“已制卡”（一人一卡），不能再申领")
         assert person_b.name not in reasons, "nothing of a person outside the scope is shown"
         outside = next(r for r in created.refusals if r.person_id == person_b.pk)
-        assert (outside.name, outside.masked_id_number) == ("（无权查看的人员）", "")
+        assert (outside.name, outside.masked_id_number) == ("无权查看的人员", "")
         assert outside.reason == "不在您的管辖范围内，或系统中没有该人员。"
+        assert str(outside) == "无权查看的人员：不在您的管辖范围内，或系统中没有该人员。"
+        assert str(next(r for r in created.refusals if r.person_id == dead.pk)) == (
+            f"已故（{dead.masked_id_number}）：{reasons['已故']}"
+        )
         inside = [r for r in created.refusals if r is not outside]
         assert all(r.masked_id_number.count("*") == 8 for r in inside)
         assert Card.objects.filter(person__in=[dead, incomplete, unverified, person_b]).count() == 0

@@ -119,6 +119,14 @@ class TestReadingACard:
     def test_spaces_and_lowercase_in_the_number_do_not_matter(self, banker_a, card):
         assert signed_in(banker_a).get(detail_url(" m20000001 ")).status_code == 200
 
+    @pytest.mark.parametrize("typed", ["Ｍ２００００００１", "M2000 0001", "m2000\u3000 0001"])
+    def test_the_number_as_the_counter_finds_it(self, banker_a, card, typed):
+        """Full-width digits and a number split by spaces, as a reader or an input method
+        sends them: the same card as at the counter (``card_number_clean``)."""
+        client = signed_in(banker_a)
+        assert client.get(detail_url(typed)).json()["card_number"] == NUMBER
+        assert post(client, ISSUE, number=typed).status_code == 201
+
     def test_the_answer_sets_the_csrf_cookie_a_post_needs(self, banker_a, card):
         response = signed_in(banker_a).get(detail_url())
         assert response.cookies["csrftoken"].value
