@@ -410,7 +410,7 @@ def _open_new(cursor, who, acting_user, now, file_name: str, count: int) -> int:
         Card,
         ("id", "person_id", "card_number", "bank_id", "production_type", "made_on", "custodian"),
         "SELECT card_id, person_id, card_number, bank_id, production_type, "
-        f"COALESCE(made_on, %s), custodian {new}",
+        f"COALESCE(made_on, %s), custodian {new} ORDER BY card_id",
         [timezone.localdate(now)],
         fixed={
             "status": S.IN_STOCK,
@@ -423,7 +423,7 @@ def _open_new(cursor, who, acting_user, now, file_name: str, count: int) -> int:
     _ledger_append(
         cursor,
         f"SELECT card_id, 1, '{LedgerEvent.PRODUCED}', '', '{S.IN_STOCK}', custodian, "
-        f"'{CustodyKind.BANK}', %s {new}",
+        f"'{CustodyKind.BANK}', %s {new} ORDER BY card_id",
         [note],
         at=now,
         who=who,
@@ -445,13 +445,16 @@ def _open_new(cursor, who, acting_user, now, file_name: str, count: int) -> int:
 
 def _new_cards(cursor, count: int) -> str:
     """FROM … the plan's cards to open, each with ``card_id``, a key reserved from the
-    card table's own sequence; in key order."""
+    card table's own sequence. Cards and entries are written in key order (``ORDER BY
+    card_id``: the card's primary key and the entries' (card, sequence) index grow at
+    their ends); the audit rows need no order, and not sorting them saves 0.25 s a
+    million-row export."""
     keys = reserve_ids(CARD, count)
     if isinstance(keys, range):
         # An integer, so written into the statement.
         return (
             f"FROM (SELECT p.*, p.place + {int(keys.start) - 1} AS card_id FROM opening_plan p "
-            f"WHERE p.action IN {OPENS}) n ORDER BY card_id"
+            f"WHERE p.action IN {OPENS}) n"
         )
     # Another session drew keys at the same moment: the ones we got, one by one.
     cursor.execute("DROP TABLE IF EXISTS opening_keys")
@@ -459,7 +462,7 @@ def _new_cards(cursor, count: int) -> str:
     bulk_insert("opening_keys", ("place", "card_id"), enumerate(keys, start=1))
     return (
         "FROM (SELECT p.*, k.card_id FROM opening_plan p JOIN opening_keys k "
-        f"ON k.place = p.place WHERE p.action IN {OPENS}) n ORDER BY card_id"
+        f"ON k.place = p.place WHERE p.action IN {OPENS}) n"
     )
 
 
