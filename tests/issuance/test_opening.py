@@ -4,6 +4,7 @@ import shutil
 
 import pytest
 from django.core.management import call_command
+from django.template.loader import render_to_string
 from django.urls import reverse
 
 from dayao_sscard.models import AuditEvent
@@ -88,8 +89,17 @@ class TestOpening:
         assert result.summary()["社保卡台账：新建社保卡台账"] == 1
         audit = AuditEvent.objects.get(action="issuance.card.opened_from_export")
         assert (audit.object_id, audit.township_id) == (str(card.pk), a.township_id)
-        assert audit.after["card_number"] == "Y00000001"
+        assert audit.after == {
+            "card_number": "Y00000001",
+            "status": CardStatus.IN_STOCK,
+            "bank": card.bank_id,
+            "custody_kind": CustodyKind.BANK,
+        }
         assert audit.actor_username == "系统"
+        shown = render_to_string("audit/_changes.html", {"event": audit})
+        for words in ("社会保障卡卡号", "已制卡（库存）", f"发卡银行：</span>{ABC}", "当前保管方"):
+            assert words in shown
+        assert "in_stock" not in shown
 
     def test_the_persons_page_shows_the_opening_as_a_system_import(
         self, tmp_path, persons, client, clerk_a
