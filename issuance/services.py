@@ -113,8 +113,6 @@ def card_make_instant(
             locked = Person.objects.select_for_update().get(pk=person.pk)
             if refusal := card_refusal(locked):
                 raise ValidationError(refusal)
-            if Card.objects.filter(card_number=number).exists():
-                raise ValidationError(_card_number_taken(number))
             card = card_create(
                 person=locked,
                 bank=branch.bank,
