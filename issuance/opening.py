@@ -49,6 +49,7 @@ from .models import (
     LedgerEvent,
     ProductionType,
 )
+from .selectors import bank_spelling, banks_by_spelling
 from .services import cards_queue_cancellation
 
 S = CardStatus
@@ -176,21 +177,17 @@ def _bank_table(cursor, acting_user) -> int:
     a name that matches none becomes a new Bank. Returns how many were created."""
     cursor.execute(f"SELECT DISTINCT bank_name FROM {MADE_CARDS_TABLE}")
     names = [name for (name,) in cursor.fetchall()]
-    known: dict[str, Bank] = {}
-    for bank in Bank.objects.all():
-        for spelling in (bank.name, bank.short_name, *(bank.aliases or [])):
-            if isinstance(spelling, str) and spelling.strip():
-                known.setdefault(_spelling(spelling), bank)
+    known = banks_by_spelling()
     new = []
     for name in names:
-        if _spelling(name) not in known:
-            bank = known[_spelling(name)] = Bank(name=name.strip())
+        if bank_spelling(name) not in known:
+            bank = known[bank_spelling(name)] = Bank(name=name.strip())
             new.append(bank)
     if new:
         Bank.objects.bulk_create(new)
         created = Bank.objects.filter(name__in=[bank.name for bank in new])
         for bank in created:
-            known[_spelling(bank.name)] = bank
+            known[bank_spelling(bank.name)] = bank
         audit_record_many(
             actor=acting_user,
             action="issuance.bank.created",
@@ -204,14 +201,9 @@ def _bank_table(cursor, acting_user) -> int:
     )
     cursor.executemany(
         "INSERT INTO opening_bank (bank_name, bank_id, custodian) VALUES (%s, %s, %s)",
-        [(name, known[_spelling(name)].pk, known[_spelling(name)].name) for name in names],
+        [(name, known[bank_spelling(name)].pk, known[bank_spelling(name)].name) for name in names],
     )
     return len(new)
-
-
-def _spelling(name: str) -> str:
-    """A bank name as compared: without spaces (also full-width ones)."""
-    return "".join(name.split())
 
 
 def _lock_cards(cursor) -> None:

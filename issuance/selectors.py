@@ -28,15 +28,30 @@ from .models import (
 STOCK_AGE_DAYS = 90
 
 
+def bank_spelling(name: str) -> str:
+    """A bank name as compared: without spaces (also full-width ones)."""
+    return "".join(name.split())
+
+
+def banks_by_spelling() -> dict[str, Bank]:
+    """Every name, short name and alias of every bank, as compared; a bank's own name or
+    short name wins over another bank's alias."""
+    banks = list(Bank.objects.all())
+    known: dict[str, Bank] = {}
+    for spellings in (
+        lambda bank: (bank.name, bank.short_name),
+        lambda bank: bank.aliases or (),
+    ):
+        for bank in banks:
+            for spelling in spellings(bank):
+                if isinstance(spelling, str) and spelling.strip():
+                    known.setdefault(bank_spelling(spelling), bank)
+    return known
+
+
 def bank_by_name(name: str) -> Bank | None:
     """The bank a name, short name or alias (as exports and people write it) means."""
-    name = name.strip()
-    if not name:
-        return None
-    found = Bank.objects.filter(Q(name=name) | Q(short_name=name)).first()
-    if found is not None:
-        return found
-    return next((bank for bank in Bank.objects.all() if name in (bank.aliases or [])), None)
+    return banks_by_spelling().get(bank_spelling(name)) if name.strip() else None
 
 
 def branch_serving(*, bank: Bank, township) -> BankBranch | None:
