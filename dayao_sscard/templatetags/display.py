@@ -40,6 +40,15 @@ def day(value) -> str:
     return _formatted(value, moment_format=DATE_FORMAT)
 
 
+def _day_of(value) -> datetime.date | None:
+    """The day of a date, or of a moment on the county's clock; None for anything else."""
+    if isinstance(value, datetime.datetime):
+        return local(value).date()
+    if isinstance(value, datetime.date):
+        return value
+    return None
+
+
 def _months_between(start: datetime.date, end: datetime.date) -> int:
     months = (end.year - start.year) * 12 + end.month - start.month
     return months - 1 if end.day < start.day else months
@@ -48,11 +57,8 @@ def _months_between(start: datetime.date, end: datetime.date) -> int:
 @register.filter
 def duration(value, now=None) -> str:
     """How long since ``value``, in Chinese: ``1年2个月``, ``4个月``, ``3周``, ``5天``."""
-    if isinstance(value, datetime.datetime):
-        start = local(value).date()
-    elif isinstance(value, datetime.date):
-        start = value
-    else:
+    start = _day_of(value)
+    if start is None:
         return ""
     end = now or timezone.localdate()
     if isinstance(end, datetime.datetime):
@@ -74,11 +80,8 @@ def duration(value, now=None) -> str:
 @register.filter
 def days_ago(value, now=None) -> int | str:
     """Whole days from ``value`` (a date, or a moment on the county's clock) to today."""
-    if isinstance(value, datetime.datetime):
-        start = local(value).date()
-    elif isinstance(value, datetime.date):
-        start = value
-    else:
+    start = _day_of(value)
+    if start is None:
         return ""
     return ((now or timezone.localdate()) - start).days
 
