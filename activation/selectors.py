@@ -27,7 +27,7 @@ from issuance.models import (
     ProductionType,
 )
 from issuance.rules import at_branch_counter
-from issuance.selectors import with_answering_branch
+from issuance.selectors import pending_cancellation, with_answering_branch
 from roster.id_numbers import try_normalize_id_number
 from roster.models import Person
 from roster.witnesses import card_refusal
@@ -142,7 +142,7 @@ def counter_state(*, user, person: Person) -> CounterState:
         )
     pending = None
     if card is not None:
-        pending = card.cancellations.filter(status=CancellationRequest.Status.PENDING).first()
+        pending = pending_cancellation(card)
     state = CounterState(
         person=person,
         card=card,

@@ -19,6 +19,7 @@ from .models import (
     BankBranch,
     BatchMember,
     BranchTownship,
+    CancellationRequest,
     Card,
     CardStatus,
     MemberOutcome,
@@ -52,6 +53,11 @@ def banks_by_spelling() -> dict[str, Bank]:
 def bank_by_name(name: str) -> Bank | None:
     """The bank a name, short name or alias (as exports and people write it) means."""
     return banks_by_spelling().get(bank_spelling(name)) if name.strip() else None
+
+
+def pending_cancellation(card: Card) -> CancellationRequest | None:
+    """The card's 注销 waiting to be carried out, if any: it stops issuing and activating."""
+    return card.cancellations.filter(status=CancellationRequest.Status.PENDING).first()
 
 
 def branch_serving(*, bank: Bank, township) -> BankBranch | None:

@@ -31,7 +31,7 @@ from .models import (
     ProductionType,
 )
 from .rules import event_action
-from .selectors import bank_by_name, branch_serving
+from .selectors import bank_by_name, branch_serving, pending_cancellation
 from .states import next_status
 
 # Who may keep a card between the province's card factory and its holder.
@@ -483,7 +483,7 @@ def _check_event_rules(
     if event in (LedgerEvent.CANCELLED, LedgerEvent.RECOVERED) and not note.strip():
         raise ValidationError(f"办理“{LedgerEvent(event).label}”必须在备注中写明原因。")
     if event in _BLOCKED_BY_PENDING_CANCELLATION:
-        pending = card.cancellations.filter(status=CancellationRequest.Status.PENDING).first()
+        pending = pending_cancellation(card)
         if pending is not None:
             raise ValidationError(
                 f"该卡已申请注销（{pending.reason}），不能办理“{LedgerEvent(event).label}”；"
