@@ -6,7 +6,12 @@ the system's (Debian ``fonts-noto-cjk``), found by fontconfig; WeasyPrint embeds
 subset of glyphs used.
 """
 
+import logging
+
 from django.template.loader import render_to_string
+
+# WeasyPrint reports each layout step at INFO; a job prints its own progress instead.
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 # WeasyPrint caches fonts per FontConfiguration: one per process, not one per sheet.
 _font_config = None
