@@ -243,9 +243,13 @@ def card_attempts(*, card: Card) -> QuerySet[SecondIssuanceAttempt]:
     )
 
 
-def card_dormant_due(card: Card) -> bool:
-    """Issued long enough ago and never activated to be called dormant."""
-    return Card.objects.filter(pk=card.pk).filter(_state_q(WorkState.DUE_DORMANT)).exists()
+def cards_issued_too_recently(pks: list[int]) -> QuerySet[Card]:
+    """Of these cards, those issued (never activated) too recently to be called dormant."""
+    return (
+        Card.objects.filter(pk__in=pks, status=CardStatus.ISSUED)
+        .exclude(_state_q(WorkState.DUE_DORMANT))
+        .select_related("person")
+    )
 
 
 def recovery_list(*, user) -> QuerySet[LedgerEntry]:

@@ -33,7 +33,7 @@ from .models import (
     ProvincialEntry,
     SecondIssuanceAttempt,
 )
-from .selectors import card_dormant_due, recovery_list
+from .selectors import DORMANT_AFTER_DAYS, cards_issued_too_recently, recovery_list
 from .services import CLOCK_SKEW, Custody, card_record_event, cards_record_event
 
 # A second issuance is tried for cards that have not (or not usefully) reached their holder.
@@ -170,7 +170,7 @@ def card_recover(
     reason = reason.strip()
     if not reason:
         raise ValidationError("回收登记必须写明原因（二次发放未成功的原因）。")
-    if card.person.is_deceased:
+    if Card.objects.select_related("person").get(pk=card.pk).person.is_deceased:
         raise ValidationError("持卡人已登记死亡，该卡应办理注销，不办理回收登记。")
     custody = custody_for_event(
         event=LedgerEvent.RECOVERED, acting_user=acting_user, location=location.strip()[:200]
@@ -193,11 +193,12 @@ def cards_mark_dormant(*, cards: list[Card], acting_user, reason: str) -> list[C
         raise ValidationError("请勾选要认定为睡眠卡的社保卡。")
     if not reason:
         raise ValidationError("认定睡眠卡必须写明原因。")
-    for card in cards:
-        if card.status == CardStatus.ISSUED and not card_dormant_due(card):
-            raise ValidationError(
-                f"{card.person.name}的社保卡发放未满规定天数，暂不能认定为睡眠卡。"
-            )
+    # Other statuses are the ledger's to refuse, with its own reason.
+    recent = cards_issued_too_recently([c.pk for c in cards]).first()
+    if recent is not None:
+        raise ValidationError(
+            f"{recent.person.name}的社保卡发放未满{DORMANT_AFTER_DAYS}天，暂不能认定为睡眠卡。"
+        )
     return cards_record_event(
         cards=cards,
         event=LedgerEvent.MARKED_DORMANT,
