@@ -78,6 +78,8 @@ def stock_cards(request: HttpRequest) -> HttpResponse:
 def _card_page(request: HttpRequest, card: Card, *, status: int = 200, **forms) -> HttpResponse:
     user = request.user
     last = card.last_outcome
+    # A form sent back with its errors stays on the page, whatever the card's state now.
+    refused = set(forms)
     now = timezone.localtime().replace(second=0, microsecond=0, tzinfo=None)
     forms.setdefault("attempt_form", AttemptForm(initial={"attempted_at": now}))
     forms.setdefault(
@@ -95,17 +97,26 @@ def _card_page(request: HttpRequest, card: Card, *, status: int = 200, **forms) 
     context = {
         "card": card,
         "attempts": selectors.card_attempts(card=card),
-        "can_attempt": card.status in stock.ATTEMPT_STATUSES
-        and may(user, "issuance.record_second_issuance", card),
-        "can_issue": live
-        and last in COLLECTING_OUTCOMES
-        and card.status in ISSUABLE_STATUSES
-        and may(user, "issuance.record_card_distribution", card),
-        "can_recover": live
-        and last in FAILED_OUTCOMES
-        and last != AttemptOutcome.DECEASED
-        and card.status in RECOVERABLE_STATUSES
-        and may(user, "issuance.recover_card", card),
+        "can_attempt": "attempt_form" in refused
+        or (
+            card.status in stock.ATTEMPT_STATUSES
+            and may(user, "issuance.record_second_issuance", card)
+        ),
+        "can_issue": "issue_form" in refused
+        or (
+            live
+            and last in COLLECTING_OUTCOMES
+            and card.status in ISSUABLE_STATUSES
+            and may(user, "issuance.record_card_distribution", card)
+        ),
+        "can_recover": "recover_form" in refused
+        or (
+            live
+            and last in FAILED_OUTCOMES
+            and last != AttemptOutcome.DECEASED
+            and card.status in RECOVERABLE_STATUSES
+            and may(user, "issuance.recover_card", card)
+        ),
         "holder_dead_unregistered": last == AttemptOutcome.DECEASED and not card.person.is_deceased,
         **forms,
     }
