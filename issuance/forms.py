@@ -39,7 +39,8 @@ class AttemptForm(forms.Form):
     """One second-issuance attempt as the clerk writes it down."""
 
     attempted_at = forms.DateTimeField(
-        label="联系时间", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+        label="联系时间",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     method = forms.ChoiceField(label="联系方式", choices=AttemptMethod.choices)
     contacted = forms.CharField(
