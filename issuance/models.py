@@ -476,3 +476,119 @@ class BatchMember(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch} {self.get_outcome_display()}"
+
+
+class AttemptMethod(models.TextChoices):
+    PHONE = "phone", "电话联系"
+    VISIT = "visit", "上门"
+    SMS = "sms", "短信通知"
+    VILLAGE_NOTICE = "village_notice", "村组通知"
+    OTHER = "other", "其他"
+
+
+class AttemptOutcome(models.TextChoices):
+    AGREED = "agreed", "联系上，约定领取"
+    COLLECTED = "collected", "已领取"
+    UNREACHABLE = "unreachable", "联系不上"
+    REFUSED = "refused", "拒绝领取"
+    MOVED_AWAY = "moved_away", "已迁出"
+    DECEASED = "deceased", "已死亡"
+    OTHER = "other", "其他"
+
+
+# Outcomes after which the card does not reach its holder this time: the reason is written
+# down, and the card is registered as recovered (回收登记) or, for a dead holder, cancelled.
+FAILED_OUTCOMES = (
+    AttemptOutcome.UNREACHABLE,
+    AttemptOutcome.REFUSED,
+    AttemptOutcome.MOVED_AWAY,
+    AttemptOutcome.DECEASED,
+    AttemptOutcome.OTHER,
+)
+
+
+class SecondIssuanceAttempt(models.Model):
+    """One try to get a stock or dormant card to its holder (二次发放) and what came of it."""
+
+    card = models.ForeignKey(
+        Card,
+        verbose_name="社保卡",
+        on_delete=models.PROTECT,
+        related_name="second_issuance_attempts",
+    )
+    attempted_at = models.DateTimeField("联系时间")
+    method = models.CharField("联系方式", max_length=16, choices=AttemptMethod.choices)
+    attempted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="联系人（工作人员）",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    contacted = models.CharField("联系对象", max_length=50, blank=True)
+    outcome = models.CharField("结果", max_length=16, choices=AttemptOutcome.choices)
+    note = models.CharField("原因/备注", max_length=300, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(
+        township="card__person__township",
+        village="card__person__village",
+        card="card",
+    )
+
+    class Meta:
+        verbose_name = "二次发放联系记录"
+        verbose_name_plural = "二次发放联系记录"
+        ordering = ["-attempted_at", "-id"]
+        indexes = [models.Index(fields=["card", "-attempted_at"], name="attempt_card_latest")]
+        constraints = [
+            models.CheckConstraint(
+                name="attempt_failure_has_reason",
+                condition=~Q(outcome__in=FAILED_OUTCOMES) | ~Q(note=""),
+            ),
+            # The same attempt submitted twice (a double click) is one row.
+            models.UniqueConstraint(
+                fields=["card", "attempted_at", "method", "outcome"],
+                name="attempt_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_method_display()} {self.get_outcome_display()}"
+
+    @property
+    def failed(self) -> bool:
+        return self.outcome in FAILED_OUTCOMES
+
+
+class ProvincialEntry(models.Model):
+    """A recovery (回收登记) entered into the provincial card system (卡务管理系统)."""
+
+    ledger_entry = models.OneToOneField(
+        LedgerEntry,
+        verbose_name="回收登记",
+        on_delete=models.PROTECT,
+        related_name="provincial_entry",
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="录入人", on_delete=models.PROTECT, related_name="+"
+    )
+    entered_at = models.DateTimeField("录入时间")
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(
+        township="ledger_entry__card__person__township",
+        village="ledger_entry__card__person__village",
+        card="ledger_entry__card",
+    )
+
+    class Meta:
+        verbose_name = "回收录入省系统"
+        verbose_name_plural = "回收录入省系统"
+        ordering = ["-entered_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.ledger_entry} 已录入省系统"

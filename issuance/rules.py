@@ -69,6 +69,26 @@ action(
 )
 action("issuance.cancel_card", "办理社保卡注销", has_role(ADMIN, TOWNSHIP, BANK) & in_scope)
 
+# 库存卡/睡眠卡: whoever reaches the holder (the township, the village, the bank) writes
+# down each second-issuance attempt; taking a card back (回收登记) and calling it dormant
+# are ledger events of the units that keep cards, as ``record_card_event`` says.
+action(
+    "issuance.record_second_issuance",
+    "登记二次发放联系情况",
+    has_role(ADMIN, TOWNSHIP, VILLAGE, BANK) & in_scope,
+)
+action("issuance.recover_card", "办理社保卡回收登记", has_role(ADMIN, TOWNSHIP, BANK) & in_scope)
+action("issuance.mark_card_dormant", "认定睡眠卡", has_role(ADMIN, TOWNSHIP, BANK) & in_scope)
+# The recovery list goes into the provincial card system, which the county and the
+# townships' social security centres operate; banks and supervisors read it.
+action("issuance.view_recoveries", "查看回收清单", has_role(ADMIN, SUPERVISOR, TOWNSHIP, BANK))
+action(
+    "issuance.mark_provincial_entry", "登记回收已录入省系统", has_role(ADMIN, TOWNSHIP) & in_scope
+)
+action(
+    "issuance.view_cancellations", "查看待注销社保卡", has_role(ADMIN, SUPERVISOR, TOWNSHIP, BANK)
+)
+
 # 批量制卡: the township's social security centre (or the county) makes up application
 # batches of its 待制卡 persons, sends them to the bank and brings back the bank's result.
 # Supervisors read them. Collectors verify, they do not apply; bank staff receive the

@@ -1,8 +1,10 @@
 """Reads of cards, always through the user's scope."""
 
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -22,11 +24,17 @@ from .models import (
     CancellationRequest,
     Card,
     CardStatus,
+    LedgerEntry,
+    LedgerEvent,
     MemberOutcome,
+    ProvincialEntry,
+    SecondIssuanceAttempt,
 )
 
 # Cards made this long ago and still not in the holder's hands are stock to chase.
 STOCK_AGE_DAYS = 90
+# An issued card never activated this long after its issue may be called dormant (睡眠卡).
+DORMANT_AFTER_DAYS = 180
 
 
 def bank_spelling(name: str) -> str:
@@ -114,6 +122,171 @@ def stock_and_dormant_by_bank(*, user) -> list[dict]:
             dormant=Count("id", filter=Q(status=CardStatus.DORMANT)),
         )
         .order_by("bank__name")
+    )
+
+
+# ---- 库存卡/睡眠卡 work list, 回收清单, 待注销 ------------------------------------------
+
+
+class WorkState:
+    """Which cards of the work list a clerk asks for (``StockFilters.state``)."""
+
+    STOCK = "stock"
+    DORMANT = "dormant"
+    DUE_DORMANT = "due_dormant"
+    RECOVERED = "recovered"
+    CHOICES = (
+        (STOCK, "库存卡（制卡已久未发放）"),
+        (DORMANT, "睡眠卡"),
+        (DUE_DORMANT, "已发放久未激活"),
+        (RECOVERED, "已回收"),
+    )
+
+
+# ``StockFilters.contact``: the last attempt's outcome, or these.
+CONTACT_NONE = "none"
+CONTACT_ANY = "any"
+AGE_CHOICES = ((180, "半年以上"), (365, "一年以上"), (730, "两年以上"))
+
+
+@dataclass(frozen=True)
+class StockFilters:
+    township: str = ""  # code; county-wide users only
+    village: str = ""
+    bank: str = ""
+    state: str = ""
+    contact: str = ""
+    age: str = ""  # days since the card was made
+
+
+def _state_q(state: str) -> Q:
+    today = timezone.localdate()
+    stock = Q(
+        status__in=[CardStatus.IN_STOCK, CardStatus.IN_TRANSIT],
+        made_on__lte=today - timedelta(days=STOCK_AGE_DAYS),
+    )
+    dormant = Q(status=CardStatus.DORMANT)
+    due = Q(
+        status=CardStatus.ISSUED,
+        custody_since__lte=timezone.now() - timedelta(days=DORMANT_AFTER_DAYS),
+    )
+    return {
+        WorkState.STOCK: stock,
+        WorkState.DORMANT: dormant,
+        WorkState.DUE_DORMANT: due,
+        WorkState.RECOVERED: Q(status=CardStatus.RECOVERED),
+    }.get(state, stock | dormant | due)
+
+
+def with_last_attempt(cards: QuerySet[Card]) -> QuerySet[Card]:
+    """Annotate each card's latest second-issuance attempt, the number of attempts and
+    whether a 注销 waits: one statement for a page, however many cards."""
+    latest = SecondIssuanceAttempt.objects.filter(card=OuterRef("pk")).order_by(
+        "-attempted_at", "-id"
+    )
+    counted = (
+        SecondIssuanceAttempt.objects.filter(card=OuterRef("pk"))
+        .order_by()
+        .values("card")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return cards.annotate(
+        last_outcome=Subquery(latest.values("outcome")[:1]),
+        last_attempted_at=Subquery(latest.values("attempted_at")[:1]),
+        last_method=Subquery(latest.values("method")[:1]),
+        last_note=Subquery(latest.values("note")[:1]),
+        attempt_count=Coalesce(Subquery(counted, output_field=IntegerField()), 0),
+        cancellation_pending=Exists(
+            CancellationRequest.objects.filter(
+                card=OuterRef("pk"), status=CancellationRequest.Status.PENDING
+            )
+        ),
+    )
+
+
+def stock_work_list(*, user, filters: StockFilters) -> QuerySet[Card]:
+    """The 库存卡/睡眠卡 work list: cards to get to their holders, with their last attempt."""
+    cards = Card.objects.for_user(user).filter(_state_q(filters.state))
+    if filters.township and user.is_county_wide:
+        cards = cards.filter(person__township__code=filters.township)
+    if (village_pk := id_param(filters.village)) is not None:
+        cards = cards.filter(person__village_id=village_pk)
+    if (bank_pk := id_param(filters.bank)) is not None:
+        cards = cards.filter(bank_id=bank_pk)
+    if (age := id_param(filters.age)) is not None and age <= 36500:
+        cards = cards.filter(made_on__lte=timezone.localdate() - timedelta(days=age))
+    cards = with_last_attempt(cards)
+    if filters.contact == CONTACT_NONE:
+        cards = cards.filter(last_outcome__isnull=True)
+    elif filters.contact == CONTACT_ANY:
+        cards = cards.filter(last_outcome__isnull=False)
+    elif filters.contact:
+        cards = cards.filter(last_outcome=filters.contact)
+    return with_answering_branch(
+        cards.select_related("person", "person__township", "person__village", "bank")
+    ).order_by("person__township__code", "person__village__name", "made_on", "id")
+
+
+def stock_card_get(*, user, pk: int) -> Card:
+    """A card of the user's scope for its second-issuance page (404 otherwise)."""
+    cards = Card.objects.for_user(user).select_related(
+        "person", "person__township", "person__village", "bank"
+    )
+    return get_object_or_404(with_last_attempt(with_answering_branch(cards)), pk=pk)
+
+
+def card_attempts(*, card: Card) -> QuerySet[SecondIssuanceAttempt]:
+    """A card's attempts, newest first (the card was reached through the user's scope)."""
+    return card.second_issuance_attempts.select_related("attempted_by", "recorded_by").order_by(
+        "-attempted_at", "-id"
+    )
+
+
+def cards_issued_too_recently(pks: list[int]) -> QuerySet[Card]:
+    """Of these cards, those issued (never activated) too recently to be called dormant."""
+    return (
+        Card.objects.filter(pk__in=pks, status=CardStatus.ISSUED)
+        .exclude(_state_q(WorkState.DUE_DORMANT))
+        .select_related("person")
+    )
+
+
+def recovery_list(*, user) -> QuerySet[LedgerEntry]:
+    """回收登记 not yet entered into the provincial card system, oldest first."""
+    return (
+        LedgerEntry.objects.for_user(user)
+        .filter(event=LedgerEvent.RECOVERED)
+        .exclude(Exists(ProvincialEntry.objects.filter(ledger_entry=OuterRef("pk"))))
+        .select_related(
+            "card",
+            "card__bank",
+            "card__person",
+            "card__person__township",
+            "card__person__village",
+            "recorded_by",
+        )
+        .order_by("occurred_at", "id")
+    )
+
+
+def pending_cancellations(*, user) -> QuerySet[CancellationRequest]:
+    """注销 requests waiting to be carried out, oldest first."""
+    return (
+        CancellationRequest.objects.for_user(user)
+        .filter(status=CancellationRequest.Status.PENDING)
+        .select_related(
+            "card", "card__bank", "card__person", "card__person__township", "card__person__village"
+        )
+        .order_by("requested_at", "id")
+    )
+
+
+def cancellation_get(*, user, pk: int) -> CancellationRequest:
+    """Any 注销 request of the user's scope (404 otherwise); whether it is still pending is
+    the service's question, so that a second click is told it was done."""
+    return get_object_or_404(
+        CancellationRequest.objects.for_user(user).select_related("card", "card__person"), pk=pk
     )
 
 

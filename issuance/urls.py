@@ -1,11 +1,37 @@
 from django.urls import path
 
-from . import batch_views, views
+from . import batch_views, stock_views
 
 app_name = "issuance"
 
 urlpatterns = [
-    path("stock-cards/", views.stock_cards, name="stock-cards"),
+    path("stock-cards/", stock_views.stock_cards, name="stock-cards"),
+    path("stock-cards/<int:pk>/", stock_views.stock_card, name="stock-card"),
+    path(
+        "stock-cards/<int:pk>/attempts/", stock_views.stock_card_attempt, name="stock-card-attempt"
+    ),
+    path("stock-cards/<int:pk>/issue/", stock_views.stock_card_issue, name="stock-card-issue"),
+    path(
+        "stock-cards/<int:pk>/recover/", stock_views.stock_card_recover, name="stock-card-recover"
+    ),
+    path(
+        "stock-cards/mark-dormant/",
+        stock_views.stock_cards_mark_dormant,
+        name="stock-cards-mark-dormant",
+    ),
+    path("stock-cards/cancellations/", stock_views.cancellation_list, name="cancellation-list"),
+    path(
+        "stock-cards/cancellations/<int:pk>/carry-out/",
+        stock_views.cancellation_carry_out,
+        name="cancellation-carry-out",
+    ),
+    path("recoveries/", stock_views.recovery_list, name="recovery-list"),
+    path("recoveries/export/", stock_views.recovery_export, name="recovery-export"),
+    path(
+        "recoveries/mark-entered/",
+        stock_views.recovery_mark_entered,
+        name="recovery-mark-entered",
+    ),
     path("batches/", batch_views.batch_list, name="batch-list"),
     path("batches/new/", batch_views.batch_create, name="batch-create"),
     path("batches/<int:pk>/", batch_views.batch_detail, name="batch-detail"),

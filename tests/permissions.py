@@ -24,7 +24,7 @@ from PIL import Image
 
 from dayao_sscard.models import Job, JobKind, User
 from dayao_sscard.roles import Role
-from issuance.models import ApplicationBatch, Card, CardStatus
+from issuance.models import ApplicationBatch, CancellationRequest, Card, CardStatus, LedgerEntry
 from roster.models import (
     Category,
     CollectionConflict,
@@ -65,6 +65,8 @@ class World:
     batch_out: ApplicationBatch
     jobs: dict[tuple[str, bool], Job] = field(default_factory=dict)
     without_card: dict[bool, Person] = field(default_factory=dict)
+    cancellations: dict[bool, CancellationRequest] = field(default_factory=dict)
+    recoveries: dict[bool, LedgerEntry] = field(default_factory=dict)
 
     def person(self, in_scope: bool) -> Person:
         return self.person_in if in_scope else self.person_out
@@ -84,6 +86,27 @@ class World:
 
     def batch(self, in_scope: bool) -> ApplicationBatch:
         return self.batch_in if in_scope else self.batch_out
+
+    def cancellation(self, in_scope: bool) -> CancellationRequest:
+        """A pending 注销 request for the card in (or out of) scope."""
+        if in_scope not in self.cancellations:
+            self.cancellations[in_scope] = CancellationRequest.objects.create(
+                card=self.card(in_scope), reason="持卡人已死亡（测试）"
+            )
+        return self.cancellations[in_scope]
+
+    def recovery(self, in_scope: bool) -> LedgerEntry:
+        """The card in (or out of) scope recovered (回收登记) by the county: its ledger entry."""
+        if in_scope not in self.recoveries:
+            from issuance.stock import card_recover
+
+            card = card_recover(
+                card=self.card(in_scope),
+                acting_user=self.users[Role.COUNTY_ADMIN],
+                reason="多次联系不上持卡人",
+            )
+            self.recoveries[in_scope] = card.ledger_entries.order_by("-sequence").first()
+        return self.recoveries[in_scope]
 
     def kept_photo(self, persona: str, in_scope: bool) -> str:
         """A photo the persona kept across a form error (the clerk's, for anonymous)."""
@@ -273,6 +296,8 @@ KWARGS = {
     },
     "job": lambda world, persona, in_scope: {"pk": world.job(persona, in_scope).pk},
     "batch": lambda world, persona, in_scope: {"pk": world.batch(in_scope).pk},
+    "card_pk": lambda world, persona, in_scope: {"pk": world.card(in_scope).pk},
+    "cancellation": lambda world, persona, in_scope: {"pk": world.cancellation(in_scope).pk},
     "kept_photo": lambda world, persona, in_scope: {
         "pk": world.person(in_scope).pk,
         "token": world.kept_photo(persona, in_scope),

@@ -89,6 +89,26 @@ roster:subsidy-comparison      -          GET    302  200   200   200  403     4
 roster:subsidy-comparison      -          POST   302  200   200   200  403     403
 issuance:stock-cards           -          GET    302  200   200   200  200     200
 issuance:stock-cards           -          POST   302  200   200   200  200     200
+issuance:stock-card            card_pk    GET    302  200   200   200  200     200 | 302 200 200 404 404 404
+issuance:stock-card            card_pk    POST   302  200   200   200  200     200 | 302 200 200 404 404 404
+issuance:stock-card-attempt    card_pk    GET    302  405   403   405  405     405 | 302 405 403 405 405 405
+issuance:stock-card-attempt    card_pk    POST   302  400   403   400  400     400 | 302 400 403 404 404 404
+issuance:stock-card-issue      card_pk    GET    302  405   403   405  405     405 | 302 405 403 405 405 405
+issuance:stock-card-issue      card_pk    POST   302  400   403   400  400     400 | 302 400 403 404 404 404
+issuance:stock-card-recover    card_pk    GET    302  405   403   405  403     405 | 302 405 403 405 403 405
+issuance:stock-card-recover    card_pk    POST   302  400   403   400  403     400 | 302 400 403 404 403 404
+issuance:stock-cards-mark-dormant -       GET    302  405   403   405  403     405
+issuance:stock-cards-mark-dormant -       POST   302  302   403   302  403     302
+issuance:cancellation-list     -          GET    302  200   200   200  403     200
+issuance:cancellation-list     -          POST   302  200   200   200  403     200
+issuance:cancellation-carry-out cancellation GET 302  405   403   405  403     405 | 302 405 403 405 403 405
+issuance:cancellation-carry-out cancellation POST 302 302   403   302  403     302 | 302 302 403 404 403 404
+issuance:recovery-list         -          GET    302  200   200   200  403     200
+issuance:recovery-list         -          POST   302  200   200   200  403     200
+issuance:recovery-export       -          GET    302  405   405   405  403     405
+issuance:recovery-export       -          POST   302  200   200   200  403     200
+issuance:recovery-mark-entered -          GET    302  405   403   405  403     403
+issuance:recovery-mark-entered -          POST   302  302   403   302  403     403
 issuance:batch-list            -          GET    302  200   200   200  403     403
 issuance:batch-list            -          POST   302  200   200   200  403     403
 issuance:batch-create          -          GET    302  200   403   200  403     403

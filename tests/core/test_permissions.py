@@ -43,6 +43,12 @@ issuance.activate_card               card    N    N     N     N    N       Y    
 issuance.queue_card_cancellation     person  N    Y     N     Y    Y       N    | N Y N N N N
 issuance.withdraw_card_cancellation  person  N    Y     N     Y    N       N    | N Y N N N N
 issuance.cancel_card                 card    N    Y     N     Y    N       Y    | N Y N N N N
+issuance.record_second_issuance      card    N    Y     N     Y    Y       Y    | N Y N N N N
+issuance.recover_card                card    N    Y     N     Y    N       Y    | N Y N N N N
+issuance.mark_card_dormant           card    N    Y     N     Y    N       Y    | N Y N N N N
+issuance.view_recoveries             -       N    Y     Y     Y    N       Y
+issuance.mark_provincial_entry       recovery N   Y     N     Y    N       N    | N Y N N N N
+issuance.view_cancellations          -       N    Y     Y     Y    N       Y
 issuance.view_batches               batch   N    Y     Y     Y    N       N    | N Y Y N N N
 issuance.create_batch                person  N    Y     N     Y    N       N    | N Y N N N N
 issuance.change_batch                batch   N    Y     N     Y    N       N    | N Y N N N N
@@ -94,6 +100,8 @@ def _object(world, kind: str, persona: str, in_scope: bool):
         return world.job(persona, in_scope)
     if kind == "batch":
         return world.batch(in_scope)
+    if kind == "recovery":
+        return world.recovery(in_scope)
     return None
 
 
