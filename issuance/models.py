@@ -634,6 +634,12 @@ class Cadre(models.Model):
     def __str__(self) -> str:
         return f"{self.name}（{self.post}）"
 
+    @property
+    def masked_id_number(self) -> str:
+        from roster.id_numbers import mask_id_number
+
+        return mask_id_number(self.id_number)
+
     def clean(self) -> None:
         from django.core.exceptions import ValidationError
 

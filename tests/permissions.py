@@ -24,7 +24,7 @@ from PIL import Image
 
 from dayao_sscard.models import Job, JobKind, User
 from dayao_sscard.roles import Role
-from issuance.models import ApplicationBatch, Card, CardStatus
+from issuance.models import ApplicationBatch, Card, CardStatus, ProxyApproval
 from roster.models import (
     Category,
     CollectionConflict,
@@ -35,6 +35,7 @@ from roster.models import (
 )
 from roster.pending_photos import pending_photo_keep
 from tests.factories import BankBranchFactory, PersonFactory, UserFactory, VillageFactory, township
+from tests.issuance.proxydata import register
 from tests.roster.photos import photo_bytes
 
 TOWNSHIP_A = "532326101"  # 金碧镇
@@ -65,6 +66,8 @@ class World:
     batch_out: ApplicationBatch
     jobs: dict[tuple[str, bool], Job] = field(default_factory=dict)
     without_card: dict[bool, Person] = field(default_factory=dict)
+    approval_in: ProxyApproval | None = None
+    approval_out: ProxyApproval | None = None
 
     def person(self, in_scope: bool) -> Person:
         return self.person_in if in_scope else self.person_out
@@ -84,6 +87,11 @@ class World:
 
     def batch(self, in_scope: bool) -> ApplicationBatch:
         return self.batch_in if in_scope else self.batch_out
+
+    def approval(self, in_scope: bool) -> ProxyApproval:
+        """A 代管 approval waiting for approval: village A's (registered by its collector),
+        or township B's (by its clerk)."""
+        return self.approval_in if in_scope else self.approval_out
 
     def kept_photo(self, persona: str, in_scope: bool) -> str:
         """A photo the persona kept across a form error (the clerk's, for anonymous)."""
@@ -148,6 +156,8 @@ def build_world() -> World:
     person_in = _person(township_a, village_a, branch_a, conflicts, "张桂芬", "M10000001")
     person_out = _person(township_b, village_b, branch_b, conflicts, "杨春梅", "M10000002")
     return World(
+        approval_in=register(person_in, users[Role.VILLAGE_COLLECTOR]),
+        approval_out=register(person_out, clerk_b),
         users=users,
         clerk_b=clerk_b,
         person_in=person_in,
@@ -273,6 +283,7 @@ KWARGS = {
     },
     "job": lambda world, persona, in_scope: {"pk": world.job(persona, in_scope).pk},
     "batch": lambda world, persona, in_scope: {"pk": world.batch(in_scope).pk},
+    "approval": lambda world, persona, in_scope: {"pk": world.approval(in_scope).pk},
     "kept_photo": lambda world, persona, in_scope: {
         "pk": world.person(in_scope).pk,
         "token": world.kept_photo(persona, in_scope),

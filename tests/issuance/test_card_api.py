@@ -321,7 +321,9 @@ class TestRecordingEvents:
         body = {**PROXY_ISSUE, "signee_id_number": "53232619750302001"}
         response = post(signed_in(banker_a), body)
         assert response.status_code == 400
-        assert response.json()["detail"].startswith("字段“signee_id_number”（签收人身份证号码）无效：")
+        assert response.json()["detail"].startswith(
+            "字段“signee_id_number”（签收人身份证号码）无效："
+        )
 
     def test_someone_else_signing_for_the_holder_is_refused(self, banker_a, card):
         response = post(signed_in(banker_a), {**ISSUE, "signee": "张小明"})
