@@ -334,6 +334,14 @@ def proxy_approval_register(
     if problem:
         raise ValidationError(problem)
     with transaction.atomic():
+        # Under the person's lock: a double click registers one approval, not two.
+        Person.objects.select_for_update().get(pk=person.pk)
+        if open_one := _open_approval(person, id_number, today):
+            raise ValidationError(
+                f"{person.name}已有由{open_one.custodian_name}代管的审批"
+                f"（{open_one.status_on(today).label}，{open_one.valid_from:%Y年%m月%d日}至"
+                f"{open_one.valid_until:%Y年%m月%d日}），无需重复登记；如需变更，请先撤销原审批。"
+            )
         approval = ProxyApproval(
             person=person,
             ground=ground,
@@ -361,6 +369,20 @@ def proxy_approval_register(
             after=snapshot(approval),
         )
     return approval
+
+
+def _open_approval(person: Person, id_number: str, today: date) -> ProxyApproval | None:
+    """An approval of the person naming this custodian that is pending or not yet over."""
+    return (
+        ProxyApproval.objects.filter(
+            person=person,
+            custodian_id_number=id_number,
+            revoked_at__isnull=True,
+            valid_until__gte=today,
+        )
+        .order_by("-valid_until")
+        .first()
+    )
 
 
 def _check_period(person: Person, ground: str, valid_from, valid_until, today: date) -> None:

@@ -156,9 +156,6 @@ def proxy_document(request: HttpRequest, pk: int) -> FileResponse:
         content_type=DOCUMENT_TYPES.get(extension, "application/octet-stream"),
         filename=approval.document_name,
     )
-    response["Content-Disposition"] = response["Content-Disposition"].replace(
-        "attachment", "inline"
-    )
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

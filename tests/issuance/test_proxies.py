@@ -108,6 +108,13 @@ class TestRegistering:
             action="issuance.proxyapproval.registered", object_id=str(approval.pk)
         ).exists()
 
+    def test_the_same_custodian_twice_is_registered_once(self, holder, clerk_a):
+        register(holder, clerk_a)
+        with pytest.raises(ValidationError) as excinfo:
+            register(holder, clerk_a)
+        assert refused(excinfo).startswith("张桂芬已有由张小明代管的审批（待审批，")
+        assert ProxyApproval.objects.count() == 1
+
     def test_a_jpeg_scan_is_a_document(self, holder, clerk_a):
         approval = register(holder, clerk_a, document=scan_jpeg(), document_name="扫描.jpg")
         assert approval.document.name.endswith(".jpg")
@@ -328,7 +335,14 @@ class TestValidity:
         assert proxy_approval_valid_for(holder, "张小明", other, on=TODAY) is None
 
     def test_the_lists(self, approval, holder, clerk_a, collector_a):
-        later = approved(holder, collector_a, clerk_a, valid_until=TODAY + datetime.timedelta(400))
+        later = approved(
+            holder,
+            collector_a,
+            clerk_a,
+            custodian_name="张小红",
+            custodian_id_number=make_id_number(birth=datetime.date(1978, 4, 4), male=False),
+            valid_until=TODAY + datetime.timedelta(400),
+        )
         assert set(proxy_approvals(user=clerk_a, state="valid")) == {approval, later}
         # 2026-12-31 is 32 days after 2026-11-29: not yet expiring within 30 days.
         assert EXPIRING_WITHIN_DAYS == 30

@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from dayao_sscard.models import AuditEvent
 from issuance.models import Cadre, Card, CardStatus, CustodyKind, LedgerEntry, ProxyApproval
+from tests.factories import make_id_number
 from tests.issuance.proxydata import GUARDIAN_ID, approved, in_group, pdf_bytes, register
 
 pytestmark = pytest.mark.usefixtures("fixed_clock")
@@ -138,7 +139,12 @@ class TestDetail:
         assert GUARDIAN_ID not in html.decode()  # masked
 
     def test_the_registrar_is_told_another_must_approve(self, pending, collector_a, clerk_a):
-        other = register(pending.person, clerk_a)
+        other = register(
+            pending.person,
+            clerk_a,
+            custodian_name="张小红",
+            custodian_id_number=make_id_number(birth=datetime.date(1978, 4, 4), male=False),
+        )
         html = signed_in(clerk_a).get(reverse("issuance:proxy-detail", args=[other.pk])).content
         assert "须由另一名乡镇社保中心工作人员或县人社局审批" in html.decode()
 
