@@ -209,12 +209,11 @@ def proxy_issue_refusal(
             f"代管审批登记的代管人姓名为{naming[0].custodian_name}，与签收人{name}不符，"
             "不能发放；请核对代领人身份证件。"
         )
-    by_status = {}
-    for approval in matching:
-        by_status.setdefault(approval.status_on(on), approval)
-    valid = by_status.get(ProxyStatus.VALID)
+    valid = next((a for a in matching if a.status_on(on) == ProxyStatus.VALID), None)
     if valid is None:
-        return _not_valid_reason(by_status, on)
+        # The latest registered one says why: an old expired approval matters less than
+        # its successor still waiting for approval.
+        return _not_valid_reason(max(matching, key=lambda a: a.pk), on)
     if refusal := ground_refusal(person, valid.ground, on):
         return f"代管依据已不成立：{refusal}"
     cadre = custodian_cadre(township_id=person.township_id, name=name, id_number=id_number)
@@ -226,19 +225,19 @@ def proxy_issue_refusal(
     return ""
 
 
-def _not_valid_reason(by_status: dict, on: date) -> str:
-    if approval := by_status.get(ProxyStatus.EXPIRED):
+def _not_valid_reason(approval: ProxyApproval, on: date) -> str:
+    status = approval.status_on(on)
+    if status == ProxyStatus.EXPIRED:
         return (
             f"该代管审批已于{approval.valid_until:%Y年%m月%d日}到期，不能发放；"
             "如仍需代领，请重新办理审批。"
         )
-    if approval := by_status.get(ProxyStatus.NOT_YET_VALID):
+    if status == ProxyStatus.NOT_YET_VALID:
         return (
             f"该代管审批自{approval.valid_from:%Y年%m月%d日}起生效，{on:%Y年%m月%d日}不能凭其发放。"
         )
-    if by_status.get(ProxyStatus.PENDING):
+    if status == ProxyStatus.PENDING:
         return "该代管审批尚未批准，不能凭其发放；请由乡镇社保中心或县人社局审批。"
-    approval = by_status[ProxyStatus.REVOKED]
     when = timezone.localtime(approval.revoked_at)
     return f"该代管审批已于{when:%Y年%m月%d日}撤销（{approval.revoke_reason}），不能凭其发放。"
 

@@ -411,6 +411,19 @@ class TestTheLedgerRule:
         issue(card, clerk_a, proxy_custody(), occurred_at=yesterday)
         assert Card.objects.get(pk=card.pk).status == CardStatus.ISSUED
 
+    def test_not_yet_valid(self, card, collector_a, clerk_a):
+        approved(card.person, collector_a, clerk_a, valid_from=TODAY + datetime.timedelta(3))
+        with pytest.raises(ValidationError) as excinfo:
+            issue(card, clerk_a, proxy_custody())
+        assert refused(excinfo) == "该代管审批自2026年12月02日起生效，2026年11月29日不能凭其发放。"
+
+    def test_the_latest_approval_says_why(self, card, collector_a, clerk_a):
+        old = approved(card.person, collector_a, clerk_a)
+        ProxyApproval.objects.filter(pk=old.pk).update(valid_until=TODAY - datetime.timedelta(1))
+        register(card.person, collector_a)
+        with pytest.raises(ValidationError, match="该代管审批尚未批准"):
+            issue(card, clerk_a, proxy_custody())
+
     def test_revoked(self, card, collector_a, clerk_a):
         approval = approved(card.person, collector_a, clerk_a)
         proxy_approval_revoke(approval=approval, acting_user=clerk_a, reason="监护人变更")
