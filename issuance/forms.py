@@ -67,8 +67,12 @@ class ProxyRegisterForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-    valid_from = forms.DateField(label="有效期起", widget=forms.DateInput(attrs={"type": "date"}))
-    valid_until = forms.DateField(label="有效期止", widget=forms.DateInput(attrs={"type": "date"}))
+    valid_from = forms.DateField(
+        label="有效期起", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    valid_until = forms.DateField(
+        label="有效期止", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
 
     def __init__(self, *args, holder=None, **kwargs):
         super().__init__(*args, **kwargs)
