@@ -4,7 +4,7 @@ revoking, issuing the holder's card to the approved proxy; the county's cadre li
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
@@ -151,8 +151,12 @@ def proxy_document(request: HttpRequest, pk: int) -> FileResponse:
     approval = proxy_selectors.proxy_approval_get(user=request.user, pk=pk)
     extension = approval.document.name.rsplit(".", 1)[-1].lower()
     audit_record(actor=request.user, action="issuance.proxyapproval.document_viewed", obj=approval)
+    try:
+        document = approval.document.open("rb")
+    except FileNotFoundError:
+        raise Http404("证明材料文件已不在数据目录中，请联系县人社局。") from None
     response = FileResponse(
-        approval.document.open("rb"),
+        document,
         content_type=DOCUMENT_TYPES.get(extension, "application/octet-stream"),
         filename=approval.document_name,
     )

@@ -161,6 +161,11 @@ class TestDetail:
         assert AuditEvent.objects.filter(action="issuance.proxyapproval.document_viewed").exists()
         assert signed_in(clerk_b).get(url).status_code == 404
 
+    def test_a_document_gone_from_the_data_folder_is_404(self, pending, clerk_a):
+        pending.document.delete(save=False)
+        url = reverse("issuance:proxy-document", args=[pending.pk])
+        assert signed_in(clerk_a).get(url).status_code == 404
+
 
 class TestApproveAndRevoke:
     def test_approved_by_the_township(self, pending, clerk_a):
