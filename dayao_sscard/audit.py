@@ -58,6 +58,10 @@ ACTION_LABELS = {
     "issuance.batchmember.created": "加入申领批次",
     "issuance.batchmember.removed": "移出申领批次",
     "issuance.batchmember.result_recorded": "登记制卡回盘结果",
+    "issuance.proxyapproval.registered": "登记代管（代领）审批",
+    "issuance.proxyapproval.approved": "批准代管（代领）审批",
+    "issuance.proxyapproval.revoked": "撤销代管（代领）审批",
+    "issuance.proxyapproval.document_viewed": "查看代管证明材料",
     "activation.ecard.signed": "登记电子社保卡签发",
     "activation.counter.person_found": "柜面按身份证号码查到尚无本网点社保卡的人员",
 }

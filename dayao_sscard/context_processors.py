@@ -14,6 +14,7 @@ MENU = (
     ("issuance:stock-cards", "库存/睡眠卡", "issuance.view_stock_cards"),
     ("issuance:recovery-list", "回收清单", "issuance.view_recoveries"),
     ("issuance:cancellation-list", "待注销", "issuance.view_cancellations"),
+    ("issuance:proxy-list", "代管审批", "issuance.view_proxy_approvals"),
     ("roster:comparison", "数据比对", "roster.view_comparison"),
     ("roster:subsidy-comparison", "补贴对象", "roster.view_subsidy_comparison"),
     ("roster:import-create", "导入名单", "roster.import_lists"),

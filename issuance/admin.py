@@ -4,7 +4,7 @@ from django.forms.models import BaseInlineFormSet
 
 from dayao_sscard.admin import AuditedAdmin
 
-from .models import Bank, BankBranch, BranchTownship
+from .models import Bank, BankBranch, BranchTownship, Cadre
 
 
 @admin.register(Bank)
@@ -58,3 +58,13 @@ class BankBranchAdmin(AuditedAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("townships")
+
+
+@admin.register(Cadre)
+class CadreAdmin(AuditedAdmin):
+    """乡镇、村干部 the county marks: they may not keep residents' cards unless an approval
+    names them with a reason (``issuance/proxies.py``)."""
+
+    list_display = ("name", "township", "village", "post")
+    list_filter = ("township",)
+    search_fields = ("name", "id_number")

@@ -20,6 +20,7 @@ from dayao_sscard.api import (
     json_response,
     text_field,
 )
+from roster.id_numbers import IdNumberError, normalize_id_number
 
 from .events import COUNTER_EVENTS, PRODUCTION_EVENTS, custody_for_event
 from .models import Card, CardStatus, IssueMethod, LedgerEvent
@@ -39,6 +40,7 @@ TEXT_FIELDS = {
 BOOL_FIELDS = {"face_to_face": "当面办理（面签）", "identity_checked": "已核验身份证件"}
 KNOWN_FIELDS = {
     "event",
+    "signee_id_number",
     "custody_kind",
     "method",
     "note",
@@ -78,6 +80,7 @@ def card_events(request: HttpRequest, card_number: str) -> JsonResponse:
         acting_user=request.user,
         custody_kind=_code_field(data, "custody_kind", "接收方类型", CUSTODIAN_KINDS),
         method=_code_field(data, "method", "发放方式", IssueMethod.values),
+        signee_id_number=_id_number_field(data, "signee_id_number", "签收人身份证号码"),
         **texts,
         **flags,
     )
@@ -145,6 +148,19 @@ def _code_field(data: dict, key: str, label: str, codes) -> str:
     if not isinstance(value, str) or value not in codes:
         raise ApiError(400, f"字段“{key}”（{label}）的值无法识别，可选：{'、'.join(codes)}。")
     return value
+
+
+def _id_number_field(data: dict, key: str, label: str) -> str:
+    """An ID number checked as the roster checks them (18 digits, the check digit…)."""
+    value = data.get(key)
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, str):
+        raise ApiError(400, f"字段“{key}”（{label}）必须是字符串。")
+    try:
+        return normalize_id_number(value)
+    except IdNumberError as exc:
+        raise ApiError(400, f"字段“{key}”（{label}）无效：{exc.reason}。") from None
 
 
 def _occurred_at(data: dict) -> datetime | None:

@@ -44,13 +44,15 @@ def custody_for_event(
     method: str = "",
     face_to_face: bool = False,
     identity_checked: bool = False,
+    signee_id_number: str = "",
 ) -> Custody:
     """Where the card is after ``event``, as far as the clerk's entries and role tell.
 
     - 交接 (handed_over): to the party, of the kind, the clerk names — nothing is assumed.
     - 接收入库 / 回收登记 (received, recovered): into the clerk's own unit unless another is named.
-    - 发放 (issued): to the signee (the holder, or with method ``proxy`` the approved proxy);
-      at a bank counter the method is 网点柜台发放 unless another is given.
+    - 发放 (issued): to the signee (the holder, or with method ``proxy`` the approved proxy,
+      whose ID number the ledger checks against the approval); at a bank counter the method
+      is 网点柜台发放 unless another is given.
     - 激活, 认定睡眠卡, 注销: the card stays where it is; the entry keeps what was entered.
     """
     unit_kind, unit_name = acting_unit(acting_user)
@@ -80,6 +82,7 @@ def custody_for_event(
             signee=signee,
             method=method,
             identity_checked=identity_checked,
+            extra={"proxy_id_number": signee_id_number} if signee_id_number else {},
         )
     return Custody(
         location=location,

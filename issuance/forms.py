@@ -1,6 +1,9 @@
 from django import forms
 
-from .models import FAILED_OUTCOMES, AttemptMethod, AttemptOutcome, Bank
+from roster.id_numbers import IdNumberError, normalize_id_number
+
+from .models import FAILED_OUTCOMES, AttemptMethod, AttemptOutcome, Bank, ProxyGround
+from .proxies import DOCUMENT_MAX_BYTES, document_problem
 
 
 class BatchCreateForm(forms.Form):
@@ -86,3 +89,82 @@ class RecoverForm(forms.Form):
 
 class DormantForm(forms.Form):
     reason = forms.CharField(label="认定原因", max_length=500)
+
+
+class ProxyRegisterForm(forms.Form):
+    """代管（代领）审批 as registered: the holder (by ID number unless the page names one),
+    why, the document, the custodian and the period. The service checks the rules."""
+
+    holder_id_number = forms.CharField(
+        label="持卡人身份证号码", max_length=30, help_text="输入完整的18位身份证号码"
+    )
+    ground = forms.ChoiceField(label="代管依据", choices=ProxyGround.choices)
+    requested_by_name = forms.CharField(label="申请人", max_length=50)
+    request_reason = forms.CharField(
+        label="申请理由", max_length=500, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    document = forms.FileField(
+        label="书面委托书或监护证明",
+        help_text="PDF、JPG 或 PNG，不超过10MB；请上传签字（按手印）的委托书或监护关系证明。",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )
+    custodian_name = forms.CharField(label="代管人姓名", max_length=50)
+    custodian_id_number = forms.CharField(label="代管人身份证号码", max_length=30)
+    custodian_relationship = forms.CharField(
+        label="与持卡人关系", max_length=50, help_text="如：父母（监护人）、子女、配偶"
+    )
+    custodian_is_cadre = forms.BooleanField(label="代管人是乡镇或村干部", required=False)
+    cadre_reason = forms.CharField(
+        label="由干部代管的理由",
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    valid_from = forms.DateField(
+        label="有效期起", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    valid_until = forms.DateField(
+        label="有效期止", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def __init__(self, *args, holder=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if holder is not None:
+            # The page was opened from the person's page: the holder is known.
+            del self.fields["holder_id_number"]
+
+    def clean_holder_id_number(self) -> str:
+        return _id_number(self.cleaned_data["holder_id_number"], "持卡人身份证号码")
+
+    def clean_custodian_id_number(self) -> str:
+        return _id_number(self.cleaned_data["custodian_id_number"], "代管人身份证号码")
+
+    def clean_document(self) -> bytes:
+        upload = self.cleaned_data["document"]
+        if upload.size > DOCUMENT_MAX_BYTES:
+            raise forms.ValidationError("证明材料文件超过10MB，请压缩后重新上传。")
+        data = upload.read()
+        problem, _ = document_problem(data)
+        if problem:
+            raise forms.ValidationError(problem)
+        self.document_name = upload.name
+        return data
+
+
+class ProxyRevokeForm(forms.Form):
+    reason = forms.CharField(label="撤销原因", max_length=500)
+
+
+class ProxyIssueForm(forms.Form):
+    location = forms.CharField(label="发放地点", max_length=200)
+    identity_checked = forms.BooleanField(
+        label="已核验代领人的身份证件（与审批登记的代管人一致）", required=False
+    )
+    note = forms.CharField(label="备注", max_length=500, required=False)
+
+
+def _id_number(raw: str, label: str) -> str:
+    try:
+        return normalize_id_number(raw)
+    except IdNumberError as exc:
+        raise forms.ValidationError(f"{label}{exc.reason}。") from None

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 
 from dayao_sscard.scoping import Scope, ScopedQuerySet
 
@@ -225,6 +225,8 @@ class IssueMethod(models.TextChoices):
     ON_SITE = "on_site", "集中发放"
     DOOR_TO_DOOR = "door_to_door", "上门发放"
     PROXY = "proxy", "经批准代领"
+    WINDOW = "window", "窗口发放"
+    MAIL = "mail", "邮寄发放"
 
 
 class LedgerEntry(models.Model):
@@ -592,3 +594,176 @@ class ProvincialEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ledger_entry} 已录入省系统"
+
+
+class ProxyGround(models.TextChoices):
+    """Why someone else may keep a holder's card: only these groups, and only approved."""
+
+    MINIMUM_LIVING = "minimum_living", "低保"
+    EXTREME_POVERTY = "extreme_poverty", "特困"
+    DISABLED = "disabled", "残疾人"
+    MINOR = "minor", "未成年人"
+
+
+class ProxyApproval(models.Model):
+    """代管（代领）审批: a named custodian may receive and keep a holder's card.
+
+    Registered by one account, approved by another, valid for a period, revocable; the
+    written entrustment or guardianship document is kept with it. The ledger issues a card
+    to a proxy only under an approval valid on that day naming that proxy
+    (``issuance.proxies.proxy_issue_refusal``).
+    """
+
+    person = models.ForeignKey(
+        "roster.Person",
+        verbose_name="持卡人",
+        on_delete=models.PROTECT,
+        related_name="proxy_approvals",
+        db_index=False,  # proxy_person_id leads with it
+    )
+    ground = models.CharField("代管依据", max_length=24, choices=ProxyGround.choices)
+    requested_by_name = models.CharField("申请人", max_length=50)
+    request_reason = models.CharField("申请理由", max_length=500)
+    document = models.FileField("书面委托书或监护证明", upload_to="proxy_documents/%Y/%m/")
+    document_name = models.CharField("证明材料文件名", max_length=200)
+    custodian_name = models.CharField("代管人姓名", max_length=50)
+    custodian_id_number = models.CharField("代管人身份证号码", max_length=18)
+    custodian_relationship = models.CharField("与持卡人关系", max_length=50)
+    custodian_is_cadre = models.BooleanField("代管人是乡镇或村干部", default=False)
+    cadre_reason = models.CharField("由干部代管的理由", max_length=500, blank=True)
+    valid_from = models.DateField("有效期起")
+    valid_until = models.DateField("有效期止")
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    registered_at = models.DateTimeField("登记时间", auto_now_add=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="审批人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    approved_at = models.DateTimeField("审批时间", null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="撤销人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    revoke_reason = models.CharField("撤销原因", max_length=500, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(township="person__township", village="person__village")
+
+    class Meta:
+        verbose_name = "代管审批"
+        verbose_name_plural = "代管审批"
+        ordering = ["-registered_at", "-id"]
+        indexes = [models.Index(fields=["person", "custodian_id_number"], name="proxy_person_id")]
+        constraints = [
+            models.CheckConstraint(
+                name="proxy_period_in_order", condition=Q(valid_until__gte=F("valid_from"))
+            ),
+            models.CheckConstraint(
+                name="proxy_approver_not_registrar",
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=F("registered_by")),
+            ),
+            models.CheckConstraint(
+                name="proxy_cadre_has_reason",
+                condition=Q(custodian_is_cadre=False) | ~Q(cadre_reason=""),
+            ),
+            models.CheckConstraint(
+                name="proxy_revoked_has_reason",
+                condition=Q(revoked_at__isnull=True) | ~Q(revoke_reason=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person.name}由{self.custodian_name}代管（{self.get_ground_display()}）"
+
+    def status_on(self, day) -> str:
+        """待审批 / 已撤销 / 未生效 / 有效 / 已到期 on ``day``."""
+        if self.revoked_at is not None:
+            return ProxyStatus.REVOKED
+        if self.approved_at is None:
+            return ProxyStatus.PENDING
+        if day < self.valid_from:
+            return ProxyStatus.NOT_YET_VALID
+        if day > self.valid_until:
+            return ProxyStatus.EXPIRED
+        return ProxyStatus.VALID
+
+    @property
+    def masked_custodian_id_number(self) -> str:
+        from roster.id_numbers import mask_id_number
+
+        return mask_id_number(self.custodian_id_number)
+
+
+class ProxyStatus(models.TextChoices):
+    PENDING = "pending", "待审批"
+    VALID = "valid", "有效"
+    NOT_YET_VALID = "not_yet_valid", "未生效"
+    EXPIRED = "expired", "已到期"
+    REVOKED = "revoked", "已撤销"
+
+
+class Cadre(models.Model):
+    """A person the county marks as a township or village cadre (乡镇、村干部).
+
+    A cadre may not keep a resident's card unless an approval names them as cadre with a
+    reason. Staff accounts of a township count as its cadres too, without a row here
+    (``issuance.proxies.custodian_cadre``).
+    """
+
+    name = models.CharField("姓名", max_length=50)
+    id_number = models.CharField("身份证号码", max_length=18, unique=True)
+    township = models.ForeignKey(
+        "roster.Township", verbose_name="乡镇", on_delete=models.PROTECT, related_name="+"
+    )
+    village = models.ForeignKey(
+        "roster.Village",
+        verbose_name="村（社区）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    post = models.CharField("职务", max_length=50)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(township="township", village="village")
+
+    class Meta:
+        verbose_name = "乡镇村干部"
+        verbose_name_plural = "乡镇村干部"
+        ordering = ["township__code", "village__name", "name"]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.post}）"
+
+    @property
+    def masked_id_number(self) -> str:
+        from roster.id_numbers import mask_id_number
+
+        return mask_id_number(self.id_number)
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        from roster.id_numbers import IdNumberError, normalize_id_number
+
+        try:
+            self.id_number = normalize_id_number(self.id_number)
+        except IdNumberError as exc:
+            raise ValidationError({"id_number": f"身份证号码{exc.reason}。"}) from None
+        if self.village_id and self.village.township_id != self.township_id:
+            raise ValidationError({"village": "所选村（社区）不属于该乡镇。"})

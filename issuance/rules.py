@@ -102,6 +102,38 @@ action("issuance.send_batch", "报送申领批次", has_role(ADMIN, TOWNSHIP) & 
 action("issuance.download_batch_file", "下载制卡数据包", has_role(ADMIN, TOWNSHIP) & in_scope)
 action("issuance.import_batch_result", "导入制卡回盘", has_role(ADMIN, TOWNSHIP) & in_scope)
 
+# 代管（代领）审批: the township (or a village collector) registers one with its written
+# entrustment or guardianship document; the township or the county approves and revokes it,
+# another account than the one that registered it (the service asks that). The document
+# shows a minor's or a disabled person's circumstances: not for bank staff.
+action(
+    "issuance.view_proxy_approvals",
+    "查看代管（代领）审批",
+    has_role(ADMIN, SUPERVISOR, TOWNSHIP, VILLAGE) & in_scope,
+)
+action(
+    "issuance.register_proxy_approval",
+    "登记代管（代领）审批",
+    has_role(ADMIN, TOWNSHIP, VILLAGE) & in_scope,
+)
+action(
+    "issuance.approve_proxy_approval", "批准代管（代领）审批", has_role(ADMIN, TOWNSHIP) & in_scope
+)
+action(
+    "issuance.revoke_proxy_approval", "撤销代管（代领）审批", has_role(ADMIN, TOWNSHIP) & in_scope
+)
+# 凭审批发放: those who issue cards in the township and its villages; the ledger then asks
+# issuance.record_card_distribution of the card itself.
+action(
+    "issuance.issue_to_proxy",
+    "凭审批将社保卡发放给代领人",
+    has_role(ADMIN, TOWNSHIP, VILLAGE) & in_scope,
+)
+# The county marks cadres (Django admin); the townships read their own.
+action(
+    "issuance.view_cadres", "查看乡镇村干部名单", has_role(ADMIN, SUPERVISOR, TOWNSHIP) & in_scope
+)
+
 _DISTRIBUTION = {LedgerEvent.HANDED_OVER, LedgerEvent.RECEIVED, LedgerEvent.ISSUED}
 
 

@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -29,10 +29,12 @@ from .models import (
     LedgerEntry,
     LedgerEvent,
     ProductionType,
+    ProxyApproval,
 )
+from .proxies import proxy_issue_refusal, same_name
 from .rules import event_action
 from .selectors import bank_by_name, branch_serving, pending_cancellation
-from .states import next_status
+from .states import TRANSITIONS, next_status
 
 # Who may keep a card between the province's card factory and its holder.
 CUSTODIAN_KINDS = (
@@ -173,10 +175,7 @@ def card_record_event(
     The card row is locked, so two clicks or two clerks cannot both issue it.
     """
     require(acting_user, event_action(event), card)
-    custody = custody or Custody()
-    if event == LedgerEvent.ISSUED and not custody.kind:
-        # Issued without naming a proxy is issued to the holder, who signed for it.
-        custody = replace(custody, kind=CustodyKind.HOLDER, party=custody.party or custody.signee)
+    custody = _issued_to_holder_by_default(event, custody or Custody())
     with transaction.atomic():
         locked = (
             Card.objects.select_for_update(of=("self",)).select_related("person").get(pk=card.pk)
@@ -187,9 +186,11 @@ def card_record_event(
             raise ValidationError(
                 f"当前状态为“{locked.get_status_display()}”，不能办理“{LedgerEvent(event).label}”。"
             )
-        _check_event_rules(locked, event, custody, failure_reason, note)
-        before = snapshot(locked)
         when = occurred_at or timezone.now()
+        _check_event_rules(
+            locked, event, custody, failure_reason, note, on=timezone.localdate(when)
+        )
+        before = snapshot(locked)
         _check_when(locked, when)
         locked.status = following
         if event == LedgerEvent.PRODUCTION_FAILED:
@@ -200,9 +201,7 @@ def card_record_event(
                 locked.card_number = _card_number_free(card_number, locked)
         if custody.kind:
             locked.custody_kind = custody.kind
-            # On issuance the card leaves the cadre's hands: the holder (or proxy) keeps it.
-            keeper = custody.party if event == LedgerEvent.ISSUED else custody.responsible_person
-            locked.custodian = keeper or custody.party
+            locked.custodian = _keeper(event, custody)
             locked.custody_location = custody.location
             locked.custody_since = when
         locked.save()
@@ -242,6 +241,66 @@ def card_record_event(
             after=snapshot(entry),
         )
     return locked
+
+
+def _issued_to_holder_by_default(event: str, custody: Custody) -> Custody:
+    """Issued without naming a proxy is issued to the holder, who signed for it."""
+    if event == LedgerEvent.ISSUED and not custody.kind:
+        return replace(custody, kind=CustodyKind.HOLDER, party=custody.party or custody.signee)
+    return custody
+
+
+def _keeper(event: str, custody: Custody) -> str:
+    """Who keeps the card after the event: on issuance it leaves the cadre's hands and the
+    holder (or the approved proxy) keeps it; otherwise the responsible person."""
+    keeper = custody.party if event == LedgerEvent.ISSUED else custody.responsible_person
+    return keeper or custody.party
+
+
+def card_issue_to_proxy(
+    *,
+    approval: ProxyApproval,
+    acting_user,
+    location: str,
+    identity_checked: bool,
+    note: str = "",
+    occurred_at: datetime | None = None,
+) -> Card:
+    """凭审批发放: the holder's card goes to the custodian the approval names (经批准代领),
+    through the ledger, which checks the approval again for the day."""
+    require(acting_user, "issuance.issue_to_proxy", approval)
+    location = (location or "").strip()
+    if not location:
+        raise ValidationError("请填写发放地点。")
+    issuable = TRANSITIONS[LedgerEvent.ISSUED]
+    card = (
+        Card.objects.for_user(acting_user)
+        .filter(person_id=approval.person_id, status__in=list(issuable))
+        .first()
+    )
+    if card is None:
+        raise ValidationError(
+            f"{approval.person.name}没有可发放的社保卡（须为已制卡、在途、已回收或睡眠卡），不能发放。"
+        )
+    clerk = acting_user.display_name or acting_user.username
+    return card_record_event(
+        card=card,
+        event=LedgerEvent.ISSUED,
+        acting_user=acting_user,
+        occurred_at=occurred_at,
+        note=(note or "").strip()
+        or f"凭代管审批发放给{approval.custodian_name}（{approval.custodian_relationship}）",
+        custody=Custody(
+            kind=CustodyKind.PROXY,
+            method=IssueMethod.PROXY,
+            party=approval.custodian_name,
+            signee=approval.custodian_name,
+            identity_checked=identity_checked,
+            location=location[:200],
+            responsible_person=clerk[:50],
+            extra={"proxy_id_number": approval.custodian_id_number},
+        ),
+    )
 
 
 def cards_apply(
@@ -322,6 +381,9 @@ class CardOutcome:
     card_number: str = ""
     failure_reason: str = ""
     note: str = ""
+    # Where this card goes, when the cards of one call go to different hands (each holder
+    # signs for their own card on a 集中发放 day); None: the call's custody.
+    custody: "Custody | None" = None
 
 
 def cards_record_event(
@@ -364,6 +426,7 @@ def cards_record_event(
         entries, changes = [], []
         for card in locked:
             outcome = outcomes.get(card.pk, CardOutcome())
+            card_custody = _issued_to_holder_by_default(event, outcome.custody or custody)
             current = card.status if last_sequence.get(card.pk) else ""
             following = next_status(current, event)
             if following is None:
@@ -371,7 +434,9 @@ def cards_record_event(
                     f"{card.person.name}的社保卡当前状态为“{card.get_status_display()}”，"
                     f"不能办理“{LedgerEvent(event).label}”。"
                 )
-            _check_event_rules(card, event, custody, outcome.failure_reason, note)
+            _check_event_rules(
+                card, event, card_custody, outcome.failure_reason, note, on=timezone.localdate(when)
+            )
             before = snapshot(card)
             card.status = following
             if event == LedgerEvent.PRODUCTION_FAILED:
@@ -380,10 +445,10 @@ def cards_record_event(
                 card.made_on = timezone.localdate(when)
                 if outcome.card_number:
                     card.card_number = outcome.card_number
-            if custody.kind:
-                card.custody_kind = custody.kind
-                card.custodian = custody.responsible_person or custody.party
-                card.custody_location = custody.location
+            if card_custody.kind:
+                card.custody_kind = card_custody.kind
+                card.custodian = _keeper(event, card_custody)
+                card.custody_location = card_custody.location
                 card.custody_since = when
             changes.append((card, before, snapshot(card)))
             entries.append(
@@ -394,13 +459,14 @@ def cards_record_event(
                     status_before=current,
                     status_after=following,
                     from_party=before.get("custodian") or "",
-                    to_party=custody.party,
+                    to_party=card_custody.party,
                     custody_kind=card.custody_kind,
-                    location=custody.location,
-                    responsible_person=custody.responsible_person,
-                    signee=custody.signee,
-                    method=custody.method,
-                    face_to_face=custody.face_to_face,
+                    location=card_custody.location,
+                    responsible_person=card_custody.responsible_person,
+                    signee=card_custody.signee,
+                    method=card_custody.method,
+                    face_to_face=card_custody.face_to_face,
+                    identity_checked=card_custody.identity_checked,
                     occurred_at=when,
                     recorded_by=acting_user,
                     note=(outcome.note or note or outcome.failure_reason)[:500],
@@ -476,7 +542,13 @@ def _check_when(card: Card, when: datetime) -> None:
 
 
 def _check_event_rules(
-    card: Card, event: str, custody: Custody, failure_reason: str, note: str = ""
+    card: Card,
+    event: str,
+    custody: Custody,
+    failure_reason: str,
+    note: str = "",
+    *,
+    on: date | None = None,
 ) -> None:
     if event == LedgerEvent.PRODUCTION_FAILED and not failure_reason.strip():
         raise ValidationError("请填写制卡失败原因。")
@@ -497,9 +569,11 @@ def _check_event_rules(
         if not custody.identity_checked:
             raise ValidationError("发放前必须核验签收人的身份证件。")
         if custody.kind == CustodyKind.PROXY or custody.method == IssueMethod.PROXY:
-            # Proxy custody needs an approval on record (issue 10); none can be named yet.
+            _check_proxy(card, custody, on or timezone.localdate())
+        elif not same_name(custody.signee, card.person.name):
             raise ValidationError(
-                "代领须凭经批准的代管（代领）审批；系统中没有该持卡人的有效审批，不能发放给代领人。"
+                f"签收人{custody.signee.strip()}不是持卡人{card.person.name}："
+                "发放到本人须由持卡人本人签收；他人代领须选择“经批准代领”并凭有效审批。"
             )
         if custody.method == IssueMethod.COUNTER and card.custody_kind != CustodyKind.BANK:
             raise ValidationError(
@@ -524,6 +598,23 @@ def _check_event_rules(
         if custody.kind not in CUSTODIAN_KINDS:
             # To the holder or a proxy is 发放, with its signature and ID check.
             raise ValidationError("交接必须登记接收方类型（银行网点、县人社局、乡镇、村委会等）。")
+
+
+def _check_proxy(card: Card, custody: Custody, on: date) -> None:
+    """经批准代领: both the method and the custody say proxy, the signee is the proxy who
+    keeps the card, and an approval valid on ``on`` names them (``proxy_issue_refusal``)."""
+    if custody.kind != CustodyKind.PROXY or custody.method != IssueMethod.PROXY:
+        raise ValidationError("代领须登记发放方式“经批准代领”，卡交由经批准的代管人保管。")
+    if custody.party and not same_name(custody.party, custody.signee):
+        raise ValidationError("代领的接收人须是签收的代领人本人。")
+    refusal = proxy_issue_refusal(
+        person=card.person,
+        custodian_name=custody.signee,
+        custodian_id_number=str(custody.extra.get("proxy_id_number") or ""),
+        on=on,
+    )
+    if refusal:
+        raise ValidationError(refusal)
 
 
 def _activation_record(card: Card, acting_user, when: datetime, note: str) -> Activation:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import batch_views, stock_views
+from . import batch_views, proxy_views, stock_views
 
 app_name = "issuance"
 
@@ -43,4 +43,12 @@ urlpatterns = [
         name="batch-remove-member",
     ),
     path("batches/<int:pk>/result/", batch_views.batch_result, name="batch-result"),
+    path("proxies/", proxy_views.proxy_list, name="proxy-list"),
+    path("proxies/new/", proxy_views.proxy_register, name="proxy-register"),
+    path("proxies/cadres/", proxy_views.cadre_list, name="cadre-list"),
+    path("proxies/<int:pk>/", proxy_views.proxy_detail, name="proxy-detail"),
+    path("proxies/<int:pk>/document/", proxy_views.proxy_document, name="proxy-document"),
+    path("proxies/<int:pk>/approve/", proxy_views.proxy_approve, name="proxy-approve"),
+    path("proxies/<int:pk>/revoke/", proxy_views.proxy_revoke, name="proxy-revoke"),
+    path("proxies/<int:pk>/issue/", proxy_views.proxy_issue, name="proxy-issue"),
 ]

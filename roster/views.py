@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from dayao_sscard.params import query_without_page
 from dayao_sscard.permissions import action_required, may
 from dayao_sscard.selectors import job_get
+from issuance.proxy_selectors import proxy_approvals_of
 
 from . import pending_photos, selectors, services, verification
 from .forms import (
@@ -74,6 +75,7 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "card_failure": selectors.last_card_failure(person=person),
             "cards": selectors.person_cards(user=request.user, person=person),
             "categories": person.categories.all(),
+            "proxy_approvals": proxy_approvals_of(user=request.user, person=person),
         },
     )
 

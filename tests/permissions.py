@@ -24,7 +24,14 @@ from PIL import Image
 
 from dayao_sscard.models import Job, JobKind, User
 from dayao_sscard.roles import Role
-from issuance.models import ApplicationBatch, CancellationRequest, Card, CardStatus, LedgerEntry
+from issuance.models import (
+    ApplicationBatch,
+    CancellationRequest,
+    Card,
+    CardStatus,
+    LedgerEntry,
+    ProxyApproval,
+)
 from roster.models import (
     Category,
     CollectionConflict,
@@ -35,6 +42,7 @@ from roster.models import (
 )
 from roster.pending_photos import pending_photo_keep
 from tests.factories import BankBranchFactory, PersonFactory, UserFactory, VillageFactory, township
+from tests.issuance.proxydata import register
 from tests.roster.photos import photo_bytes
 
 TOWNSHIP_A = "532326101"  # 金碧镇
@@ -67,6 +75,8 @@ class World:
     without_card: dict[bool, Person] = field(default_factory=dict)
     cancellations: dict[bool, CancellationRequest] = field(default_factory=dict)
     recoveries: dict[bool, LedgerEntry] = field(default_factory=dict)
+    approval_in: ProxyApproval | None = None
+    approval_out: ProxyApproval | None = None
 
     def person(self, in_scope: bool) -> Person:
         return self.person_in if in_scope else self.person_out
@@ -107,6 +117,11 @@ class World:
             )
             self.recoveries[in_scope] = card.ledger_entries.order_by("-sequence").first()
         return self.recoveries[in_scope]
+
+    def approval(self, in_scope: bool) -> ProxyApproval:
+        """A 代管 approval waiting for approval: village A's (registered by its collector),
+        or township B's (by its clerk)."""
+        return self.approval_in if in_scope else self.approval_out
 
     def kept_photo(self, persona: str, in_scope: bool) -> str:
         """A photo the persona kept across a form error (the clerk's, for anonymous)."""
@@ -171,6 +186,8 @@ def build_world() -> World:
     person_in = _person(township_a, village_a, branch_a, conflicts, "张桂芬", "M10000001")
     person_out = _person(township_b, village_b, branch_b, conflicts, "杨春梅", "M10000002")
     return World(
+        approval_in=register(person_in, users[Role.VILLAGE_COLLECTOR]),
+        approval_out=register(person_out, clerk_b),
         users=users,
         clerk_b=clerk_b,
         person_in=person_in,
@@ -298,6 +315,7 @@ KWARGS = {
     "batch": lambda world, persona, in_scope: {"pk": world.batch(in_scope).pk},
     "card_pk": lambda world, persona, in_scope: {"pk": world.card(in_scope).pk},
     "cancellation": lambda world, persona, in_scope: {"pk": world.cancellation(in_scope).pk},
+    "approval": lambda world, persona, in_scope: {"pk": world.approval(in_scope).pk},
     "kept_photo": lambda world, persona, in_scope: {
         "pk": world.person(in_scope).pk,
         "token": world.kept_photo(persona, in_scope),

@@ -14,15 +14,17 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
+from django.db.models import F
 
 from activation.models import Activation, ElectronicCardSigning
 from dayao_sscard.audit import audit_record
 from dayao_sscard.roles import Role
-from issuance.models import Card, CardStatus, LedgerEntry
+from issuance.models import Card, CardStatus, LedgerEntry, ProxyApproval
 from roster.models import Person, PersonCategory, PersonClass, Township, VitalStatus
 
 from .activations import Activations
@@ -30,6 +32,7 @@ from .cards import CardDraft, Cards
 from .data import BATCH_SIZE, CAMPAIGN_NAME, SYSTEM_USERNAME, TOWNSHIP_PLAN
 from .persons import Persons
 from .places import PlacesAndStaff
+from .proxies import ProxyApprovals
 
 __all__ = ["CAMPAIGN_NAME", "SYSTEM_USERNAME", "demo_seed"]
 
@@ -71,7 +74,7 @@ def _system_user() -> AbstractBaseUser:
     return user
 
 
-class Seeder(PlacesAndStaff, Persons, Cards, Activations):
+class Seeder(PlacesAndStaff, Persons, Cards, Activations, ProxyApprovals):
     """Builds the whole county; the order of ``run`` is the order of the random draws."""
 
     def run(self) -> dict:
@@ -110,6 +113,13 @@ class Seeder(PlacesAndStaff, Persons, Cards, Activations):
         Activation.objects.bulk_create(activations, batch_size=BATCH_SIZE)
         ElectronicCardSigning.objects.bulk_create(signings, batch_size=BATCH_SIZE)
         listed = self._lists(plans)
+        approvals, added = self._proxy_approvals(plans, drafts, categories)
+        PersonCategory.objects.bulk_create(added, batch_size=BATCH_SIZE)
+        ProxyApproval.objects.bulk_create(approvals, batch_size=BATCH_SIZE)
+        # Registered the day before it was approved (auto_now_add stamped the seeding).
+        ProxyApproval.objects.filter(pk__in=[a.pk for a in approvals]).update(
+            registered_at=F("approved_at") - timedelta(days=1)
+        )
 
         by_status = Counter(card.status for card in cards)
         counts = {
@@ -121,7 +131,8 @@ class Seeder(PlacesAndStaff, Persons, Cards, Activations):
             "villages": sum(len(v) for v in self.villages.values()),
             "persons": len(plans),
             "deceased": sum(1 for p in plans if p.person.vital_status == VitalStatus.DECEASED),
-            "categories": len(categories),
+            "categories": len(categories) + len(added),
+            "proxy_approvals": len(approvals),
             "banks": len(self.banks),
             "branches": len(self.branches_all),
             "cards": len(cards),

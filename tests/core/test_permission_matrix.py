@@ -123,6 +123,22 @@ issuance:batch-remove-member   batch      GET    302  405   403   405  403     4
 issuance:batch-remove-member   batch      POST   302  302   403   302  403     403 | 302 302 403 404 403 403
 issuance:batch-result          batch      GET    302  200   403   200  403     403 | 302 200 403 404 403 403
 issuance:batch-result          batch      POST   302  400   403   400  403     403 | 302 400 403 404 403 403
+issuance:proxy-list             -          GET    302  200   200   200  200     403
+issuance:proxy-list             -          POST   302  200   200   200  200     403
+issuance:proxy-register         -          GET    302  200   403   200  200     403
+issuance:proxy-register         -          POST   302  200   403   200  200     403
+issuance:cadre-list             -          GET    302  200   200   200  403     403
+issuance:cadre-list             -          POST   302  200   200   200  403     403
+issuance:proxy-detail           approval   GET    302  200   200   200  200     403 | 302 200 200 404 404 403
+issuance:proxy-detail           approval   POST   302  200   200   200  200     403 | 302 200 200 404 404 403
+issuance:proxy-document         approval   GET    302  200   200   200  200     403 | 302 200 200 404 404 403
+issuance:proxy-document         approval   POST   302  405   405   405  405     403 | 302 405 405 405 405 403
+issuance:proxy-approve          approval   GET    302  405   403   405  403     403 | 302 405 403 405 403 403
+issuance:proxy-approve          approval   POST   302  302   403   302  403     403 | 302 302 403 404 403 403
+issuance:proxy-revoke           approval   GET    302  405   403   405  403     403 | 302 405 403 405 403 403
+issuance:proxy-revoke           approval   POST   302  302   403   302  403     403 | 302 302 403 404 403 403
+issuance:proxy-issue            approval   GET    302  405   403   405  405     403 | 302 405 403 405 405 403
+issuance:proxy-issue            approval   POST   302  400   403   400  400     403 | 302 400 403 404 404 403
 # The JSON API answers in JSON: 401 to anonymous callers rather than the login page.
 api:person-detail              id_number  GET    401  200   200   200  200     200 | 401 200 200 404 404 404
 api:person-detail              id_number  POST   401  405   405   405  405     405 | 401 405 405 405 405 405

@@ -55,6 +55,12 @@ issuance.change_batch                batch   N    Y     N     Y    N       N    
 issuance.send_batch                  batch   N    Y     N     Y    N       N    | N Y N N N N
 issuance.download_batch_file         batch   N    Y     N     Y    N       N    | N Y N N N N
 issuance.import_batch_result         batch   N    Y     N     Y    N       N    | N Y N N N N
+issuance.view_proxy_approvals        approval N   Y     Y     Y    Y       N    | N Y Y N N N
+issuance.register_proxy_approval     person  N    Y     N     Y    Y       N    | N Y N N N N
+issuance.approve_proxy_approval      approval N   Y     N     Y    N       N    | N Y N N N N
+issuance.revoke_proxy_approval       approval N   Y     N     Y    N       N    | N Y N N N N
+issuance.issue_to_proxy              approval N   Y     N     Y    Y       N    | N Y N N N N
+issuance.view_cadres                 -       N    Y     Y     Y    N       N
 activation.view_counter              -       N    Y     Y     N    N       Y
 activation.sign_ecard                person  N    Y     N     N    N       Y    | N Y N N N N
 dashboard.view_cadre_held_cards      -       N    Y     Y     Y    N       N
@@ -102,6 +108,8 @@ def _object(world, kind: str, persona: str, in_scope: bool):
         return world.batch(in_scope)
     if kind == "recovery":
         return world.recovery(in_scope)
+    if kind == "approval":
+        return world.approval(in_scope)
     return None
 
 

@@ -5,11 +5,20 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import models, transaction
+from django.utils import timezone
 
 from activation.models import Activation, ElectronicCardSigning
 from dashboard.demo import CAMPAIGN_NAME, SYSTEM_USERNAME, demo_seed
 from dayao_sscard.models import AuditEvent, Campaign, User
-from issuance.models import LIVE_CARD_STATUSES, Card, CardStatus, LedgerEntry, LedgerEvent
+from issuance.models import (
+    LIVE_CARD_STATUSES,
+    Card,
+    CardStatus,
+    LedgerEntry,
+    LedgerEvent,
+    ProxyApproval,
+)
+from issuance.proxies import proxy_issue_refusal
 from issuance.states import replay
 from roster.id_numbers import birth_date_from_id, gender_from_id, is_valid_id_number
 from roster.models import Person, PersonCategory, Township, VitalStatus
@@ -110,6 +119,24 @@ def test_ledger_rules_hold(seeded):
     )
     assert sitting.exists()
     assert not sitting.filter(custody_since=None).exists()
+
+
+def test_every_proxy_issue_stands_on_an_approval_valid_that_day(seeded):
+    entries = LedgerEntry.objects.filter(event=LedgerEvent.ISSUED, custody_kind="proxy")
+    assert entries.exists()
+    for entry in entries.select_related("card__person"):
+        person = entry.card.person
+        approval = ProxyApproval.objects.get(person=person)
+        assert approval.document.read().startswith(b"%PDF-")
+        assert approval.approved_by != approval.registered_by
+        refusal = proxy_issue_refusal(
+            person=person,
+            custodian_name=entry.signee,
+            custodian_id_number=approval.custodian_id_number,
+            on=timezone.localdate(entry.occurred_at),
+        )
+        assert refusal == "", (person.name, refusal)
+    assert ProxyApproval.objects.count() == seeded["proxy_approvals"]
 
 
 def test_id_numbers_are_valid_and_agree_with_gender_and_birth_date(seeded):

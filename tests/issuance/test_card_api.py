@@ -13,6 +13,7 @@ from dayao_sscard.models import AuditEvent
 from dayao_sscard.roles import Role
 from issuance.models import Card, CardStatus, CustodyKind, LedgerEntry
 from tests.factories import BankBranchFactory, BankFactory, UserFactory, township
+from tests.issuance.proxydata import GUARDIAN_ID, approved, in_group
 
 NUMBER = "M20000001"
 
@@ -80,6 +81,13 @@ ISSUE = {
     "signee": "张桂芬",
     "identity_checked": True,
     "location": "金碧信用社柜台",
+}
+PROXY_ISSUE = {
+    **ISSUE,
+    "method": "proxy",
+    "signee": "张小明",
+    "signee_id_number": GUARDIAN_ID,
+    "location": "金碧镇社保中心",
 }
 ACTIVATE = {"event": "activated", "face_to_face": True, "identity_checked": True}
 
@@ -281,11 +289,47 @@ class TestRecordingEvents:
         assert entry.occurred_at == datetime.datetime(2026, 11, 28, 1, 30, tzinfo=datetime.UTC)
 
     def test_a_proxy_issue_is_refused_without_an_approval_on_record(self, banker_a, card):
-        body = {**ISSUE, "method": "proxy", "signee": "张小明", "note": "监护人代领"}
+        body = {**PROXY_ISSUE, "note": "监护人代领"}
         response = post(signed_in(banker_a), body)
         assert response.status_code == 409
-        assert "代领须凭经批准的代管（代领）审批" in response.json()["detail"]
+        assert response.json()["detail"] == (
+            "系统中没有持卡人张桂芬的代管（代领）审批，不能发放给代领人张小明；"
+            "请先登记并经审批，或由持卡人本人签收。"
+        )
         assert not LedgerEntry.objects.filter(card=card, event="issued").exists()
+
+    def test_a_proxy_issue_under_a_valid_approval_is_recorded(
+        self, banker_a, card, person_a, clerk_a, county_admin
+    ):
+        approved(in_group(person_a), clerk_a, county_admin)
+        response = post(signed_in(banker_a), PROXY_ISSUE)
+        assert response.status_code == 201, response.json()
+        assert (response.json()["custody_kind"], response.json()["custodian"]) == (
+            "proxy",
+            "张小明",
+        )
+        entry = LedgerEntry.objects.get(card=card, event="issued")
+        assert (entry.method, entry.signee, entry.custody_kind) == ("proxy", "张小明", "proxy")
+
+    def test_a_proxy_issue_without_the_proxys_id_number_is_refused(self, banker_a, card):
+        body = {k: v for k, v in PROXY_ISSUE.items() if k != "signee_id_number"}
+        response = post(signed_in(banker_a), body)
+        assert response.status_code == 409
+        assert response.json()["detail"] == "代领须登记代领人的身份证号码，以便核对代管审批。"
+
+    def test_a_malformed_signee_id_number_is_a_bad_request(self, banker_a, card):
+        body = {**PROXY_ISSUE, "signee_id_number": "53232619750302001"}
+        response = post(signed_in(banker_a), body)
+        assert response.status_code == 400
+        assert response.json()["detail"].startswith(
+            "字段“signee_id_number”（签收人身份证号码）无效："
+        )
+
+    def test_someone_else_signing_for_the_holder_is_refused(self, banker_a, card):
+        response = post(signed_in(banker_a), {**ISSUE, "signee": "张小明"})
+        assert response.status_code == 409
+        assert "发放到本人须由持卡人本人签收" in response.json()["detail"]
+        assert nothing_recorded(card)
 
 
 @pytest.mark.django_db
@@ -372,7 +416,7 @@ class TestMalformedBodies:
             ({**ISSUE, "note": "备" * 501}, "字段“note”（备注）过长：最多500个字符"),
             ({**ACTIVATE, "note": "备" * 301}, "字段“note”（备注）过长：最多300个字符"),
             ({**ISSUE, "note": "a\x00b"}, "字段“note”（备注）含有无法识别的控制字符"),
-            ({**ISSUE, "method": "mail"}, "字段“method”（发放方式）的值无法识别"),
+            ({**ISSUE, "method": "post"}, "字段“method”（发放方式）的值无法识别"),
             ({**ISSUE, "custody_kind": "holder"}, "字段“custody_kind”（接收方类型）的值无法识别"),
             ({**ISSUE, "face_to_fase": True}, "无法识别的字段：face_to_fase"),
             ({**ISSUE, "occurred_at": "2026-11-28 09:30"}, "须为带时区的ISO 8601时间"),

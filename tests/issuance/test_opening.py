@@ -216,7 +216,7 @@ class TestOpening:
             event=LedgerEvent.ISSUED,
             acting_user=county_admin,
             custody=Custody(
-                kind=CustodyKind.HOLDER, party="本人", signee="本人", identity_checked=True
+                kind=CustodyKind.HOLDER, party=a.name, signee=a.name, identity_checked=True
             ),
         )
         # Activated at the counter (only a bank clerk of its branch may; here the outcome).

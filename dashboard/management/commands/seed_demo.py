@@ -36,7 +36,7 @@ class Command(BaseCommand):
             f"  {campaign_line}",
             f"  乡镇：{counts['townships']} 个；村（社区）：{counts['villages']} 个",
             f"  人员：{counts['persons']} 人（其中已死亡 {counts['deceased']} 人）；"
-            f"人员类别：{counts['categories']} 条",
+            f"人员类别：{counts['categories']} 条；代管审批：{counts['proxy_approvals']} 件",
             f"  合作银行：{counts['banks']} 家；银行网点：{counts['branches']} 个",
             f"  社保卡：{counts['cards']} 张；流转台账：{counts['ledger_entries']} 条",
             f"  金融功能激活：{counts['activations']} 条；电子社保卡签发："
