@@ -47,6 +47,8 @@ ACTION_LABELS = {
     "issuance.ledger_entry.created": "记入流转台账",
     "issuance.cancellationrequest.created": "申请注销社保卡",
     "issuance.cancellationrequest.withdrawn": "撤回社保卡注销申请",
+    "issuance.custody_risks.exported": "导出代管风险名单",
+    "issuance.reconciliation.exported": "导出与卡务系统对账结果",
     "issuance.applicationbatch.created": "新建申领批次",
     "issuance.applicationbatch.sent": "报送申领批次",
     "issuance.applicationbatch.file_downloaded": "下载制卡数据包（含完整身份证号码和照片）",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import batch_views, views
+from . import batch_views, risk_views, views
 
 app_name = "issuance"
 
@@ -17,4 +17,14 @@ urlpatterns = [
         name="batch-remove-member",
     ),
     path("batches/<int:pk>/result/", batch_views.batch_result, name="batch-result"),
+    path("risks/", risk_views.risk_overview, name="risks"),
+    path("risks/cards/", risk_views.risk_cards, name="risk-cards"),
+    path("risks/holders/", risk_views.risk_holders, name="risk-holders"),
+    path("risks/export/", risk_views.risk_export, name="risk-export"),
+    path("reconciliation/", risk_views.reconciliation, name="reconciliation"),
+    path(
+        "reconciliation/export/",
+        risk_views.reconciliation_download,
+        name="reconciliation-export",
+    ),
 ]
