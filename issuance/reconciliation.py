@@ -133,11 +133,10 @@ def reconciliation_items(*, user) -> list[Item]:
     ids = effective_snapshot_ids()
     if not ids:
         return []
-    items: list[Item] = []
-    items += _cancelled_there(user, ids)
+    # A card cancelled there for a newer one is the number that differs: listed once.
+    items: list[Item] = _number_differs(user, ids)
+    items += _cancelled_there(user, ids, {item.card.pk for item in items})
     items += _cancelled_here(user, ids)
-    differing = _number_differs(user, ids)
-    items += differing
     items += _unknown_here(user, ids)
     items += _absent_there(user, {item.card.pk for item in items if item.card})
     items += _bank_differs(user, ids)
@@ -170,7 +169,7 @@ def _card_item(kind: str, card: Card, theirs: str) -> Item:
     )
 
 
-def _cancelled_there(user, ids) -> list[Item]:
+def _cancelled_there(user, ids, listed: set[int]) -> list[Item]:
     records, params = effective_records(ids, with_cancelled=True)
     live = _in(s for s in LIVE_CARD_STATUSES)
     rows = _fetch(
@@ -183,7 +182,7 @@ def _cancelled_there(user, ids) -> list[Item]:
     )
     return [
         _card_item(Kind.CANCELLED_THERE, card, f"卡号{card.card_number}，卡状态：注销")
-        for card in _scoped_cards(user, [row[0] for row in rows])
+        for card in _scoped_cards(user, [row[0] for row in rows if row[0] not in listed])
     ]
 
 
