@@ -89,8 +89,8 @@ def risk_holders(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
 @action_required("issuance.view_custody_risks")
+@require_GET
 def risk_export(request: HttpRequest) -> HttpResponse:
     township, kind = _filters(request)
     stream = io.BytesIO()
@@ -124,8 +124,8 @@ def reconciliation(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
 @action_required("issuance.view_reconciliation")
+@require_GET
 def reconciliation_download(request: HttpRequest) -> HttpResponse:
     township, kind = _filters(request)
     stream = io.BytesIO()

@@ -49,9 +49,10 @@ issuance.change_batch                batch   N    Y     N     Y    N       N    
 issuance.send_batch                  batch   N    Y     N     Y    N       N    | N Y N N N N
 issuance.download_batch_file         batch   N    Y     N     Y    N       N    | N Y N N N N
 issuance.import_batch_result         batch   N    Y     N     Y    N       N    | N Y N N N N
+issuance.view_custody_risks          -       N    Y     Y     Y    Y       N
+issuance.view_reconciliation         -       N    Y     Y     Y    N       Y
 activation.view_counter              -       N    Y     Y     N    N       Y
 activation.sign_ecard                person  N    Y     N     N    N       Y    | N Y N N N N
-dashboard.view_cadre_held_cards      -       N    Y     Y     Y    N       N
 dayao_sscard.view_audit_log          -       N    Y     Y     N    N       N
 dayao_sscard.manage_reference_data   -       N    Y     N     N    N       N
 dayao_sscard.open_job                job     N    Y     Y     Y    Y       Y    | N Y Y N N N
