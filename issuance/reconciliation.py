@@ -32,7 +32,7 @@ roster is the county's alone.
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from dayao_sscard.roles import COUNTY_WIDE_ROLES
@@ -133,19 +133,39 @@ def reconciliation_items(*, user) -> list[Item]:
     ids = effective_snapshot_ids()
     if not ids:
         return []
-    # A card cancelled there for a newer one is the number that differs: listed once.
-    items: list[Item] = _number_differs(user, ids)
-    items += _cancelled_there(user, ids, {item.card.pk for item in items})
-    items += _cancelled_here(user, ids)
-    items += _unknown_here(user, ids)
-    items += _absent_there(user, {item.card.pk for item in items if item.card})
-    items += _bank_differs(user, ids)
-    items += _status_there(user, ids)
+    with transaction.atomic(), connection.cursor() as cursor:
+        _current_table(cursor, ids)
+        try:
+            # A card cancelled there for a newer one is the number that differs: listed once.
+            items: list[Item] = _number_differs(user)
+            items += _cancelled_there(user, ids, {item.card.pk for item in items})
+            items += _cancelled_here(user)
+            items += _unknown_here(user, ids)
+            items += _absent_there(user, {item.card.pk for item in items if item.card})
+            items += _bank_differs(user)
+            items += _status_there(user, ids)
+        finally:
+            cursor.execute(f"DROP TABLE IF EXISTS {CURRENT}")
     order = list(Kind.LABELS)
     return sorted(
         items,
         key=lambda i: (order.index(i.kind), i.township.code if i.township else "~", i.name),
     )
+
+
+# Each person's current 制卡成功 record (``current_made_cards``), read once per call: four
+# kinds join it, and ranking an export's records is the costly part (0.5 s per 100,000).
+CURRENT = "recon_current"
+
+
+def _current_table(cursor, ids) -> None:
+    current, params = current_made_cards(ids)
+    cursor.execute(f"DROP TABLE IF EXISTS {CURRENT}")
+    cursor.execute(f"CREATE TEMPORARY TABLE {CURRENT} AS {current}", params)
+    cursor.execute(f"CREATE INDEX {CURRENT}_number ON {CURRENT} (card_number)")
+    cursor.execute(f"CREATE INDEX {CURRENT}_id_number ON {CURRENT} (id_number)")
+    if connection.vendor == "postgresql":
+        cursor.execute(f"ANALYZE {CURRENT}")
 
 
 def _scoped_cards(user, card_ids) -> QuerySet[Card]:
@@ -186,12 +206,11 @@ def _cancelled_there(user, ids, listed: set[int]) -> list[Item]:
     ]
 
 
-def _cancelled_here(user, ids) -> list[Item]:
-    current, params = current_made_cards(ids)
+def _cancelled_here(user) -> list[Item]:
     rows = _fetch(
-        f"SELECT c.id FROM issuance_card c JOIN ({current}) cur ON cur.card_number = c.card_number "
+        f"SELECT c.id FROM issuance_card c JOIN {CURRENT} cur ON cur.card_number = c.card_number "
         "WHERE c.status = %s",
-        [*params, CardStatus.CANCELLED],
+        [CardStatus.CANCELLED],
     )
     return [
         _card_item(Kind.CANCELLED_HERE, card, f"卡号{card.card_number}，制卡成功，卡状态正常")
@@ -199,16 +218,15 @@ def _cancelled_here(user, ids) -> list[Item]:
     ]
 
 
-def _number_differs(user, ids) -> list[Item]:
-    current, params = current_made_cards(ids)
+def _number_differs(user) -> list[Item]:
     live = _in(LIVE_CARD_STATUSES)
     rows = _fetch(
         "SELECT c.id, cur.card_number, cur.bank_name FROM issuance_card c "
         "JOIN roster_person p ON p.id = c.person_id "
-        f"JOIN ({current}) cur ON cur.id_number = p.id_number "
+        f"JOIN {CURRENT} cur ON cur.id_number = p.id_number "
         f"WHERE c.status IN ({live}) AND c.card_number IS NOT NULL AND cur.card_number <> '' "
         "AND cur.card_number <> c.card_number",
-        params,
+        [],
     )
     theirs = {card_id: (number, bank) for card_id, number, bank in rows}
     return [
@@ -222,18 +240,17 @@ def _number_differs(user, ids) -> list[Item]:
 
 
 def _unknown_here(user, ids) -> list[Item]:
-    current, params = current_made_cards(ids)
     live = _in(LIVE_CARD_STATUSES)
     rows = _fetch(
         "SELECT cur.id_number, cur.card_number, cur.bank_name, p.id, "
         "(SELECT o.person_id FROM issuance_card o WHERE o.card_number = cur.card_number "
         " AND cur.card_number <> '') AS owner "
-        f"FROM ({current}) cur LEFT JOIN roster_person p ON p.id_number = cur.id_number "
+        f"FROM {CURRENT} cur LEFT JOIN roster_person p ON p.id_number = cur.id_number "
         "WHERE NOT EXISTS (SELECT 1 FROM issuance_card c WHERE c.person_id = p.id "
         "  AND c.card_number = cur.card_number) "
         "AND NOT EXISTS (SELECT 1 FROM issuance_card c WHERE c.person_id = p.id "
         f"  AND c.status IN ({live}) AND c.card_number IS NOT NULL)",
-        params,
+        [],
     )
     if not rows:
         return []
@@ -305,12 +322,11 @@ def _absent_there(user, listed: set[int]) -> list[Item]:
     return items
 
 
-def _bank_differs(user, ids) -> list[Item]:
-    current, params = current_made_cards(ids)
+def _bank_differs(user) -> list[Item]:
     pairs = _fetch(
-        f"SELECT DISTINCT cur.bank_name, c.bank_id FROM ({current}) cur "
+        f"SELECT DISTINCT cur.bank_name, c.bank_id FROM {CURRENT} cur "
         "JOIN issuance_card c ON c.card_number = cur.card_number WHERE cur.bank_name <> ''",
-        params,
+        [],
     )
     known = banks_by_spelling()
     differing = [
@@ -322,9 +338,9 @@ def _bank_differs(user, ids) -> list[Item]:
         return []
     where = " OR ".join(["(cur.bank_name = %s AND c.bank_id = %s)"] * len(differing))
     rows = _fetch(
-        f"SELECT c.id, cur.bank_name FROM ({current}) cur "
+        f"SELECT c.id, cur.bank_name FROM {CURRENT} cur "
         f"JOIN issuance_card c ON c.card_number = cur.card_number WHERE {where}",
-        [*params, *(value for pair in differing for value in pair)],
+        [value for pair in differing for value in pair],
     )
     theirs = dict(rows)
     return [
