@@ -248,3 +248,36 @@ class TestFiguresAndScope:
             coverage="complete",
         )
         assert [item.kind for item in reconciliation_items(user=banker_a)] == [Kind.BANK_DIFFERS]
+
+
+@pytest.mark.django_db
+class TestEffectiveExports:
+    def test_a_partial_export_after_the_complete_one_speaks_for_its_persons(
+        self, tmp_path, persons, county_admin, supervisor
+    ):
+        a, b, _ = persons
+        import_export(
+            export(
+                tmp_path,
+                (a.id_number, "Y1", "制卡成功", "正常", "2020-01-01"),
+                (b.id_number, "Y2", "制卡成功", "正常", "2020-01-01"),
+            )
+        )
+        for number in ("Y1", "Y2"):
+            issue_to_holder(Card.objects.get(card_number=number), county_admin)
+        import_export(
+            export(tmp_path, (a.id_number, "Y1", "制卡成功", "注销", "2020-01-01"), name="p.xlsx"),
+            coverage="partial",
+        )
+        assert kinds(supervisor) == {Kind.CANCELLED_THERE: ["Y1"]}
+        # A newer complete export that shows the card live again ends the disagreement.
+        import_export(
+            export(
+                tmp_path,
+                (a.id_number, "Y1", "制卡成功", "正常", "2020-01-01"),
+                (b.id_number, "Y2", "制卡成功", "正常", "2020-01-02"),
+                name="3.xlsx",
+            ),
+            coverage="complete",
+        )
+        assert kinds(supervisor) == {}

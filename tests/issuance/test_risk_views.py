@@ -154,3 +154,20 @@ class TestReconciliationPages:
         assert sheet[1][8] == Kind.ADVICE[Kind.BANK_DIFFERS]
         event = AuditEvent.objects.get(action="issuance.reconciliation.exported")
         assert event.after["rows"] == 1
+
+
+@pytest.mark.django_db
+def test_the_reconciliation_says_when_no_export_was_imported(client, supervisor):
+    client.force_login(supervisor)
+    assert "尚未导入卡务系统导出，无法对账" in client.get(RECON).content.decode()
+
+
+@pytest.mark.django_db
+def test_the_administrator_sets_n_on_the_campaign(client, county_admin):
+    from tests.factories import CampaignFactory
+
+    campaign = CampaignFactory()
+    client.force_login(county_admin)
+    page = client.get(reverse("admin:dayao_sscard_campaign_change", args=[campaign.pk]))
+    html = page.content.decode()
+    assert "代管风险天数" in html and 'value="30"' in html
