@@ -67,6 +67,16 @@ class Kind:
         BANK_DIFFERS: "发卡银行不一致",
         STATUS_THERE: "卡务系统卡状态异常",
     }
+    # Column heads of the per-township table.
+    SHORT = {
+        CANCELLED_THERE: "卡务已注销",
+        CANCELLED_HERE: "本系统已注销",
+        UNKNOWN_HERE: "本系统无此卡",
+        NUMBER_DIFFERS: "卡号不一致",
+        ABSENT_THERE: "卡务无制卡记录",
+        BANK_DIFFERS: "银行不一致",
+        STATUS_THERE: "卡状态异常",
+    }
     ADVICE = {
         CANCELLED_THERE: "请向州（省）卡管中心核实注销原因：确已注销（换卡、持卡人死亡等）的，"
         "收回实体卡、在本系统登记注销；注销有误的，请卡管中心恢复。核实前暂停发放和激活。",
@@ -386,14 +396,17 @@ def reconciliation_counts(items: list[Item]) -> dict:
             "township": townships[key],
             "code": key,
             "name": townships[key].name if townships[key] else NOT_ON_ROSTER,
-            "kinds": [{"kind": kind, "count": per_township[key][kind]} for kind in Kind.LABELS],
+            "kinds": [
+                {"kind": kind, "label": Kind.SHORT[kind], "count": per_township[key][kind]}
+                for kind in Kind.LABELS
+            ],
             "total": sum(per_township[key].values()),
         }
         for key in sorted(per_township, key=lambda k: k or "~")
     ]
     return {
         "kinds": [
-            {"kind": kind, "label": label, "count": by_kind[kind]}
+            {"kind": kind, "label": label, "short": Kind.SHORT[kind], "count": by_kind[kind]}
             for kind, label in Kind.LABELS.items()
         ],
         "townships": rows,
