@@ -71,9 +71,10 @@ class TestRuleOne:
 
     def test_exactly_n_days_late_in_the_evening_is_still_n(self, supervisor, village_a):
         card = card_with(village_a, kind=CustodyKind.VILLAGE, days=30)
-        card.custody_since = days_ago(30, hour=23)
-        card.save()
-        assert risky(supervisor) == set()
+        for hour in (0, 23):
+            card.custody_since = days_ago(30, hour=hour)
+            card.save()
+            assert risky(supervisor) == set()
         card.custody_since = days_ago(31, hour=0)
         card.save()
         assert risky(supervisor) == {card.pk}
@@ -125,6 +126,15 @@ class TestRuleOne:
     def test_a_cancelled_card_is_no_longer_a_risk(self, supervisor, village_a):
         card_with(village_a, kind=CustodyKind.VILLAGE, days=200, status=CardStatus.CANCELLED)
         assert risky(supervisor) == set()
+
+    def test_a_risky_custody_without_a_start_is_counted_its_age_unknown(
+        self, supervisor, village_a
+    ):
+        card = card_with(village_a, kind=CustodyKind.VILLAGE, days=1)
+        card.custody_since = None
+        card.save()
+        assert risky(supervisor) == {card.pk}
+        assert custody_age_days(card, today=TODAY) is None
 
     def test_the_age_is_counted_in_calendar_days(self, supervisor, village_a):
         card = card_with(village_a, kind=CustodyKind.VILLAGE, days=45)
