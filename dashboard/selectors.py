@@ -1,10 +1,12 @@
 """The figures of the role home pages (工作台), each read through the user's scope."""
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count
 from django.utils import timezone
 
 from dayao_sscard.models import Campaign
-from issuance.models import LIVE_CARD_STATUSES, Card, CardStatus, CustodyKind
+from dayao_sscard.permissions import may
+from issuance.models import LIVE_CARD_STATUSES, Card, CardStatus
+from issuance.risks import custody_risk_cards, custody_risk_counts, custody_risk_totals, risk_days
 from roster.models import Person, Township, VerificationStatus, VitalStatus
 from roster.reports import PAGE_KEYS, classification_report
 from roster.witnesses import card_refusal
@@ -33,17 +35,18 @@ def card_status_counts(*, user) -> list[dict]:
     return [{"status": s, "count": counts.get(s.value, 0)} for s in CardStatus]
 
 
-def cards_held_by_cadres(*, user) -> QuerySet[Card]:
-    """Cards sitting with a township or village office: a custody risk to show."""
-    return (
-        Card.objects.for_user(user)
-        .filter(
-            custody_kind__in=[CustodyKind.TOWNSHIP, CustodyKind.VILLAGE],
-            status__in=[CardStatus.IN_STOCK, CardStatus.IN_TRANSIT],
-        )
-        .select_related("person", "person__township")
-        .order_by("custody_since")
-    )
+def custody_risk_figures(*, user) -> dict:
+    """The home page's custody risks (代管风险), from the one selector the risk pages read:
+    per township in scope the counts by kind, and the ten cards held longest."""
+    if not may(user, "issuance.view_custody_risks"):
+        return {}
+    rows = custody_risk_counts(user=user)
+    return {
+        "risk_rows": rows,
+        "risk_totals": custody_risk_totals(rows),
+        "risk_days": risk_days(),
+        "risk_cards": custody_risk_cards(user=user),
+    }
 
 
 def class_counts_by_township(*, user) -> list[dict]:

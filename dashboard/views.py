@@ -1,7 +1,6 @@
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from dayao_sscard.permissions import action_required
 from dayao_sscard.selectors import job_list
@@ -19,15 +18,13 @@ def home(request: HttpRequest) -> HttpResponse:
         "stages": selectors.campaign_stages(campaign),
         "township_rows": selectors.class_counts_by_township(user=user),
         "card_counts": selectors.card_status_counts(user=user),
-        "cadre_held": selectors.cards_held_by_cadres(user=user),
+        **selectors.custody_risk_figures(user=user),
         "recent_jobs": job_list(user=user),
     }
     return render(request, f"dashboard/{user.role}.html", context)
 
 
-@action_required("dashboard.view_cadre_held_cards")
+@action_required("issuance.view_custody_risks")
 def cadre_held(request: HttpRequest) -> HttpResponse:
-    """The whole list behind the home page's ten: every card sitting with an office."""
-    cards = selectors.cards_held_by_cadres(user=request.user)
-    page = Paginator(cards, 50).get_page(request.GET.get("page"))
-    return render(request, "dashboard/cadre_held.html", {"page": page})
+    """The old address of the list behind the home page's ten: now the custody risks."""
+    return redirect("issuance:risk-cards")

@@ -97,7 +97,14 @@ class StaffUserAdmin(UserAdmin, AuditedAdmin):
 
 @admin.register(Campaign)
 class CampaignAdmin(AuditedAdmin):
-    list_display = ("name", "starts_on", "compare_deadline", "activate_deadline", "is_active")
+    list_display = (
+        "name",
+        "starts_on",
+        "compare_deadline",
+        "activate_deadline",
+        "custody_risk_days",
+        "is_active",
+    )
 
 
 # The audit log and the background jobs are read on their own pages (/audit/, /jobs/),

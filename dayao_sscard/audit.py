@@ -51,6 +51,8 @@ ACTION_LABELS = {
     "issuance.secondissuanceattempt.created": "登记二次发放联系情况",
     "issuance.card.provincial_entered": "回收登记已录入省系统",
     "issuance.recovery_list.exported": "导出回收清单",
+    "issuance.custody_risks.exported": "导出代管风险名单",
+    "issuance.reconciliation.exported": "导出与卡务系统对账结果",
     "issuance.applicationbatch.created": "新建申领批次",
     "issuance.applicationbatch.sent": "报送申领批次",
     "issuance.applicationbatch.file_downloaded": "下载制卡数据包（含完整身份证号码和照片）",

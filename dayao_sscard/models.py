@@ -2,6 +2,7 @@
 
 import rules
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -103,6 +104,18 @@ class User(AbstractUser):
         return ""
 
 
+# Without an active campaign, custody risks are counted after this many days.
+DEFAULT_CUSTODY_RISK_DAYS = 30
+
+
+def custody_risk_days() -> int:
+    """The active campaign's N for custody risks, or the default without one."""
+    days = (
+        Campaign.objects.filter(is_active=True).values_list("custody_risk_days", flat=True).first()
+    )
+    return days or DEFAULT_CUSTODY_RISK_DAYS
+
+
 class Campaign(models.Model):
     """A work plan (工作方案) with its five stage deadlines; dates are data, not code."""
 
@@ -115,6 +128,13 @@ class Campaign(models.Model):
     distribute_deadline = models.DateField("发放截止")
     activate_deadline = models.DateField("激活截止")
     is_active = models.BooleanField("当前方案", default=False)
+    custody_risk_days = models.PositiveSmallIntegerField(
+        "代管风险天数",
+        default=DEFAULT_CUSTODY_RISK_DAYS,
+        validators=[MinValueValidator(1)],
+        help_text="已制成的社保卡由村委会、非在途的县乡经办机构、代管人或持卡人以外的个人"
+        "保管超过这么多天，即列为代管风险。",
+    )
 
     class Meta:
         verbose_name = "工作方案"

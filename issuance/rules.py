@@ -146,3 +146,22 @@ def event_action(event: str) -> str:
     if event in _DISTRIBUTION:
         return "issuance.record_card_distribution"
     return "issuance.record_card_event"
+
+
+# 代管风险: cards kept too long by the wrong hands. The county and each township chase
+# them; a village collector sees the cards of the village (those held there above all).
+# Bank staff have none to chase: a card with its bank is never a risk.
+action(
+    "issuance.view_custody_risks",
+    "查看代管风险",
+    has_role(ADMIN, SUPERVISOR, TOWNSHIP, VILLAGE),
+)
+# 对账 with the card system: the county, who imports the exports and asks the province;
+# the township, who holds the cards; a bank clerk, for the cards of the branch (a
+# cancelled card or another bank there is the bank's to check). Collectors keep no
+# contact with the card system.
+action(
+    "issuance.view_reconciliation",
+    "查看与卡务系统对账结果",
+    has_role(ADMIN, SUPERVISOR, TOWNSHIP, BANK),
+)

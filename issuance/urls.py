@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import batch_views, proxy_views, stock_views
+from . import batch_views, proxy_views, risk_views, stock_views
 
 app_name = "issuance"
 
@@ -51,4 +51,14 @@ urlpatterns = [
     path("proxies/<int:pk>/approve/", proxy_views.proxy_approve, name="proxy-approve"),
     path("proxies/<int:pk>/revoke/", proxy_views.proxy_revoke, name="proxy-revoke"),
     path("proxies/<int:pk>/issue/", proxy_views.proxy_issue, name="proxy-issue"),
+    path("risks/", risk_views.risk_overview, name="risks"),
+    path("risks/cards/", risk_views.risk_cards, name="risk-cards"),
+    path("risks/holders/", risk_views.risk_holders, name="risk-holders"),
+    path("risks/export/", risk_views.risk_export, name="risk-export"),
+    path("reconciliation/", risk_views.reconciliation, name="reconciliation"),
+    path(
+        "reconciliation/export/",
+        risk_views.reconciliation_download,
+        name="reconciliation-export",
+    ),
 ]

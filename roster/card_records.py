@@ -28,26 +28,32 @@ def quoted(words: tuple[str, ...]) -> str:
     return ", ".join(f"'{word}'" for word in words)
 
 
-def effective_records(snapshot_ids: list[int], *, of_id_numbers: str = "") -> tuple[str, list]:
+def effective_records(
+    snapshot_ids: list[int], *, of_id_numbers: str = "", with_cancelled: bool = False
+) -> tuple[str, list]:
     """A FROM clause (with its WHERE) of the live records the comparison reads, and params.
 
     With partial exports after the complete one, each ID number's records come from the
     newest export that names it. ``of_id_numbers``, a query, limits it to those numbers.
-    A record whose 卡状态 is 注销 is not live.
+    A record whose 卡状态 is 注销 is not live; ``with_cancelled`` keeps those too (the
+    reconciliation asks what the export says of every card, cancelled ones included).
     """
     only = f"AND id_number IN ({of_id_numbers})" if of_id_numbers else ""
+    status = "1 = 1" if with_cancelled else "card_status <> %s"
+    status_params = [] if with_cancelled else [CANCELLED]
     if len(snapshot_ids) == 1:
         records = f"roster_cardsystemrecord WHERE snapshot_id = %s AND card_status <> %s {only}"
-        return records, [snapshot_ids[0], CANCELLED]
+        if with_cancelled:
+            records = f"roster_cardsystemrecord WHERE snapshot_id = %s {only}"
+        return records, [snapshot_ids[0], *status_params]
     listed = ", ".join(["%s"] * len(snapshot_ids))
     records = (
         "(SELECT r.* FROM roster_cardsystemrecord r JOIN ("
         "  SELECT id_number, MAX(snapshot_id) AS newest FROM roster_cardsystemrecord "
         f"  WHERE snapshot_id IN ({listed}) {only} GROUP BY id_number"
-        ") n ON n.id_number = r.id_number AND n.newest = r.snapshot_id) e "
-        "WHERE card_status <> %s"
+        f") n ON n.id_number = r.id_number AND n.newest = r.snapshot_id) e WHERE {status}"
     )
-    return records, [*snapshot_ids, CANCELLED]
+    return records, [*snapshot_ids, *status_params]
 
 
 def made_cards_from_ranks(

@@ -43,8 +43,9 @@ job-status                     job        GET    302  200   200   200  200     2
 job-status                     job        POST   302  405   405   405  405     405 | 302 405 405 405 405 405
 job-result                     job        GET    302  200   200   200  200     200 | 302 200 403 404 404 404
 job-result                     job        POST   302  200   200   200  200     200 | 302 200 403 404 404 404
-cadre-held                     -          GET    302  200   200   200  403     403
-cadre-held                     -          POST   302  200   200   200  403     403
+# The old list of cards held by offices now opens the custody risks' cards.
+cadre-held                     -          GET    302  302   302   302  302     403
+cadre-held                     -          POST   302  302   302   302  302     403
 audit-list                     -          GET    302  200   200   403  403     403
 audit-list                     -          POST   302  200   200   403  403     403
 roster:person-list             -          GET    302  200   200   200  200     200
@@ -139,6 +140,18 @@ issuance:proxy-revoke           approval   GET    302  405   403   405  403     
 issuance:proxy-revoke           approval   POST   302  302   403   302  403     403 | 302 302 403 404 403 403
 issuance:proxy-issue            approval   GET    302  405   403   405  405     403 | 302 405 403 405 405 403
 issuance:proxy-issue            approval   POST   302  400   403   400  400     403 | 302 400 403 404 404 403
+issuance:risks                 -          GET    302  200   200   200  200     403
+issuance:risks                 -          POST   302  200   200   200  200     403
+issuance:risk-cards            -          GET    302  200   200   200  200     403
+issuance:risk-cards            -          POST   302  200   200   200  200     403
+issuance:risk-holders          -          GET    302  200   200   200  200     403
+issuance:risk-holders          -          POST   302  200   200   200  200     403
+issuance:risk-export           -          GET    302  200   200   200  200     403
+issuance:risk-export           -          POST   302  405   405   405  405     403
+issuance:reconciliation        -          GET    302  200   200   200  403     200
+issuance:reconciliation        -          POST   302  200   200   200  403     200
+issuance:reconciliation-export -          GET    302  200   200   200  403     200
+issuance:reconciliation-export -          POST   302  405   405   405  403     405
 # The JSON API answers in JSON: 401 to anonymous callers rather than the login page.
 api:person-detail              id_number  GET    401  200   200   200  200     200 | 401 200 200 404 404 404
 api:person-detail              id_number  POST   401  405   405   405  405     405 | 401 405 405 405 405 405

@@ -61,9 +61,10 @@ issuance.approve_proxy_approval      approval N   Y     N     Y    N       N    
 issuance.revoke_proxy_approval       approval N   Y     N     Y    N       N    | N Y N N N N
 issuance.issue_to_proxy              approval N   Y     N     Y    Y       N    | N Y N N N N
 issuance.view_cadres                 -       N    Y     Y     Y    N       N
+issuance.view_custody_risks          -       N    Y     Y     Y    Y       N
+issuance.view_reconciliation         -       N    Y     Y     Y    N       Y
 activation.view_counter              -       N    Y     Y     N    N       Y
 activation.sign_ecard                person  N    Y     N     N    N       Y    | N Y N N N N
-dashboard.view_cadre_held_cards      -       N    Y     Y     Y    N       N
 dayao_sscard.view_audit_log          -       N    Y     Y     N    N       N
 dayao_sscard.manage_reference_data   -       N    Y     N     N    N       N
 dayao_sscard.open_job                job     N    Y     Y     Y    Y       Y    | N Y Y N N N

@@ -11,6 +11,7 @@ from tests.factories import BankFactory, PersonFactory, put_on_list
 
 HOME = reverse("home")
 CADRE_HELD = reverse("cadre-held")
+RISK_CARDS = reverse("issuance:risk-cards")
 
 
 def held_cards(village, count, *, days=125):
@@ -34,12 +35,14 @@ def held_cards(village, count, *, days=125):
 
 
 @pytest.mark.django_db
-class TestCadreHeld:
+class TestCustodyRisks:
+    """The home page's custody risks read the risk pages' own selector (issuance.risks)."""
+
     def test_the_home_page_says_how_long_in_months(self, client, clerk_a, village_a):
         held_cards(village_a, 1)
         client.force_login(clerk_a)
         html = client.get(HOME).content.decode()
-        assert "（已保管4个月）" in html
+        assert "已保管4个月" in html
         assert "4月" not in html.replace("4个月", "")
 
     def test_the_home_page_shows_ten_and_says_how_many_more(self, client, clerk_a, village_a):
@@ -48,35 +51,52 @@ class TestCadreHeld:
         html = client.get(HOME).content.decode()
         assert html.count('<td data-label="持卡人">') == 10
         assert "另有 3 张未列出（共 13 张）" in html
-        assert f'<a href="{CADRE_HELD}">查看全部</a>' in html
+        assert f'<a href="{RISK_CARDS}">查看全部</a>' in html
+
+    def test_the_township_count_opens_its_names(self, client, clerk_a, village_a):
+        held_cards(village_a, 3)
+        client.force_login(clerk_a)
+        html = client.get(HOME).content.decode()
+        code = village_a.township.code
+        link = f'<a href="{RISK_CARDS}?township={code}" data-testid="risk-total-{code}">3</a>'
+        assert link in html
+        listed = client.get(f"{RISK_CARDS}?township={code}")
+        assert listed.context["page"].paginator.count == 3
+
+    def test_cards_held_less_than_n_days_are_not_counted(self, client, clerk_a, village_a):
+        held_cards(village_a, 2, days=20)
+        client.force_login(clerk_a)
+        assert "没有代管风险卡" in client.get(HOME).content.decode()
 
     def test_ten_or_fewer_need_no_note(self, client, clerk_a, village_a):
         held_cards(village_a, 10)
         client.force_login(clerk_a)
         assert 'data-testid="more"' not in client.get(HOME).content.decode()
 
-    def test_the_full_list_has_them_all_in_scope(self, client, clerk_a, village_a):
-        held_cards(village_a, 13)
-        client.force_login(clerk_a)
-        response = client.get(CADRE_HELD)
-        assert response.status_code == 200
-        assert response.context["page"].paginator.count == 13
-        assert "共 13 张" in response.content.decode()
+    def test_a_collector_sees_the_village(self, client, collector_a, village_a):
+        held_cards(village_a, 2)
+        client.force_login(collector_a)
+        html = client.get(HOME).content.decode()
+        assert "代管风险（保管超过 30 天）" in html
+        assert html.count('<td data-label="持卡人">') == 2
 
     def test_a_clerk_of_another_township_sees_none_of_them(self, client, clerk_b, village_a):
         held_cards(village_a, 3)
         client.force_login(clerk_b)
-        response = client.get(CADRE_HELD)
-        assert response.status_code == 200
-        assert response.context["page"].paginator.count == 0
+        assert "没有代管风险卡" in client.get(HOME).content.decode()
 
-    def test_the_supervisor_sees_the_county(self, client, supervisor, village_a):
+    def test_bank_staff_have_no_risk_tiles(self, client, banker_a, village_a):
         held_cards(village_a, 3)
-        client.force_login(supervisor)
-        assert client.get(CADRE_HELD).context["page"].paginator.count == 3
+        client.force_login(banker_a)
+        assert "代管风险" not in client.get(HOME).content.decode()
 
-    @pytest.mark.parametrize("persona", ["banker_a", "collector_a"])
-    def test_bank_staff_and_collectors_may_not(self, client, request, persona):
+    def test_the_old_address_opens_the_risk_list(self, client, supervisor):
+        client.force_login(supervisor)
+        response = client.get(CADRE_HELD)
+        assert (response.status_code, response["Location"]) == (302, RISK_CARDS)
+
+    @pytest.mark.parametrize("persona", ["banker_a"])
+    def test_bank_staff_may_not(self, client, request, persona):
         client.force_login(request.getfixturevalue(persona))
         assert client.get(CADRE_HELD).status_code == 403
 

@@ -1,0 +1,140 @@
+"""Pages of the custody risks (代管风险) and the reconciliation with the card system (对账)."""
+
+import io
+from urllib.parse import quote
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from dayao_sscard.params import query_without_page
+from dayao_sscard.permissions import action_required
+from roster.models import Township
+from roster.selectors import comparison_basis
+
+from . import reconciliation as recon
+from . import risks
+from .risk_exports import custody_risks_export, reconciliation_export
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _filters(request: HttpRequest) -> tuple[str, str]:
+    return request.GET.get("township", "").strip(), request.GET.get("kind", "").strip()
+
+
+def _download(content: bytes, name: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quoted(name)}"
+    return response
+
+
+def _quoted(name: str) -> str:
+    return quote(name)
+
+
+@action_required("issuance.view_custody_risks")
+def risk_overview(request: HttpRequest) -> HttpResponse:
+    """Per township: the risky cards by kind and the names holding several others' cards."""
+    rows = risks.custody_risk_counts(user=request.user)
+    return render(
+        request,
+        "issuance/risks.html",
+        {
+            "rows": rows,
+            "totals": risks.custody_risk_totals(rows),
+            "days": risks.risk_days(),
+            "kinds": risks.RiskKind.choices(),
+        },
+    )
+
+
+@action_required("issuance.view_custody_risks")
+def risk_cards(request: HttpRequest) -> HttpResponse:
+    """The risky cards behind a count: one township, one kind, or all in scope."""
+    township, kind = _filters(request)
+    cards = risks.custody_risk_cards(user=request.user, township_code=township, kind=kind)
+    page = Paginator(cards, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "issuance/risk_cards.html",
+        {
+            "page": page,
+            "days": risks.risk_days(),
+            "township": _township_name(township),
+            "township_code": township,
+            "kind": kind,
+            "kind_label": risks.risk_label(kind),
+            "kind_advice": risks.risk_advice(kind),
+            "query": query_without_page(request.GET),
+        },
+    )
+
+
+@action_required("issuance.view_custody_risks")
+def risk_holders(request: HttpRequest) -> HttpResponse:
+    """Names that received the cards of several other holders, with those cards."""
+    township, _ = _filters(request)
+    holders = risks.persons_holding_several(user=request.user, township_code=township)
+    return render(
+        request,
+        "issuance/risk_holders.html",
+        {
+            "holders": holders,
+            "township": _township_name(township),
+            "township_code": township,
+        },
+    )
+
+
+@action_required("issuance.view_custody_risks")
+@require_GET
+def risk_export(request: HttpRequest) -> HttpResponse:
+    township, kind = _filters(request)
+    stream = io.BytesIO()
+    custody_risks_export(user=request.user, stream=stream, township_code=township, kind=kind)
+    label = _township_name(township) or "全部"
+    name = f"代管风险_{label}_{timezone.localtime():%Y%m%d_%H%M}.xlsx"
+    return _download(stream.getvalue(), name)
+
+
+@action_required("issuance.view_reconciliation")
+def reconciliation(request: HttpRequest) -> HttpResponse:
+    """Every card the card-system export and our ledger disagree about, with advice."""
+    township, kind = _filters(request)
+    items = recon.reconciliation_items(user=request.user)
+    shown = recon.reconciliation_filter(items, kind=kind, township=township)
+    page = Paginator(shown, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "issuance/reconciliation.html",
+        {
+            "counts": recon.reconciliation_counts(items),
+            "page": page,
+            "kind": kind,
+            "kind_label": recon.Kind.LABELS.get(kind, ""),
+            "kind_advice": recon.Kind.ADVICE.get(kind, ""),
+            "township_code": township,
+            "township": recon.NOT_ON_ROSTER if township == "none" else _township_name(township),
+            "basis": comparison_basis(),
+            "query": query_without_page(request.GET),
+        },
+    )
+
+
+@action_required("issuance.view_reconciliation")
+@require_GET
+def reconciliation_download(request: HttpRequest) -> HttpResponse:
+    township, kind = _filters(request)
+    stream = io.BytesIO()
+    reconciliation_export(user=request.user, stream=stream, township_code=township, kind=kind)
+    name = f"卡务对账_{timezone.localtime():%Y%m%d_%H%M}.xlsx"
+    return _download(stream.getvalue(), name)
+
+
+def _township_name(code: str) -> str:
+    if not code:
+        return ""
+    return Township.objects.filter(code=code).values_list("name", flat=True).first() or ""

@@ -1,0 +1,326 @@
+"""Custody risks (代管风险): who holds residents' cards who should not, and for how long.
+
+The one selector behind the home pages' tiles, the risk lists and their Excel export, so
+that a tile's count and the list it opens can never disagree. Every read starts from the
+user's scope (``for_user``); the per-township figures are a function of the user, for
+the dashboards of issue 11 to reuse.
+
+**Rule 1: cards held too long by the wrong hands.** A made card (库存, 在途, 已发放,
+已激活, 睡眠卡, 已回收: a physical card exists; 注销 ones are dead and not counted) is a
+custody risk when it has been with its current custodian for more than N days (the
+active campaign's ``custody_risk_days``, default 30: a card taken on exactly N days ago,
+by the county's calendar, is not yet a risk, one taken N+1 days ago is) and that
+custodian is one of:
+
+- a village committee (村委会/社区), in stock or in transit alike: village cadres must not
+  keep residents' cards (DOMAIN: custody rules);
+- the county bureau or a township centre holding the card *in stock* (received, not
+  moving on): offices pass cards on, they do not keep them; a card *in transit* between
+  bank, county, township and village is on its way and not a risk;
+- an approved proxy (代管人): allowed under an approval, but still someone other than the
+  holder, and shown apart so that a long proxy custody is seen and its approval checked;
+- an individual other than the holder: a card recorded as issued "to the holder" whose
+  signee/custodian is not the holder's name (a cadre or relative signed for it).
+
+Never a risk: the province's card factory and the bank (where cards wait for the
+county), the holder, a card with no physical form. A risky custody without a recorded
+start is counted (its age is unknown, so it cannot be shown as recent).
+
+**Rule 2: persons who hold the cards of several others.** From the ledger: every entry
+that gave a card to an individual other than its holder (an issue whose signee is not
+the holder, any entry into proxy custody, a handover to a person) names the receiver
+(signee, else the receiving party). Grouped by that name within the holder's township,
+a name that received the cards of two or more different holders is listed with those
+cards and where each is now. Offices receiving boxes (handovers to a county, township or
+village unit) are rule 1's business, not this one's: a village office always holds many.
+"""
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Case, Count, F, Q, QuerySet, Value, When
+from django.db.models.functions import Trim
+from django.utils import timezone
+
+from dayao_sscard.models import User, custody_risk_days
+from dayao_sscard.roles import COUNTY_WIDE_ROLES
+from roster.models import Township
+
+from .models import CARD_MADE_STATUSES, Card, CardStatus, CustodyKind, LedgerEntry, LedgerEvent
+
+
+class RiskKind:
+    VILLAGE = "village"
+    OFFICE_STOCK = "office_stock"
+    PROXY = "proxy"
+    OTHER_PERSON = "other_person"
+
+    LABELS = {
+        VILLAGE: "村委会（社区）保管",
+        OFFICE_STOCK: "县乡经办机构库存未发",
+        PROXY: "经批准的代管人保管",
+        OTHER_PERSON: "持卡人以外的个人签收保管",
+    }
+    ADVICE = {
+        VILLAGE: "村干部不得代管群众的社保卡：请尽快组织发放到持卡人本人，或交回乡镇社保中心。",
+        OFFICE_STOCK: "请尽快通知持卡人领卡或组织集中发放；联系不上的登记二次发放结果。",
+        PROXY: "请核对代管审批是否仍在有效期内、代管人是否如实转交，必要时收回并发放到本人。",
+        OTHER_PERSON: "签收人不是持卡人本人：请核实是谁领走了卡，收回后发放到本人或办理代领审批。",
+    }
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return list(cls.LABELS.items())
+
+
+def risk_days() -> int:
+    """N: the active campaign's setting, or the default without an active campaign."""
+    return custody_risk_days()
+
+
+def risk_cutoff(*, days: int, today: datetime.date | None = None) -> datetime.datetime:
+    """Custody taken before this moment is older than ``days`` days: the start of the
+    county's day ``days`` days before today (a card taken that very day is exactly N)."""
+    today = today or timezone.localdate()
+    start = datetime.datetime.combine(today - datetime.timedelta(days=days), datetime.time.min)
+    return timezone.make_aware(start)
+
+
+_OFFICES = (CustodyKind.COUNTY, CustodyKind.TOWNSHIP)
+
+
+def _kind_q() -> dict[str, Q]:
+    """Which custody is which risk, whatever its age."""
+    return {
+        RiskKind.VILLAGE: Q(custody_kind=CustodyKind.VILLAGE),
+        RiskKind.OFFICE_STOCK: Q(custody_kind__in=_OFFICES) & ~Q(status=CardStatus.IN_TRANSIT),
+        RiskKind.PROXY: Q(custody_kind=CustodyKind.PROXY),
+        RiskKind.OTHER_PERSON: Q(custody_kind=CustodyKind.HOLDER)
+        & ~Q(custodian="")
+        & ~Q(custodian=F("person__name")),
+    }
+
+
+def custody_risk_q(*, days: int, today: datetime.date | None = None) -> Q:
+    """Rule 1 as a filter on cards (see the module's docstring)."""
+    risky = Q()
+    for q in _kind_q().values():
+        risky |= q
+    old = Q(custody_since__isnull=True) | Q(custody_since__lt=risk_cutoff(days=days, today=today))
+    return Q(status__in=CARD_MADE_STATUSES) & old & risky
+
+
+def _kind_annotation() -> Case:
+    return Case(*(When(q, then=Value(kind)) for kind, q in _kind_q().items()), default=Value(""))
+
+
+def custody_risk_cards(
+    *,
+    user,
+    township_code: str = "",
+    kind: str = "",
+    days: int | None = None,
+    today: datetime.date | None = None,
+) -> QuerySet[Card]:
+    """Rule 1's cards in the user's scope, the longest held first, each annotated with
+    ``risk_kind``; optionally of one township (by code) and one kind."""
+    days = risk_days() if days is None else days
+    cards = (
+        Card.objects.for_user(user)
+        .filter(custody_risk_q(days=days, today=today))
+        .annotate(risk_kind=_kind_annotation())
+    )
+    if township_code:
+        cards = cards.filter(person__township__code=township_code)
+    if kind in RiskKind.LABELS:
+        cards = cards.filter(_kind_q()[kind])
+    return cards.select_related("person", "person__township", "person__village").order_by(
+        F("custody_since").asc(nulls_first=True), "id"
+    )
+
+
+def risk_label(kind: str) -> str:
+    return RiskKind.LABELS.get(kind, "")
+
+
+def risk_advice(kind: str) -> str:
+    return RiskKind.ADVICE.get(kind, "")
+
+
+def custody_age_days(card: Card, *, today: datetime.date | None = None) -> int | None:
+    """Whole days the card has been with its custodian, by the county's calendar."""
+    if card.custody_since is None:
+        return None
+    today = today or timezone.localdate()
+    return (today - timezone.localdate(card.custody_since)).days
+
+
+# ---- rule 2: several others' cards -------------------------------------------------------
+
+
+@dataclass
+class HeldCard:
+    card: Card
+    received_at: datetime.datetime
+    still_held: bool
+
+
+@dataclass
+class SeveralHolder:
+    """A name that received the cards of two or more different holders in one township."""
+
+    name: str
+    township: Township
+    id_number: str = ""
+    is_staff_user: bool = False
+    cards: list[HeldCard] = field(default_factory=list)
+
+    @property
+    def holders(self) -> int:
+        return len({held.card.person_id for held in self.cards})
+
+    @property
+    def still_held(self) -> int:
+        return sum(held.still_held for held in self.cards)
+
+
+def _to_someone_else() -> Q:
+    """Ledger entries that gave a card to an individual other than its holder."""
+    holder = F("card__person__name")
+    issued_to_another = Q(event=LedgerEvent.ISSUED) & ~Q(receiver=holder)
+    into_proxy = Q(custody_kind=CustodyKind.PROXY) & Q(
+        event__in=(LedgerEvent.ISSUED, LedgerEvent.HANDED_OVER)
+    )
+    handed_to_a_person = (
+        Q(event=LedgerEvent.HANDED_OVER) & Q(custody_kind=CustodyKind.HOLDER) & ~Q(receiver=holder)
+    )
+    return (issued_to_another | into_proxy | handed_to_a_person) & ~Q(receiver="")
+
+
+def persons_holding_several(*, user, township_code: str = "") -> list[SeveralHolder]:
+    """Rule 2 in the user's scope, most holders first; optionally of one township."""
+    entries = (
+        LedgerEntry.objects.for_user(user)
+        .annotate(
+            receiver=Trim(
+                Case(
+                    When(~Q(signee=""), then=F("signee")),
+                    default=F("to_party"),
+                )
+            )
+        )
+        .filter(_to_someone_else())
+    )
+    if township_code:
+        entries = entries.filter(card__person__township__code=township_code)
+    entries = entries.select_related(
+        "card", "card__person", "card__person__township", "card__person__village", "card__bank"
+    ).order_by("occurred_at", "id")
+    groups: dict[tuple[int, str], list[LedgerEntry]] = defaultdict(list)
+    for entry in entries:
+        groups[(entry.card.person.township_id, entry.receiver)].append(entry)
+    found = []
+    for (_, name), group in groups.items():
+        if len({entry.card.person_id for entry in group}) < 2:
+            continue
+        holder = SeveralHolder(name=name, township=group[0].card.person.township)
+        seen = set()
+        for entry in group:
+            card = entry.card
+            if card.pk in seen:
+                continue
+            seen.add(card.pk)
+            still = (
+                card.custodian.strip() == name
+                and card.custody_kind in (CustodyKind.PROXY, CustodyKind.HOLDER)
+                and card.status in CARD_MADE_STATUSES
+            )
+            holder.cards.append(
+                HeldCard(card=card, received_at=entry.occurred_at, still_held=still)
+            )
+        found.append(holder)
+    _mark_staff(found)
+    return sorted(found, key=lambda h: (-h.holders, h.township.code, h.name))
+
+
+def _mark_staff(holders: list[SeveralHolder]) -> None:
+    """A receiver who bears the name of a staff account of the township (or the county)
+    is likely a cadre: said beside the name, for the reader to check."""
+    names = {holder.name for holder in holders}
+    if not names:
+        return
+    staff = defaultdict(set)
+    for name, township_id in User.objects.filter(
+        display_name__in=names, is_active=True
+    ).values_list("display_name", "township_id"):
+        staff[name].add(township_id)
+    for holder in holders:
+        townships = staff.get(holder.name, set())
+        holder.is_staff_user = holder.township.pk in townships or None in townships
+
+
+# ---- per township ------------------------------------------------------------------------
+
+
+def townships_in_scope(user) -> list[Township]:
+    """The townships whose figures the user reads: the county's, or the user's own."""
+    if getattr(user, "role", None) in COUNTY_WIDE_ROLES:
+        return list(Township.objects.order_by("code"))
+    if getattr(user, "township_id", None):
+        return [user.township]
+    return []
+
+
+def custody_risk_counts(
+    *, user, days: int | None = None, today: datetime.date | None = None
+) -> list[dict]:
+    """Per township in the user's scope: rule 1's cards by kind and in all, and rule 2's
+    names. The tiles of the home pages and the lists behind them read these."""
+    days = risk_days() if days is None else days
+    kinds = _kind_q()
+    counted = {
+        row["person__township"]: row
+        for row in Card.objects.for_user(user)
+        .filter(custody_risk_q(days=days, today=today))
+        .values("person__township")
+        .annotate(
+            total=Count("id"),
+            **{kind: Count("id", filter=q) for kind, q in kinds.items()},
+        )
+        .order_by()
+    }
+    several = defaultdict(int)
+    for holder in persons_holding_several(user=user):
+        several[holder.township.pk] += 1
+    rows = []
+    for township in townships_in_scope(user):
+        counts = counted.get(township.pk, {})
+        rows.append(
+            {
+                "township": township,
+                "total": counts.get("total", 0),
+                "kinds": [
+                    {"kind": kind, "label": label, "count": counts.get(kind, 0)}
+                    for kind, label in RiskKind.LABELS.items()
+                ],
+                "several": several.get(township.pk, 0),
+            }
+        )
+    return rows
+
+
+def custody_risk_totals(rows: list[dict]) -> dict:
+    """The county line under the per-township table."""
+    return {
+        "total": sum(row["total"] for row in rows),
+        "kinds": [
+            {
+                "kind": kind,
+                "label": label,
+                "count": sum(row["kinds"][n]["count"] for row in rows),
+            }
+            for n, (kind, label) in enumerate(RiskKind.LABELS.items())
+        ],
+        "several": sum(row["several"] for row in rows),
+    }
