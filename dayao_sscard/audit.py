@@ -54,6 +54,8 @@ ACTION_LABELS = {
     "issuance.batchmember.created": "加入申领批次",
     "issuance.batchmember.removed": "移出申领批次",
     "issuance.batchmember.result_recorded": "登记制卡回盘结果",
+    "issuance.signoffsheet.created": "打印集中发放签收表",
+    "issuance.signoffsheet.recorded": "登记集中发放结果",
     "activation.ecard.signed": "登记电子社保卡签发",
     "activation.counter.person_found": "柜面按身份证号码查到尚无本网点社保卡的人员",
 }

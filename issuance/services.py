@@ -317,11 +317,13 @@ def cards_apply(
 
 @dataclass(frozen=True)
 class CardOutcome:
-    """What one card of many gets with its event: a card number, a reason, a note."""
+    """What one card of many gets with its event: a card number, a reason, a note, and
+    who signed for it (发放: each holder signs for their own card and receives it)."""
 
     card_number: str = ""
     failure_reason: str = ""
     note: str = ""
+    signee: str = ""
 
 
 def cards_record_event(
@@ -332,12 +334,15 @@ def cards_record_event(
     custody: Custody | None = None,
     outcomes: dict[int, CardOutcome] | None = None,
     note: str = "",
+    occurred_at: datetime | None = None,
 ) -> list[Card]:
     """``card_record_event`` for many cards at once, with the same checks, ledger entries
     and audit rows; all cards move or none (a refused one names itself).
 
     The cards are locked in id order, so two requests over the same cards wait in turn
-    and the second sees the first one's statuses.
+    and the second sees the first one's statuses. ``occurred_at`` (default now) is
+    checked as ``card_record_event`` checks it: not in the future, not before a card's
+    previous step.
     """
     if event == LedgerEvent.ACTIVATED:
         raise ValidationError("金融功能激活须持卡人本人到场，逐张当面办理，不能批量登记。")
@@ -347,7 +352,7 @@ def cards_record_event(
     require_all(acting_user, event_action(event), Card, pks)
     if not pks:
         return []
-    when = timezone.now()
+    when = occurred_at or timezone.now()
     with transaction.atomic():
         locked = list(
             Card.objects.select_for_update(of=("self",))
@@ -361,9 +366,14 @@ def cards_record_event(
             .annotate(m=Max("sequence"))
             .values_list("card_id", "m")
         )
+        if occurred_at is not None:
+            _check_when_many(locked, when)
         entries, changes = [], []
         for card in locked:
             outcome = outcomes.get(card.pk, CardOutcome())
+            card_custody = custody
+            if outcome.signee:
+                card_custody = replace(custody, signee=outcome.signee, party=outcome.signee)
             current = card.status if last_sequence.get(card.pk) else ""
             following = next_status(current, event)
             if following is None:
@@ -371,7 +381,12 @@ def cards_record_event(
                     f"{card.person.name}的社保卡当前状态为“{card.get_status_display()}”，"
                     f"不能办理“{LedgerEvent(event).label}”。"
                 )
-            _check_event_rules(card, event, custody, outcome.failure_reason, note)
+            try:
+                _check_event_rules(card, event, card_custody, outcome.failure_reason, note)
+            except ValidationError as exc:
+                raise ValidationError(
+                    f"{card.person.name}的社保卡：{'；'.join(exc.messages)}"
+                ) from exc
             before = snapshot(card)
             card.status = following
             if event == LedgerEvent.PRODUCTION_FAILED:
@@ -380,10 +395,16 @@ def cards_record_event(
                 card.made_on = timezone.localdate(when)
                 if outcome.card_number:
                     card.card_number = outcome.card_number
-            if custody.kind:
-                card.custody_kind = custody.kind
-                card.custodian = custody.responsible_person or custody.party
-                card.custody_location = custody.location
+            if card_custody.kind:
+                card.custody_kind = card_custody.kind
+                # On issuance the card leaves the cadre's hands, as in card_record_event.
+                keeper = (
+                    card_custody.party
+                    if event == LedgerEvent.ISSUED
+                    else card_custody.responsible_person
+                )
+                card.custodian = keeper or card_custody.party
+                card.custody_location = card_custody.location
                 card.custody_since = when
             changes.append((card, before, snapshot(card)))
             entries.append(
@@ -394,13 +415,14 @@ def cards_record_event(
                     status_before=current,
                     status_after=following,
                     from_party=before.get("custodian") or "",
-                    to_party=custody.party,
+                    to_party=card_custody.party,
                     custody_kind=card.custody_kind,
-                    location=custody.location,
-                    responsible_person=custody.responsible_person,
-                    signee=custody.signee,
-                    method=custody.method,
-                    face_to_face=custody.face_to_face,
+                    location=card_custody.location,
+                    responsible_person=card_custody.responsible_person,
+                    signee=card_custody.signee,
+                    method=card_custody.method,
+                    face_to_face=card_custody.face_to_face,
+                    identity_checked=card_custody.identity_checked,
                     occurred_at=when,
                     recorded_by=acting_user,
                     note=(outcome.note or note or outcome.failure_reason)[:500],
@@ -473,6 +495,24 @@ def _check_when(card: Card, when: datetime) -> None:
         raise ValidationError(
             f"发生时间早于该卡上一环节的时间（{timezone.localtime(last):%Y年%m月%d日 %H:%M}），请核对。"
         )
+
+
+def _check_when_many(cards: list[Card], when: datetime) -> None:
+    """``_check_when`` for many cards in one query; a refused card names its holder."""
+    if when > timezone.now() + CLOCK_SKEW:
+        raise ValidationError("发生时间不能晚于当前时间。")
+    last = dict(
+        LedgerEntry.objects.filter(card_id__in=[card.pk for card in cards])
+        .values("card_id")
+        .annotate(last=Max("occurred_at"))
+        .values_list("card_id", "last")
+    )
+    for card in cards:
+        if (previous := last.get(card.pk)) is not None and when < previous:
+            raise ValidationError(
+                f"{card.person.name}的社保卡：发生时间早于该卡上一环节的时间"
+                f"（{timezone.localtime(previous):%Y年%m月%d日 %H:%M}），请核对。"
+            )
 
 
 def _check_event_rules(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import batch_views, views
+from . import batch_views, card_views, sign_off_views, views
 
 app_name = "issuance"
 
@@ -17,4 +17,11 @@ urlpatterns = [
         name="batch-remove-member",
     ),
     path("batches/<int:pk>/result/", batch_views.batch_result, name="batch-result"),
+    path("issue/cards/<int:pk>/", card_views.card_detail, name="card-detail"),
+    path("issue/cards/<int:pk>/issue/", card_views.card_issue, name="card-issue"),
+    path("sign-off/", sign_off_views.sign_off_list, name="sign-off-list"),
+    path("sign-off/new/", sign_off_views.sign_off_create, name="sign-off-create"),
+    path("sign-off/<int:pk>/", sign_off_views.sign_off_detail, name="sign-off-detail"),
+    path("sign-off/<int:pk>/pdf/", sign_off_views.sign_off_pdf, name="sign-off-pdf"),
+    path("sign-off/<int:pk>/record/", sign_off_views.sign_off_record, name="sign-off-record"),
 ]

@@ -49,6 +49,11 @@ issuance.change_batch                batch   N    Y     N     Y    N       N    
 issuance.send_batch                  batch   N    Y     N     Y    N       N    | N Y N N N N
 issuance.download_batch_file         batch   N    Y     N     Y    N       N    | N Y N N N N
 issuance.import_batch_result         batch   N    Y     N     Y    N       N    | N Y N N N N
+issuance.view_card                   card    N    Y     Y     Y    Y       Y    | N Y Y N N N
+issuance.issue_card                  card    N    Y     N     Y    Y       N    | N Y N N N N
+issuance.view_sign_off_sheets        sheet   N    Y     Y     Y    Y       N    | N Y Y N N N
+issuance.create_sign_off_sheet       village N    Y     N     Y    Y       N    | N Y N N N N
+issuance.record_sign_off_sheet       sheet   N    Y     N     Y    Y       N    | N Y N N N N
 activation.view_counter              -       N    Y     Y     N    N       Y
 activation.sign_ecard                person  N    Y     N     N    N       Y    | N Y N N N N
 dashboard.view_cadre_held_cards      -       N    Y     Y     Y    N       N
@@ -94,6 +99,10 @@ def _object(world, kind: str, persona: str, in_scope: bool):
         return world.job(persona, in_scope)
     if kind == "batch":
         return world.batch(in_scope)
+    if kind == "village":
+        return world.village(in_scope)
+    if kind == "sheet":
+        return world.sheet(in_scope)
     return None
 
 
