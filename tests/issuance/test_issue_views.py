@@ -153,7 +153,11 @@ class TestSignOffPages:
         for card in cards:
             assert card.person.name in text and card.card_number in text
             assert card.person.masked_id_number in text and card.person.id_number not in text
-        assert "本表共列社会保障卡 3 张" in text and "签收人签名" in text and "村（社区）干部（签字）" in text
+        assert (
+            "本表共列社会保障卡 3 张" in text
+            and "签收人签名" in text
+            and "村（社区）干部（签字）" in text
+        )
         fonts = pdf_text(pdf.content, tmp_path, tool="pdffonts").splitlines()[2:]
         assert fonts and all(line.split()[-5] == "yes" for line in fonts)  # emb column
 
@@ -265,3 +269,46 @@ def test_the_sheet_keeps_its_printed_rows(collector_a, county_admin, branch_a, v
     )
     village_with_cards(village_a, branch_a, county_admin, ["新来"], first=7)
     assert sheet.rows.count() == 3
+
+
+@pytest.mark.django_db
+def test_a_long_sheet_is_a4_portrait_with_whole_rows_on_each_page(
+    collector_a, county_admin, branch_a, village_a, tmp_path
+):
+    names = [f"村民{n:02d}" for n in range(1, 41)]
+    village_with_cards(village_a, branch_a, county_admin, names)
+    sheet = issuing.sign_off_sheet_create(
+        acting_user=collector_a, village=village_a, day=timezone.localdate(), place="居委会"
+    )
+    path = tmp_path / "long.pdf"
+    path.write_bytes(issuing_pdf(sheet))
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True).stdout
+    assert "595.276 x 841.89 pts (A4)" in info
+    pages = int(next(line for line in info.splitlines() if line.startswith("Pages:")).split()[1])
+    assert pages >= 2
+    on_page = {}
+    for number in range(1, pages + 1):
+        text = subprocess.run(
+            ["pdftotext", "-layout", "-f", str(number), "-l", str(number), str(path), "-"],
+            capture_output=True,
+            text=True,
+        ).stdout
+        if "村民" in text:
+            assert "签收人签名" in text  # the column heads on every page with rows
+        for line in text.splitlines():
+            for n, name in enumerate(names, start=1):
+                if name in line:
+                    # A row kept whole: its name and its card number on one line of one page.
+                    assert f"M3{n:07d}" in line
+                    on_page[name] = number
+    assert set(on_page) == set(names)
+
+
+def issuing_pdf(sheet) -> bytes:
+    from dayao_sscard.pdf import pdf_from_template
+    from issuance.selectors import sign_off_rows
+
+    return pdf_from_template(
+        "issuance/sign_off_sheet_pdf.html",
+        {"sheet": sheet, "rows": list(sign_off_rows(sheet=sheet))},
+    )
