@@ -8,7 +8,7 @@ holder signs and keeps the card; to a proxy (代领), the proxy signs under an a
 ledger looks up. Bank clerks issue at their counter (``activation.services``).
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
@@ -20,6 +20,7 @@ from dayao_sscard.permissions import require
 from roster.id_numbers import try_normalize_id_number
 from roster.models import Village
 
+from .events import custody_for_event
 from .models import (
     Card,
     CardStatus,
@@ -90,24 +91,24 @@ def issue_custody(
         name = proxy_name.strip()
         if not name:
             raise ValidationError("代领须填写代领人姓名。")
-        return Custody(
-            kind=CustodyKind.PROXY,
-            method=IssueMethod.PROXY,
-            party=name[:100],
-            signee=name[:50],
-            identity_checked=identity_checked,
+        custody = custody_for_event(
+            event=LedgerEvent.ISSUED,
+            acting_user=acting_user,
+            to_party=name[:100],
             location=place[:200],
-            responsible_person=_clerk(acting_user),
-            extra={"proxy_id_number": proxy_id_number_clean(proxy_id_number)},
+            signee=name[:50],
+            method=IssueMethod.PROXY,
+            identity_checked=identity_checked,
         )
-    return Custody(
-        kind=CustodyKind.HOLDER,
-        method=method,
-        party=card.person.name,
-        signee=signee.strip()[:50],
-        identity_checked=identity_checked,
+        return replace(custody, extra={"proxy_id_number": proxy_id_number_clean(proxy_id_number)})
+    return custody_for_event(
+        event=LedgerEvent.ISSUED,
+        acting_user=acting_user,
+        to_party=card.person.name,
         location=place[:200],
-        responsible_person=_clerk(acting_user),
+        signee=signee.strip()[:50],
+        method=method,
+        identity_checked=identity_checked,
     )
 
 

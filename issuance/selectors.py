@@ -201,6 +201,8 @@ def card_ledger(*, card: Card) -> QuerySet[LedgerEntry]:
 
 def card_issue_refusal(*, card: Card) -> str:
     """Why the card cannot be issued now, in Chinese; "" when it can."""
+    if card.status in (CardStatus.ISSUED, CardStatus.ACTIVATED):
+        return f"该卡已发放（现由{card.custodian or card.get_custody_kind_display()}持有），无需再办理发放。"
     if card.status not in ISSUABLE_STATUSES:
         return f"该卡当前状态为“{card.get_status_display()}”，不能办理发放。"
     if card.person.is_deceased:

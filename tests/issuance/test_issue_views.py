@@ -82,6 +82,8 @@ class TestIssueOnTheCardPage:
         page = client.get(response.url).content.decode()
         assert "已登记发放（上门发放），签收人：张桂芬" in page
         assert "上门发放" in page and 'data-testid="entry-signee">张桂芬' in page
+        assert "该卡已发放（现由张桂芬持有），无需再办理发放" in page
+        assert 'data-testid="issue-form"' not in page
 
     def test_window_and_mail_show_their_chinese_names(self, client, clerk_a, card):
         client = signed_in(client, clerk_a)
