@@ -99,10 +99,11 @@ class SignOffCreateForm(forms.Form):
         label="发放地点", max_length=200, error_messages={"required": "请填写发放地点。"}
     )
 
-    def __init__(self, *args, villages, **kwargs):
+    def __init__(self, *args, villages, waiting: dict[int, int], **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["village"].choices = [("", "请选择")] + [
-            (v.pk, f"{v.township.name} {v.name}") for v in villages
+            (v.pk, f"{v.township.name} {v.name}（待发放 {waiting.get(v.pk, 0)} 张）")
+            for v in villages
         ]
         self.fields["day"].initial = timezone.localdate
 

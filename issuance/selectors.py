@@ -212,17 +212,34 @@ def card_issue_refusal(*, card: Card) -> str:
     return ""
 
 
-def village_cards_awaiting_holders(*, user, village) -> list[Card]:
-    """The village's cards waiting for their holders, for a 集中发放 sign-off sheet: in
-    stock or in transit, the holder alive, not queued for 注销; by 村民小组 and name."""
+def _cards_awaiting_holders(*, user) -> QuerySet[Card]:
+    """Cards waiting for their holders: in stock or in transit, the holder alive, not
+    queued for 注销."""
     pending = CancellationRequest.objects.filter(
         card=OuterRef("pk"), status=CancellationRequest.Status.PENDING
     )
-    cards = (
+    return (
         Card.objects.for_user(user)
-        .filter(person__village=village, status__in=AWAITING_HOLDER_STATUSES)
+        .filter(status__in=AWAITING_HOLDER_STATUSES)
         .exclude(person__vital_status=VitalStatus.DECEASED)
         .exclude(Exists(pending))
+    )
+
+
+def village_awaiting_counts(*, user) -> dict[int, int]:
+    """Per village (id), how many of its cards wait for their holders."""
+    cards = _cards_awaiting_holders(user=user).filter(person__village__isnull=False)
+    return dict(
+        cards.values("person__village").annotate(n=Count("id")).values_list("person__village", "n")
+    )
+
+
+def village_cards_awaiting_holders(*, user, village) -> list[Card]:
+    """The village's cards waiting for their holders, for a 集中发放 sign-off sheet, by
+    村民小组 and name."""
+    cards = (
+        _cards_awaiting_holders(user=user)
+        .filter(person__village=village)
         .select_related("person", "bank")
     )
     return sorted(cards, key=lambda c: (natural_key(c.person.group_name), c.person.name, c.pk))

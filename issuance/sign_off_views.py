@@ -45,6 +45,7 @@ def sign_off_create(request: HttpRequest) -> HttpResponse:
     form = SignOffCreateForm(
         request.POST if request.method == "POST" else None,
         villages=villages,
+        waiting=selectors.village_awaiting_counts(user=request.user),
         initial={"village": request.GET.get("village", "")},
     )
     status = 200

@@ -34,7 +34,7 @@ def test_collector_prints_the_sheet_and_records_the_day(
     expect(page.get_by_role("heading", level=1)).to_have_text("集中发放签收表")
     page.get_by_test_id("sign-off-new").click()
     form = page.get_by_test_id("sign-off-form")
-    form.get_by_label("村（社区）").select_option(label="金碧镇 大河社区")
+    form.get_by_label("村（社区）").select_option(label="金碧镇 大河社区（待发放 5 张）")
     expect(form.get_by_label("村（社区）").locator("option")).to_have_count(2)  # 请选择 + own
     form.get_by_label("发放地点").fill("大河社区居委会会议室")
     form.get_by_role("button", name="生成签收表").click()
