@@ -31,7 +31,7 @@ from .models import (
     SignOffRow,
     SignOffSheet,
 )
-from .selectors import village_cards_awaiting_holders
+from .selectors import AWAITING_HOLDER_STATUSES, village_cards_awaiting_holders
 from .services import CardOutcome, Custody, card_record_event, cards_record_event
 
 # 窗口发放 and 邮寄发放 join IssueMethod with the proxy approvals (issue 10); their codes
@@ -263,6 +263,10 @@ def sign_off_sheet_record(
                 f"签收表{locked.number}的发放结果已由{locked.recorded_by}于"
                 f"{timezone.localtime(locked.recorded_at):%Y-%m-%d %H:%M}登记，无需重复登记。"
             )
+        # The cards locked first (in id order, as the ledger locks them): what is not
+        # ticked is judged as it is now.
+        card_pks = sorted(locked.rows.values_list("card_id", flat=True))
+        list(Card.objects.select_for_update().filter(pk__in=card_pks).order_by("pk"))
         rows = list(locked.rows.select_related("card", "card__person").order_by("position"))
         ticked = [row for row in rows if results.get(row.pk, RowResult()).signed]
         if not ticked:
@@ -296,7 +300,9 @@ def sign_off_sheet_record(
                 row.outcome, row.signee = SignOffOutcome.SIGNED, row.card.person.name[:50]
         for row in rows:
             if row.outcome == SignOffOutcome.PENDING:
-                row.outcome = SignOffOutcome.NOT_COLLECTED
+                # Issued at a window meanwhile, or no longer waiting (注销, 回收…).
+                waiting = row.card.status in AWAITING_HOLDER_STATUSES
+                row.outcome = SignOffOutcome.NOT_COLLECTED if waiting else SignOffOutcome.ELSEWHERE
         SignOffRow.objects.bulk_update(rows, ["outcome", "signee"])
         before = snapshot(locked)
         locked.recorded_at, locked.recorded_by = timezone.now(), acting_user
@@ -310,7 +316,7 @@ def sign_off_sheet_record(
                 **snapshot(locked),
                 "signed": len(holders),
                 "proxy": len(ticked) - len(holders),
-                "not_collected": len(rows) - len(ticked),
+                "not_collected": sum(r.outcome == SignOffOutcome.NOT_COLLECTED for r in rows),
             },
         )
         return locked

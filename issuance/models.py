@@ -534,6 +534,7 @@ class SignOffOutcome(models.TextChoices):
     SIGNED = "signed", "本人签收"
     PROXY = "proxy", "代领"
     NOT_COLLECTED = "not_collected", "未领取"
+    ELSEWHERE = "elsewhere", "已另行办理"
 
 
 class SignOffRow(models.Model):

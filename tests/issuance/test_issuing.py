@@ -224,6 +224,21 @@ class TestRecordingTheDay:
         assert Card.objects.get(pk=cards[0].pk).status == CardStatus.IN_STOCK
         assert SignOffSheet.objects.get(pk=sheet.pk).recorded_at is None
 
+    def test_a_card_issued_elsewhere_meanwhile_is_not_counted_as_not_collected(
+        self, cards, collector_a, clerk_a, village_a
+    ):
+        sheet = make_sheet(collector_a, village_a)
+        issue(cards[1], clerk_a)  # 李二 came to the window in between
+        issuing.sign_off_sheet_record(
+            sheet=sheet,
+            acting_user=collector_a,
+            results=results(sheet, signed=["张一"]),
+            identity_checked=True,
+        )
+        outcomes = dict(sheet.rows.values_list("card__person__name", "outcome"))
+        assert outcomes["李二"] == SignOffOutcome.ELSEWHERE
+        assert outcomes["王三"] == SignOffOutcome.NOT_COLLECTED
+
     def test_a_proxy_row_without_approval_undoes_the_whole_submit(
         self, cards, collector_a, village_a
     ):
