@@ -64,6 +64,8 @@ ACTION_LABELS = {
     "issuance.proxyapproval.approved": "批准代管（代领）审批",
     "issuance.proxyapproval.revoked": "撤销代管（代领）审批",
     "issuance.proxyapproval.document_viewed": "查看代管证明材料",
+    "issuance.signoffsheet.created": "打印集中发放签收表",
+    "issuance.signoffsheet.recorded": "登记集中发放结果",
     "activation.ecard.signed": "登记电子社保卡签发",
     "activation.counter.person_found": "柜面按身份证号码查到尚无本网点社保卡的人员",
 }

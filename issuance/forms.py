@@ -1,4 +1,5 @@
 from django import forms
+from django.utils import timezone
 
 from roster.id_numbers import IdNumberError, normalize_id_number
 
@@ -168,3 +169,129 @@ def _id_number(raw: str, label: str) -> str:
         return normalize_id_number(raw)
     except IdNumberError as exc:
         raise forms.ValidationError(f"{label}{exc.reason}。") from None
+
+
+# ---- 发放 and 集中发放 ---------------------------------------------------------------------
+
+LOCAL_MINUTE = "%Y-%m-%dT%H:%M"
+
+
+def local_now_minute() -> str:
+    return timezone.localtime().strftime(LOCAL_MINUTE)
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    """A date and time as the county's clock shows it (``<input type="datetime-local">``)."""
+
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format=LOCAL_MINUTE)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("input_formats", [LOCAL_MINUTE, "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
+        kwargs.setdefault(
+            "error_messages",
+            {"required": "请填写发放时间。", "invalid": "发放时间格式不对，应为 年-月-日 时:分。"},
+        )
+        super().__init__(**kwargs)
+
+
+class CardIssueForm(forms.Form):
+    """发放 on the card page. The ledger's own checks (signee, ID document, state, proxy
+    approval) are left to it, so each refusal is said once, in its words."""
+
+    method = forms.ChoiceField(
+        label="发放方式",
+        error_messages={"required": "请选择发放方式。", "invalid_choice": "请选择发放方式。"},
+    )
+    place = forms.CharField(
+        label="发放地点", max_length=200, error_messages={"required": "请填写发放地点。"}
+    )
+    signee = forms.CharField(label="签收人", max_length=50, required=False)
+    proxy_name = forms.CharField(label="代领人姓名", max_length=50, required=False)
+    proxy_id_number = forms.CharField(label="代领人身份证号码", max_length=30, required=False)
+    tracking_number = forms.CharField(label="邮寄单号", max_length=60, required=False)
+    identity_checked = forms.BooleanField(label="已核验身份证件", required=False)
+    occurred_at = LocalDateTimeField(label="发放时间")
+    note = forms.CharField(label="备注", max_length=200, required=False)
+
+    def __init__(self, *args, methods: dict[str, str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["method"].choices = list(methods.items())
+        self.fields["occurred_at"].initial = local_now_minute
+
+
+class SignOffCreateForm(forms.Form):
+    village = forms.TypedChoiceField(
+        label="村（社区）",
+        coerce=int,
+        error_messages={"required": "请选择村（社区）。", "invalid_choice": "请选择村（社区）。"},
+    )
+    day = forms.DateField(
+        label="发放日期",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"required": "请填写发放日期。", "invalid": "发放日期格式不对。"},
+    )
+    place = forms.CharField(
+        label="发放地点", max_length=200, error_messages={"required": "请填写发放地点。"}
+    )
+
+    def __init__(self, *args, villages, waiting: dict[int, int], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["village"].choices = [("", "请选择")] + [
+            (v.pk, f"{v.township.name} {v.name}（待发放 {waiting.get(v.pk, 0)} 张）")
+            for v in villages
+        ]
+        self.fields["day"].initial = timezone.localdate
+
+
+class SignOffRecordForm(forms.Form):
+    """One tick (已签收), 本人 or 代领 (name, ID number) per row; one ID check for the day."""
+
+    identity_checked = forms.BooleanField(label="已核验每位签收人的身份证件", required=False)
+    occurred_at = LocalDateTimeField(label="发放时间")
+
+    def __init__(self, *args, rows, day, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+        for row in rows:
+            self.fields[f"signed_{row.pk}"] = forms.BooleanField(required=False)
+            self.fields[f"who_{row.pk}"] = forms.ChoiceField(
+                choices=[("self", "本人"), ("proxy", "代领")], initial="self", required=False
+            )
+            self.fields[f"proxy_name_{row.pk}"] = forms.CharField(max_length=50, required=False)
+            self.fields[f"proxy_id_{row.pk}"] = forms.CharField(max_length=30, required=False)
+        self.fields["occurred_at"].initial = lambda: _day_moment(day)
+
+    def clean(self):
+        data = super().clean()
+        for row in self.rows:
+            if data.get(f"signed_{row.pk}") and data.get(f"who_{row.pk}") == "proxy":
+                name = row.card.person.name
+                if not (data.get(f"proxy_name_{row.pk}") or "").strip():
+                    self.add_error(
+                        f"proxy_name_{row.pk}", f"第{row.position}行 {name}：请填写代领人姓名。"
+                    )
+                if not (data.get(f"proxy_id_{row.pk}") or "").strip():
+                    self.add_error(
+                        f"proxy_id_{row.pk}", f"第{row.position}行 {name}：请填写代领人身份证号码。"
+                    )
+        return data
+
+    def bound_rows(self) -> list[dict]:
+        """Each row with its four fields, for the template."""
+        return [
+            {
+                "row": row,
+                "signed": self[f"signed_{row.pk}"],
+                "who": self[f"who_{row.pk}"],
+                "proxy_name": self[f"proxy_name_{row.pk}"],
+                "proxy_id": self[f"proxy_id_{row.pk}"],
+            }
+            for row in self.rows
+        ]
+
+
+def _day_moment(day) -> str:
+    """The sheet's day: now if it is today, else noon of that day (recorded afterwards)."""
+    if day == timezone.localdate():
+        return local_now_minute()
+    return f"{day:%Y-%m-%d}T12:00"

@@ -767,3 +767,93 @@ class Cadre(models.Model):
             raise ValidationError({"id_number": f"身份证号码{exc.reason}。"}) from None
         if self.village_id and self.village.township_id != self.township_id:
             raise ValidationError({"village": "所选村（社区）不属于该乡镇。"})
+
+
+class SignOffSheet(models.Model):
+    """集中发放签收表: the cards of one village printed for one issuance day.
+
+    The rows are fixed when the sheet is made, so the day is recorded against exactly the
+    list the holders signed on paper; the results are recorded once.
+    """
+
+    number = models.CharField("签收表编号", max_length=60, unique=True)
+    village = models.ForeignKey(
+        "roster.Village", verbose_name="村（社区）", on_delete=models.PROTECT, related_name="+"
+    )
+    day = models.DateField("发放日期")
+    place = models.CharField("发放地点", max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="制表人", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("制表时间", auto_now_add=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="结果登记人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField("结果登记时间", null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(township="village__township", village="village")
+
+    class Meta:
+        verbose_name = "集中发放签收表"
+        verbose_name_plural = "集中发放签收表"
+        ordering = ["-day", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="sign_off_recorded_by_whom",
+                condition=Q(recorded_at__isnull=True, recorded_by__isnull=True)
+                | Q(recorded_at__isnull=False, recorded_by__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def township_id(self) -> int:
+        """The township the audit log files the sheet under."""
+        return self.village.township_id
+
+
+class SignOffOutcome(models.TextChoices):
+    PENDING = "pending", "待登记"
+    SIGNED = "signed", "本人签收"
+    PROXY = "proxy", "代领"
+    NOT_COLLECTED = "not_collected", "未领取"
+    ELSEWHERE = "elsewhere", "已另行办理"
+
+
+class SignOffRow(models.Model):
+    """One card on a sign-off sheet (序号 ``position``) and what became of it that day."""
+
+    sheet = models.ForeignKey(
+        SignOffSheet, verbose_name="签收表", on_delete=models.PROTECT, related_name="rows"
+    )
+    position = models.PositiveIntegerField("序号")
+    card = models.ForeignKey(
+        Card, verbose_name="社保卡", on_delete=models.PROTECT, related_name="sign_off_rows"
+    )
+    outcome = models.CharField(
+        "结果", max_length=16, choices=SignOffOutcome.choices, default=SignOffOutcome.PENDING
+    )
+    signee = models.CharField("签收人", max_length=50, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(township="sheet__village__township", village="sheet__village", card="card")
+
+    class Meta:
+        verbose_name = "签收表行"
+        verbose_name_plural = "签收表行"
+        ordering = ["sheet", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["sheet", "card"], name="sign_off_card_once"),
+            models.UniqueConstraint(fields=["sheet", "position"], name="sign_off_position_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sheet} #{self.position}"

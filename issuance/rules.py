@@ -165,3 +165,39 @@ action(
     "查看与卡务系统对账结果",
     has_role(ADMIN, SUPERVISOR, TOWNSHIP, BANK),
 )
+
+# ---- 发放 to the holder and 集中发放 -------------------------------------------------------
+
+
+@rules.predicate
+def village_in_scope(user, village) -> bool:
+    """The village is the user's, or of the user's township, or the user is county-wide."""
+    if village is None:
+        return True
+    if not user.is_authenticated or village.pk is None:
+        return False
+    if user.is_county_wide:
+        return True
+    if user.role == VILLAGE:
+        return village.pk == user.village_id
+    return user.role == TOWNSHIP and village.township_id == user.township_id
+
+
+action("issuance.view_card", "查看社保卡及其流转台账", has_role(*Role) & in_scope)
+# Bank staff issue at their counter (activation), where the holder signs in person.
+action("issuance.issue_card", "发放社保卡", has_role(ADMIN, TOWNSHIP, VILLAGE) & in_scope)
+action(
+    "issuance.view_sign_off_sheets",
+    "查看集中发放签收表",
+    has_role(ADMIN, SUPERVISOR, TOWNSHIP, VILLAGE) & in_scope,
+)
+action(
+    "issuance.create_sign_off_sheet",
+    "打印集中发放签收表",
+    has_role(ADMIN, TOWNSHIP, VILLAGE) & village_in_scope,
+)
+action(
+    "issuance.record_sign_off_sheet",
+    "登记集中发放结果",
+    has_role(ADMIN, TOWNSHIP, VILLAGE) & in_scope,
+)

@@ -10,8 +10,9 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from activation.models import Activation
+from dayao_sscard.natural import natural_key
 from dayao_sscard.params import id_param
-from roster.models import Person
+from roster.models import Person, VitalStatus
 from roster.witnesses import ready_for_card_q
 
 from .card_numbers import card_number_clean
@@ -29,6 +30,9 @@ from .models import (
     MemberOutcome,
     ProvincialEntry,
     SecondIssuanceAttempt,
+    SignOffOutcome,
+    SignOffRow,
+    SignOffSheet,
 )
 
 # Cards made this long ago and still not in the holder's hands are stock to chase.
@@ -339,3 +343,106 @@ def batch_candidates(*, user, township_code: str = "", village: str = "") -> Que
 
 def banks() -> QuerySet[Bank]:
     return Bank.objects.order_by("name")
+
+
+# ---- 发放 to the holder and 集中发放 -------------------------------------------------------
+
+# A card that waits for its holder: made, not yet in anyone's hands but a custodian's.
+AWAITING_HOLDER_STATUSES = (CardStatus.IN_STOCK, CardStatus.IN_TRANSIT)
+# The ledger lets a card be issued from these (issuance.states).
+ISSUABLE_STATUSES = (
+    CardStatus.IN_STOCK,
+    CardStatus.IN_TRANSIT,
+    CardStatus.RECOVERED,
+    CardStatus.DORMANT,
+)
+
+
+def card_get(*, user, pk: int) -> Card:
+    """The card with its holder, if the user reaches it; 404 otherwise."""
+    cards = Card.objects.for_user(user).select_related(
+        "person", "person__township", "person__village", "bank"
+    )
+    return get_object_or_404(cards, pk=pk)
+
+
+def card_ledger(*, card: Card) -> QuerySet[LedgerEntry]:
+    """The card's ledger, first step first (the card was reached through the user's scope)."""
+    return card.ledger_entries.select_related("recorded_by").order_by("sequence")
+
+
+def card_issue_refusal(*, card: Card) -> str:
+    """Why the card cannot be issued now, in Chinese; "" when it can."""
+    if card.status in (CardStatus.ISSUED, CardStatus.ACTIVATED):
+        return f"该卡已发放（现由{card.custodian or card.get_custody_kind_display()}持有），无需再办理发放。"
+    if card.status not in ISSUABLE_STATUSES:
+        return f"该卡当前状态为“{card.get_status_display()}”，不能办理发放。"
+    if card.person.is_deceased:
+        return "持卡人已登记死亡，不能发放，请办理注销。"
+    if (pending := pending_cancellation(card)) is not None:
+        return f"该卡已申请注销（{pending.reason}），不能发放。"
+    return ""
+
+
+def _cards_awaiting_holders(*, user) -> QuerySet[Card]:
+    """Cards waiting for their holders: in stock or in transit, the holder alive, not
+    queued for 注销."""
+    pending = CancellationRequest.objects.filter(
+        card=OuterRef("pk"), status=CancellationRequest.Status.PENDING
+    )
+    return (
+        Card.objects.for_user(user)
+        .filter(status__in=AWAITING_HOLDER_STATUSES)
+        .exclude(person__vital_status=VitalStatus.DECEASED)
+        .exclude(Exists(pending))
+    )
+
+
+def village_awaiting_counts(*, user) -> dict[int, int]:
+    """Per village (id), how many of its cards wait for their holders."""
+    cards = _cards_awaiting_holders(user=user).filter(person__village__isnull=False)
+    return dict(
+        cards.values("person__village").annotate(n=Count("id")).values_list("person__village", "n")
+    )
+
+
+def village_cards_awaiting_holders(*, user, village) -> list[Card]:
+    """The village's cards waiting for their holders, for a 集中发放 sign-off sheet, by
+    村民小组 and name."""
+    cards = (
+        _cards_awaiting_holders(user=user)
+        .filter(person__village=village)
+        .select_related("person", "bank")
+    )
+    return sorted(cards, key=lambda c: (natural_key(c.person.group_name), c.person.name, c.pk))
+
+
+def sign_off_sheets(*, user, village_id: str = "") -> QuerySet[SignOffSheet]:
+    """The user's sign-off sheets, newest day first, with how each row came out."""
+    sheets = SignOffSheet.objects.for_user(user)
+    if (pk := id_param(village_id)) is not None:
+        sheets = sheets.filter(village_id=pk)
+    return (
+        sheets.select_related("village", "village__township", "created_by", "recorded_by")
+        .annotate(
+            n_rows=Count("rows"),
+            **{
+                f"n_{outcome.value}": Count("rows", filter=Q(rows__outcome=outcome))
+                for outcome in SignOffOutcome
+            },
+        )
+        .order_by("-day", "-id")
+    )
+
+
+def sign_off_sheet_get(*, user, pk: int) -> SignOffSheet:
+    return get_object_or_404(sign_off_sheets(user=user), pk=pk)
+
+
+def sign_off_rows(*, sheet: SignOffSheet) -> QuerySet[SignOffRow]:
+    """A sheet's rows in printed order (the sheet was reached through the user's scope)."""
+    return (
+        SignOffRow.objects.filter(sheet=sheet)
+        .select_related("card", "card__person", "card__bank")
+        .order_by("position")
+    )

@@ -376,7 +376,8 @@ def cards_apply(
 
 @dataclass(frozen=True)
 class CardOutcome:
-    """What one card of many gets with its event: a card number, a reason, a note."""
+    """What one card of many gets with its event: a card number, a reason, a note, and
+    who signed for it (发放: each holder signs for their own card and receives it)."""
 
     card_number: str = ""
     failure_reason: str = ""
@@ -384,6 +385,8 @@ class CardOutcome:
     # Where this card goes, when the cards of one call go to different hands (each holder
     # signs for their own card on a 集中发放 day); None: the call's custody.
     custody: "Custody | None" = None
+    # Shorthand for the common case of that: the call's custody, signed for by this person.
+    signee: str = ""
 
 
 def cards_record_event(
@@ -394,12 +397,15 @@ def cards_record_event(
     custody: Custody | None = None,
     outcomes: dict[int, CardOutcome] | None = None,
     note: str = "",
+    occurred_at: datetime | None = None,
 ) -> list[Card]:
     """``card_record_event`` for many cards at once, with the same checks, ledger entries
     and audit rows; all cards move or none (a refused one names itself).
 
     The cards are locked in id order, so two requests over the same cards wait in turn
-    and the second sees the first one's statuses.
+    and the second sees the first one's statuses. ``occurred_at`` (default now) is
+    checked as ``card_record_event`` checks it: not in the future, not before a card's
+    previous step.
     """
     if event == LedgerEvent.ACTIVATED:
         raise ValidationError("金融功能激活须持卡人本人到场，逐张当面办理，不能批量登记。")
@@ -409,7 +415,7 @@ def cards_record_event(
     require_all(acting_user, event_action(event), Card, pks)
     if not pks:
         return []
-    when = timezone.now()
+    when = occurred_at or timezone.now()
     with transaction.atomic():
         locked = list(
             Card.objects.select_for_update(of=("self",))
@@ -423,10 +429,14 @@ def cards_record_event(
             .annotate(m=Max("sequence"))
             .values_list("card_id", "m")
         )
+        if occurred_at is not None:
+            _check_when_many(locked, when)
         entries, changes = [], []
         for card in locked:
             outcome = outcomes.get(card.pk, CardOutcome())
             card_custody = _issued_to_holder_by_default(event, outcome.custody or custody)
+            if outcome.signee:
+                card_custody = replace(card_custody, signee=outcome.signee, party=outcome.signee)
             current = card.status if last_sequence.get(card.pk) else ""
             following = next_status(current, event)
             if following is None:
@@ -434,9 +444,19 @@ def cards_record_event(
                     f"{card.person.name}的社保卡当前状态为“{card.get_status_display()}”，"
                     f"不能办理“{LedgerEvent(event).label}”。"
                 )
-            _check_event_rules(
-                card, event, card_custody, outcome.failure_reason, note, on=timezone.localdate(when)
-            )
+            try:
+                _check_event_rules(
+                    card,
+                    event,
+                    card_custody,
+                    outcome.failure_reason,
+                    note,
+                    on=timezone.localdate(when),
+                )
+            except ValidationError as exc:
+                raise ValidationError(
+                    f"{card.person.name}的社保卡：{'；'.join(exc.messages)}"
+                ) from exc
             before = snapshot(card)
             card.status = following
             if event == LedgerEvent.PRODUCTION_FAILED:
@@ -539,6 +559,24 @@ def _check_when(card: Card, when: datetime) -> None:
         raise ValidationError(
             f"发生时间早于该卡上一环节的时间（{timezone.localtime(last):%Y年%m月%d日 %H:%M}），请核对。"
         )
+
+
+def _check_when_many(cards: list[Card], when: datetime) -> None:
+    """``_check_when`` for many cards in one query; a refused card names its holder."""
+    if when > timezone.now() + CLOCK_SKEW:
+        raise ValidationError("发生时间不能晚于当前时间。")
+    last = dict(
+        LedgerEntry.objects.filter(card_id__in=[card.pk for card in cards])
+        .values("card_id")
+        .annotate(last=Max("occurred_at"))
+        .values_list("card_id", "last")
+    )
+    for card in cards:
+        if (previous := last.get(card.pk)) is not None and when < previous:
+            raise ValidationError(
+                f"{card.person.name}的社保卡：发生时间早于该卡上一环节的时间"
+                f"（{timezone.localtime(previous):%Y年%m月%d日 %H:%M}），请核对。"
+            )
 
 
 def _check_event_rules(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import batch_views, proxy_views, risk_views, stock_views
+from . import batch_views, card_views, proxy_views, risk_views, sign_off_views, stock_views
 
 app_name = "issuance"
 
@@ -61,4 +61,11 @@ urlpatterns = [
         risk_views.reconciliation_download,
         name="reconciliation-export",
     ),
+    path("issue/cards/<int:pk>/", card_views.card_detail, name="card-detail"),
+    path("issue/cards/<int:pk>/issue/", card_views.card_issue, name="card-issue"),
+    path("sign-off/", sign_off_views.sign_off_list, name="sign-off-list"),
+    path("sign-off/new/", sign_off_views.sign_off_create, name="sign-off-create"),
+    path("sign-off/<int:pk>/", sign_off_views.sign_off_detail, name="sign-off-detail"),
+    path("sign-off/<int:pk>/pdf/", sign_off_views.sign_off_pdf, name="sign-off-pdf"),
+    path("sign-off/<int:pk>/record/", sign_off_views.sign_off_record, name="sign-off-record"),
 ]

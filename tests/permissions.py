@@ -13,6 +13,7 @@ pattern without a name, asked at its own path. A URL of the project without a ro
 the matrix test, so a new view cannot be added without its rows.
 """
 
+import datetime
 import io
 from dataclasses import dataclass, field
 
@@ -31,6 +32,8 @@ from issuance.models import (
     CardStatus,
     LedgerEntry,
     ProxyApproval,
+    SignOffRow,
+    SignOffSheet,
 )
 from roster.models import (
     Category,
@@ -77,6 +80,7 @@ class World:
     recoveries: dict[bool, LedgerEntry] = field(default_factory=dict)
     approval_in: ProxyApproval | None = None
     approval_out: ProxyApproval | None = None
+    sheets: dict[bool, SignOffSheet] = field(default_factory=dict)
 
     def person(self, in_scope: bool) -> Person:
         return self.person_in if in_scope else self.person_out
@@ -122,6 +126,24 @@ class World:
         """A 代管 approval waiting for approval: village A's (registered by its collector),
         or township B's (by its clerk)."""
         return self.approval_in if in_scope else self.approval_out
+
+    def village(self, in_scope: bool):
+        return self.person(in_scope).village
+
+    def sheet(self, in_scope: bool) -> SignOffSheet:
+        """A 集中发放 sign-off sheet of village A (or B), not yet recorded, listing its card."""
+        if in_scope not in self.sheets:
+            card = self.card(in_scope)
+            sheet = SignOffSheet.objects.create(
+                number=f"20261129-{'金碧' if in_scope else '石羊'}-1",
+                village=self.village(in_scope),
+                day=datetime.date(2026, 11, 29),
+                place="村委会",
+                created_by=self.users[Role.COUNTY_ADMIN],
+            )
+            SignOffRow.objects.create(sheet=sheet, position=1, card=card)
+            self.sheets[in_scope] = sheet
+        return self.sheets[in_scope]
 
     def kept_photo(self, persona: str, in_scope: bool) -> str:
         """A photo the persona kept across a form error (the clerk's, for anonymous)."""
@@ -316,6 +338,8 @@ KWARGS = {
     "card_pk": lambda world, persona, in_scope: {"pk": world.card(in_scope).pk},
     "cancellation": lambda world, persona, in_scope: {"pk": world.cancellation(in_scope).pk},
     "approval": lambda world, persona, in_scope: {"pk": world.approval(in_scope).pk},
+    "card": lambda world, persona, in_scope: {"pk": world.card(in_scope).pk},
+    "sheet": lambda world, persona, in_scope: {"pk": world.sheet(in_scope).pk},
     "kept_photo": lambda world, persona, in_scope: {
         "pk": world.person(in_scope).pk,
         "token": world.kept_photo(persona, in_scope),

@@ -51,6 +51,21 @@
     select.addEventListener("change", function () { select.form.submit(); });
   });
 
+  // An issue form shows the fields of the chosen method only (代领: the proxy; 邮寄: the
+  // tracking number); without JavaScript every field shows and the server ignores the rest.
+  document.querySelectorAll("select[data-method-switch]").forEach(function (select) {
+    var show = function () {
+      select.form.querySelectorAll("[data-method-only]").forEach(function (el) {
+        el.hidden = el.dataset.methodOnly !== select.value;
+      });
+      select.form.querySelectorAll("[data-method-not]").forEach(function (el) {
+        el.hidden = el.dataset.methodNot === select.value;
+      });
+    };
+    select.addEventListener("change", show);
+    show();
+  });
+
   // "Select all on this page" ticks every checkbox of that name in its form.
   document.querySelectorAll("input[type=checkbox][data-select-all]").forEach(function (all) {
     all.addEventListener("change", function () {

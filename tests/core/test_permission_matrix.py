@@ -152,6 +152,20 @@ issuance:reconciliation        -          GET    302  200   200   200  403     2
 issuance:reconciliation        -          POST   302  200   200   200  403     200
 issuance:reconciliation-export -          GET    302  200   200   200  403     200
 issuance:reconciliation-export -          POST   302  405   405   405  403     405
+issuance:card-detail           card       GET    302  200   200   200  200     200 | 302 200 200 404 404 404
+issuance:card-detail           card       POST   302  405   405   405  405     405 | 302 405 405 405 405 405
+issuance:card-issue            card       GET    302  405   403   405  405     403 | 302 405 403 405 405 403
+issuance:card-issue            card       POST   302  400   403   400  400     403 | 302 400 403 404 404 403
+issuance:sign-off-list         -          GET    302  200   200   200  200     403
+issuance:sign-off-list         -          POST   302  405   405   405  405     403
+issuance:sign-off-create       -          GET    302  200   403   200  200     403
+issuance:sign-off-create       -          POST   302  400   403   400  400     403
+issuance:sign-off-detail       sheet      GET    302  200   200   200  200     403 | 302 200 200 404 404 403
+issuance:sign-off-detail       sheet      POST   302  405   405   405  405     403 | 302 405 405 405 405 403
+issuance:sign-off-pdf          sheet      GET    302  200   200   200  200     403 | 302 200 200 404 404 403
+issuance:sign-off-pdf          sheet      POST   302  405   405   405  405     403 | 302 405 405 405 405 403
+issuance:sign-off-record       sheet      GET    302  200   403   200  200     403 | 302 200 403 404 404 403
+issuance:sign-off-record       sheet      POST   302  400   403   400  400     403 | 302 400 403 404 404 403
 # The JSON API answers in JSON: 401 to anonymous callers rather than the login page.
 api:person-detail              id_number  GET    401  200   200   200  200     200 | 401 200 200 404 404 404
 api:person-detail              id_number  POST   401  405   405   405  405     405 | 401 405 405 405 405 405

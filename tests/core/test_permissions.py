@@ -63,6 +63,11 @@ issuance.issue_to_proxy              approval N   Y     N     Y    Y       N    
 issuance.view_cadres                 -       N    Y     Y     Y    N       N
 issuance.view_custody_risks          -       N    Y     Y     Y    Y       N
 issuance.view_reconciliation         -       N    Y     Y     Y    N       Y
+issuance.view_card                   card    N    Y     Y     Y    Y       Y    | N Y Y N N N
+issuance.issue_card                  card    N    Y     N     Y    Y       N    | N Y N N N N
+issuance.view_sign_off_sheets        sheet   N    Y     Y     Y    Y       N    | N Y Y N N N
+issuance.create_sign_off_sheet       village N    Y     N     Y    Y       N    | N Y N N N N
+issuance.record_sign_off_sheet       sheet   N    Y     N     Y    Y       N    | N Y N N N N
 activation.view_counter              -       N    Y     Y     N    N       Y
 activation.sign_ecard                person  N    Y     N     N    N       Y    | N Y N N N N
 dayao_sscard.view_audit_log          -       N    Y     Y     N    N       N
@@ -111,6 +116,10 @@ def _object(world, kind: str, persona: str, in_scope: bool):
         return world.recovery(in_scope)
     if kind == "approval":
         return world.approval(in_scope)
+    if kind == "village":
+        return world.village(in_scope)
+    if kind == "sheet":
+        return world.sheet(in_scope)
     return None
 
 
