@@ -87,6 +87,10 @@ class Unit:
             return f"village:{self.village.pk}"
         return "county"
 
+    @property
+    def group_label(self) -> str:
+        return CustodyKind(self.kind).label
+
     def __str__(self) -> str:
         return self.name
 
@@ -626,16 +630,22 @@ def _too_large(limit: int, size: tuple[int, int] | None = None) -> str:
     )
 
 
+def sheet_size_refusal(size: int) -> str | None:
+    """Why a scan of this many bytes is refused, or None."""
+    if size > SHEET_MAX_BYTES:
+        megabytes = SHEET_MAX_BYTES // (1024 * 1024)
+        return f"扫描件超过{megabytes}MB，请降低扫描分辨率后重新上传。"
+    return None
+
+
 def handover_attach_sheet(
     *, acting_user, handover: Handover, data: bytes, file_name: str = ""
 ) -> Handover:
     """Attach the scanned signed sheet (PDF, JPG or PNG). A later scan replaces the shown
     one; the audit log keeps each one's fingerprint."""
     require(acting_user, "issuance.attach_handover_sheet", handover)
-    if len(data) > SHEET_MAX_BYTES:
-        raise ValidationError(
-            f"扫描件超过{SHEET_MAX_BYTES // (1024 * 1024)}MB，请降低扫描分辨率后重新上传。"
-        )
+    if refusal := sheet_size_refusal(len(data)):
+        raise ValidationError(refusal)
     if not data:
         raise ValidationError("请选择签字交接单的扫描件。")
     suffix = _sheet_suffix(data)

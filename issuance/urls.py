@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import batch_views, views
+from . import batch_views, handover_views, views
 
 app_name = "issuance"
 
@@ -17,4 +17,24 @@ urlpatterns = [
         name="batch-remove-member",
     ),
     path("batches/<int:pk>/result/", batch_views.batch_result, name="batch-result"),
+    path("handovers/", handover_views.handover_list, name="handover-list"),
+    path("handovers/new/", handover_views.handover_create, name="handover-create"),
+    path("handovers/<int:pk>/", handover_views.handover_detail, name="handover-detail"),
+    path("handovers/<int:pk>/sheet.pdf", handover_views.handover_pdf, name="handover-pdf"),
+    path("handovers/<int:pk>/receive/", handover_views.handover_receive, name="handover-receive"),
+    path(
+        "handovers/<int:pk>/receive-late/",
+        handover_views.handover_receive_late,
+        name="handover-receive-late",
+    ),
+    path(
+        "handovers/<int:pk>/signed-sheet/",
+        handover_views.handover_attach_sheet,
+        name="handover-attach-sheet",
+    ),
+    path(
+        "handovers/<int:pk>/signed-sheet/file/",
+        handover_views.handover_sheet_file,
+        name="handover-sheet-file",
+    ),
 ]

@@ -49,6 +49,10 @@ issuance.change_batch                batch   N    Y     N     Y    N       N    
 issuance.send_batch                  batch   N    Y     N     Y    N       N    | N Y N N N N
 issuance.download_batch_file         batch   N    Y     N     Y    N       N    | N Y N N N N
 issuance.import_batch_result         batch   N    Y     N     Y    N       N    | N Y N N N N
+issuance.view_handovers              handover N    Y     Y     Y    Y       Y    | N Y Y N N N
+issuance.create_handover             -       N    Y     N     Y    Y       Y
+issuance.receive_handover            handover N   N     N     Y    N       N    | N N N N N N
+issuance.attach_handover_sheet       handover N   N     N     Y    N       Y    | N N N N N N
 activation.view_counter              -       N    Y     Y     N    N       Y
 activation.sign_ecard                person  N    Y     N     N    N       Y    | N Y N N N N
 dashboard.view_cadre_held_cards      -       N    Y     Y     Y    N       N
@@ -94,6 +98,8 @@ def _object(world, kind: str, persona: str, in_scope: bool):
         return world.job(persona, in_scope)
     if kind == "batch":
         return world.batch(in_scope)
+    if kind == "handover":
+        return world.handover(in_scope)
     return None
 
 
