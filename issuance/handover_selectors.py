@@ -62,7 +62,9 @@ def handover_list(
     return (
         handovers.select_related("township", "village", "created_by", "received_by")
         .annotate(
-            n_missing=Count("items", filter=Q(items__outcome=HandoverOutcome.MISSING)),
+            n_missing=Count(
+                "items", filter=Q(items__outcome=HandoverOutcome.MISSING), distinct=True
+            ),
             n_extras=Count("extras", distinct=True),
         )
         .order_by("-created_at", "-id")

@@ -473,7 +473,14 @@ def handover_receive(
                 item.reason = missing_reasons[item.pk][:200]
             item.outcome_at = now
             changes.append((item, before, {"outcome": item.outcome, "reason": item.reason}))
-        HandoverItem.objects.bulk_update(items, ["outcome", "reason", "outcome_at"], batch_size=500)
+        # One UPDATE per outcome and reason (a CASE per row, as bulk_update writes it, is slow).
+        groups: dict[tuple[str, str], list[int]] = {}
+        for item in items:
+            groups.setdefault((item.outcome, item.reason), []).append(item.pk)
+        for (outcome, reason), pks in groups.items():
+            HandoverItem.objects.filter(pk__in=pks).update(
+                outcome=outcome, reason=reason, outcome_at=now
+            )
         known = {
             c.card_number: c
             for c in Card.objects.for_user(acting_user).filter(card_number__in=list(given_extras))

@@ -132,7 +132,7 @@
       row.appendChild(cell); row.appendChild(reasonCell);
       extras.appendChild(row);
     };
-    var refresh = function () {
+    var refresh = function (scannedNow) {
       var seen = numbers();
       var onSheet = 0;
       if (expected) {
@@ -143,7 +143,9 @@
           if (scanned) { onSheet += 1; }
         });
         var total = expected.querySelectorAll("tr[data-card-number]").length;
-        seen.forEach(function (n) { if (!rowOf(n)) { addExtra(n); } });
+        // Only a finished scan asks for an extra's reason: typing by hand passes through
+        // partial numbers, and the server asks for the reasons of what remains.
+        if (scannedNow && !rowOf(scannedNow)) { addExtra(scannedNow); }
         count.textContent = "应到 " + total + " 张，已扫描到 " + onSheet + " 张，未扫描 " +
           (total - onSheet) + " 张，多出 " + (seen.length - onSheet) + " 张";
       } else {
@@ -161,9 +163,9 @@
         return;
       }
       list.value = (list.value.replace(/\s+$/, "") + "\n" + number).replace(/^\n/, "");
-      refresh();
+      refresh(number);
     });
-    list.addEventListener("input", refresh);
-    refresh();
+    list.addEventListener("input", function () { refresh(null); });
+    refresh(null);
   });
 })();

@@ -400,3 +400,21 @@ class TestTheSignedSheet:
 )
 def test_counts_in_capital_numerals(n, words):
     assert count_in_words(n) == words
+
+
+@pytest.mark.django_db
+def test_many_cards_at_once_still_refuse_one_queued_for_cancellation(county_admin, village_a):
+    from issuance.services import Custody, cards_record_event
+
+    cards = stock_box(village_a, 3)
+    CancellationRequest.objects.create(card=cards[1], reason="持卡人已死亡")
+    with pytest.raises(ValidationError, match="已申请注销（持卡人已死亡）"):
+        cards_record_event(
+            cards=cards,
+            event=LedgerEvent.HANDED_OVER,
+            acting_user=county_admin,
+            custody=Custody(
+                kind=CustodyKind.TOWNSHIP, party="金碧镇社保中心", responsible_person="李"
+            ),
+        )
+    assert not LedgerEntry.objects.filter(event=LedgerEvent.HANDED_OVER).exists()
