@@ -418,3 +418,29 @@ def test_many_cards_at_once_still_refuse_one_queued_for_cancellation(county_admi
             ),
         )
     assert not LedgerEntry.objects.filter(event=LedgerEvent.HANDED_OVER).exists()
+
+
+@pytest.mark.django_db
+def test_bank_clerks_read_the_handovers_of_their_own_branch_only(
+    banker_a, branch_a, branch_b, village_a, county_admin, clerk_a
+):
+    from dayao_sscard.roles import Role
+    from tests.factories import UserFactory
+
+    banker_b = UserFactory(
+        username="banker_b", role=Role.BANK_STAFF, township=None, bank_branch=branch_b
+    )
+    to_county = hand(
+        banker_a,
+        Unit(CustodyKind.COUNTY),
+        stock_box(village_a, 1, custody=CustodyKind.BANK, bank=branch_a.bank),
+    )
+    handover_receive(acting_user=county_admin, handover=to_county)
+    back = hand(county_admin, Unit(CustodyKind.BANK, branch=branch_a), [to_county.items.get().card])
+    for handover in (to_county, back):
+        assert Handover.objects.for_user(banker_a).filter(pk=handover.pk).exists()
+        assert not Handover.objects.for_user(banker_b).filter(pk=handover.pk).exists()
+        assert Handover.objects.for_user(clerk_a).filter(pk=handover.pk).exists()
+    with pytest.raises(PermissionDenied):
+        handover_receive(acting_user=banker_b, handover=back)
+    assert handover_receive(acting_user=banker_a, handover=back).received == 1
