@@ -3,8 +3,9 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from dayao_sscard.permissions import action_required
+from dayao_sscard.permissions import action_required, may
 from dayao_sscard.selectors import job_list
+from issuance.handover_selectors import handover_incoming_count
 
 from . import selectors
 
@@ -21,6 +22,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "card_counts": selectors.card_status_counts(user=user),
         "cadre_held": selectors.cards_held_by_cadres(user=user),
         "recent_jobs": job_list(user=user),
+        "handovers_waiting": handover_incoming_count(user=user)
+        if may(user, "issuance.receive_handover")
+        else 0,
     }
     return render(request, f"dashboard/{user.role}.html", context)
 

@@ -303,3 +303,11 @@ class TestSignedSheet:
         assert "扫描件只能是 PDF、JPG 或 PNG 文件" in response.content.decode()
         sent.refresh_from_db()
         assert not sent.sheet
+
+
+@pytest.mark.django_db
+def test_the_receiving_township_is_told_on_its_home_page(client, clerk_a, clerk_b, sent):
+    home = signed_in(client, clerk_a).get(reverse("home")).content.decode()
+    assert "有 1 张交接单等待本单位接收" in home
+    elsewhere = signed_in(client, clerk_b).get(reverse("home")).content.decode()
+    assert "等待本单位接收" not in elsewhere
