@@ -21,6 +21,9 @@ from .forms import HandoverCreateForm, HandoverSheetForm
 from .models import HandoverOutcome, HandoverStatus
 from .selectors import banks
 
+# Refusals named one by one on the page; beyond these the clerk is told how many more.
+ERRORS_SHOWN = 50
+
 
 @action_required("issuance.view_handovers")
 def handover_list(request: HttpRequest) -> HttpResponse:
@@ -85,7 +88,10 @@ def handover_create(request: HttpRequest) -> HttpResponse:
                     note=data["note"],
                 )
             except ValidationError as exc:
-                errors = exc.messages
+                errors = exc.messages[:ERRORS_SHOWN]
+                if len(exc.messages) > ERRORS_SHOWN:
+                    more = len(exc.messages) - ERRORS_SHOWN
+                    errors.append(f"另有 {more} 张卡不能交接，请先处理以上各卡后再提交。")
             else:
                 messages.success(
                     request,

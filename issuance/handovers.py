@@ -147,7 +147,8 @@ def receiver_from_key(user, key: str) -> Unit:
 
 def _refusal(card: Card | None, raw: str, reason: str) -> str:
     if card is None:
-        return f"卡号{raw}：{reason}"
+        shown = raw if len(raw) <= RAW_NUMBER_MAX else f"{raw[:RAW_NUMBER_MAX]}…"
+        return f"卡号{shown}：{reason}"
     return f"卡号{card.card_number}（{card.person.name}）：{reason}"
 
 

@@ -311,3 +311,21 @@ def test_the_receiving_township_is_told_on_its_home_page(client, clerk_a, clerk_
     assert "有 1 张交接单等待本单位接收" in home
     elsewhere = signed_in(client, clerk_b).get(reverse("home")).content.decode()
     assert "等待本单位接收" not in elsewhere
+
+
+@pytest.mark.django_db
+def test_a_long_list_of_refusals_is_cut_with_the_count(client, county_admin, township_a):
+    response = signed_in(client, county_admin).post(
+        reverse("issuance:handover-create"),
+        {
+            "receiver": f"township:{township_a.code}",
+            "sender_person": "赵库管",
+            "receiver_person": "李接收",
+            "location": "档案室",
+            "card_numbers": "\n".join(f"NO{n:08d}" for n in range(60)) + "\n" + "X" * 300,
+        },
+    )
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert "卡号NO00000049：系统中没有这张卡" in text and "NO00000050：" not in text
+    assert "另有 11 张卡不能交接" in text
