@@ -2,8 +2,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from dayao_sscard.permissions import action_required
+from dayao_sscard.permissions import action_required, may
 from dayao_sscard.selectors import job_list
+from issuance.handover_selectors import handover_incoming_count
 
 from . import selectors
 
@@ -20,6 +21,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "card_counts": selectors.card_status_counts(user=user),
         **selectors.custody_risk_figures(user=user),
         "recent_jobs": job_list(user=user),
+        "handovers_waiting": handover_incoming_count(user=user)
+        if may(user, "issuance.receive_handover")
+        else 0,
     }
     return render(request, f"dashboard/{user.role}.html", context)
 

@@ -66,6 +66,13 @@ ACTION_LABELS = {
     "issuance.proxyapproval.document_viewed": "查看代管证明材料",
     "issuance.signoffsheet.created": "打印集中发放签收表",
     "issuance.signoffsheet.recorded": "登记集中发放结果",
+    "issuance.handover.created": "办理交接（交接单）",
+    "issuance.handoveritem.created": "列入交接单",
+    "issuance.handover.received": "确认接收交接单",
+    "issuance.handoveritem.outcome_recorded": "登记交接卡片接收结果",
+    "issuance.handoverextra.created": "登记交接单以外多出的卡",
+    "issuance.handoveritem.received_late": "后补接收未到卡",
+    "issuance.handover.sheet_attached": "上传签字交接单扫描件",
     "activation.ecard.signed": "登记电子社保卡签发",
     "activation.counter.person_found": "柜面按身份证号码查到尚无本网点社保卡的人员",
 }

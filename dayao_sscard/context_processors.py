@@ -11,6 +11,7 @@ MENU = (
     ("roster:conflicts", "采集冲突", "roster.resolve_conflicts"),
     ("roster:progress", "核查进度", "roster.view_progress"),
     ("issuance:batch-list", "批量制卡", "issuance.view_batches"),
+    ("issuance:handover-list", "交接", "issuance.view_handovers"),
     ("issuance:stock-cards", "库存/睡眠卡", "issuance.view_stock_cards"),
     ("issuance:recovery-list", "回收清单", "issuance.view_recoveries"),
     ("issuance:cancellation-list", "待注销", "issuance.view_cancellations"),

@@ -8,11 +8,14 @@ a model does not declare means that role sees none of it.
 A bank clerk reaches the cards of their branch: a card of bank B for a person of
 township T belongs to the branch of B that serves T (``BankBranch.townships``),
 decided when asked, so a branch set up after the cards were made answers for them.
+A model that names branches itself (a handover between a branch and the county)
+declares ``branch``: the paths to those branches, any of which lets the clerk in.
 """
 
 from dataclasses import dataclass
 
 from django.db import models
+from django.db.models import Q
 
 from .roles import COUNTY_WIDE_ROLES, Role
 
@@ -22,6 +25,8 @@ class Scope:
     township: str | None = None
     village: str | None = None
     card: str | None = None  # "" is the card itself
+    # Paths to the bank branches the row belongs to; any one of them lets the clerk in.
+    branch: tuple[str, ...] | None = None
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -41,6 +46,13 @@ class ScopedQuerySet(models.QuerySet):
         return self.none()
 
     def _through_branch(self, scope: Scope, branch_id) -> "ScopedQuerySet":
+        if scope.branch is not None:
+            if branch_id is None:
+                return self.none()
+            named = Q()
+            for path in scope.branch:
+                named |= Q(**{path: branch_id})
+            return self.filter(named)
         if scope.card is None or scope.township is None or branch_id is None:
             return self.none()
         to_card = f"{scope.card}__" if scope.card else ""

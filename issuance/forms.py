@@ -295,3 +295,38 @@ def _day_moment(day) -> str:
     if day == timezone.localdate():
         return local_now_minute()
     return f"{day:%Y-%m-%d}T12:00"
+
+
+class HandoverCreateForm(forms.Form):
+    """The receiving unit, both responsible persons, the place; the cards come from the
+    textarea (scanned or typed, one number a line) and the ticked rows of the list
+    (``card``), or with ``all_matching`` every card the list's filters select."""
+
+    receiver = forms.ChoiceField(label="接收方")
+    sender_person = forms.CharField(label="交出方责任人", max_length=50)
+    receiver_person = forms.CharField(label="接收方责任人", max_length=50)
+    location = forms.CharField(
+        label="保管地点",
+        max_length=200,
+        help_text="接收方存放这批卡的地点，如“金碧镇社保中心档案室”。",
+    )
+    card_numbers = forms.CharField(
+        label="社保卡卡号（扫描或输入，每行一个）",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+    note = forms.CharField(label="备注", max_length=500, required=False)
+    all_matching = forms.BooleanField(
+        label="交接下方列表筛选出的全部卡（不限本页）", required=False
+    )
+
+    def __init__(self, *args, receivers, **kwargs):
+        super().__init__(*args, **kwargs)
+        groups: dict[str, list] = {}
+        for unit in receivers:
+            groups.setdefault(unit.group_label, []).append((unit.key, unit.name))
+        self.fields["receiver"].choices = [("", "请选择接收方"), *groups.items()]
+
+
+class HandoverSheetForm(forms.Form):
+    file = forms.FileField(label="签字交接单扫描件", help_text="PDF、JPG 或 PNG，不超过20MB。")

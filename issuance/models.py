@@ -857,3 +857,269 @@ class SignOffRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.sheet} #{self.position}"
+
+
+# ---- 交接 (handovers) ---------------------------------------------------------------------
+
+
+class HandoverStatus(models.TextChoices):
+    PENDING = "pending", "待接收"
+    RECEIVED = "received", "已接收"
+    RECEIVED_WITH_DIFFERENCES = "differences", "已接收（有差异）"
+
+
+# The units a box of cards passes between: bank → county → township → village, or back.
+HANDOVER_UNIT_KINDS = (
+    CustodyKind.BANK,
+    CustodyKind.COUNTY,
+    CustodyKind.TOWNSHIP,
+    CustodyKind.VILLAGE,
+)
+
+
+class HandoverCounter(models.Model):
+    """The last 交接单号 given out on a day: its row lock makes numbers unique and gapless."""
+
+    day = models.DateField("日期", primary_key=True)
+    last = models.PositiveIntegerField("已用序号", default=0)
+
+    class Meta:
+        verbose_name = "交接单号计数"
+        verbose_name_plural = "交接单号计数"
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.last}"
+
+
+class Handover(models.Model):
+    """交接: a box of cards passing from one custodian unit to another in one act, with its
+    numbered sheet (交接单). The receiver confirms it card by card or all at once; a card
+    missing from the box or an extra one is a difference with its reason.
+
+    ``township`` and ``village`` are those of every card on the sheet (empty when the
+    cards span several): the handover is read by the clerks of that place, and by the
+    bank clerks of either party's branch.
+    """
+
+    number = models.CharField("交接单号", max_length=20, unique=True)
+    sender_kind = models.CharField("交出方类型", max_length=16, choices=CustodyKind.choices)
+    sender_name = models.CharField("交出方", max_length=100)
+    sender_township = models.ForeignKey(
+        "roster.Township",
+        verbose_name="交出方乡镇",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    sender_village = models.ForeignKey(
+        "roster.Village",
+        verbose_name="交出方村（社区）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    sender_branch = models.ForeignKey(
+        BankBranch,
+        verbose_name="交出方网点",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    sender_person = models.CharField("交出方责任人", max_length=50)
+    receiver_kind = models.CharField("接收方类型", max_length=16, choices=CustodyKind.choices)
+    receiver_name = models.CharField("接收方", max_length=100)
+    receiver_township = models.ForeignKey(
+        "roster.Township",
+        verbose_name="接收方乡镇",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    receiver_village = models.ForeignKey(
+        "roster.Village",
+        verbose_name="接收方村（社区）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    receiver_branch = models.ForeignKey(
+        BankBranch,
+        verbose_name="接收方网点",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    receiver_person = models.CharField("接收方责任人", max_length=50)
+    location = models.CharField("保管地点", max_length=200)
+    township = models.ForeignKey(
+        "roster.Township",
+        verbose_name="所涉乡镇",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="为空表示涉及多个乡镇（全县）",
+    )
+    village = models.ForeignKey(
+        "roster.Village",
+        verbose_name="所涉村（社区）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    note = models.CharField("备注", max_length=500, blank=True)
+    status = models.CharField(
+        "状态", max_length=16, choices=HandoverStatus.choices, default=HandoverStatus.PENDING
+    )
+    card_count = models.PositiveIntegerField("卡数")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="交出登记人",
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("交出时间", auto_now_add=True)
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="接收登记人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    received_at = models.DateTimeField("接收时间", null=True, blank=True)
+    sheet = models.FileField("签字交接单扫描件", upload_to="handovers/%Y/%m/", blank=True)
+    sheet_name = models.CharField("扫描件文件名", max_length=255, blank=True)
+    sheet_sha256 = models.CharField("扫描件指纹", max_length=64, blank=True)
+    sheet_uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="扫描件上传人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    sheet_uploaded_at = models.DateTimeField("扫描件上传时间", null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(
+        township="township",
+        village="village",
+        branch=("sender_branch", "receiver_branch"),
+    )
+
+    class Meta:
+        verbose_name = "交接单"
+        verbose_name_plural = "交接单"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                name="handover_received_has_time",
+                condition=Q(status=HandoverStatus.PENDING) | Q(received_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def has_differences(self) -> bool:
+        return self.status == HandoverStatus.RECEIVED_WITH_DIFFERENCES
+
+
+class HandoverOutcome(models.TextChoices):
+    PENDING = "pending", "待接收"
+    RECEIVED = "received", "已接收"
+    MISSING = "missing", "未到卡"
+    RECEIVED_LATE = "received_late", "后补接收"
+
+
+class HandoverItem(models.Model):
+    """A card on a handover sheet and what the receiver found. While it waits, the card is
+    on no other open handover (the database keeps that)."""
+
+    handover = models.ForeignKey(
+        Handover, verbose_name="交接单", on_delete=models.PROTECT, related_name="items"
+    )
+    card = models.ForeignKey(
+        Card, verbose_name="社保卡", on_delete=models.PROTECT, related_name="handover_items"
+    )
+    outcome = models.CharField(
+        "接收结果", max_length=16, choices=HandoverOutcome.choices, default=HandoverOutcome.PENDING
+    )
+    reason = models.CharField("差异原因", max_length=200, blank=True)
+    outcome_at = models.DateTimeField("结果时间", null=True, blank=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(
+        township="card__person__township",
+        village="card__person__village",
+        card="card",
+    )
+
+    class Meta:
+        verbose_name = "交接单卡片"
+        verbose_name_plural = "交接单卡片"
+        ordering = ["handover", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["card"],
+                condition=Q(outcome="pending"),
+                name="one_open_handover_per_card",
+            ),
+            models.UniqueConstraint(fields=["handover", "card"], name="handover_card_once"),
+            models.CheckConstraint(
+                name="handover_missing_has_reason",
+                condition=~Q(outcome="missing") | ~Q(reason=""),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handover} {self.get_outcome_display()}"
+
+
+class HandoverExtra(models.Model):
+    """A card number the receiver scanned that is not on the sheet, with the reason."""
+
+    handover = models.ForeignKey(
+        Handover, verbose_name="交接单", on_delete=models.PROTECT, related_name="extras"
+    )
+    raw_number = models.CharField("扫描卡号", max_length=40)
+    card = models.ForeignKey(
+        Card,
+        verbose_name="社保卡",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.CharField("原因", max_length=200)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="登记人", on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
+    scope = Scope(
+        township="handover__township",
+        village="handover__village",
+        branch=("handover__sender_branch", "handover__receiver_branch"),
+    )
+
+    class Meta:
+        verbose_name = "交接多出卡片"
+        verbose_name_plural = "交接多出卡片"
+        ordering = ["handover", "id"]
+        constraints = [
+            models.CheckConstraint(name="handover_extra_has_reason", condition=~Q(reason="")),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.handover} {self.raw_number}"

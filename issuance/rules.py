@@ -11,7 +11,7 @@ from dayao_sscard.permissions import action, has_role, in_scope
 from dayao_sscard.roles import Role
 from roster.models import Person
 
-from .models import LIVE_CARD_STATUSES, BranchTownship, Card, LedgerEvent
+from .models import LIVE_CARD_STATUSES, BranchTownship, Card, CustodyKind, Handover, LedgerEvent
 
 ADMIN, SUPERVISOR = Role.COUNTY_ADMIN, Role.COUNTY_SUPERVISOR
 TOWNSHIP, VILLAGE, BANK = Role.TOWNSHIP_STAFF, Role.VILLAGE_COLLECTOR, Role.BANK_STAFF
@@ -132,6 +132,72 @@ action(
 # The county marks cadres (Django admin); the townships read their own.
 action(
     "issuance.view_cadres", "查看乡镇村干部名单", has_role(ADMIN, SUPERVISOR, TOWNSHIP) & in_scope
+)
+
+
+def _is_unit(user, kind, township_id, village_id, branch_id) -> bool:
+    """The user works for this unit: the county's administrators for the county, a
+    township's staff for their township (and its villages), a village's collector for
+    their village, a branch's clerks for their branch."""
+    if kind == CustodyKind.COUNTY:
+        return user.role == ADMIN
+    if kind == CustodyKind.TOWNSHIP:
+        return user.role == TOWNSHIP and user.township_id == township_id
+    if kind == CustodyKind.VILLAGE:
+        return (user.role == VILLAGE and user.village_id == village_id) or (
+            user.role == TOWNSHIP and user.township_id == township_id
+        )
+    if kind == CustodyKind.BANK:
+        return user.role == BANK and user.bank_branch_id == branch_id
+    return False
+
+
+@rules.predicate
+def of_receiving_unit(user, handover) -> bool:
+    if handover is None:
+        return True
+    if not isinstance(handover, Handover):
+        return False
+    return _is_unit(
+        user,
+        handover.receiver_kind,
+        handover.receiver_township_id,
+        handover.receiver_village_id,
+        handover.receiver_branch_id,
+    )
+
+
+@rules.predicate
+def of_sending_unit(user, handover) -> bool:
+    if handover is None:
+        return True
+    if not isinstance(handover, Handover):
+        return False
+    return _is_unit(
+        user,
+        handover.sender_kind,
+        handover.sender_township_id,
+        handover.sender_village_id,
+        handover.sender_branch_id,
+    )
+
+
+# 交接: a box of cards passes between the bank, the county, a township and a village. Each
+# unit hands over the cards in its custody and scope; the receiving unit's own people
+# confirm what arrived (a village's cards also by its township's staff, who often carry
+# them). Either party attaches the signed paper sheet. Supervisors read.
+HANDOVER_ROLES = (ADMIN, TOWNSHIP, VILLAGE, BANK)
+action("issuance.view_handovers", "查看交接单", has_role(*HANDOVER_ROLES, SUPERVISOR) & in_scope)
+action("issuance.create_handover", "办理社保卡交接", has_role(*HANDOVER_ROLES) & in_scope)
+action(
+    "issuance.receive_handover",
+    "确认接收交接的社保卡",
+    has_role(*HANDOVER_ROLES) & in_scope & of_receiving_unit,
+)
+action(
+    "issuance.attach_handover_sheet",
+    "上传签字交接单",
+    has_role(*HANDOVER_ROLES) & in_scope & (of_sending_unit | of_receiving_unit),
 )
 
 _DISTRIBUTION = {LedgerEvent.HANDED_OVER, LedgerEvent.RECEIVED, LedgerEvent.ISSUED}

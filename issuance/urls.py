@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import batch_views, card_views, proxy_views, risk_views, sign_off_views, stock_views
+from . import (
+    batch_views,
+    card_views,
+    handover_views,
+    proxy_views,
+    risk_views,
+    sign_off_views,
+    stock_views,
+)
 
 app_name = "issuance"
 
@@ -68,4 +76,24 @@ urlpatterns = [
     path("sign-off/<int:pk>/", sign_off_views.sign_off_detail, name="sign-off-detail"),
     path("sign-off/<int:pk>/pdf/", sign_off_views.sign_off_pdf, name="sign-off-pdf"),
     path("sign-off/<int:pk>/record/", sign_off_views.sign_off_record, name="sign-off-record"),
+    path("handovers/", handover_views.handover_list, name="handover-list"),
+    path("handovers/new/", handover_views.handover_create, name="handover-create"),
+    path("handovers/<int:pk>/", handover_views.handover_detail, name="handover-detail"),
+    path("handovers/<int:pk>/sheet.pdf", handover_views.handover_pdf, name="handover-pdf"),
+    path("handovers/<int:pk>/receive/", handover_views.handover_receive, name="handover-receive"),
+    path(
+        "handovers/<int:pk>/receive-late/",
+        handover_views.handover_receive_late,
+        name="handover-receive-late",
+    ),
+    path(
+        "handovers/<int:pk>/signed-sheet/",
+        handover_views.handover_attach_sheet,
+        name="handover-attach-sheet",
+    ),
+    path(
+        "handovers/<int:pk>/signed-sheet/file/",
+        handover_views.handover_sheet_file,
+        name="handover-sheet-file",
+    ),
 ]

@@ -30,6 +30,9 @@ from issuance.models import (
     CancellationRequest,
     Card,
     CardStatus,
+    CustodyKind,
+    Handover,
+    HandoverItem,
     LedgerEntry,
     ProxyApproval,
     SignOffRow,
@@ -74,6 +77,8 @@ class World:
     card_out: Card
     batch_in: ApplicationBatch
     batch_out: ApplicationBatch
+    handover_in: Handover
+    handover_out: Handover
     jobs: dict[tuple[str, bool], Job] = field(default_factory=dict)
     without_card: dict[bool, Person] = field(default_factory=dict)
     cancellations: dict[bool, CancellationRequest] = field(default_factory=dict)
@@ -144,6 +149,9 @@ class World:
             SignOffRow.objects.create(sheet=sheet, position=1, card=card)
             self.sheets[in_scope] = sheet
         return self.sheets[in_scope]
+
+    def handover(self, in_scope: bool) -> Handover:
+        return self.handover_in if in_scope else self.handover_out
 
     def kept_photo(self, persona: str, in_scope: bool) -> str:
         """A photo the persona kept across a form error (the clerk's, for anonymous)."""
@@ -225,7 +233,37 @@ def build_world() -> World:
         batch_out=ApplicationBatch.objects.create(
             number="2026-石羊-0001", bank=branch_b.bank, township=township_b, created_by=clerk_b
         ),
+        handover_in=_handover(branch_a, village_a, "JJ-20261129-0001", users[Role.BANK_STAFF]),
+        handover_out=_handover(branch_b, village_b, "JJ-20261129-0002", clerk_b),
     )
+
+
+def _handover(branch, village, number: str, created_by) -> Handover:
+    """交接 from the branch to its township's centre of the village's card, waiting for the
+    township, with a signed sheet attached."""
+    township_ = village.township
+    handover = Handover.objects.create(
+        number=number,
+        sender_kind=CustodyKind.BANK,
+        sender_name=str(branch),
+        sender_branch=branch,
+        sender_person="柜员",
+        receiver_kind=CustodyKind.TOWNSHIP,
+        receiver_name=f"{township_.name}社保中心",
+        receiver_township=township_,
+        receiver_person="乡镇经办",
+        location=f"{township_.name}社保中心",
+        township=township_,
+        village=village,
+        card_count=1,
+        created_by=created_by,
+    )
+    card = Card.objects.get(person__village=village)
+    HandoverItem.objects.create(handover=handover, card=card)
+    handover.sheet.save(f"{number}.pdf", ContentFile(b"%PDF-1.4 signed"), save=True)
+    handover.sheet_name = f"{number}.pdf"
+    handover.save()
+    return handover
 
 
 def _person(
@@ -340,6 +378,7 @@ KWARGS = {
     "approval": lambda world, persona, in_scope: {"pk": world.approval(in_scope).pk},
     "card": lambda world, persona, in_scope: {"pk": world.card(in_scope).pk},
     "sheet": lambda world, persona, in_scope: {"pk": world.sheet(in_scope).pk},
+    "handover": lambda world, persona, in_scope: {"pk": world.handover(in_scope).pk},
     "kept_photo": lambda world, persona, in_scope: {
         "pk": world.person(in_scope).pk,
         "token": world.kept_photo(persona, in_scope),

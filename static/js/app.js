@@ -104,4 +104,83 @@
     };
     setTimeout(poll, 500);
   }
+  // A barcode reader types a card number and Enter into the scan field: the number goes
+  // onto the list (a textarea, which also works by hand without JavaScript) instead of
+  // submitting the form. On a receipt page the expected card's row is ticked, and a
+  // number not on the sheet becomes a row of extras asking for its reason.
+  document.querySelectorAll("[data-scanner]").forEach(function (box) {
+    var list = document.getElementById(box.dataset.scanner);
+    var input = box.querySelector("input");
+    var count = box.querySelector("[data-scan-count]");
+    var expected = box.dataset.expected ? document.getElementById(box.dataset.expected) : null;
+    var extras = box.dataset.extras ? document.getElementById(box.dataset.extras) : null;
+    if (!list || !input) { return; }
+    box.hidden = false;
+    var clean = function (text) {
+      return text.normalize("NFKC").replace(/[\s\u200b\u200c\u200d\u2060\ufeff]/g, "").replace(/^'/, "").toUpperCase();
+    };
+    var numbers = function () {
+      return list.value.split("\n").map(clean).filter(function (n) { return n; });
+    };
+    var rowOf = function (number) {
+      if (!expected) { return null; }
+      var rows = expected.querySelectorAll("tr[data-card-number]");
+      for (var i = 0; i < rows.length; i++) {
+        if (rows[i].dataset.cardNumber === number) { return rows[i]; }
+      }
+      return null;
+    };
+    var addExtra = function (number) {
+      if (!extras || extras.querySelector("tr[data-extra='" + number + "']")) { return; }
+      var row = document.createElement("tr");
+      row.dataset.extra = number;
+      var cell = document.createElement("td");
+      cell.textContent = number;
+      var hidden = document.createElement("input");
+      hidden.type = "hidden"; hidden.name = "extra_number"; hidden.value = number;
+      cell.appendChild(hidden);
+      var reasonCell = document.createElement("td");
+      var reason = document.createElement("input");
+      reason.type = "text"; reason.name = "extra_reason"; reason.maxLength = 200;
+      reason.setAttribute("aria-label", "卡号" + number + "多出的原因");
+      reasonCell.appendChild(reason);
+      row.appendChild(cell); row.appendChild(reasonCell);
+      extras.appendChild(row);
+    };
+    var refresh = function (scannedNow) {
+      var seen = numbers();
+      var onSheet = 0;
+      if (expected) {
+        expected.querySelectorAll("tr[data-card-number]").forEach(function (row) {
+          var scanned = seen.indexOf(row.dataset.cardNumber) !== -1;
+          row.classList.toggle("scanned", scanned);
+          row.querySelector("[data-scan-state]").textContent = scanned ? "✔ 已扫描" : "未扫描";
+          if (scanned) { onSheet += 1; }
+        });
+        var total = expected.querySelectorAll("tr[data-card-number]").length;
+        // Only a finished scan asks for an extra's reason: typing by hand passes through
+        // partial numbers, and the server asks for the reasons of what remains.
+        if (scannedNow && !rowOf(scannedNow)) { addExtra(scannedNow); }
+        count.textContent = "应到 " + total + " 张，已扫描到 " + onSheet + " 张，未扫描 " +
+          (total - onSheet) + " 张，多出 " + (seen.length - onSheet) + " 张";
+      } else {
+        count.textContent = "已录入 " + seen.length + " 张";
+      }
+    };
+    input.addEventListener("keydown", function (event) {
+      if (event.key !== "Enter") { return; }
+      event.preventDefault();
+      var number = clean(input.value);
+      input.value = "";
+      if (!number) { return; }
+      if (numbers().indexOf(number) !== -1) {
+        count.textContent = "卡号 " + number + " 已扫描过。";
+        return;
+      }
+      list.value = (list.value.replace(/\s+$/, "") + "\n" + number).replace(/^\n/, "");
+      refresh(number);
+    });
+    list.addEventListener("input", function () { refresh(null); });
+    refresh(null);
+  });
 })();

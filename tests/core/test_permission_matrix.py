@@ -166,6 +166,25 @@ issuance:sign-off-pdf          sheet      GET    302  200   200   200  200     4
 issuance:sign-off-pdf          sheet      POST   302  405   405   405  405     403 | 302 405 405 405 405 403
 issuance:sign-off-record       sheet      GET    302  200   403   200  200     403 | 302 200 403 404 404 403
 issuance:sign-off-record       sheet      POST   302  400   403   400  400     403 | 302 400 403 404 404 403
+# 交接: handover_in goes from the bank persona's branch to township A (village A's card),
+# handover_out from township B's branch to township B. Only the receiving unit confirms;
+# either party attaches the signed sheet; an empty receipt lacks its reasons (400).
+issuance:handover-list         -          GET    302  200   200   200  200     200
+issuance:handover-list         -          POST   302  200   200   200  200     200
+issuance:handover-create       -          GET    302  200   403   200  200     200
+issuance:handover-create       -          POST   302  400   403   400  400     400
+issuance:handover-detail       handover   GET    302  200   200   200  200     200 | 302 200 200 404 404 404
+issuance:handover-detail       handover   POST   302  200   200   200  200     200 | 302 200 200 404 404 404
+issuance:handover-pdf          handover   GET    302  200   200   200  200     200 | 302 200 200 404 404 404
+issuance:handover-pdf          handover   POST   302  405   405   405  405     405 | 302 405 405 405 405 405
+issuance:handover-receive      handover   GET    302  403   403   200  403     403 | 302 403 403 404 404 404
+issuance:handover-receive      handover   POST   302  403   403   400  403     403 | 302 403 403 404 404 404
+issuance:handover-receive-late handover   GET    302  405   403   405  405     405 | 302 405 403 405 405 405
+issuance:handover-receive-late handover   POST   302  403   403   404  403     403 | 302 403 403 404 404 404
+issuance:handover-attach-sheet handover   GET    302  405   403   405  405     405 | 302 405 403 405 405 405
+issuance:handover-attach-sheet handover   POST   302  403   403   302  403     302 | 302 403 403 404 404 404
+issuance:handover-sheet-file   handover   GET    302  200   200   200  200     200 | 302 200 200 404 404 404
+issuance:handover-sheet-file   handover   POST   302  405   405   405  405     405 | 302 405 405 405 405 405
 # The JSON API answers in JSON: 401 to anonymous callers rather than the login page.
 api:person-detail              id_number  GET    401  200   200   200  200     200 | 401 200 200 404 404 404
 api:person-detail              id_number  POST   401  405   405   405  405     405 | 401 405 405 405 405 405

@@ -68,6 +68,10 @@ issuance.issue_card                  card    N    Y     N     Y    Y       N    
 issuance.view_sign_off_sheets        sheet   N    Y     Y     Y    Y       N    | N Y Y N N N
 issuance.create_sign_off_sheet       village N    Y     N     Y    Y       N    | N Y N N N N
 issuance.record_sign_off_sheet       sheet   N    Y     N     Y    Y       N    | N Y N N N N
+issuance.view_handovers              handover N    Y     Y     Y    Y       Y    | N Y Y N N N
+issuance.create_handover             -       N    Y     N     Y    Y       Y
+issuance.receive_handover            handover N   N     N     Y    N       N    | N N N N N N
+issuance.attach_handover_sheet       handover N   N     N     Y    N       Y    | N N N N N N
 activation.view_counter              -       N    Y     Y     N    N       Y
 activation.sign_ecard                person  N    Y     N     N    N       Y    | N Y N N N N
 dayao_sscard.view_audit_log          -       N    Y     Y     N    N       N
@@ -120,6 +124,8 @@ def _object(world, kind: str, persona: str, in_scope: bool):
         return world.village(in_scope)
     if kind == "sheet":
         return world.sheet(in_scope)
+    if kind == "handover":
+        return world.handover(in_scope)
     return None
 
 
