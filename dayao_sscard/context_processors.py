@@ -12,6 +12,7 @@ MENU = (
     ("roster:progress", "核查进度", "roster.view_progress"),
     ("issuance:batch-list", "批量制卡", "issuance.view_batches"),
     ("issuance:stock-cards", "库存/睡眠卡", "issuance.view_stock_cards"),
+    ("issuance:ledger", "发放台账", "issuance.view_ledger"),
     ("roster:comparison", "数据比对", "roster.view_comparison"),
     ("roster:subsidy-comparison", "补贴对象", "roster.view_subsidy_comparison"),
     ("roster:import-create", "导入名单", "roster.import_lists"),

@@ -4,9 +4,17 @@ WeasyPrint lays out an HTML template with the print stylesheet of ``templates/pd
 (A4, the Noto CJK font embedded, a header and page numbers on every page). The font is
 the system's (Debian ``fonts-noto-cjk``), found by fontconfig; WeasyPrint embeds the
 subset of glyphs used.
+
+A long document (a township's 发放台账) is printed in parts, one per village, in worker
+processes side by side, then joined and numbered as one (``pdf_from_parts``): WeasyPrint
+lays out one long table in time that grows faster than its length, and uses one core.
 """
 
+import io
 import logging
+import multiprocessing
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
 
 from django.template.loader import render_to_string
 
@@ -15,6 +23,13 @@ logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 # WeasyPrint caches fonts per FontConfiguration: one per process, not one per sheet.
 _font_config = None
+
+PAGE_NUMBERS_HTML = """<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8"><style>
+@page {{ size: A4 {orientation}; margin: {margin};
+  @bottom-center {{ content: "第 " counter(page) " 页 / 共 " counter(pages) " 页"; font-size: 8pt;
+    font-family: "Noto Sans CJK SC", "Noto Sans SC", sans-serif; }} }}
+div {{ break-after: page; }} div:last-child {{ break-after: auto; }}
+</style></head><body>{pages}</body></html>"""
 
 
 def _fonts():
@@ -26,10 +41,79 @@ def _fonts():
     return _font_config
 
 
-def pdf_from_template(template: str, context: dict) -> bytes:
-    """The PDF of ``template`` (extending ``pdf/base.html``) with ``context``."""
+def pdf_from_html(html: str) -> bytes:
+    """The PDF of an HTML document. Needs no Django: worker processes run it."""
     # Imported here: WeasyPrint (and Pango behind it) is heavy, and most processes never print.
     from weasyprint import HTML
 
-    html = render_to_string(template, context)
     return HTML(string=html, base_url=None).write_pdf(font_config=_fonts())
+
+
+def pdf_from_template(template: str, context: dict) -> bytes:
+    """The PDF of ``template`` (extending ``pdf/base.html``) with ``context``."""
+    return pdf_from_html(render_to_string(template, context))
+
+
+def pdf_from_parts(
+    parts: Sequence[str],
+    *,
+    workers: int = 1,
+    orientation: str = "portrait",
+    margin: str = "18mm 12mm 16mm 12mm",
+    on_part_done: Callable[[int, int], None] | None = None,
+) -> bytes:
+    """One PDF of several HTML documents (parts, each extending ``pdf/base.html`` without
+    page numbers), rendered by up to ``workers`` processes, joined in order and numbered
+    "第 n 页 / 共 m 页" across all pages, in the bottom margin of ``margin`` (the parts'
+    own ``@page`` margin). ``on_part_done(done, total)`` after each part.
+    """
+    rendered = _render_parts(parts, workers=workers, on_part_done=on_part_done)
+    import pikepdf
+
+    joined = pikepdf.new()
+    for data in rendered:
+        with pikepdf.open(io.BytesIO(data)) as part:
+            joined.pages.extend(part.pages)
+    numbers = pikepdf.open(io.BytesIO(_page_numbers(len(joined.pages), orientation, margin)))
+    for page, number in zip(joined.pages, numbers.pages, strict=True):
+        page.add_overlay(number)
+    out = io.BytesIO()
+    joined.save(out)
+    return out.getvalue()
+
+
+def _render_parts(
+    parts: Sequence[str], *, workers: int, on_part_done: Callable[[int, int], None] | None
+) -> list[bytes]:
+    total, done = len(parts), 0
+    results: list[bytes] = [b""] * total
+    workers = max(1, min(workers, total))
+    if workers == 1:
+        for index, html in enumerate(parts):
+            results[index] = pdf_from_html(html)
+            done += 1
+            if on_part_done:
+                on_part_done(done, total)
+        return results
+    # Spawned, not forked: the caller may be a job with a heartbeat thread and an open
+    # database connection, neither of which a forked child could safely inherit. The
+    # workers get HTML and give back bytes; they never touch Django.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        # The longest parts first, so that no worker is left alone with a big one at the end.
+        order = sorted(range(total), key=lambda i: -len(parts[i]))
+        futures = {pool.submit(pdf_from_html, parts[i]): i for i in order}
+        for future in as_completed(futures):
+            results[futures[future]] = future.result()
+            done += 1
+            if on_part_done:
+                on_part_done(done, total)
+    return results
+
+
+def _page_numbers(count: int, orientation: str, margin: str) -> bytes:
+    """``count`` empty pages carrying only their numbers, laid over the joined parts."""
+    pages = "<div></div>" * count
+    return pdf_from_html(
+        PAGE_NUMBERS_HTML.format(orientation=orientation, margin=margin, pages=pages)
+    )

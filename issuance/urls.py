@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import batch_views, views
+from . import batch_views, ledger_views, views
 
 app_name = "issuance"
 
@@ -17,4 +17,5 @@ urlpatterns = [
         name="batch-remove-member",
     ),
     path("batches/<int:pk>/result/", batch_views.batch_result, name="batch-result"),
+    path("ledger/", ledger_views.ledger, name="ledger"),
 ]
