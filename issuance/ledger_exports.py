@@ -65,7 +65,9 @@ def command_line_reader() -> User:
 
 
 def ledger_file_name(report: LedgerReport, fmt: str) -> str:
-    return f"发放台账_{report.scope_label}_{timezone.localtime(report.generated_at):%Y%m%d_%H%M}.{fmt}"
+    return (
+        f"发放台账_{report.scope_label}_{timezone.localtime(report.generated_at):%Y%m%d_%H%M}.{fmt}"
+    )
 
 
 def ledger_pdf_bytes(
@@ -173,7 +175,11 @@ def ledger_export_start(*, acting_user, township_code: str, village_name: str, f
             work="issuance.ledger_exports.ledger_export_run",
             title=f"发放台账（{FORMAT_LABELS[fmt]}）：{place}",
             started_by=acting_user,
-            params={"township": township.code, "village": village.name if village else "", "format": fmt},
+            params={
+                "township": township.code,
+                "village": village.name if village else "",
+                "format": fmt,
+            },
         )
         job_enqueue(job)
     return job
@@ -199,7 +205,9 @@ def ledger_export_run(job: Job, progress: JobProgress) -> dict:
             def part_done(done: int, total: int) -> None:
                 # The last part is the summary; joining and signing come after it.
                 message = "正在合并、编页码并签名" if done == total else "正在生成"
-                progress(done, total + 1, f"{message}（已完成 {min(done, villages)}/{villages} 个村）")
+                progress(
+                    done, total + 1, f"{message}（已完成 {min(done, villages)}/{villages} 个村）"
+                )
 
             stream.write(ledger_pdf_bytes(report, progress=part_done))
         stream.seek(0)

@@ -15,8 +15,8 @@ from django.utils import timezone
 from dayao_sscard.natural import natural_key
 from dayao_sscard.permissions import require
 from dayao_sscard.templatetags.display import day, when
-from roster.models import Township, Village
 from roster.id_numbers import mask_id_number
+from roster.models import Township, Village
 
 from .models import Card, CardStatus, IssueMethod, LedgerEntry, LedgerEvent
 
@@ -81,7 +81,9 @@ class LedgerReport:
         return [(s.label, counts[s.label]) for s in CardStatus if counts[s.label]]
 
 
-def ledger_place(*, user, township_code: str, village_name: str = "") -> tuple[Township, Village | None]:
+def ledger_place(
+    *, user, township_code: str, village_name: str = ""
+) -> tuple[Township, Village | None]:
     """The township (by code) and village (by name) the user asks the ledger of.
 
     Unknown ones are refused in Chinese; one outside the user's scope too, naming nothing.
@@ -106,9 +108,7 @@ def ledger_report(*, user, township: Township, village: Village | None = None) -
     """The ledger's rows: every card with a card number of the township (or village) in the
     user's scope, village by village (by name as people count), holder by holder."""
     require(user, "issuance.view_ledger")
-    cards = Card.objects.for_user(user).filter(
-        person__township=township, card_number__isnull=False
-    )
+    cards = Card.objects.for_user(user).filter(person__township=township, card_number__isnull=False)
     if village is not None:
         cards = cards.filter(person__village=village)
     card_rows = cards.values_list(
@@ -124,9 +124,18 @@ def ledger_report(*, user, township: Township, village: Village | None = None) -
         "bank__short_name",
     )
     by_card: dict[int, LedgerRow] = {}
-    for pk, number, status, custodian, place, name, id_number, village_name, bank, short in (
-        card_rows.iterator(chunk_size=2000)
-    ):
+    for (
+        pk,
+        number,
+        status,
+        custodian,
+        place,
+        name,
+        id_number,
+        village_name,
+        bank,
+        short,
+    ) in card_rows.iterator(chunk_size=2000):
         by_card[pk] = LedgerRow(
             card_number=number,
             holder=name,
@@ -141,7 +150,9 @@ def ledger_report(*, user, township: Township, village: Village | None = None) -
         LedgerEntry.objects.filter(card_id__in=cards.values("pk"))
         .filter(event__in=[*HANDOVER_EVENTS, LedgerEvent.RECEIVED, LedgerEvent.ISSUED])
         .order_by("card_id", "sequence")
-        .values_list("card_id", "event", "occurred_at", "from_party", "to_party", "signee", "method")
+        .values_list(
+            "card_id", "event", "occurred_at", "from_party", "to_party", "signee", "method"
+        )
     )
     methods = dict(IssueMethod.choices)
     for card_id, event, occurred, from_party, to_party, signee, method in entries.iterator(

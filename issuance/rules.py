@@ -82,9 +82,7 @@ action("issuance.send_batch", "报送申领批次", has_role(ADMIN, TOWNSHIP) & 
 action("issuance.download_batch_file", "下载制卡数据包", has_role(ADMIN, TOWNSHIP) & in_scope)
 # 发放台账: every role that keeps or oversees distribution reads it for its own area
 # (ID numbers masked for all); bank staff keep their branch's books, not the township's.
-action(
-    "issuance.view_ledger", "查看和导出发放台账", has_role(ADMIN, SUPERVISOR, TOWNSHIP, VILLAGE)
-)
+action("issuance.view_ledger", "查看和导出发放台账", has_role(ADMIN, SUPERVISOR, TOWNSHIP, VILLAGE))
 action("issuance.import_batch_result", "导入制卡回盘", has_role(ADMIN, TOWNSHIP) & in_scope)
 
 _DISTRIBUTION = {LedgerEvent.HANDED_OVER, LedgerEvent.RECEIVED, LedgerEvent.ISSUED}

@@ -103,6 +103,9 @@ issuance:batch-remove-member   batch      GET    302  405   403   405  403     4
 issuance:batch-remove-member   batch      POST   302  302   403   302  403     403 | 302 302 403 404 403 403
 issuance:batch-result          batch      GET    302  200   403   200  403     403 | 302 200 403 404 403 403
 issuance:batch-result          batch      POST   302  400   403   400  403     403 | 302 400 403 404 403 403
+# A POST without data asks for the persona's whole area (the first township, county roles).
+issuance:ledger                -          GET    302  200   200   200  200     403
+issuance:ledger                -          POST   302  302   302   302  302     403
 # The JSON API answers in JSON: 401 to anonymous callers rather than the login page.
 api:person-detail              id_number  GET    401  200   200   200  200     200 | 401 200 200 404 404 404
 api:person-detail              id_number  POST   401  405   405   405  405     405 | 401 405 405 405 405 405

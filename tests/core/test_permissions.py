@@ -49,6 +49,7 @@ issuance.change_batch                batch   N    Y     N     Y    N       N    
 issuance.send_batch                  batch   N    Y     N     Y    N       N    | N Y N N N N
 issuance.download_batch_file         batch   N    Y     N     Y    N       N    | N Y N N N N
 issuance.import_batch_result         batch   N    Y     N     Y    N       N    | N Y N N N N
+issuance.view_ledger                 -       N    Y     Y     Y    Y       N
 activation.view_counter              -       N    Y     Y     N    N       Y
 activation.sign_ecard                person  N    Y     N     N    N       Y    | N Y N N N N
 dashboard.view_cadre_held_cards      -       N    Y     Y     Y    N       N

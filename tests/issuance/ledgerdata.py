@@ -6,15 +6,39 @@ some issued to their holders one by one (each signed by the holder, identity che
 """
 
 from issuance.models import Card, CustodyKind, IssueMethod, LedgerEvent
-from issuance.services import CardOutcome, Custody, card_record_event, cards_apply, cards_record_event
+from issuance.services import (
+    CardOutcome,
+    Custody,
+    card_record_event,
+    cards_apply,
+    cards_record_event,
+)
 from tests.factories import BankFactory, PersonFactory
 
 HANDOVERS = (
     (LedgerEvent.HANDED_OVER, CustodyKind.COUNTY, "县人社局", "杨丽华", "县人社局社保卡库房"),
     (LedgerEvent.RECEIVED, CustodyKind.COUNTY, "县人社局", "杨丽华", "县人社局社保卡库房"),
-    (LedgerEvent.HANDED_OVER, CustodyKind.TOWNSHIP, "{township}社保中心", "李建华", "{township}社保中心档案室"),
-    (LedgerEvent.RECEIVED, CustodyKind.TOWNSHIP, "{township}社保中心", "李建华", "{township}社保中心档案室"),
-    (LedgerEvent.HANDED_OVER, CustodyKind.VILLAGE, "{village}村委会", "赵文明", "{village}村委会办公室"),
+    (
+        LedgerEvent.HANDED_OVER,
+        CustodyKind.TOWNSHIP,
+        "{township}社保中心",
+        "李建华",
+        "{township}社保中心档案室",
+    ),
+    (
+        LedgerEvent.RECEIVED,
+        CustodyKind.TOWNSHIP,
+        "{township}社保中心",
+        "李建华",
+        "{township}社保中心档案室",
+    ),
+    (
+        LedgerEvent.HANDED_OVER,
+        CustodyKind.VILLAGE,
+        "{village}村委会",
+        "赵文明",
+        "{village}村委会办公室",
+    ),
 )
 _numbers = iter(range(10_000_000, 99_999_999))
 
