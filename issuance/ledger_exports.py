@@ -27,7 +27,11 @@ from .signing import pdf_sign
 
 PDF, EXCEL = "pdf", "xlsx"
 FORMAT_LABELS = {PDF: "PDF（已签名）", EXCEL: "Excel"}
+FORMAT_NAMES = {PDF: "PDF", EXCEL: "Excel"}
 TEMPLATE = "issuance/ledger_pdf.html"
+# Below this many cards starting worker processes (each imports WeasyPrint and loads the
+# fonts: seconds) costs more than printing the villages one after another saves.
+PARALLEL_FROM_CARDS = 300
 # The template's @page margin: the joined document's page numbers go in its bottom margin.
 PAGE_MARGIN = "14mm 10mm 12mm 10mm"
 
@@ -91,7 +95,7 @@ def ledger_pdf_bytes(
     parts.append(render_to_string(TEMPLATE, {**common, "villages": [], "with_summary": True}))
     joined = pdf_from_parts(
         parts,
-        workers=settings.LEDGER_PDF_WORKERS,
+        workers=settings.LEDGER_PDF_WORKERS if report.card_count >= PARALLEL_FROM_CARDS else 1,
         orientation="landscape",
         margin=PAGE_MARGIN,
         on_part_done=progress,
@@ -143,7 +147,7 @@ def _audit_export(user, report: LedgerReport, fmt: str, obj) -> None:
             "format": fmt,
             "cards": report.card_count,
         },
-        note=f"导出{report.scope_label}发放台账（{FORMAT_LABELS[fmt]}）{report.card_count} 张",
+        note=f"导出{report.scope_label}发放台账（{FORMAT_NAMES[fmt]}）{report.card_count} 张",
     )
 
 
@@ -173,7 +177,7 @@ def ledger_export_start(*, acting_user, township_code: str, village_name: str, f
         job = job_create(
             kind=JobKind.LEDGER,
             work="issuance.ledger_exports.ledger_export_run",
-            title=f"发放台账（{FORMAT_LABELS[fmt]}）：{place}",
+            title=f"{place}发放台账（{FORMAT_NAMES[fmt]}）",
             started_by=acting_user,
             params={
                 "township": township.code,

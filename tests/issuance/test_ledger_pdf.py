@@ -6,6 +6,7 @@ import stat
 import subprocess
 import sys
 import types
+from concurrent.futures import ProcessPoolExecutor
 
 import openpyxl
 import pytest
@@ -184,13 +185,23 @@ class TestThePdf:
         assert key.read_bytes() == before  # made once, then reused
 
     def test_villages_printed_in_worker_processes_make_the_same_ledger(
-        self, world, tmp_path, settings
+        self, world, tmp_path, settings, monkeypatch
     ):
         settings.LEDGER_PDF_WORKERS = 2
+        monkeypatch.setattr("issuance.ledger_exports.PARALLEL_FROM_CARDS", 1)
+        spawned = []
+        real_pool = ProcessPoolExecutor
+
+        def pool(*args, **kwargs):
+            spawned.append(kwargs["max_workers"])
+            return real_pool(*args, **kwargs)
+
+        monkeypatch.setattr("dayao_sscard.pdf.ProcessPoolExecutor", pool)
         pdf = ledger_pdf_bytes(ledger_report(user=world.admin, township=world.jinbi))
         text = pdftotext(pdf, tmp_path)
         assert text.index("大河社区（4 张）") < text.index("小河村（3 张）") < text.index("汇总")
         assert "赵春梅" in text
+        assert spawned == [2]
 
 
 def test_the_excel_file_has_the_same_rows(world):

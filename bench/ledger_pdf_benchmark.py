@@ -1,0 +1,199 @@
+"""A township's 发放台账 PDF: the way the system prints it against a plain WeasyPrint run.
+
+Builds ``--cards`` (default 3,000) cards of one township in ``--villages`` villages (default
+10), each through the ledger's services: applied, made, handed from the bank to the county,
+received, handed to the township, received, handed to the village; every fifth issued to
+its holder. Then, in one run, side by side from the same rows:
+
+- ``system``: ``issuance.ledger_exports.ledger_pdf_bytes`` — lean CSS, fixed table layout,
+  one part per village printed by ``LEDGER_PDF_WORKERS`` worker processes, joined, numbered
+  and signed (the signing is counted here, not in the baseline);
+- ``plain``: the same template with every village in one document and the default (auto)
+  table layout, one WeasyPrint ``write_pdf`` call.
+
+Prints the time of each and the peak resident memory of the process tree (this process and
+its worker processes, sampled every 50 ms). Usage::
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/dayao_ledgerbench \\
+        .venv/bin/python bench/ledger_pdf_benchmark.py --cards 3000
+
+It runs in a test database (``test_<name>``, created and dropped) and a temporary data
+folder; nothing else is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dayao_sscard.settings")
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of ``root`` and all its descendants, in MB (from /proc)."""
+    parents: dict[int, int] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                parents[int(entry)] = int(fields[1])
+            except OSError:
+                continue
+    tree, grew = {root}, True
+    while grew:
+        more = {pid for pid, parent in parents.items() if parent in tree} - tree
+        tree |= more
+        grew = bool(more)
+    total_kb = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total_kb += int(line.split()[1])
+        except OSError:
+            continue
+    return total_kb / 1024
+
+
+class PeakMemory:
+    """The highest ``tree_rss_mb`` of this process while the block runs."""
+
+    def __enter__(self):
+        self.peak, self._stop = 0.0, threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self):
+        while True:
+            self.peak = max(self.peak, tree_rss_mb(os.getpid()))
+            if self._stop.wait(0.05):
+                return
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cards", type=int, default=3000)
+    parser.add_argument("--villages", type=int, default=10)
+    parser.add_argument("--workers", type=int, default=None, help="默认 LEDGER_PDF_WORKERS")
+    parser.add_argument("--keep", type=Path, help="folder to keep both PDFs in")
+    args = parser.parse_args()
+
+    data = tempfile.mkdtemp(prefix="dayao-ledger-bench-")
+    os.environ["DAYAO_DATA_DIR"] = data
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    settings.MEDIA_ROOT = Path(data) / "private"
+    if args.workers:
+        settings.LEDGER_PDF_WORKERS = args.workers
+    setup_test_environment()
+    old_name = connection.settings_dict["NAME"]
+    connection.creation.create_test_db(verbosity=0, autoclobber=True)
+    try:
+        run(args)
+    finally:
+        connection.creation.destroy_test_db(old_name, verbosity=0)
+
+
+def run(args) -> None:
+    from django.conf import settings
+    from django.db import connection, reset_queries
+    from django.template.loader import render_to_string
+    from django.utils import timezone
+
+    from dayao_sscard.models import User
+    from dayao_sscard.pdf import pdf_from_html
+    from dayao_sscard.roles import Role
+    from issuance.ledger_exports import TEMPLATE, ledger_pdf_bytes
+    from issuance.ledger_report import ledger_report
+    from roster.models import Township
+    from tests.factories import BankFactory, VillageFactory
+    from tests.issuance.ledgerdata import ledger_cards
+
+    township = Township.objects.get(code="532326101")
+    admin = User.objects.create(username="bench_admin", role=Role.COUNTY_ADMIN)
+    bank = BankFactory()
+    started = time.perf_counter()
+    per_village = args.cards // args.villages
+    for n in range(args.villages):
+        village = VillageFactory(township=township, name=f"第{n + 1}村")
+        ledger_cards(
+            village, count=per_village, acting_user=admin, issued=per_village // 5, bank=bank
+        )
+    print(
+        f"{connection.vendor}: {per_village * args.villages} cards in {args.villages} villages "
+        f"built in {time.perf_counter() - started:.0f} s; "
+        f"{settings.LEDGER_PDF_WORKERS} worker processes, {os.cpu_count()} cores"
+    )
+
+    settings.DEBUG = True
+    reset_queries()
+    started = time.perf_counter()
+    report = ledger_report(user=admin, township=township)
+    print(
+        f"ledger rows: {report.card_count} cards read in {len(connection.queries)} queries, "
+        f"{time.perf_counter() - started:.2f} s"
+    )
+    settings.DEBUG = False
+
+    with PeakMemory() as memory:
+        started = time.perf_counter()
+        system = ledger_pdf_bytes(report)
+        system_s = time.perf_counter() - started
+    system_mb = memory.peak
+
+    today = timezone.localdate(report.generated_at)
+    plain_html = render_to_string(
+        TEMPLATE,
+        {
+            "report": report,
+            "villages": report.villages,
+            "with_summary": True,
+            "numbered": True,
+            "generated": f"{timezone.localtime(report.generated_at):%Y-%m-%d %H:%M}",
+            "chain_day": f"{today.year}年{today.month}月{today.day}日",
+        },
+    ).replace("table-layout: fixed", "table-layout: auto")
+    with PeakMemory() as memory:
+        started = time.perf_counter()
+        plain = pdf_from_html(plain_html)
+        plain_s = time.perf_counter() - started
+    plain_mb = memory.peak
+
+    print(f"{'':<44}{'time':>9}{'peak RSS':>12}{'size':>10}")
+    print(
+        f"{'system (villages in parallel, signed)':<44}{system_s:8.1f}s{system_mb:9.0f} MB"
+        f"{len(system) / 1e6:8.1f} MB"
+    )
+    print(
+        f"{'plain (one document, auto table layout)':<44}{plain_s:8.1f}s{plain_mb:9.0f} MB"
+        f"{len(plain) / 1e6:8.1f} MB"
+    )
+    print(f"speed-up: {plain_s / system_s:.2f}×")
+    if args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        (args.keep / "system.pdf").write_bytes(system)
+        (args.keep / "plain.pdf").write_bytes(plain)
+
+
+if __name__ == "__main__":
+    main()
