@@ -6,20 +6,30 @@ the system's (Debian ``fonts-noto-cjk``), found by fontconfig; WeasyPrint embeds
 subset of glyphs used.
 
 A long document (a township's 发放台账) is printed in parts, one per village, in worker
-processes side by side, then joined and numbered as one (``pdf_from_parts``): WeasyPrint
-lays out one long table in time that grows faster than its length, and uses one core.
+processes side by side (``dayao_sscard.pdf_worker``), then joined and numbered as one
+(``pdf_from_parts``): WeasyPrint lays out one long table in time that grows faster than
+its length, and uses one core.
 """
 
 import io
 import logging
-import multiprocessing
-from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import queue
+import struct
+import subprocess
+import sys
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
 
 from django.template.loader import render_to_string
 
 # WeasyPrint reports each layout step at INFO; a job prints its own progress instead.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+_HEADER = struct.Struct(">Q")  # dayao_sscard.pdf_worker's framing: a length, then the bytes
 
 # WeasyPrint caches fonts per FontConfiguration: one per process, not one per sheet.
 _font_config = None
@@ -88,27 +98,69 @@ def _render_parts(
     total, done = len(parts), 0
     results: list[bytes] = [b""] * total
     workers = max(1, min(workers, total))
+    lock = threading.Lock()
+
+    def finished(index: int, pdf: bytes) -> None:
+        nonlocal done
+        with lock:
+            results[index] = pdf
+            done += 1
+            if on_part_done:
+                on_part_done(done, total)
+
     if workers == 1:
         for index, html in enumerate(parts):
-            results[index] = pdf_from_html(html)
-            done += 1
-            if on_part_done:
-                on_part_done(done, total)
+            finished(index, pdf_from_html(html))
         return results
-    # Spawned, not forked: the caller may be a job with a heartbeat thread and an open
-    # database connection, neither of which a forked child could safely inherit. The
-    # workers get HTML and give back bytes; they never touch Django.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        # The longest parts first, so that no worker is left alone with a big one at the end.
-        order = sorted(range(total), key=lambda i: -len(parts[i]))
-        futures = {pool.submit(pdf_from_html, parts[i]): i for i in order}
-        for future in as_completed(futures):
-            results[futures[future]] = future.result()
-            done += 1
-            if on_part_done:
-                on_part_done(done, total)
+    # The longest parts first, so that no worker is left alone with a big one at the end.
+    pending: queue.SimpleQueue[int] = queue.SimpleQueue()
+    for index in sorted(range(total), key=lambda i: -len(parts[i])):
+        pending.put(index)
+
+    def serve() -> None:
+        """One worker process, fed parts until none are left."""
+        with _worker_process() as worker:
+            while True:
+                try:
+                    index = pending.get_nowait()
+                except queue.Empty:
+                    return
+                finished(index, _exchange(worker, parts[index].encode("utf-8")))
+
+    with ThreadPoolExecutor(max_workers=workers) as threads:
+        for started in [threads.submit(serve) for _ in range(workers)]:
+            started.result()
     return results
+
+
+@contextmanager
+def _worker_process() -> Iterator[subprocess.Popen]:
+    """``python -m dayao_sscard.pdf_worker``: a plain child process, not ``multiprocessing``,
+    whose children a Celery worker's (daemonic) pool process may not start. It gets HTML and
+    gives back bytes; it never touches Django, the database or the job's heartbeat thread."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "dayao_sscard.pdf_worker"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        cwd=PROJECT_ROOT,
+    )
+    try:
+        yield worker
+    finally:
+        worker.stdin.close()
+        if worker.wait(timeout=60) != 0:
+            raise RuntimeError(f"PDF worker process ended with status {worker.returncode}")
+
+
+def _exchange(worker: subprocess.Popen, html: bytes) -> bytes:
+    worker.stdin.write(_HEADER.pack(len(html)))
+    worker.stdin.write(html)
+    worker.stdin.flush()
+    header = worker.stdout.read(_HEADER.size)
+    if len(header) != _HEADER.size:
+        raise RuntimeError("PDF worker process ended before answering (see its error above)")
+    (size,) = _HEADER.unpack(header)
+    return worker.stdout.read(size)
 
 
 def _page_numbers(count: int, orientation: str, margin: str) -> bytes:

@@ -6,7 +6,6 @@ import stat
 import subprocess
 import sys
 import types
-from concurrent.futures import ProcessPoolExecutor
 
 import openpyxl
 import pytest
@@ -190,18 +189,18 @@ class TestThePdf:
         settings.LEDGER_PDF_WORKERS = 2
         monkeypatch.setattr("issuance.ledger_exports.PARALLEL_FROM_CARDS", 1)
         spawned = []
-        real_pool = ProcessPoolExecutor
+        real_popen = subprocess.Popen
 
-        def pool(*args, **kwargs):
-            spawned.append(kwargs["max_workers"])
-            return real_pool(*args, **kwargs)
+        def popen(args, **kwargs):
+            spawned.append(args[1:])
+            return real_popen(args, **kwargs)
 
-        monkeypatch.setattr("dayao_sscard.pdf.ProcessPoolExecutor", pool)
+        monkeypatch.setattr("dayao_sscard.pdf.subprocess.Popen", popen)
         pdf = ledger_pdf_bytes(ledger_report(user=world.admin, township=world.jinbi))
         text = pdftotext(pdf, tmp_path)
         assert text.index("大河社区（4 张）") < text.index("小河村（3 张）") < text.index("汇总")
         assert "赵春梅" in text
-        assert spawned == [2]
+        assert spawned.count(["-m", "dayao_sscard.pdf_worker"]) == 2
 
 
 def test_the_excel_file_has_the_same_rows(world):
