@@ -52,6 +52,11 @@ class LedgerRow:
     method: str = ""
     handovers: list[Handover] = field(default_factory=list)
 
+    @property
+    def handover_lines(self) -> str:
+        """Each handover on a line of its own (the PDF cell keeps the line breaks)."""
+        return "\n".join(str(step) for step in self.handovers) or "—"
+
 
 @dataclass
 class VillageLedger:
