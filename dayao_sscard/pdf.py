@@ -20,7 +20,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.template.loader import render_to_string
@@ -29,6 +29,7 @@ from django.template.loader import render_to_string
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+WORKER_COMMAND = [sys.executable, "-m", "dayao_sscard.pdf_worker"]
 _HEADER = struct.Struct(">Q")  # dayao_sscard.pdf_worker's framing: a length, then the bytes
 
 # WeasyPrint caches fonts per FontConfiguration: one per process, not one per sheet.
@@ -139,17 +140,22 @@ def _worker_process() -> Iterator[subprocess.Popen]:
     whose children a Celery worker's (daemonic) pool process may not start. It gets HTML and
     gives back bytes; it never touches Django, the database or the job's heartbeat thread."""
     worker = subprocess.Popen(
-        [sys.executable, "-m", "dayao_sscard.pdf_worker"],
+        WORKER_COMMAND,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         cwd=PROJECT_ROOT,
     )
     try:
         yield worker
+    except BaseException:
+        worker.kill()
+        raise
     finally:
-        worker.stdin.close()
-        if worker.wait(timeout=60) != 0:
-            raise RuntimeError(f"PDF worker process ended with status {worker.returncode}")
+        with suppress(BrokenPipeError):
+            worker.stdin.close()
+        worker.wait(timeout=60)
+    if worker.returncode != 0:
+        raise RuntimeError(f"PDF worker process ended with status {worker.returncode}")
 
 
 def _exchange(worker: subprocess.Popen, html: bytes) -> bytes:

@@ -239,6 +239,11 @@ class TestTheJob:
             action="issuance.ledger.exported", actor=world.clerk
         ).exists()
 
+    def test_another_townships_clerk_asks_for_their_own_township_only(self, world, client):
+        client.force_login(world.clerk_b)
+        client.post(reverse("issuance:ledger"), {"township": TOWNSHIP_A, "format": "pdf"})
+        assert Job.objects.get().params["township"] == TOWNSHIP_B
+
     def test_another_townships_clerk_cannot_start_it(self, world):
         with pytest.raises(PermissionDenied):
             ledger_export_start(
@@ -321,3 +326,66 @@ class TestTheCommand:
         assert exited.value.code != 0
         assert message in capsys.readouterr().err
         assert not out.exists() and not list(tmp_path.glob(".*partial"))
+
+
+class TestTheCountyCertificate:
+    def test_a_configured_certificate_signs_with_its_passphrase(self, world, settings, tmp_path):
+        import datetime
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "楚雄州测试证书")])
+        now = datetime.datetime.now(datetime.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(1)
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=30))
+            .sign(key, hashes.SHA256())
+        )
+        (tmp_path / "county.key").write_bytes(
+            key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.BestAvailableEncryption(b"secret-pass"),
+            )
+        )
+        (tmp_path / "county.crt").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        settings.LEDGER_SIGNING_KEY = str(tmp_path / "county.key")
+        settings.LEDGER_SIGNING_CERT = str(tmp_path / "county.crt")
+        settings.LEDGER_SIGNING_KEY_PASSPHRASE = "secret-pass"
+        path = tmp_path / "ledger.pdf"
+        path.write_bytes(
+            ledger_pdf_bytes(
+                ledger_report(user=world.admin, township=world.jinbi, village=world.xiaohe)
+            )
+        )
+        report = pdfsig(path)
+        assert "Signature is Valid" in report and "楚雄州测试证书" in report
+        assert not (settings.DATA_DIR / "ledger_signing").exists()
+
+    def test_a_key_without_its_certificate_is_a_configuration_error(self, world, settings):
+        from django.core.exceptions import ImproperlyConfigured
+
+        settings.LEDGER_SIGNING_KEY = "/nowhere/county.key"
+        with pytest.raises(ImproperlyConfigured, match="须同时配置"):
+            ledger_pdf_bytes(
+                ledger_report(user=world.admin, township=world.jinbi, village=world.xiaohe)
+            )
+
+
+def test_a_worker_that_dies_fails_the_whole_pdf(monkeypatch):
+    from dayao_sscard.pdf import pdf_from_parts
+
+    monkeypatch.setattr(
+        "dayao_sscard.pdf.WORKER_COMMAND", [sys.executable, "-c", "import sys; sys.exit(3)"]
+    )
+    with pytest.raises(RuntimeError, match="PDF worker process ended"):
+        pdf_from_parts(["<p>一</p>", "<p>二</p>"], workers=2)
