@@ -27,6 +27,8 @@ from django.template.loader import render_to_string
 
 # WeasyPrint reports each layout step at INFO; a job prints its own progress instead.
 logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+# pikepdf announces its logging bridge at INFO on first use: noise in a command's output.
+logging.getLogger("pikepdf._core").setLevel(logging.WARNING)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 WORKER_COMMAND = [sys.executable, "-m", "dayao_sscard.pdf_worker"]
