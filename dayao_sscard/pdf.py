@@ -20,7 +20,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
 
 from django.template.loader import render_to_string
@@ -83,15 +83,19 @@ def pdf_from_parts(
     rendered = _render_parts(parts, workers=workers, on_part_done=on_part_done)
     import pikepdf
 
-    joined = pikepdf.new()
-    for data in rendered:
-        with pikepdf.open(io.BytesIO(data)) as part:
-            joined.pages.extend(part.pages)
-    numbers = pikepdf.open(io.BytesIO(_page_numbers(len(joined.pages), orientation, margin)))
-    for page, number in zip(joined.pages, numbers.pages, strict=True):
-        page.add_overlay(number)
-    out = io.BytesIO()
-    joined.save(out)
+    # qpdf copies a page's stream data from its source when the target is saved: every
+    # source stays open until then.
+    with ExitStack() as sources:
+        joined = sources.enter_context(pikepdf.new())
+        for data in rendered:
+            joined.pages.extend(sources.enter_context(pikepdf.open(io.BytesIO(data))).pages)
+        numbers = sources.enter_context(
+            pikepdf.open(io.BytesIO(_page_numbers(len(joined.pages), orientation, margin)))
+        )
+        for page, number in zip(joined.pages, numbers.pages, strict=True):
+            page.add_overlay(number)
+        out = io.BytesIO()
+        joined.save(out)
     return out.getvalue()
 
 
