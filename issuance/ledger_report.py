@@ -91,19 +91,20 @@ def ledger_place(
 ) -> tuple[Township, Village | None]:
     """The township (by code) and village (by name) the user asks the ledger of.
 
-    Unknown ones are refused in Chinese; one outside the user's scope too, naming nothing.
+    Unknown ones are refused in Chinese, and so is a place outside the user's scope, before
+    anything about its villages is looked up.
     """
     require(user, "issuance.view_ledger")
     township = Township.objects.filter(code=township_code.strip()).first()
     if township is None:
         raise ValidationError(f"没有区划代码为“{township_code}”的乡镇。")
+    if not user.is_county_wide and user.township_id != township.pk:
+        raise PermissionDenied("该乡镇不在您的管辖范围内，不能查看发放台账。")
     village = None
     if village_name.strip():
         village = Village.objects.filter(township=township, name=village_name.strip()).first()
         if village is None:
             raise ValidationError(f"{township.name}没有名为“{village_name.strip()}”的村（社区）。")
-    if not user.is_county_wide and user.township_id != township.pk:
-        raise PermissionDenied("该乡镇不在您的管辖范围内，不能查看发放台账。")
     if user.village_id and (village is None or village.pk != user.village_id):
         raise PermissionDenied("村（社区）采集员只能查看本村（社区）的发放台账。")
     return township, village

@@ -104,6 +104,9 @@ class TestTheRows:
     def test_another_township_is_refused(self, world):
         with pytest.raises(PermissionDenied):
             ledger_place(user=world.clerk_b, township_code=TOWNSHIP_A)
+        # Before its villages are looked up: a refusal tells nothing about them.
+        with pytest.raises(PermissionDenied):
+            ledger_place(user=world.clerk_b, township_code=TOWNSHIP_A, village_name="无此村")
 
     def test_unknown_places_are_named_in_chinese(self, world):
         with pytest.raises(ValidationError, match="没有区划代码为“999”的乡镇"):
