@@ -19,6 +19,7 @@ MENU = (
     ("issuance:risks", "代管风险", "issuance.view_custody_risks"),
     ("issuance:reconciliation", "卡务对账", "issuance.view_reconciliation"),
     ("issuance:sign-off-list", "集中发放", "issuance.view_sign_off_sheets"),
+    ("issuance:ledger", "发放台账", "issuance.view_ledger"),
     ("roster:comparison", "数据比对", "roster.view_comparison"),
     ("roster:subsidy-comparison", "补贴对象", "roster.view_subsidy_comparison"),
     ("roster:import-create", "导入名单", "roster.import_lists"),

@@ -228,6 +228,7 @@ class AuditEvent(models.Model):
 class JobKind(models.TextChoices):
     IMPORT_LIST = "import_list", "导入名单"
     EXPORT = "export", "导出名单"
+    LEDGER = "ledger", "发放台账"
 
 
 class JobStatus(models.TextChoices):

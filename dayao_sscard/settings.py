@@ -224,3 +224,12 @@ LOGGING = {
     "loggers": {"django.request": {"filters": ["forbidden_without_traceback"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+
+# 发放台账 PDFs: signed with the county's certificate and key (PEM files) when both are
+# set, else with a key pair the system generates into DATA_DIR/ledger_signing/ on first use.
+LEDGER_SIGNING_KEY = os.environ.get("LEDGER_SIGNING_KEY", "")
+LEDGER_SIGNING_CERT = os.environ.get("LEDGER_SIGNING_CERT", "")
+LEDGER_SIGNING_KEY_PASSPHRASE = os.environ.get("LEDGER_SIGNING_KEY_PASSPHRASE", "")
+# Worker processes printing a township's ledger, one village each at a time; each needs
+# about 200 MB while it prints.
+LEDGER_PDF_WORKERS = int(os.environ.get("LEDGER_PDF_WORKERS", str(min(2, os.cpu_count() or 1))))

@@ -100,6 +100,9 @@ action("issuance.change_batch", "调整申领批次人员", has_role(ADMIN, TOWN
 action("issuance.send_batch", "报送申领批次", has_role(ADMIN, TOWNSHIP) & in_scope)
 # The batch file carries full ID numbers and photos for the bank: not for read-only roles.
 action("issuance.download_batch_file", "下载制卡数据包", has_role(ADMIN, TOWNSHIP) & in_scope)
+# 发放台账: every role that keeps or oversees distribution reads it for its own area
+# (ID numbers masked for all); bank staff keep their branch's books, not the township's.
+action("issuance.view_ledger", "查看和导出发放台账", has_role(ADMIN, SUPERVISOR, TOWNSHIP, VILLAGE))
 action("issuance.import_batch_result", "导入制卡回盘", has_role(ADMIN, TOWNSHIP) & in_scope)
 
 # 代管（代领）审批: the township (or a village collector) registers one with its written

@@ -4,6 +4,7 @@ from . import (
     batch_views,
     card_views,
     handover_views,
+    ledger_views,
     proxy_views,
     risk_views,
     sign_off_views,
@@ -96,4 +97,5 @@ urlpatterns = [
         handover_views.handover_sheet_file,
         name="handover-sheet-file",
     ),
+    path("ledger/", ledger_views.ledger, name="ledger"),
 ]

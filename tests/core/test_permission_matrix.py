@@ -185,6 +185,9 @@ issuance:handover-attach-sheet handover   GET    302  405   403   405  405     4
 issuance:handover-attach-sheet handover   POST   302  403   403   302  403     302 | 302 403 403 404 404 404
 issuance:handover-sheet-file   handover   GET    302  200   200   200  200     200 | 302 200 200 404 404 404
 issuance:handover-sheet-file   handover   POST   302  405   405   405  405     405 | 302 405 405 405 405 405
+# A POST without data asks for the persona's whole area (the first township, county roles).
+issuance:ledger                -          GET    302  200   200   200  200     403
+issuance:ledger                -          POST   302  302   302   302  302     403
 # The JSON API answers in JSON: 401 to anonymous callers rather than the login page.
 api:person-detail              id_number  GET    401  200   200   200  200     200 | 401 200 200 404 404 404
 api:person-detail              id_number  POST   401  405   405   405  405     405 | 401 405 405 405 405 405

@@ -72,6 +72,7 @@ issuance.view_handovers              handover N    Y     Y     Y    Y       Y   
 issuance.create_handover             -       N    Y     N     Y    Y       Y
 issuance.receive_handover            handover N   N     N     Y    N       N    | N N N N N N
 issuance.attach_handover_sheet       handover N   N     N     Y    N       Y    | N N N N N N
+issuance.view_ledger                 -       N    Y     Y     Y    Y       N
 activation.view_counter              -       N    Y     Y     N    N       Y
 activation.sign_ecard                person  N    Y     N     N    N       Y    | N Y N N N N
 dayao_sscard.view_audit_log          -       N    Y     Y     N    N       N
