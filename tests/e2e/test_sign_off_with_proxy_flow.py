@@ -12,6 +12,7 @@ import subprocess
 from playwright.sync_api import expect
 
 from dayao_sscard.roles import Role
+from issuance.forms import approval_label
 from issuance.models import (
     Cadre,
     Card,
@@ -48,7 +49,7 @@ def test_sign_off_day_with_a_proxy_and_the_refusals(
     # name custodians who turn out to be cadres after they were approved.
     for name in ("杨春梅", "赵志华", "罗志华"):
         in_group(cards[name].person)
-    approved(
+    daughter = approved(
         cards["杨春梅"].person,
         clerk_a,
         county_admin,
@@ -98,6 +99,8 @@ def test_sign_off_day_with_a_proxy_and_the_refusals(
     assert "社会保障卡集中发放签收表" in text and sheet.number in text
     for name, card in cards.items():
         assert name in text and card.card_number in text
+    # The remarks column wraps: 经批准代领 / 人：杨小红 / （女儿） on three lines.
+    assert "经批准代领" in text and "杨小红" in text and DAUGHTER_ID not in text
     assert "本表共列社会保障卡 6 张" in text
 
     # The day: 张桂芬 and 王秀兰 sign themselves; someone without an approval comes for
@@ -107,6 +110,10 @@ def test_sign_off_day_with_a_proxy_and_the_refusals(
     for name in ("张桂芬", "王秀兰", "杨春梅"):
         record.get_by_label(f"{name}已签收").check()
     record.get_by_label("杨春梅的签收方式").select_option(label="代领")
+    # Her approved proxy is offered and preselected; someone else is typed in.
+    expect(record.get_by_label("杨春梅的代领审批")).to_have_value(str(daughter.pk))
+    expect(record.get_by_label("张桂芬的代领审批")).to_have_count(0)
+    record.get_by_label("杨春梅的代领审批").select_option(label="其他代领人（手工填写）")
     record.get_by_label("杨春梅的代领人姓名").fill("杨大伟")
     record.get_by_label("杨春梅的代领人身份证号码").fill(STRANGER_ID)
     record.get_by_label("已核验每位签收人的身份证件").check()
@@ -126,8 +133,10 @@ def test_sign_off_day_with_a_proxy_and_the_refusals(
     record = page.get_by_test_id("record-form")
     expect(record.get_by_label("张桂芬已签收")).to_be_checked()
     expect(record.get_by_label("杨春梅的签收方式")).to_have_value("proxy")
-    record.get_by_label("杨春梅的代领人姓名").fill("杨小红")
-    record.get_by_label("杨春梅的代领人身份证号码").fill(DAUGHTER_ID)
+    expect(record.get_by_label("杨春梅的代领人姓名")).to_have_value("杨大伟")
+    record.get_by_label("杨春梅的代领审批").select_option(label=approval_label(daughter))
+    record.get_by_label("杨春梅的代领人姓名").fill("")
+    record.get_by_label("杨春梅的代领人身份证号码").fill("")
     expect(record.get_by_label("已核验每位签收人的身份证件")).to_be_checked()
     record.get_by_role("button", name="登记发放结果").click()
 
