@@ -326,5 +326,6 @@ class TestBulkIssue:
                 cards=cards[:2],
                 event=LedgerEvent.ISSUED,
                 acting_user=clerk_a,
-                custody=Custody(kind=CustodyKind.HOLDER, identity_checked=True, signee="某人"),
+                custody=Custody(kind=CustodyKind.HOLDER, identity_checked=True),
+                outcomes={c.pk: CardOutcome(signee=c.person.name) for c in cards[:2]},
             )
