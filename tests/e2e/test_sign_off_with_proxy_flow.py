@@ -144,6 +144,8 @@ def test_sign_off_day_with_a_proxy_and_the_refusals(
         "本人签收 2 人，代领 1 人，未领取 3 人（仍在库存）"
     )
     expect(page.get_by_test_id("sheet-status")).to_have_text("已登记")
+    proxy_row = page.get_by_test_id("sheet-rows").locator("tbody tr", has_text="杨春梅")
+    expect(proxy_row.locator("td[data-label='结果']")).to_have_text("代领 杨小红")
     status = dict(Card.objects.values_list("person__name", "status"))
     assert [n for n in NAMES if status[n] == CardStatus.ISSUED] == ["张桂芬", "王秀兰", "杨春梅"]
     assert {status[n] for n in ("李文军", "赵志华", "罗志华")} == {CardStatus.IN_STOCK}
