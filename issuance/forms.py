@@ -244,19 +244,38 @@ class SignOffCreateForm(forms.Form):
 
 
 class SignOffRecordForm(forms.Form):
-    """One tick (已签收), 本人 or 代领 (name, ID number) per row; one ID check for the day."""
+    """One tick (已签收), 本人 or 代领 per row; one ID check for the day.
+
+    A 代领 row names its proxy by one of the holder's approvals valid that day (offered as a
+    choice, the first one preselected; its full ID number never leaves the server) or, with
+    “其他代领人”, by name and ID number typed in — which the ledger then checks.
+    """
 
     identity_checked = forms.BooleanField(label="已核验每位签收人的身份证件", required=False)
     occurred_at = LocalDateTimeField(label="发放时间")
 
-    def __init__(self, *args, rows, day, **kwargs):
+    def __init__(self, *args, rows, day, approvals=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.rows = rows
+        self.approvals = {row.pk: (approvals or {}).get(row.card.person_id, []) for row in rows}
         for row in rows:
             self.fields[f"signed_{row.pk}"] = forms.BooleanField(required=False)
             self.fields[f"who_{row.pk}"] = forms.ChoiceField(
                 choices=[("self", "本人"), ("proxy", "代领")], initial="self", required=False
             )
+            if offered := self.approvals[row.pk]:
+                self.fields[f"approval_{row.pk}"] = forms.TypedChoiceField(
+                    choices=[(a.pk, approval_label(a)) for a in offered]
+                    + [("", "其他代领人（手工填写）")],
+                    coerce=int,
+                    empty_value=None,
+                    initial=offered[0].pk,
+                    required=False,
+                    error_messages={
+                        "invalid_choice": f"第{row.position}行 {row.card.person.name}："
+                        "所选代管审批已不在有效审批中，请重新选择。"
+                    },
+                )
             self.fields[f"proxy_name_{row.pk}"] = forms.CharField(max_length=50, required=False)
             self.fields[f"proxy_id_{row.pk}"] = forms.CharField(max_length=30, required=False)
         self.fields["occurred_at"].initial = lambda: _day_moment(day)
@@ -264,30 +283,70 @@ class SignOffRecordForm(forms.Form):
     def clean(self):
         data = super().clean()
         for row in self.rows:
-            if data.get(f"signed_{row.pk}") and data.get(f"who_{row.pk}") == "proxy":
-                name = row.card.person.name
-                if not (data.get(f"proxy_name_{row.pk}") or "").strip():
-                    self.add_error(
-                        f"proxy_name_{row.pk}", f"第{row.position}行 {name}：请填写代领人姓名。"
-                    )
-                if not (data.get(f"proxy_id_{row.pk}") or "").strip():
-                    self.add_error(
-                        f"proxy_id_{row.pk}", f"第{row.position}行 {name}：请填写代领人身份证号码。"
-                    )
+            name = row.card.person.name
+            by_proxy = data.get(f"who_{row.pk}") == "proxy"
+            if by_proxy and not data.get(f"signed_{row.pk}"):
+                # Else the card would silently stay in stock though a proxy was named.
+                self.add_error(
+                    None,
+                    f"第{row.position}行 {name}：选择了代领，但未勾选“已签收”；"
+                    "代领人已签收的请勾选，未领取的请把签收方式改回“本人”。",
+                )
+                continue
+            if not (by_proxy and data.get(f"signed_{row.pk}")):
+                continue
+            if (pk := data.get(f"approval_{row.pk}")) is not None:
+                self._proxy_from_approval(row, data, pk)
+                continue
+            if not (data.get(f"proxy_name_{row.pk}") or "").strip():
+                self.add_error(
+                    f"proxy_name_{row.pk}", f"第{row.position}行 {name}：请填写代领人姓名。"
+                )
+            if not (data.get(f"proxy_id_{row.pk}") or "").strip():
+                self.add_error(
+                    f"proxy_id_{row.pk}", f"第{row.position}行 {name}：请填写代领人身份证号码。"
+                )
         return data
 
+    def _proxy_from_approval(self, row, data, pk: int) -> None:
+        approval = next(a for a in self.approvals[row.pk] if a.pk == pk)
+        typed = "".join((data.get(f"proxy_name_{row.pk}") or "").split())
+        typed_id = "".join((data.get(f"proxy_id_{row.pk}") or "").split()).upper()
+        if (typed and typed != "".join(approval.custodian_name.split())) or (
+            typed_id and typed_id != approval.custodian_id_number
+        ):
+            # Two different proxies on one row: which one signed is not for us to guess.
+            self.add_error(
+                f"proxy_name_{row.pk}",
+                f"第{row.position}行 {row.card.person.name}：已选择审批的代领人"
+                f"{approval.custodian_name}，又填写了另一位代领人{typed}；"
+                "请只选其一（其他代领人请选择“其他代领人（手工填写）”）。",
+            )
+            return
+        data[f"proxy_name_{row.pk}"] = approval.custodian_name
+        data[f"proxy_id_{row.pk}"] = approval.custodian_id_number
+
     def bound_rows(self) -> list[dict]:
-        """Each row with its four fields, for the template."""
+        """Each row with its fields, for the template."""
         return [
             {
                 "row": row,
                 "signed": self[f"signed_{row.pk}"],
                 "who": self[f"who_{row.pk}"],
+                "approval": self[f"approval_{row.pk}"] if self.approvals[row.pk] else None,
                 "proxy_name": self[f"proxy_name_{row.pk}"],
                 "proxy_id": self[f"proxy_id_{row.pk}"],
             }
             for row in self.rows
         ]
+
+
+def approval_label(approval) -> str:
+    """An approval as a clerk picks it: the custodian, relationship, masked ID number."""
+    return (
+        f"{approval.custodian_name}（{approval.custodian_relationship}，"
+        f"{approval.masked_custodian_id_number}）"
+    )
 
 
 def _day_moment(day) -> str:

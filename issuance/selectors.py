@@ -29,6 +29,7 @@ from .models import (
     LedgerEvent,
     MemberOutcome,
     ProvincialEntry,
+    ProxyApproval,
     SecondIssuanceAttempt,
     SignOffOutcome,
     SignOffRow,
@@ -446,3 +447,24 @@ def sign_off_rows(*, sheet: SignOffSheet) -> QuerySet[SignOffRow]:
         .select_related("card", "card__person", "card__bank")
         .order_by("position")
     )
+
+
+def sign_off_approvals(*, user, sheet: SignOffSheet) -> dict[int, list[ProxyApproval]]:
+    """The proxy approvals valid on the sheet's day for its holders, by person: whom the
+    clerk may record as 代领 on a row (the ledger checks the approval again)."""
+    day = sheet.day
+    approvals = (
+        ProxyApproval.objects.for_user(user)
+        .filter(
+            person__in=SignOffRow.objects.filter(sheet=sheet).values("card__person"),
+            approved_at__isnull=False,
+            revoked_at__isnull=True,
+            valid_from__lte=day,
+            valid_until__gte=day,
+        )
+        .order_by("person_id", "-valid_until", "pk")
+    )
+    by_person: dict[int, list[ProxyApproval]] = {}
+    for approval in approvals:
+        by_person.setdefault(approval.person_id, []).append(approval)
+    return by_person

@@ -84,11 +84,16 @@ def sign_off_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @action_required("issuance.view_sign_off_sheets")
 @require_GET
 def sign_off_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    """The printed sheet: the rows as they were fixed, masked ID numbers, signature columns."""
+    """The printed sheet: the rows as they were fixed, masked ID numbers, signature columns;
+    a holder's approved proxies in the remarks, so whoever hands out cards knows them."""
     sheet = selectors.sign_off_sheet_get(user=request.user, pk=pk)
     pdf = pdf_from_template(
         "issuance/sign_off_sheet_pdf.html",
-        {"sheet": sheet, "rows": list(selectors.sign_off_rows(sheet=sheet))},
+        {
+            "sheet": sheet,
+            "rows": list(selectors.sign_off_rows(sheet=sheet)),
+            "approvals": selectors.sign_off_approvals(user=request.user, sheet=sheet),
+        },
     )
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = _inline(f"集中发放签收表{sheet.number}.pdf")
@@ -109,7 +114,10 @@ def sign_off_record(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("issuance:sign-off-detail", pk=sheet.pk)
     rows = list(selectors.sign_off_rows(sheet=sheet))
     form = SignOffRecordForm(
-        request.POST if request.method == "POST" else None, rows=rows, day=sheet.day
+        request.POST if request.method == "POST" else None,
+        rows=rows,
+        day=sheet.day,
+        approvals=selectors.sign_off_approvals(user=request.user, sheet=sheet),
     )
     status = 200
     if request.method == "POST":

@@ -99,7 +99,9 @@ def test_collector_prints_the_sheet_and_records_the_day(
     issue.get_by_label("已核验身份证件").check()
     issue.get_by_role("button", name="确认发放").click()
 
-    expect(page.get_by_test_id("issue-error")).to_contain_text("代领须凭经批准的代管（代领）审批")
+    expect(page.get_by_test_id("issue-error")).to_contain_text(
+        "系统中没有持卡人李文军的代管（代领）审批，不能发放给代领人李大军"
+    )
     expect(page.get_by_test_id("issue-form").get_by_label("代领人姓名")).to_have_value("李大军")
     assert Card.objects.get(pk=cards["李文军"].pk).status == CardStatus.IN_STOCK
     assert not LedgerEntry.objects.filter(card=cards["李文军"], event=LedgerEvent.ISSUED).exists()

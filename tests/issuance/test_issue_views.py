@@ -104,7 +104,9 @@ class TestIssueOnTheCardPage:
         data = issue_data(method="proxy", proxy_name="张三", proxy_id_number="53232619800517001X")
         response = signed_in(client, clerk_a).post(self.url(card), data)
         assert response.status_code == 400
-        assert "的代管（代领）审批，不能发放给代领人张三" in response.content.decode()
+        html = response.content.decode()
+        assert "系统中没有持卡人张桂芬的代管（代领）审批，不能发放给代领人张三" in html
+        assert Card.objects.get(pk=card.pk).status == CardStatus.IN_STOCK
 
     def test_a_second_submit_is_told_kindly_and_does_nothing(self, client, clerk_a, card):
         client = signed_in(client, clerk_a)
