@@ -38,6 +38,7 @@ from dayao_sscard.permissions import require
 from roster.card_records import MADE_CARDS_TABLE, made_cards_from_records
 from roster.models import Person, SourceList
 
+from . import chain
 from .models import (
     LIVE_CARD_STATUSES,
     Bank,
@@ -270,11 +271,45 @@ def _ledger_append(cursor, select: str, params: list, *, at, who) -> int:
     """Append ledger entries, one per row of ``select``, which gives ENTRY_COLUMNS in
     order; all occurred and were recorded ``at``, by ``who`` (a user's key, or None).
 
-    The one place the bulk writes of the ledger go through (chained hashes, issue 10,
-    belong here).
+    The one place the bulk writes of the ledger go through. Each entry is chained to its
+    card's previous one (``prev_hash``: none for a first entry, else the entry of the
+    sequence before) and hashed in the statement itself, with the text
+    ``issuance.chain.canonical_text`` gives in Python (``chain.entry_hash_sql``).
     """
     fixed = {"occurred_at": at, "recorded_at": at, "recorded_by_id": who}
-    return _insert_from_query(cursor, LedgerEntry, ENTRY_COLUMNS, select, params, fixed=fixed)
+    values = _column_values(LedgerEntry, (*ENTRY_COLUMNS, "prev_hash", "entry_hash"), fixed)
+    constants = {
+        field.attname: fixed[field.column] if field.column in fixed else field.get_default()
+        for field in LedgerEntry._meta.concrete_fields
+        if field.column in values
+    }
+    digest, digest_params = chain.entry_hash_sql(
+        {name: f"q.{name}" for name in (*ENTRY_COLUMNS, "prev_hash")}, constants
+    )
+    listed = ", ".join([*values, *ENTRY_COLUMNS, "prev_hash", "entry_hash"])
+    placeholders = ", ".join(["%s"] * len(values))
+    cursor.execute(
+        f"WITH r ({', '.join(ENTRY_COLUMNS)}) AS ({select}) "
+        f"INSERT INTO {ENTRY} ({listed}) "
+        f"SELECT {placeholders}, {', '.join(f'q.{name}' for name in ENTRY_COLUMNS)}, "
+        f"q.prev_hash, {digest} FROM (SELECT r.*, CASE WHEN r.sequence = 1 THEN '' "
+        f"ELSE COALESCE((SELECT e.entry_hash FROM {ENTRY} e WHERE e.card_id = r.card_id "
+        "AND e.sequence = r.sequence - 1), '') END AS prev_hash FROM r) q",
+        [*params, *values.values(), *digest_params],
+    )
+    return cursor.rowcount
+
+
+def _column_values(model, columns: tuple[str, ...], fixed: dict) -> dict:
+    """Each column of ``model`` not in ``columns`` with its value: ``fixed``'s, else the
+    model default's (as the database stores it)."""
+    values = dict(fixed)
+    for field in model._meta.concrete_fields:
+        if field.column in columns or field.column in values or field.primary_key:
+            continue
+        default = field.get_default() if field.has_default() or not field.null else None
+        values[field.column] = field.get_db_prep_save(default, connection)
+    return values
 
 
 def _insert_from_query(
@@ -285,12 +320,7 @@ def _insert_from_query(
 
     Built from the model, so that a field added later (with its default) is not forgotten.
     """
-    values = dict(fixed)
-    for field in model._meta.concrete_fields:
-        if field.column in columns or field.column in values or field.primary_key:
-            continue
-        default = field.get_default() if field.has_default() or not field.null else None
-        values[field.column] = field.get_db_prep_save(default, connection)
+    values = _column_values(model, columns, fixed)
     listed = ", ".join([*values, *columns])
     placeholders = ", ".join(["%s"] * len(values))
     cursor.execute(

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from activation.models import Activation
@@ -16,6 +16,7 @@ from dayao_sscard.roles import Role
 from roster.models import Person
 from roster.witnesses import card_refusal
 
+from . import chain
 from .card_numbers import card_number_for_holder
 from .models import (
     LIVE_CARD_STATUSES,
@@ -190,42 +191,27 @@ def card_record_event(
         _check_event_rules(locked, event, custody, failure_reason, note)
         before = snapshot(locked)
         when = occurred_at or timezone.now()
-        _check_when(locked, when)
-        locked.status = following
+        last = _last_entry(locked)
+        _check_when(when, last)
         if event == LedgerEvent.PRODUCTION_FAILED:
             locked.failure_reason = failure_reason
         if event == LedgerEvent.PRODUCED:
             locked.made_on = timezone.localdate(when)
             if card_number:
                 locked.card_number = _card_number_free(card_number, locked)
-        if custody.kind:
-            locked.custody_kind = custody.kind
-            # On issuance the card leaves the cadre's hands: the holder (or proxy) keeps it.
-            keeper = custody.party if event == LedgerEvent.ISSUED else custody.responsible_person
-            locked.custodian = keeper or custody.party
-            locked.custody_location = custody.location
-            locked.custody_since = when
-        locked.save()
-        sequence = (locked.ledger_entries.aggregate(m=Max("sequence"))["m"] or 0) + 1
-        entry = LedgerEntry.objects.create(
-            card=locked,
-            sequence=sequence,
+        entry = _entry(
+            locked,
+            last,
             event=event,
-            status_before=current,
-            status_after=following,
-            from_party=before.get("custodian") or "",
-            to_party=custody.party,
-            custody_kind=locked.custody_kind,
-            location=custody.location,
-            responsible_person=custody.responsible_person,
-            signee=custody.signee,
-            method=custody.method,
-            face_to_face=custody.face_to_face,
-            identity_checked=custody.identity_checked,
-            occurred_at=when,
-            recorded_by=acting_user,
+            current=current,
+            following=following,
+            custody=custody,
+            when=when,
+            acting_user=acting_user,
             note=note or failure_reason,
         )
+        locked.save()
+        entry.save(force_insert=True)
         if event == LedgerEvent.ACTIVATED:
             _activation_record(locked, acting_user, when, note)
         audit_record(
@@ -282,16 +268,20 @@ def cards_apply(
         )
         entries = LedgerEntry.objects.bulk_create(
             [
-                LedgerEntry(
-                    card=card,
-                    sequence=1,
-                    event=LedgerEvent.APPLIED,
-                    status_before="",
-                    status_after=following,
-                    custody_kind=CustodyKind.NONE,
-                    occurred_at=when,
-                    recorded_by=acting_user,
-                    note=note,
+                chain.entry_seal(
+                    LedgerEntry(
+                        card=card,
+                        sequence=1,
+                        event=LedgerEvent.APPLIED,
+                        status_before="",
+                        status_after=following,
+                        custody_kind=CustodyKind.NONE,
+                        occurred_at=when,
+                        recorded_at=when,
+                        recorded_by=acting_user,
+                        note=note,
+                    ),
+                    "",
                 )
                 for card in cards
             ],
@@ -355,16 +345,12 @@ def cards_record_event(
             .filter(pk__in=pks)
             .order_by("pk")
         )
-        last_sequence = dict(
-            LedgerEntry.objects.filter(card_id__in=pks)
-            .values("card_id")
-            .annotate(m=Max("sequence"))
-            .values_list("card_id", "m")
-        )
+        last_entries = _last_entries(pks)
         entries, changes = [], []
         for card in locked:
             outcome = outcomes.get(card.pk, CardOutcome())
-            current = card.status if last_sequence.get(card.pk) else ""
+            last = last_entries.get(card.pk)
+            current = card.status if last else ""
             following = next_status(current, event)
             if following is None:
                 raise ValidationError(
@@ -373,39 +359,26 @@ def cards_record_event(
                 )
             _check_event_rules(card, event, custody, outcome.failure_reason, note)
             before = snapshot(card)
-            card.status = following
             if event == LedgerEvent.PRODUCTION_FAILED:
                 card.failure_reason = outcome.failure_reason[:200]
             if event == LedgerEvent.PRODUCED:
                 card.made_on = timezone.localdate(when)
                 if outcome.card_number:
                     card.card_number = outcome.card_number
-            if custody.kind:
-                card.custody_kind = custody.kind
-                card.custodian = custody.responsible_person or custody.party
-                card.custody_location = custody.location
-                card.custody_since = when
-            changes.append((card, before, snapshot(card)))
             entries.append(
-                LedgerEntry(
-                    card=card,
-                    sequence=last_sequence.get(card.pk, 0) + 1,
+                _entry(
+                    card,
+                    last,
                     event=event,
-                    status_before=current,
-                    status_after=following,
-                    from_party=before.get("custodian") or "",
-                    to_party=custody.party,
-                    custody_kind=card.custody_kind,
-                    location=custody.location,
-                    responsible_person=custody.responsible_person,
-                    signee=custody.signee,
-                    method=custody.method,
-                    face_to_face=custody.face_to_face,
-                    occurred_at=when,
-                    recorded_by=acting_user,
+                    current=current,
+                    following=following,
+                    custody=custody,
+                    when=when,
+                    acting_user=acting_user,
                     note=(outcome.note or note or outcome.failure_reason)[:500],
                 )
             )
+            changes.append((card, before, snapshot(card)))
         _save_cards(locked, card_numbers=event == LedgerEvent.PRODUCED)
         entries = LedgerEntry.objects.bulk_create(entries, batch_size=500)
         audit_record_many(actor=acting_user, action=f"issuance.card.{event}", changes=changes)
@@ -464,14 +437,87 @@ _BLOCKED_BY_PENDING_CANCELLATION = (
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def _check_when(card: Card, when: datetime) -> None:
+@dataclass(frozen=True)
+class _Last:
+    """A card's newest ledger entry, as the next one needs it."""
+
+    sequence: int
+    occurred_at: datetime
+    entry_hash: str
+
+
+def _last_entry(card: Card) -> _Last | None:
+    row = (
+        card.ledger_entries.order_by("-sequence")
+        .values_list("sequence", "occurred_at", "entry_hash")
+        .first()
+    )
+    return _Last(*row) if row else None
+
+
+def _last_entries(pks: list[int]) -> dict[int, _Last]:
+    """The newest entry of each of these cards (by the (card, sequence) index)."""
+    newest = (
+        LedgerEntry.objects.filter(card_id=OuterRef("card_id"))
+        .order_by("-sequence")
+        .values("sequence")[:1]
+    )
+    found = {}
+    for start in range(0, len(pks), 500):
+        rows = LedgerEntry.objects.filter(
+            card_id__in=pks[start : start + 500], sequence=Subquery(newest)
+        ).values_list("card_id", "sequence", "occurred_at", "entry_hash")
+        for card_id, *last in rows:
+            found[card_id] = _Last(*last)
+    return found
+
+
+def _entry(
+    card: Card,
+    last: _Last | None,
+    *,
+    event: str,
+    current: str,
+    following: str,
+    custody: Custody,
+    when: datetime,
+    acting_user,
+    note: str,
+) -> LedgerEntry:
+    """The card's next entry, chained to its last one, and the card moved to the fold of
+    its ledger with it (``issuance.chain.fold_step``: one rule for writers and readers)."""
+    entry = LedgerEntry(
+        card=card,
+        sequence=(last.sequence if last else 0) + 1,
+        event=event,
+        status_before=current,
+        status_after=following,
+        from_party=card.custodian,
+        to_party=custody.party,
+        custody_kind=custody.kind or card.custody_kind,
+        location=custody.location,
+        responsible_person=custody.responsible_person,
+        signee=custody.signee,
+        method=custody.method,
+        face_to_face=custody.face_to_face,
+        identity_checked=custody.identity_checked,
+        occurred_at=when,
+        recorded_at=timezone.now(),
+        recorded_by=acting_user,
+        note=note,
+    )
+    chain.card_state_apply(card, chain.fold_step(chain.card_state(card), entry))
+    return chain.entry_seal(entry, last.entry_hash if last else "")
+
+
+def _check_when(when: datetime, last: _Last | None) -> None:
     """A step happens after the card's previous one, and not in the future."""
     if when > timezone.now() + CLOCK_SKEW:
         raise ValidationError("发生时间不能晚于当前时间。")
-    last = card.ledger_entries.order_by("-sequence").values_list("occurred_at", flat=True).first()
-    if last is not None and when < last:
+    if last is not None and when < last.occurred_at:
         raise ValidationError(
-            f"发生时间早于该卡上一环节的时间（{timezone.localtime(last):%Y年%m月%d日 %H:%M}），请核对。"
+            "发生时间早于该卡上一环节的时间"
+            f"（{timezone.localtime(last.occurred_at):%Y年%m月%d日 %H:%M}），请核对。"
         )
 
 

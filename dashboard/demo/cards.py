@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from django.utils import timezone
 
+from issuance.chain import card_fold, card_state_apply, entry_seal
 from issuance.models import (
     Bank,
     BankBranch,
@@ -539,17 +541,18 @@ class Cards(DemoBase):
         status = replay([step.event for step in j.steps])
         if status != j.status or status != j.steps[-1].status_after:
             raise RuntimeError("演示数据流程错误：台账重放结果与卡片状态不一致")
+        # The card is where its ledger says: the fold the ledger services apply.
+        state = card_fold(
+            SimpleNamespace(**vars(step), occurred_at=when)
+            for step, when in zip(j.steps, draft.times, strict=True)
+        )
         card = Card(
             person=draft.person,
             bank=draft.bank,
             production_type=draft.production_type,
-            status=status,
             failure_reason=draft.failure_reason,
-            custody_kind=j.kind,
-            custodian=j.custodian,
-            custody_location=j.location,
-            custody_since=draft.times[j.custody_step] if j.custody_step is not None else None,
         )
+        card_state_apply(card, state)
         for step, when in zip(j.steps, draft.times, strict=True):
             if step.event == LedgerEvent.PRODUCED:
                 card.made_on = timezone.localdate(when)
@@ -564,8 +567,12 @@ class Cards(DemoBase):
                 return number
 
     def _entries(self, card: Card, draft: CardDraft) -> list[LedgerEntry]:
-        return [
-            LedgerEntry(
+        """The card's entries, each chained to the one before (``issuance.chain``)."""
+        entries, previous = [], ""
+        for sequence, (step, when) in enumerate(
+            zip(draft.journey.steps, draft.times, strict=True), start=1
+        ):
+            entry = LedgerEntry(
                 card=card,
                 sequence=sequence,
                 event=step.event,
@@ -582,10 +589,10 @@ class Cards(DemoBase):
                 # Every demo issuance and activation is to the holder, document in hand.
                 identity_checked=step.event in (LedgerEvent.ISSUED, LedgerEvent.ACTIVATED),
                 occurred_at=when,
+                recorded_at=self.recorded_at,
                 recorded_by=self.user,
                 note=step.note,
             )
-            for sequence, (step, when) in enumerate(
-                zip(draft.journey.steps, draft.times, strict=True), start=1
-            )
-        ]
+            previous = entry_seal(entry, previous).entry_hash
+            entries.append(entry)
+        return entries
