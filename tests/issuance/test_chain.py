@@ -361,3 +361,13 @@ class TestDayHeads:
         assert LedgerDayHead.objects.count() == 1
         ledger_days_seal()
         assert LedgerDayHead.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_demo_county_verifies():
+    from dashboard.demo import demo_seed
+
+    demo_seed(persons=300, seed=2026)
+    result = chain.ledger_verify()
+    assert result.ok, result.problems[:3]
+    assert result.entries == LedgerEntry.objects.count() > 300
