@@ -32,7 +32,12 @@ from .models import (
     ProductionType,
 )
 from .rules import event_action
-from .selectors import bank_by_name, branch_serving, pending_cancellation
+from .selectors import (
+    bank_by_name,
+    branch_serving,
+    pending_cancellation,
+    pending_cancellations,
+)
 from .states import next_status
 
 # Who may keep a card between the province's card factory and its holder.
@@ -346,6 +351,7 @@ def cards_record_event(
             .order_by("pk")
         )
         last_entries = _last_entries(pks)
+        pending = pending_cancellations(pks) if event in _BLOCKED_BY_PENDING_CANCELLATION else {}
         entries, changes = [], []
         for card in locked:
             outcome = outcomes.get(card.pk, CardOutcome())
@@ -357,7 +363,9 @@ def cards_record_event(
                     f"{card.person.name}的社保卡当前状态为“{card.get_status_display()}”，"
                     f"不能办理“{LedgerEvent(event).label}”。"
                 )
-            _check_event_rules(card, event, custody, outcome.failure_reason, note)
+            _check_event_rules(
+                card, event, custody, outcome.failure_reason, note, pending=pending.get(card.pk)
+            )
             before = snapshot(card)
             if event == LedgerEvent.PRODUCTION_FAILED:
                 card.failure_reason = outcome.failure_reason[:200]
@@ -521,15 +529,26 @@ def _check_when(when: datetime, last: _Last | None) -> None:
         )
 
 
+# ``_check_event_rules`` looks the card's pending 注销 up itself unless given.
+_LOOK_UP = object()
+
+
 def _check_event_rules(
-    card: Card, event: str, custody: Custody, failure_reason: str, note: str = ""
+    card: Card,
+    event: str,
+    custody: Custody,
+    failure_reason: str,
+    note: str = "",
+    *,
+    pending=_LOOK_UP,
 ) -> None:
     if event == LedgerEvent.PRODUCTION_FAILED and not failure_reason.strip():
         raise ValidationError("请填写制卡失败原因。")
     if event in (LedgerEvent.CANCELLED, LedgerEvent.RECOVERED) and not note.strip():
         raise ValidationError(f"办理“{LedgerEvent(event).label}”必须在备注中写明原因。")
     if event in _BLOCKED_BY_PENDING_CANCELLATION:
-        pending = pending_cancellation(card)
+        if pending is _LOOK_UP:
+            pending = pending_cancellation(card)
         if pending is not None:
             raise ValidationError(
                 f"该卡已申请注销（{pending.reason}），不能办理“{LedgerEvent(event).label}”；"
