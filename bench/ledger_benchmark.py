@@ -186,9 +186,17 @@ def verify(entries: int) -> bool:
             for sequence, (event, before, after, party, kind) in enumerate(steps, start=1):
                 _ledger_append(
                     cursor,
-                    f"SELECT id, {sequence}, %s, %s, %s, %s, %s, '' FROM {table} "
-                    "WHERE person_id > 1000000000 ORDER BY id",
-                    [event, before, after, party, kind],
+                    f"FROM {table} c WHERE c.person_id > 1000000000 ORDER BY c.id",
+                    [],
+                    varying={"card_id": "c.id"},
+                    same={
+                        "sequence": sequence,
+                        "event": event,
+                        "status_before": before,
+                        "status_after": after,
+                        "to_party": party,
+                        "custody_kind": kind,
+                    },
                     at=at,
                     who=None,
                 )

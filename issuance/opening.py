@@ -255,47 +255,54 @@ def _masked(column: str) -> str:
     return f"substr({column}, 1, 1) || '****' || substr({column}, length({column}) - 3)"
 
 
-ENTRY_COLUMNS = (
-    "card_id",
-    "sequence",
-    "event",
-    "status_before",
-    "status_after",
-    "to_party",
-    "custody_kind",
-    "note",
-)
-
-
-def _ledger_append(cursor, select: str, params: list, *, at, who) -> int:
-    """Append ledger entries, one per row of ``select``, which gives ENTRY_COLUMNS in
-    order; all occurred and were recorded ``at``, by ``who`` (a user's key, or None).
+def _ledger_append(
+    cursor,
+    rows: str,
+    params: list,
+    *,
+    varying: dict[str, str],
+    same: dict[str, object],
+    at,
+    who,
+) -> int:
+    """Append ledger entries, one per row of ``rows`` (``FROM … [WHERE …] [ORDER BY …]``):
+    the columns in ``varying`` from SQL expressions over it (``params`` fill the
+    expressions, then ``rows``, in that order), those in ``same`` one value for all, the
+    rest their defaults; all occurred and were recorded ``at``, by ``who`` (a user's key,
+    or None). ``card_id`` and ``sequence`` are required.
 
     The one place the bulk writes of the ledger go through. Each entry is chained to its
-    card's previous one (``prev_hash``: none for a first entry, else the entry of the
-    sequence before) and hashed in the statement itself, with the text
-    ``issuance.chain.canonical_text`` gives in Python (``chain.entry_hash_sql``).
+    card's last one (none when the sequence is 1) and hashed in the statement itself, with
+    the text ``issuance.chain.canonical_text`` gives in Python (``chain.entry_hash_sql``):
+    only the varying columns are serialised row by row.
     """
-    fixed = {"occurred_at": at, "recorded_at": at, "recorded_by_id": who}
-    values = _column_values(LedgerEntry, (*ENTRY_COLUMNS, "prev_hash", "entry_hash"), fixed)
+    fixed = {"occurred_at": at, "recorded_at": at, "recorded_by_id": who, **same}
+    first = same.get("sequence") == 1
+    if first:
+        fixed["prev_hash"] = ""
+    computed = (*varying, *(() if first else ("prev_hash",)))
+    values = _column_values(LedgerEntry, (*computed, "entry_hash"), fixed)
     constants = {
         field.attname: fixed[field.column] if field.column in fixed else field.get_default()
         for field in LedgerEntry._meta.concrete_fields
         if field.column in values
     }
     digest, digest_params = chain.entry_hash_sql(
-        {name: f"q.{name}" for name in (*ENTRY_COLUMNS, "prev_hash")}, constants
+        {name: f"q.{name}" for name in computed}, constants
     )
-    listed = ", ".join([*values, *ENTRY_COLUMNS, "prev_hash", "entry_hash"])
+    inner = [f"{expression} AS {name}" for name, expression in varying.items()]
+    if not first:
+        inner.append(
+            f"COALESCE((SELECT e.entry_hash FROM {ENTRY} e WHERE e.card_id = {varying['card_id']} "
+            "ORDER BY e.sequence DESC LIMIT 1), '') AS prev_hash"
+        )
+    listed = ", ".join([*values, *computed, "entry_hash"])
     placeholders = ", ".join(["%s"] * len(values))
     cursor.execute(
-        f"WITH r ({', '.join(ENTRY_COLUMNS)}) AS ({select}) "
         f"INSERT INTO {ENTRY} ({listed}) "
-        f"SELECT {placeholders}, {', '.join(f'q.{name}' for name in ENTRY_COLUMNS)}, "
-        f"q.prev_hash, {digest} FROM (SELECT r.*, CASE WHEN r.sequence = 1 THEN '' "
-        f"ELSE COALESCE((SELECT e.entry_hash FROM {ENTRY} e WHERE e.card_id = r.card_id "
-        "AND e.sequence = r.sequence - 1), '') END AS prev_hash FROM r) q",
-        [*params, *values.values(), *digest_params],
+        f"SELECT {placeholders}, {', '.join(f'q.{name}' for name in computed)}, {digest} "
+        f"FROM (SELECT {', '.join(inner)} {rows}) q",
+        [*values.values(), *digest_params, *params],
     )
     return cursor.rowcount
 
@@ -357,10 +364,16 @@ def _close_replaced(cursor, who, acting_user, now, file_name: str) -> int:
     closed = json_object_sql({"status": f"'{S.CANCELLED}'"})
     _ledger_append(
         cursor,
-        f"SELECT p.live_id, {_next_sequence('p.live_id')}, '{LedgerEvent.CANCELLED}', "
-        f"p.live_status, '{S.CANCELLED}', '', c.custody_kind, {note} "
         f"FROM opening_plan p JOIN {CARD} c ON c.id = p.live_id WHERE p.action = 'replace'",
         [source],
+        varying={
+            "card_id": "p.live_id",
+            "sequence": _next_sequence("p.live_id"),
+            "status_before": "p.live_status",
+            "custody_kind": "c.custody_kind",
+            "note": note,
+        },
+        same={"event": LedgerEvent.CANCELLED, "status_after": S.CANCELLED, "to_party": ""},
         at=now,
         who=who,
     )
@@ -389,10 +402,20 @@ def _produce_awaiting(cursor, who, acting_user, now, file_name: str) -> int:
     note = f"卡务系统导出显示制卡成功（导出文件：{file_name}）"
     _ledger_append(
         cursor,
-        f"SELECT p.live_id, {_next_sequence('p.live_id')}, '{LedgerEvent.PRODUCED}', "
-        f"p.live_status, '{S.IN_STOCK}', p.custodian, '{CustodyKind.BANK}', %s "
         "FROM opening_plan p WHERE p.action = 'produce'",
-        [note],
+        [],
+        varying={
+            "card_id": "p.live_id",
+            "sequence": _next_sequence("p.live_id"),
+            "status_before": "p.live_status",
+            "to_party": "p.custodian",
+        },
+        same={
+            "event": LedgerEvent.PRODUCED,
+            "status_after": S.IN_STOCK,
+            "custody_kind": CustodyKind.BANK,
+            "note": note,
+        },
         at=now,
         who=who,
     )
@@ -444,9 +467,17 @@ def _open_new(cursor, who, acting_user, now, file_name: str, count: int) -> int:
     # The card had no status in our ledger before it: its first entry starts from none.
     _ledger_append(
         cursor,
-        f"SELECT card_id, 1, '{LedgerEvent.PRODUCED}', '', '{S.IN_STOCK}', custodian, "
-        f"'{CustodyKind.BANK}', %s {new} ORDER BY card_id",
-        [note],
+        f"{new} ORDER BY card_id",
+        [],
+        varying={"card_id": "card_id", "to_party": "custodian"},
+        same={
+            "sequence": 1,
+            "event": LedgerEvent.PRODUCED,
+            "status_before": "",
+            "status_after": S.IN_STOCK,
+            "custody_kind": CustodyKind.BANK,
+            "note": note,
+        },
         at=now,
         who=who,
     )
