@@ -30,6 +30,7 @@ from operator import attrgetter
 from typing import NamedTuple
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from .models import Card, CardStatus, CustodyKind, LedgerDayHead, LedgerEntry, LedgerEvent
@@ -244,27 +245,31 @@ def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
-def _day_hashes(start: date, end: date) -> Iterator[tuple[date, list[str]]]:
-    """Every day from ``start`` to ``end`` (inclusive) with its entries' hashes in id
-    order; days without entries too."""
+def _heads_between(start: date, end: date, head: str) -> Iterator[tuple[date, str, int]]:
+    """(day, head, entries) of every day from ``start`` to ``end`` (inclusive), days
+    without entries too, from ``head`` (that of the day before ``start``). The entries
+    are streamed by day and id and hashed as they come: memory stays flat however many
+    a day holds (a million-row import)."""
     rows = (
         LedgerEntry.objects.filter(
             recorded_at__gte=_day_start(start), recorded_at__lt=_day_start(end + timedelta(1))
         )
-        .order_by("id")
-        .values_list("recorded_at", "entry_hash")
+        .annotate(day=TruncDate("recorded_at"))
+        .order_by("day", "id")
+        .values_list("day", "entry_hash")
+        .iterator(chunk_size=20000)
     )
-    by_day: dict[date, list[str]] = {}
-    for recorded_at, digest in rows.iterator(chunk_size=20000):
-        by_day.setdefault(timezone.localdate(recorded_at), []).append(digest)
+    pending = next(rows, None)
     day = start
     while day <= end:
-        yield day, by_day.get(day, [])
+        hasher, count = sha256(head.encode()), 0
+        while pending is not None and pending[0] == day:
+            hasher.update(pending[1].encode())
+            count += 1
+            pending = next(rows, None)
+        head = hasher.hexdigest()
+        yield day, head, count
         day += timedelta(1)
-
-
-def day_head_next(previous: str, hashes: list[str]) -> str:
-    return sha256_hex(previous + "".join(hashes))
 
 
 def first_ledger_day() -> date | None:
@@ -286,9 +291,7 @@ def _heads(until: date) -> Iterator[tuple[date, str, int]]:
         start, head = first_ledger_day(), ""
         if start is None or start > until:
             return
-    for day, hashes in _day_hashes(start, until):
-        head = day_head_next(head, hashes)
-        yield day, head, len(hashes)
+    yield from _heads_between(start, until, head)
 
 
 def chain_head(day: date) -> str:
@@ -483,15 +486,15 @@ def _sealed_days_problems() -> tuple[int, list[str]]:
     if not sealed:
         return 0, []
     first = first_ledger_day()
-    start = sealed[0][0] if first is None else min(first, sealed[0][0])
-    recomputed, head = {}, ""
-    for day, hashes in _day_hashes(start, sealed[-1][0]):
-        if first is not None and day >= first:
-            head = day_head_next(head, hashes)
-        recomputed[day] = (head, len(hashes))
+    # Before the ledger's first day the head is "" (and a sealed head there is wrong).
+    recomputed: dict[date, tuple[str, int]] = {}
+    if first is not None and first <= sealed[-1][0]:
+        recomputed = {
+            day: (head, count) for day, head, count in _heads_between(first, sealed[-1][0], "")
+        }
     problems = []
     for day, head, count in sealed:
-        now_head, now_count = recomputed[day]
+        now_head, now_count = recomputed.get(day, ("", 0))
         if now_head != head:
             problems.append(
                 f"{day:%Y年%m月%d日}的日链头与封存值不一致（封存时当日 {count} 条记录，"
