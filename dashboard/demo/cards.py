@@ -63,9 +63,6 @@ class Journey:
     status: str = ""
     party: str = ""
     kind: str = CustodyKind.NONE
-    location: str = ""
-    custodian: str = ""
-    custody_step: int | None = None
 
     def add(
         self,
@@ -81,7 +78,6 @@ class Journey:
         face_to_face: bool = False,
         note: str = "",
         from_party: str | None = None,
-        keep_at: str | None = None,
     ) -> None:
         following = next_status(self.status, event)
         if following is None:
@@ -90,17 +86,10 @@ class Journey:
         if moves:
             if from_party is None:
                 from_party = self.party
+            # Where the card is kept, and by whom, is the fold of these steps
+            # (``issuance.chain``), as for every card.
             self.party = to
             self.kind = kind
-            self.location = location if keep_at is None else keep_at
-            # The holder or proxy keeps the card; the responsible person only handed it over.
-            if kind in (CustodyKind.HOLDER, CustodyKind.PROXY):
-                self.custodian = to
-            elif kind == CustodyKind.NONE:
-                self.custodian = ""
-            else:
-                self.custodian = responsible or to
-            self.custody_step = len(self.steps)
         self.steps.append(
             Step(
                 event=event,
@@ -256,7 +245,6 @@ class Cards(DemoBase):
             kind=CustodyKind.HOLDER,
             to=name,
             location=f"{branch}柜台",
-            keep_at="持卡人本人保管",
             responsible=clerk,
             signee=name,
             method=IssueMethod.COUNTER,
@@ -439,7 +427,6 @@ class Cards(DemoBase):
                 kind=CustodyKind.PROXY,
                 to=plan.proxy_name,
                 location=location,
-                keep_at=f"经批准由{plan.proxy_name}代为保管",
                 responsible=responsible,
                 signee=plan.proxy_name,
                 method=IssueMethod.PROXY,
@@ -452,7 +439,6 @@ class Cards(DemoBase):
             kind=CustodyKind.HOLDER,
             to=person.name,
             location=location,
-            keep_at="持卡人本人保管",
             responsible=responsible,
             signee=person.name,
             method=method,
