@@ -6,9 +6,19 @@ request that queues nothing need not import Celery (about 0.1 s of every start).
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dayao_sscard.settings")
 
 app = Celery("dayao_sscard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# ``celery -A dayao_sscard worker --beat`` (scripts/run) sends these. The ledger's day heads
+# are sealed after the day has been over an hour (issuance.chain.SEAL_GRACE).
+app.conf.beat_schedule = {
+    "seal-ledger-day-heads": {
+        "task": "issuance.ledger_days_seal",
+        "schedule": crontab(hour=1, minute=30),
+    },
+}

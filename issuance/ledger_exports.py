@@ -4,7 +4,6 @@ background job) or the command line (``manage.py ledger pdf``): the same file ei
 
 import tempfile
 from collections.abc import Callable
-from datetime import date
 from typing import BinaryIO
 
 from django.conf import settings
@@ -22,6 +21,7 @@ from dayao_sscard.roles import Role
 from dayao_sscard.spreadsheets import XlsxWorkbook
 from dayao_sscard.tasks import job_enqueue
 
+from .chain import chain_head
 from .ledger_report import LedgerReport, ledger_place, ledger_report
 from .signing import pdf_sign
 
@@ -52,15 +52,6 @@ XLSX_COLUMNS = {
 }
 
 
-def _chain_head(day: date) -> str:
-    """The ledger's chain head at the end of ``day``; "" while the chain is not built."""
-    try:
-        from issuance.chain import chain_head
-    except ImportError:
-        return ""
-    return chain_head(day)
-
-
 def command_line_reader() -> User:
     """Who reads the ledger for ``manage.py ledger pdf``: whoever runs commands on the
     server holds the whole database; read as the county supervisor does (masked, read only).
@@ -80,12 +71,12 @@ def ledger_pdf_bytes(
     """The signed PDF of the report: a part per village, printed side by side, joined,
     numbered, then signed as a whole."""
     today = timezone.localdate(report.generated_at)
-    chain_head = _chain_head(today)
+    head = chain_head(today)
     common = {
         "report": report,
         "generated": f"{timezone.localtime(report.generated_at):%Y-%m-%d %H:%M}",
         "numbered": False,
-        "chain_head": chain_head,
+        "chain_head": head,
         "chain_day": f"{today.year}年{today.month}月{today.day}日",
     }
     parts = [

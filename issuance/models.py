@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from dayao_sscard.scoping import Scope, ScopedQuerySet
 
@@ -262,7 +263,8 @@ class LedgerEntry(models.Model):
     # None: recorded before the ledger asked (older entries keep what they said).
     identity_checked = models.BooleanField("已核验身份证件", null=True, default=False)
     occurred_at = models.DateTimeField("发生时间")
-    recorded_at = models.DateTimeField("登记时间", auto_now_add=True)
+    # Set before the entry is hashed (issuance/chain.py), so not at save time.
+    recorded_at = models.DateTimeField("登记时间", default=timezone.now, editable=False)
     # None: written by an import run at the command line (shown as 系统导入).
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -273,6 +275,10 @@ class LedgerEntry(models.Model):
         related_name="+",
     )
     note = models.CharField("备注", max_length=500, blank=True)
+    # The hash chain of the card's entries (issuance/chain.py, docs/LEDGER.md): sha256 hex
+    # of this entry's fields and the previous entry's hash ("" for the card's first).
+    prev_hash = models.CharField("上一条记录指纹", max_length=64, blank=True, default="")
+    entry_hash = models.CharField("记录指纹", max_length=64, blank=True, default="")
 
     objects = ScopedQuerySet.as_manager()
     scope = Scope(
@@ -307,6 +313,24 @@ class LedgerEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.sequence} {self.get_event_display()}"
+
+
+class LedgerDayHead(models.Model):
+    """The sealed chain head of one past day of the ledger (``issuance.chain``): what the
+    day's printed ledgers show, kept so that removing the day's newest entries shows."""
+
+    day = models.DateField("日期", unique=True)
+    head = models.CharField("日链头", max_length=64)
+    entries = models.PositiveIntegerField("当日记录数")
+    sealed_at = models.DateTimeField("封存时间")
+
+    class Meta:
+        verbose_name = "台账日链头"
+        verbose_name_plural = "台账日链头"
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day:%Y年%m月%d日} {self.head[:12]}"
 
 
 class CancellationRequest(models.Model):

@@ -38,6 +38,7 @@ from dayao_sscard.permissions import require
 from roster.card_records import MADE_CARDS_TABLE, made_cards_from_records
 from roster.models import Person, SourceList
 
+from . import chain
 from .models import (
     LIVE_CARD_STATUSES,
     Bank,
@@ -254,27 +255,68 @@ def _masked(column: str) -> str:
     return f"substr({column}, 1, 1) || '****' || substr({column}, length({column}) - 3)"
 
 
-ENTRY_COLUMNS = (
-    "card_id",
-    "sequence",
-    "event",
-    "status_before",
-    "status_after",
-    "to_party",
-    "custody_kind",
-    "note",
-)
+def _ledger_append(
+    cursor,
+    rows: str,
+    params: list,
+    *,
+    varying: dict[str, str],
+    same: dict[str, object],
+    at,
+    who,
+) -> int:
+    """Append ledger entries, one per row of ``rows`` (``FROM … [WHERE …] [ORDER BY …]``):
+    the columns in ``varying`` from SQL expressions over it (``params`` fill the
+    expressions, then ``rows``, in that order), those in ``same`` one value for all, the
+    rest their defaults; all occurred and were recorded ``at``, by ``who`` (a user's key,
+    or None). ``card_id`` and ``sequence`` are required.
 
-
-def _ledger_append(cursor, select: str, params: list, *, at, who) -> int:
-    """Append ledger entries, one per row of ``select``, which gives ENTRY_COLUMNS in
-    order; all occurred and were recorded ``at``, by ``who`` (a user's key, or None).
-
-    The one place the bulk writes of the ledger go through (chained hashes, issue 10,
-    belong here).
+    The one place the bulk writes of the ledger go through. Each entry is chained to its
+    card's last one (none when the sequence is 1) and hashed in the statement itself, with
+    the text ``issuance.chain.canonical_text`` gives in Python (``chain.entry_hash_sql``):
+    only the varying columns are serialised row by row.
     """
-    fixed = {"occurred_at": at, "recorded_at": at, "recorded_by_id": who}
-    return _insert_from_query(cursor, LedgerEntry, ENTRY_COLUMNS, select, params, fixed=fixed)
+    fixed = {"occurred_at": at, "recorded_at": at, "recorded_by_id": who, **same}
+    first = same.get("sequence") == 1
+    if first:
+        fixed["prev_hash"] = ""
+    computed = (*varying, *(() if first else ("prev_hash",)))
+    values = _column_values(LedgerEntry, (*computed, "entry_hash"), fixed)
+    constants = {
+        field.attname: fixed[field.column] if field.column in fixed else field.get_default()
+        for field in LedgerEntry._meta.concrete_fields
+        if field.column in values
+    }
+    digest, digest_params = chain.entry_hash_sql(
+        {name: f"q.{name}" for name in computed}, constants
+    )
+    inner = [f"{expression} AS {name}" for name, expression in varying.items()]
+    if not first:
+        inner.append(
+            f"COALESCE((SELECT e.entry_hash FROM {ENTRY} e WHERE e.card_id = {varying['card_id']} "
+            "ORDER BY e.sequence DESC LIMIT 1), '') AS prev_hash"
+        )
+    listed = ", ".join([*values, *computed, "entry_hash"])
+    placeholders = ", ".join(["%s"] * len(values))
+    cursor.execute(
+        f"INSERT INTO {ENTRY} ({listed}) "
+        f"SELECT {placeholders}, {', '.join(f'q.{name}' for name in computed)}, {digest} "
+        f"FROM (SELECT {', '.join(inner)} {rows}) q",
+        [*values.values(), *digest_params, *params],
+    )
+    return cursor.rowcount
+
+
+def _column_values(model, columns: tuple[str, ...], fixed: dict) -> dict:
+    """Each column of ``model`` not in ``columns`` with its value: ``fixed``'s, else the
+    model default's (as the database stores it)."""
+    values = dict(fixed)
+    for field in model._meta.concrete_fields:
+        if field.column in columns or field.column in values or field.primary_key:
+            continue
+        default = field.get_default() if field.has_default() or not field.null else None
+        values[field.column] = field.get_db_prep_save(default, connection)
+    return values
 
 
 def _insert_from_query(
@@ -285,12 +327,7 @@ def _insert_from_query(
 
     Built from the model, so that a field added later (with its default) is not forgotten.
     """
-    values = dict(fixed)
-    for field in model._meta.concrete_fields:
-        if field.column in columns or field.column in values or field.primary_key:
-            continue
-        default = field.get_default() if field.has_default() or not field.null else None
-        values[field.column] = field.get_db_prep_save(default, connection)
+    values = _column_values(model, columns, fixed)
     listed = ", ".join([*values, *columns])
     placeholders = ", ".join(["%s"] * len(values))
     cursor.execute(
@@ -327,10 +364,16 @@ def _close_replaced(cursor, who, acting_user, now, file_name: str) -> int:
     closed = json_object_sql({"status": f"'{S.CANCELLED}'"})
     _ledger_append(
         cursor,
-        f"SELECT p.live_id, {_next_sequence('p.live_id')}, '{LedgerEvent.CANCELLED}', "
-        f"p.live_status, '{S.CANCELLED}', '', c.custody_kind, {note} "
         f"FROM opening_plan p JOIN {CARD} c ON c.id = p.live_id WHERE p.action = 'replace'",
         [source],
+        varying={
+            "card_id": "p.live_id",
+            "sequence": _next_sequence("p.live_id"),
+            "status_before": "p.live_status",
+            "custody_kind": "c.custody_kind",
+            "note": note,
+        },
+        same={"event": LedgerEvent.CANCELLED, "status_after": S.CANCELLED, "to_party": ""},
         at=now,
         who=who,
     )
@@ -359,10 +402,20 @@ def _produce_awaiting(cursor, who, acting_user, now, file_name: str) -> int:
     note = f"卡务系统导出显示制卡成功（导出文件：{file_name}）"
     _ledger_append(
         cursor,
-        f"SELECT p.live_id, {_next_sequence('p.live_id')}, '{LedgerEvent.PRODUCED}', "
-        f"p.live_status, '{S.IN_STOCK}', p.custodian, '{CustodyKind.BANK}', %s "
         "FROM opening_plan p WHERE p.action = 'produce'",
-        [note],
+        [],
+        varying={
+            "card_id": "p.live_id",
+            "sequence": _next_sequence("p.live_id"),
+            "status_before": "p.live_status",
+            "to_party": "p.custodian",
+        },
+        same={
+            "event": LedgerEvent.PRODUCED,
+            "status_after": S.IN_STOCK,
+            "custody_kind": CustodyKind.BANK,
+            "note": note,
+        },
         at=now,
         who=who,
     )
@@ -414,9 +467,17 @@ def _open_new(cursor, who, acting_user, now, file_name: str, count: int) -> int:
     # The card had no status in our ledger before it: its first entry starts from none.
     _ledger_append(
         cursor,
-        f"SELECT card_id, 1, '{LedgerEvent.PRODUCED}', '', '{S.IN_STOCK}', custodian, "
-        f"'{CustodyKind.BANK}', %s {new} ORDER BY card_id",
-        [note],
+        f"{new} ORDER BY card_id",
+        [],
+        varying={"card_id": "card_id", "to_party": "custodian"},
+        same={
+            "sequence": 1,
+            "event": LedgerEvent.PRODUCED,
+            "status_before": "",
+            "status_after": S.IN_STOCK,
+            "custody_kind": CustodyKind.BANK,
+            "note": note,
+        },
         at=now,
         who=who,
     )

@@ -73,6 +73,16 @@ def pending_cancellation(card: Card) -> CancellationRequest | None:
     return card.cancellations.filter(status=CancellationRequest.Status.PENDING).first()
 
 
+def pending_cancellations_of_cards(card_pks: list[int]) -> dict[int, CancellationRequest]:
+    """``pending_cancellation`` of many cards in one query (a box of 500 at a handover)."""
+    return {
+        request.card_id: request
+        for request in CancellationRequest.objects.filter(
+            card_id__in=card_pks, status=CancellationRequest.Status.PENDING
+        )
+    }
+
+
 def branch_serving(*, bank: Bank, township) -> BankBranch | None:
     """The branch of ``bank`` that answers for its cards in ``township``, if one is set."""
     served = BranchTownship.objects.filter(bank=bank, township=township).select_related("branch")

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, Max, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 from django.utils import timezone
 
 from activation.models import Activation
@@ -16,6 +16,7 @@ from dayao_sscard.roles import Role
 from roster.models import Person
 from roster.witnesses import card_refusal
 
+from . import chain
 from .card_numbers import card_number_for_holder
 from .models import (
     LIVE_CARD_STATUSES,
@@ -33,7 +34,12 @@ from .models import (
 )
 from .proxies import proxy_issue_refusal, same_name
 from .rules import event_action
-from .selectors import bank_by_name, branch_serving, pending_cancellation
+from .selectors import (
+    bank_by_name,
+    branch_serving,
+    pending_cancellation,
+    pending_cancellations_of_cards,
+)
 from .states import TRANSITIONS, next_status
 
 # Who may keep a card between the province's card factory and its holder.
@@ -191,40 +197,27 @@ def card_record_event(
             locked, event, custody, failure_reason, note, on=timezone.localdate(when)
         )
         before = snapshot(locked)
-        _check_when(locked, when)
-        locked.status = following
+        last = _last_entry(locked)
+        _check_when(when, last)
         if event == LedgerEvent.PRODUCTION_FAILED:
             locked.failure_reason = failure_reason
         if event == LedgerEvent.PRODUCED:
             locked.made_on = timezone.localdate(when)
             if card_number:
                 locked.card_number = _card_number_free(card_number, locked)
-        if custody.kind:
-            locked.custody_kind = custody.kind
-            locked.custodian = _keeper(event, custody)
-            locked.custody_location = custody.location
-            locked.custody_since = when
-        locked.save()
-        sequence = (locked.ledger_entries.aggregate(m=Max("sequence"))["m"] or 0) + 1
-        entry = LedgerEntry.objects.create(
-            card=locked,
-            sequence=sequence,
+        entry = _entry(
+            locked,
+            last,
             event=event,
-            status_before=current,
-            status_after=following,
-            from_party=before.get("custodian") or "",
-            to_party=custody.party,
-            custody_kind=locked.custody_kind,
-            location=custody.location,
-            responsible_person=custody.responsible_person,
-            signee=custody.signee,
-            method=custody.method,
-            face_to_face=custody.face_to_face,
-            identity_checked=custody.identity_checked,
-            occurred_at=when,
-            recorded_by=acting_user,
+            current=current,
+            following=following,
+            custody=custody,
+            when=when,
+            acting_user=acting_user,
             note=note or failure_reason,
         )
+        locked.save()
+        entry.save(force_insert=True)
         if event == LedgerEvent.ACTIVATED:
             _activation_record(locked, acting_user, when, note)
         audit_record(
@@ -248,13 +241,6 @@ def _issued_to_holder_by_default(event: str, custody: Custody) -> Custody:
     if event == LedgerEvent.ISSUED and not custody.kind:
         return replace(custody, kind=CustodyKind.HOLDER, party=custody.party or custody.signee)
     return custody
-
-
-def _keeper(event: str, custody: Custody) -> str:
-    """Who keeps the card after the event: on issuance it leaves the cadre's hands and the
-    holder (or the approved proxy) keeps it; otherwise the responsible person."""
-    keeper = custody.party if event == LedgerEvent.ISSUED else custody.responsible_person
-    return keeper or custody.party
 
 
 def card_issue_to_proxy(
@@ -341,16 +327,20 @@ def cards_apply(
         )
         entries = LedgerEntry.objects.bulk_create(
             [
-                LedgerEntry(
-                    card=card,
-                    sequence=1,
-                    event=LedgerEvent.APPLIED,
-                    status_before="",
-                    status_after=following,
-                    custody_kind=CustodyKind.NONE,
-                    occurred_at=when,
-                    recorded_by=acting_user,
-                    note=note,
+                chain.entry_seal(
+                    LedgerEntry(
+                        card=card,
+                        sequence=1,
+                        event=LedgerEvent.APPLIED,
+                        status_before="",
+                        status_after=following,
+                        custody_kind=CustodyKind.NONE,
+                        occurred_at=when,
+                        recorded_at=when,
+                        recorded_by=acting_user,
+                        note=note,
+                    ),
+                    "",
                 )
                 for card in cards
             ],
@@ -423,24 +413,10 @@ def cards_record_event(
             .filter(pk__in=pks)
             .order_by("pk")
         )
-        last_sequence = dict(
-            LedgerEntry.objects.filter(card_id__in=pks)
-            .values("card_id")
-            .annotate(m=Max("sequence"))
-            .values_list("card_id", "m")
-        )
-        if occurred_at is not None:
-            _check_when_many(locked, when)
+        last_entries = _last_entries(pks)
         # One query for the box's pending 注销, not one per card (half a box's time).
-        cancellations = (
-            {
-                request.card_id: request
-                for request in CancellationRequest.objects.filter(
-                    card_id__in=pks, status=CancellationRequest.Status.PENDING
-                )
-            }
-            if event in _BLOCKED_BY_PENDING_CANCELLATION
-            else {}
+        pending = (
+            pending_cancellations_of_cards(pks) if event in _BLOCKED_BY_PENDING_CANCELLATION else {}
         )
         entries, changes = [], []
         for card in locked:
@@ -448,7 +424,13 @@ def cards_record_event(
             card_custody = _issued_to_holder_by_default(event, outcome.custody or custody)
             if outcome.signee:
                 card_custody = replace(card_custody, signee=outcome.signee, party=outcome.signee)
-            current = card.status if last_sequence.get(card.pk) else ""
+            last = last_entries.get(card.pk)
+            if occurred_at is not None:
+                try:
+                    _check_when(when, last)
+                except ValidationError as exc:
+                    raise ValidationError(f"{card.person.name}的社保卡：{exc.messages[0]}") from exc
+            current = card.status if last else ""
             following = next_status(current, event)
             if following is None:
                 raise ValidationError(
@@ -463,47 +445,33 @@ def cards_record_event(
                     outcome.failure_reason,
                     note,
                     on=timezone.localdate(when),
-                    pending=cancellations.get(card.pk),
+                    pending=pending.get(card.pk),
                 )
             except ValidationError as exc:
                 raise ValidationError(
                     f"{card.person.name}的社保卡：{'；'.join(exc.messages)}"
                 ) from exc
             before = snapshot(card)
-            card.status = following
             if event == LedgerEvent.PRODUCTION_FAILED:
                 card.failure_reason = outcome.failure_reason[:200]
             if event == LedgerEvent.PRODUCED:
                 card.made_on = timezone.localdate(when)
                 if outcome.card_number:
                     card.card_number = outcome.card_number
-            if card_custody.kind:
-                card.custody_kind = card_custody.kind
-                card.custodian = _keeper(event, card_custody)
-                card.custody_location = card_custody.location
-                card.custody_since = when
-            changes.append((card, before, snapshot(card)))
             entries.append(
-                LedgerEntry(
-                    card=card,
-                    sequence=last_sequence.get(card.pk, 0) + 1,
+                _entry(
+                    card,
+                    last,
                     event=event,
-                    status_before=current,
-                    status_after=following,
-                    from_party=before.get("custodian") or "",
-                    to_party=card_custody.party,
-                    custody_kind=card.custody_kind,
-                    location=card_custody.location,
-                    responsible_person=card_custody.responsible_person,
-                    signee=card_custody.signee,
-                    method=card_custody.method,
-                    face_to_face=card_custody.face_to_face,
-                    identity_checked=card_custody.identity_checked,
-                    occurred_at=when,
-                    recorded_by=acting_user,
+                    current=current,
+                    following=following,
+                    custody=card_custody,
+                    when=when,
+                    acting_user=acting_user,
                     note=(outcome.note or note or outcome.failure_reason)[:500],
                 )
             )
+            changes.append((card, before, snapshot(card)))
         _save_cards(locked, card_numbers=event == LedgerEvent.PRODUCED)
         entries = LedgerEntry.objects.bulk_create(entries, batch_size=500)
         audit_record_many(actor=acting_user, action=f"issuance.card.{event}", changes=changes)
@@ -562,33 +530,88 @@ _BLOCKED_BY_PENDING_CANCELLATION = (
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def _check_when(card: Card, when: datetime) -> None:
+@dataclass(frozen=True)
+class _Last:
+    """A card's newest ledger entry, as the next one needs it."""
+
+    sequence: int
+    occurred_at: datetime
+    entry_hash: str
+
+
+def _last_entry(card: Card) -> _Last | None:
+    row = (
+        card.ledger_entries.order_by("-sequence")
+        .values_list("sequence", "occurred_at", "entry_hash")
+        .first()
+    )
+    return _Last(*row) if row else None
+
+
+def _last_entries(pks: list[int]) -> dict[int, _Last]:
+    """The newest entry of each of these cards (by the (card, sequence) index)."""
+    newest = (
+        LedgerEntry.objects.filter(card_id=OuterRef("card_id"))
+        .order_by("-sequence")
+        .values("sequence")[:1]
+    )
+    found = {}
+    for start in range(0, len(pks), 500):
+        rows = LedgerEntry.objects.filter(
+            card_id__in=pks[start : start + 500], sequence=Subquery(newest)
+        ).values_list("card_id", "sequence", "occurred_at", "entry_hash")
+        for card_id, *last in rows:
+            found[card_id] = _Last(*last)
+    return found
+
+
+def _entry(
+    card: Card,
+    last: _Last | None,
+    *,
+    event: str,
+    current: str,
+    following: str,
+    custody: Custody,
+    when: datetime,
+    acting_user,
+    note: str,
+) -> LedgerEntry:
+    """The card's next entry, chained to its last one, and the card moved to the fold of
+    its ledger with it (``issuance.chain.fold_step``: one rule for writers and readers)."""
+    entry = LedgerEntry(
+        card=card,
+        sequence=(last.sequence if last else 0) + 1,
+        event=event,
+        status_before=current,
+        status_after=following,
+        from_party=card.custodian,
+        to_party=custody.party,
+        custody_kind=custody.kind or card.custody_kind,
+        location=custody.location,
+        responsible_person=custody.responsible_person,
+        signee=custody.signee,
+        method=custody.method,
+        face_to_face=custody.face_to_face,
+        identity_checked=custody.identity_checked,
+        occurred_at=when,
+        recorded_at=timezone.now(),
+        recorded_by=acting_user,
+        note=note,
+    )
+    chain.card_state_apply(card, chain.fold_step(chain.card_state(card), entry))
+    return chain.entry_seal(entry, last.entry_hash if last else "")
+
+
+def _check_when(when: datetime, last: _Last | None) -> None:
     """A step happens after the card's previous one, and not in the future."""
     if when > timezone.now() + CLOCK_SKEW:
         raise ValidationError("发生时间不能晚于当前时间。")
-    last = card.ledger_entries.order_by("-sequence").values_list("occurred_at", flat=True).first()
-    if last is not None and when < last:
+    if last is not None and when < last.occurred_at:
         raise ValidationError(
-            f"发生时间早于该卡上一环节的时间（{timezone.localtime(last):%Y年%m月%d日 %H:%M}），请核对。"
+            "发生时间早于该卡上一环节的时间"
+            f"（{timezone.localtime(last.occurred_at):%Y年%m月%d日 %H:%M}），请核对。"
         )
-
-
-def _check_when_many(cards: list[Card], when: datetime) -> None:
-    """``_check_when`` for many cards in one query; a refused card names its holder."""
-    if when > timezone.now() + CLOCK_SKEW:
-        raise ValidationError("发生时间不能晚于当前时间。")
-    last = dict(
-        LedgerEntry.objects.filter(card_id__in=[card.pk for card in cards])
-        .values("card_id")
-        .annotate(last=Max("occurred_at"))
-        .values_list("card_id", "last")
-    )
-    for card in cards:
-        if (previous := last.get(card.pk)) is not None and when < previous:
-            raise ValidationError(
-                f"{card.person.name}的社保卡：发生时间早于该卡上一环节的时间"
-                f"（{timezone.localtime(previous):%Y年%m月%d日 %H:%M}），请核对。"
-            )
 
 
 _ASK = object()

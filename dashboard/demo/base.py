@@ -31,6 +31,8 @@ class DemoBase:
         self.townships = townships
         self.user = user
         self.today = timezone.localdate()
+        # When the demo's ledger entries are recorded (each hashes it): now, once.
+        self.recorded_at = timezone.now()
         self.tz = timezone.get_current_timezone()
         self.id_numbers: set[str] = set()
         self.card_numbers: set[str] = set()

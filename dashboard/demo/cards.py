@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
 from django.utils import timezone
 
+from issuance.chain import card_fold, card_state_apply, entry_seal
 from issuance.models import (
     Bank,
     BankBranch,
@@ -61,9 +63,6 @@ class Journey:
     status: str = ""
     party: str = ""
     kind: str = CustodyKind.NONE
-    location: str = ""
-    custodian: str = ""
-    custody_step: int | None = None
 
     def add(
         self,
@@ -79,7 +78,6 @@ class Journey:
         face_to_face: bool = False,
         note: str = "",
         from_party: str | None = None,
-        keep_at: str | None = None,
     ) -> None:
         following = next_status(self.status, event)
         if following is None:
@@ -88,17 +86,10 @@ class Journey:
         if moves:
             if from_party is None:
                 from_party = self.party
+            # Where the card is kept, and by whom, is the fold of these steps
+            # (``issuance.chain``), as for every card.
             self.party = to
             self.kind = kind
-            self.location = location if keep_at is None else keep_at
-            # The holder or proxy keeps the card; the responsible person only handed it over.
-            if kind in (CustodyKind.HOLDER, CustodyKind.PROXY):
-                self.custodian = to
-            elif kind == CustodyKind.NONE:
-                self.custodian = ""
-            else:
-                self.custodian = responsible or to
-            self.custody_step = len(self.steps)
         self.steps.append(
             Step(
                 event=event,
@@ -254,7 +245,6 @@ class Cards(DemoBase):
             kind=CustodyKind.HOLDER,
             to=name,
             location=f"{branch}柜台",
-            keep_at="持卡人本人保管",
             responsible=clerk,
             signee=name,
             method=IssueMethod.COUNTER,
@@ -437,7 +427,6 @@ class Cards(DemoBase):
                 kind=CustodyKind.PROXY,
                 to=plan.proxy_name,
                 location=location,
-                keep_at=f"经批准由{plan.proxy_name}代为保管",
                 responsible=responsible,
                 signee=plan.proxy_name,
                 method=IssueMethod.PROXY,
@@ -450,7 +439,6 @@ class Cards(DemoBase):
             kind=CustodyKind.HOLDER,
             to=person.name,
             location=location,
-            keep_at="持卡人本人保管",
             responsible=responsible,
             signee=person.name,
             method=method,
@@ -539,17 +527,18 @@ class Cards(DemoBase):
         status = replay([step.event for step in j.steps])
         if status != j.status or status != j.steps[-1].status_after:
             raise RuntimeError("演示数据流程错误：台账重放结果与卡片状态不一致")
+        # The card is where its ledger says: the fold the ledger services apply.
+        state = card_fold(
+            SimpleNamespace(**vars(step), occurred_at=when)
+            for step, when in zip(j.steps, draft.times, strict=True)
+        )
         card = Card(
             person=draft.person,
             bank=draft.bank,
             production_type=draft.production_type,
-            status=status,
             failure_reason=draft.failure_reason,
-            custody_kind=j.kind,
-            custodian=j.custodian,
-            custody_location=j.location,
-            custody_since=draft.times[j.custody_step] if j.custody_step is not None else None,
         )
+        card_state_apply(card, state)
         for step, when in zip(j.steps, draft.times, strict=True):
             if step.event == LedgerEvent.PRODUCED:
                 card.made_on = timezone.localdate(when)
@@ -564,8 +553,12 @@ class Cards(DemoBase):
                 return number
 
     def _entries(self, card: Card, draft: CardDraft) -> list[LedgerEntry]:
-        return [
-            LedgerEntry(
+        """The card's entries, each chained to the one before (``issuance.chain``)."""
+        entries, previous = [], ""
+        for sequence, (step, when) in enumerate(
+            zip(draft.journey.steps, draft.times, strict=True), start=1
+        ):
+            entry = LedgerEntry(
                 card=card,
                 sequence=sequence,
                 event=step.event,
@@ -582,10 +575,10 @@ class Cards(DemoBase):
                 # Every demo issuance and activation is to the holder, document in hand.
                 identity_checked=step.event in (LedgerEvent.ISSUED, LedgerEvent.ACTIVATED),
                 occurred_at=when,
+                recorded_at=self.recorded_at,
                 recorded_by=self.user,
                 note=step.note,
             )
-            for sequence, (step, when) in enumerate(
-                zip(draft.journey.steps, draft.times, strict=True), start=1
-            )
-        ]
+            previous = entry_seal(entry, previous).entry_hash
+            entries.append(entry)
+        return entries
