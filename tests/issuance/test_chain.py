@@ -324,7 +324,7 @@ class TestVerify:
         with raw_ledger() as cursor:
             cursor.execute(f"UPDATE {ENTRY} SET prev_hash = '', entry_hash = ''")
         assert not chain.ledger_verify().ok
-        backfill = import_module("issuance.migrations.0008_ledger_hash_chain").backfill
+        backfill = import_module("issuance.migrations.0012_ledger_hash_chain").backfill
         with connection.cursor() as cursor:
             # What the migration uses of its schema editor (SQLite's cannot open inside
             # the test's transaction).
