@@ -11,6 +11,8 @@ from django.db import connection
 from PIL import Image
 
 from dayao_sscard.models import AuditEvent
+from issuance import issuing
+from issuance.chain import ledger_verify
 from issuance.handovers import (
     Extra,
     ReceiptProblems,
@@ -32,6 +34,7 @@ from issuance.models import (
     HandoverItem,
     HandoverOutcome,
     HandoverStatus,
+    IssueMethod,
     LedgerEntry,
     LedgerEvent,
 )
@@ -253,6 +256,31 @@ class TestReceiving:
         assert Card.objects.get(pk=box[0].pk).status == CardStatus.IN_STOCK
         with pytest.raises(ValidationError, match="不需要后补接收"):
             handover_receive_late(acting_user=clerk_a, item=late)
+
+    def test_a_card_issued_on_its_way_is_named_and_the_chain_holds(self, clerk_a, sent, box):
+        issuing.card_issue(
+            card=box[0],
+            acting_user=clerk_a,
+            method=IssueMethod.WINDOW,
+            place="金碧镇社保中心",
+            signee=box[0].person.name,
+            identity_checked=True,
+        )
+        with pytest.raises(ValidationError, match=f"{box[0].card_number}.*不能接收入库"):
+            handover_receive(acting_user=clerk_a, handover=sent)
+        items = {c.pk: sent.items.get(card=c) for c in box[:2]}
+        handover_receive(
+            acting_user=clerk_a,
+            handover=sent,
+            received_numbers=[c.card_number for c in box[2:]],
+            missing_reasons={items[box[0].pk].pk: "在途中已发放本人", items[box[1].pk].pk: "漏装"},
+        )
+        handover_receive_late(acting_user=clerk_a, item=items[box[1].pk])
+        with pytest.raises(ValidationError, match="不能办理"):
+            handover_receive_late(acting_user=clerk_a, item=items[box[0].pk])
+        assert Card.objects.get(pk=box[0].pk).status == CardStatus.ISSUED
+        verified = ledger_verify()
+        assert verified.ok and verified.entries == 50 + 50 + 1 + 48 + 1, verified.problems
 
     def test_a_village_handover_is_confirmed_by_its_collector_or_its_township(
         self, clerk_a, collector_a, village_a
