@@ -8,6 +8,7 @@ import time
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.urls import reverse
 from PIL import Image
 
 from dayao_sscard.models import AuditEvent
@@ -281,6 +282,28 @@ class TestReceiving:
         assert Card.objects.get(pk=box[0].pk).status == CardStatus.ISSUED
         verified = ledger_verify()
         assert verified.ok and verified.entries == 50 + 50 + 1 + 48 + 1, verified.problems
+
+    def test_a_card_on_the_open_sheet_moves_only_with_it(
+        self, client, county_admin, clerk_a, sent, box
+    ):
+        url = reverse("api:card-events", args=[box[0].card_number])
+        client.force_login(clerk_a)
+        alone = client.post(
+            url, {"event": "received", "location": "档案柜"}, content_type="application/json"
+        )
+        assert alone.status_code == 409
+        assert alone.json()["detail"].startswith(f"该卡在交接单{sent.number}中等待接收")
+        client.force_login(county_admin)
+        elsewhere = {
+            "event": "handed_over",
+            "custody_kind": "township",
+            "to_party": "石羊镇社保中心",
+            "responsible_person": "王接收",
+        }
+        assert client.post(url, elsewhere, content_type="application/json").status_code == 409
+        assert LedgerEntry.objects.filter(card=box[0]).count() == 2
+        assert handover_receive(acting_user=clerk_a, handover=sent).received == 50
+        assert Card.objects.get(pk=box[0].pk).status == CardStatus.IN_STOCK
 
     def test_a_village_handover_is_confirmed_by_its_collector_or_its_township(
         self, clerk_a, collector_a, village_a
