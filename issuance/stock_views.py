@@ -257,7 +257,7 @@ def stock_cards_mark_dormant(request: HttpRequest) -> HttpResponse:
 @action_required("issuance.view_cancellations")
 def cancellation_list(request: HttpRequest) -> HttpResponse:
     """待注销: cards of deceased holders queued for 注销, to be carried out."""
-    requests = selectors.pending_cancellations(user=request.user)
+    requests = selectors.cancellation_queue(user=request.user)
     page = Paginator(requests, 50).get_page(request.GET.get("page"))
     return render(
         request,
