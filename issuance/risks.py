@@ -22,6 +22,8 @@ custodian is one of:
 - a proxy whose approval is no longer valid (expired, revoked, none naming them): a risk
   from the first day, whatever N says, for the card stays with the proxy only under a
   valid approval (DOMAIN: proxy custody);
+- a card its receiver recorded as 未到卡 on its latest handover and still 在途: lost on the
+  way, whoever was to receive it, a risk from the day it was found missing;
 - an individual other than the holder: a card recorded as issued "to the holder" whose
   signee/custodian is not the holder's name (a cadre or relative signed for it).
 
@@ -55,6 +57,8 @@ from .models import (
     Card,
     CardStatus,
     CustodyKind,
+    HandoverItem,
+    HandoverOutcome,
     LedgerEntry,
     LedgerEvent,
     ProxyApproval,
@@ -67,6 +71,7 @@ class RiskKind:
     PROXY = "proxy"
     PROXY_LAPSED = "proxy_lapsed"
     OTHER_PERSON = "other_person"
+    LOST_ON_THE_WAY = "lost_on_the_way"
 
     LABELS = {
         VILLAGE: "村委会（社区）保管",
@@ -74,6 +79,7 @@ class RiskKind:
         PROXY: "经批准的代管人保管",
         PROXY_LAPSED: "代管审批已失效仍由代管人保管",
         OTHER_PERSON: "持卡人以外的个人签收保管",
+        LOST_ON_THE_WAY: "交接未到卡（去向不明）",
     }
     ADVICE = {
         VILLAGE: "村干部不得代管群众的社保卡：请尽快组织发放到持卡人本人，或交回乡镇社保中心。",
@@ -81,6 +87,8 @@ class RiskKind:
         PROXY: "请核对代管审批是否仍在有效期内、代管人是否如实转交，必要时收回并发放到本人。",
         PROXY_LAPSED: "代管审批已到期或已撤销：请收回社保卡发放到持卡人本人，或重新办理代管审批。",
         OTHER_PERSON: "签收人不是持卡人本人：请核实是谁领走了卡，收回后发放到本人或办理代领审批。",
+        LOST_ON_THE_WAY: "接收时登记为未到卡：请交出方与接收方共同查找，找到后在交接单上后补接收；"
+        "确已遗失的，请通知持卡人挂失补卡。",
     }
 
     @classmethod
@@ -120,11 +128,22 @@ def _approved_proxy(today: datetime.date | None) -> Exists:
     )
 
 
+def _lost_on_the_way() -> Q:
+    """Still 在途, and its latest handover recorded it as 未到卡: nobody holds it knowingly."""
+    later = HandoverItem.objects.filter(card=OuterRef("card"), pk__gt=OuterRef("pk"))
+    missing = HandoverItem.objects.filter(
+        card=OuterRef("pk"), outcome=HandoverOutcome.MISSING
+    ).filter(~Exists(later))
+    return Q(status=CardStatus.IN_TRANSIT) & Q(Exists(missing))
+
+
 def _kind_q(today: datetime.date | None = None) -> dict[str, Q]:
-    """Which custody is which risk, whatever its age."""
+    """Which custody is which risk, whatever its age; each card is of one kind at most."""
     approved = _approved_proxy(today)
+    lost = _lost_on_the_way()
     return {
-        RiskKind.VILLAGE: Q(custody_kind=CustodyKind.VILLAGE),
+        RiskKind.LOST_ON_THE_WAY: lost,
+        RiskKind.VILLAGE: Q(custody_kind=CustodyKind.VILLAGE) & ~lost,
         RiskKind.OFFICE_STOCK: Q(custody_kind__in=_OFFICES) & ~Q(status=CardStatus.IN_TRANSIT),
         RiskKind.PROXY: Q(custody_kind=CustodyKind.PROXY) & Q(approved),
         RiskKind.PROXY_LAPSED: Q(custody_kind=CustodyKind.PROXY) & ~Q(approved),
@@ -141,7 +160,8 @@ def custody_risk_q(*, days: int, today: datetime.date | None = None) -> Q:
     for q in kinds.values():
         risky |= q
     old = Q(custody_since__isnull=True) | Q(custody_since__lt=risk_cutoff(days=days, today=today))
-    return Q(status__in=CARD_MADE_STATUSES) & ((old & risky) | kinds[RiskKind.PROXY_LAPSED])
+    at_once = kinds[RiskKind.PROXY_LAPSED] | kinds[RiskKind.LOST_ON_THE_WAY]
+    return Q(status__in=CARD_MADE_STATUSES) & ((old & risky) | at_once)
 
 
 def _kind_annotation(today: datetime.date | None = None) -> Case:

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from issuance.handovers import Unit, handover_create, handover_receive, handover_receive_late
 from issuance.models import (
     Card,
     CardStatus,
@@ -23,6 +24,7 @@ from issuance.risks import (
     risk_days,
 )
 from tests.factories import BankFactory, CampaignFactory, PersonFactory, UserFactory
+from tests.issuance.handoverdata import stock_box
 from tests.issuance.proxydata import GUARDIAN_ID
 
 TODAY = datetime.date(2026, 11, 20)
@@ -260,6 +262,7 @@ class TestScopeAndCounts:
                 RiskKind.PROXY: 0,
                 RiskKind.PROXY_LAPSED: 0,
                 RiskKind.OTHER_PERSON: 0,
+                RiskKind.LOST_ON_THE_WAY: 0,
             },
         )
         assert rows[village_b.township.code]["total"] == 1
@@ -289,6 +292,36 @@ def legacy_issue(card: Card, *, signee: str, kind: str = CustodyKind.HOLDER, day
     Card.objects.filter(pk=card.pk).update(
         status=CardStatus.ISSUED, custody_kind=kind, custodian=signee, custody_since=when
     )
+
+
+@pytest.mark.django_db
+def test_a_card_missing_from_its_box_is_a_risk_until_it_turns_up(
+    supervisor, county_admin, clerk_a, township_a, village_a
+):
+    box = stock_box(village_a, 3)
+    sent = handover_create(
+        acting_user=county_admin,
+        receiver=Unit(CustodyKind.TOWNSHIP, township=township_a),
+        sender_person="赵库管",
+        receiver_person="李接收",
+        location="金碧镇社保中心档案室",
+        card_numbers=[c.card_number for c in box],
+    )
+    assert set(custody_risk_cards(user=supervisor, days=30)) == set()
+    item = sent.items.get(card=box[0])
+    handover_receive(
+        acting_user=clerk_a,
+        handover=sent,
+        received_numbers=[c.card_number for c in box[1:]],
+        missing_reasons={item.pk: "箱内无此卡"},
+    )
+    [found] = custody_risk_cards(user=supervisor, days=30)
+    assert (found.pk, found.risk_kind) == (box[0].pk, RiskKind.LOST_ON_THE_WAY)
+    [row] = [r for r in custody_risk_counts(user=clerk_a, days=30)]
+    counts = {k["kind"]: k["count"] for k in row["kinds"]}
+    assert (row["total"], counts[RiskKind.LOST_ON_THE_WAY]) == (1, 1)
+    handover_receive_late(acting_user=clerk_a, item=item)
+    assert set(custody_risk_cards(user=supervisor, days=30)) == set()
 
 
 @pytest.mark.django_db
