@@ -5,7 +5,8 @@ pages use (``issuance.handovers.handover_create`` / ``handover_receive``).
 Each box is one handover: one numbered sheet, one 交接 entry per card written by one
 ``cards_record_event``, then one receipt (全部接收) writing one 接收入库 entry per card.
 The goal (issue 10): the 10,000 handover entries of 20 boxes of 500 in under a minute on
-PostgreSQL. Afterwards every card's status is checked against the fold of its ledger.
+PostgreSQL. Afterwards every card's status is checked against the fold of its ledger, and
+``ledger verify`` checks the whole chain.
 
 Usage::
 
@@ -59,6 +60,7 @@ def run(args) -> None:
 
     from dayao_sscard.models import User
     from dayao_sscard.roles import Role
+    from issuance.chain import entry_seal, ledger_verify
     from issuance.handovers import Unit, handover_create, handover_receive
     from issuance.models import (
         Bank,
@@ -116,14 +118,19 @@ def run(args) -> None:
     )
     LedgerEntry.objects.bulk_create(
         [
-            LedgerEntry(
-                card=c,
-                sequence=1,
-                event=LedgerEvent.PRODUCED,
-                status_after=CardStatus.IN_STOCK,
-                custody_kind=CustodyKind.BANK,
-                to_party=str(branch),
-                occurred_at=now,
+            # Sealed as every writer seals (``issuance.chain``), so the chain can be verified.
+            entry_seal(
+                LedgerEntry(
+                    card=c,
+                    sequence=1,
+                    event=LedgerEvent.PRODUCED,
+                    status_after=CardStatus.IN_STOCK,
+                    custody_kind=CustodyKind.BANK,
+                    to_party=str(branch),
+                    occurred_at=now,
+                    recorded_at=now,
+                ),
+                "",
             )
             for c in cards
         ],
@@ -177,6 +184,10 @@ def run(args) -> None:
         f"ledger: {entries} handover entries; cards whose status is not their ledger's: {disagreeing}"
     )
     assert disagreeing == 0
+    started = time.perf_counter()
+    verified = ledger_verify()
+    print(f"{verified.summary()}（{time.perf_counter() - started:.2f} s）")
+    assert verified.ok, verified.problems
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from dayao_sscard.permissions import action_required, may
 
-from . import issuing, selectors
+from . import issuing, selectors, stock
 from .events import acting_unit
 from .forms import CardIssueForm
 from .models import Card, IssueMethod
@@ -43,6 +43,8 @@ def _card_page(
         "refusal": selectors.card_issue_refusal(card=card),
         "form": form,
         "method_labels": issuing.ISSUE_METHOD_LABELS,
+        # The same card's page on the stock work list, where its attempts are recorded.
+        "second_issuance": card.status in stock.ATTEMPT_STATUSES,
     }
     return render(request, "issuance/card_detail.html", context, status=status)
 

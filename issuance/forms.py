@@ -74,6 +74,9 @@ class StockIssueForm(forms.Form):
 
     method = forms.ChoiceField(label="发放方式")
     location = forms.CharField(label="发放地点", max_length=200)
+    tracking_number = forms.CharField(
+        label="邮寄单号（邮寄发放时填写）", max_length=60, required=False
+    )
     identity_checked = forms.BooleanField(label="已核验持卡人本人身份证件", required=False)
 
     def __init__(self, *args, methods, **kwargs):

@@ -161,6 +161,8 @@ def proxy_document(request: HttpRequest, pk: int) -> FileResponse:
         filename=approval.document_name,
     )
     response["X-Content-Type-Options"] = "nosniff"
+    # An entrustment or guardianship paper: no browser or proxy cache keeps a copy.
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

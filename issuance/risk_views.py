@@ -28,6 +28,8 @@ def _filters(request: HttpRequest) -> tuple[str, str]:
 def _download(content: bytes, name: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{_quoted(name)}"
+    # Names and masked ID numbers of residents: no browser or proxy cache keeps a copy.
+    response["Cache-Control"] = "private, no-store"
     return response
 
 

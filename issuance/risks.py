@@ -19,6 +19,11 @@ custodian is one of:
   bank, county, township and village is on its way and not a risk;
 - an approved proxy (代管人): allowed under an approval, but still someone other than the
   holder, and shown apart so that a long proxy custody is seen and its approval checked;
+- a proxy whose approval is no longer valid (expired, revoked, none naming them): a risk
+  from the first day, whatever N says, for the card stays with the proxy only under a
+  valid approval (DOMAIN: proxy custody);
+- a card its receiver recorded as 未到卡 on its latest handover and still 在途: lost on the
+  way, whoever was to receive it, a risk from the day it was found missing;
 - an individual other than the holder: a card recorded as issued "to the holder" whose
   signee/custodian is not the holder's name (a cadre or relative signed for it).
 
@@ -39,34 +44,51 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, F, Q, QuerySet, Value, When
-from django.db.models.functions import Trim
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Replace, Trim
 from django.utils import timezone
 
 from dayao_sscard.models import User, custody_risk_days
 from dayao_sscard.roles import COUNTY_WIDE_ROLES
 from roster.models import Township
 
-from .models import CARD_MADE_STATUSES, Card, CardStatus, CustodyKind, LedgerEntry, LedgerEvent
+from .models import (
+    CARD_MADE_STATUSES,
+    Card,
+    CardStatus,
+    CustodyKind,
+    HandoverItem,
+    HandoverOutcome,
+    LedgerEntry,
+    LedgerEvent,
+    ProxyApproval,
+)
 
 
 class RiskKind:
     VILLAGE = "village"
     OFFICE_STOCK = "office_stock"
     PROXY = "proxy"
+    PROXY_LAPSED = "proxy_lapsed"
     OTHER_PERSON = "other_person"
+    LOST_ON_THE_WAY = "lost_on_the_way"
 
     LABELS = {
         VILLAGE: "村委会（社区）保管",
         OFFICE_STOCK: "县乡经办机构库存未发",
         PROXY: "经批准的代管人保管",
+        PROXY_LAPSED: "代管审批已失效仍由代管人保管",
         OTHER_PERSON: "持卡人以外的个人签收保管",
+        LOST_ON_THE_WAY: "交接未到卡（去向不明）",
     }
     ADVICE = {
         VILLAGE: "村干部不得代管群众的社保卡：请尽快组织发放到持卡人本人，或交回乡镇社保中心。",
         OFFICE_STOCK: "请尽快通知持卡人领卡或组织集中发放；联系不上的登记二次发放结果。",
         PROXY: "请核对代管审批是否仍在有效期内、代管人是否如实转交，必要时收回并发放到本人。",
+        PROXY_LAPSED: "代管审批已到期或已撤销：请收回社保卡发放到持卡人本人，或重新办理代管审批。",
         OTHER_PERSON: "签收人不是持卡人本人：请核实是谁领走了卡，收回后发放到本人或办理代领审批。",
+        LOST_ON_THE_WAY: "接收时登记为未到卡：请交出方与接收方共同查找，找到后在交接单上后补接收；"
+        "确已遗失的，请通知持卡人挂失补卡。",
     }
 
     @classmethod
@@ -90,12 +112,41 @@ def risk_cutoff(*, days: int, today: datetime.date | None = None) -> datetime.da
 _OFFICES = (CustodyKind.COUNTY, CustodyKind.TOWNSHIP)
 
 
-def _kind_q() -> dict[str, Q]:
-    """Which custody is which risk, whatever its age."""
+def _approved_proxy(today: datetime.date | None) -> Exists:
+    """An approval valid ``today`` for the card's holder naming its custodian."""
+    today = today or timezone.localdate()
+    return Exists(
+        ProxyApproval.objects.filter(
+            person=OuterRef("person"),
+            # Registered without spaces (``proxies.same_name``); the card keeps it as typed.
+            custodian_name=Replace(OuterRef("custodian"), Value(" "), Value("")),
+            approved_at__isnull=False,
+            revoked_at__isnull=True,
+            valid_from__lte=today,
+            valid_until__gte=today,
+        )
+    )
+
+
+def _lost_on_the_way() -> Q:
+    """Still 在途, and its latest handover recorded it as 未到卡: nobody holds it knowingly."""
+    later = HandoverItem.objects.filter(card=OuterRef("card"), pk__gt=OuterRef("pk"))
+    missing = HandoverItem.objects.filter(
+        card=OuterRef("pk"), outcome=HandoverOutcome.MISSING
+    ).filter(~Exists(later))
+    return Q(status=CardStatus.IN_TRANSIT) & Q(Exists(missing))
+
+
+def _kind_q(today: datetime.date | None = None) -> dict[str, Q]:
+    """Which custody is which risk, whatever its age; each card is of one kind at most."""
+    approved = _approved_proxy(today)
+    lost = _lost_on_the_way()
     return {
-        RiskKind.VILLAGE: Q(custody_kind=CustodyKind.VILLAGE),
+        RiskKind.LOST_ON_THE_WAY: lost,
+        RiskKind.VILLAGE: Q(custody_kind=CustodyKind.VILLAGE) & ~lost,
         RiskKind.OFFICE_STOCK: Q(custody_kind__in=_OFFICES) & ~Q(status=CardStatus.IN_TRANSIT),
-        RiskKind.PROXY: Q(custody_kind=CustodyKind.PROXY),
+        RiskKind.PROXY: Q(custody_kind=CustodyKind.PROXY) & Q(approved),
+        RiskKind.PROXY_LAPSED: Q(custody_kind=CustodyKind.PROXY) & ~Q(approved),
         RiskKind.OTHER_PERSON: Q(custody_kind=CustodyKind.HOLDER)
         & ~Q(custodian="")
         & ~Q(custodian=F("person__name")),
@@ -104,15 +155,19 @@ def _kind_q() -> dict[str, Q]:
 
 def custody_risk_q(*, days: int, today: datetime.date | None = None) -> Q:
     """Rule 1 as a filter on cards (see the module's docstring)."""
+    kinds = _kind_q(today)
     risky = Q()
-    for q in _kind_q().values():
+    for q in kinds.values():
         risky |= q
     old = Q(custody_since__isnull=True) | Q(custody_since__lt=risk_cutoff(days=days, today=today))
-    return Q(status__in=CARD_MADE_STATUSES) & old & risky
+    at_once = kinds[RiskKind.PROXY_LAPSED] | kinds[RiskKind.LOST_ON_THE_WAY]
+    return Q(status__in=CARD_MADE_STATUSES) & ((old & risky) | at_once)
 
 
-def _kind_annotation() -> Case:
-    return Case(*(When(q, then=Value(kind)) for kind, q in _kind_q().items()), default=Value(""))
+def _kind_annotation(today: datetime.date | None = None) -> Case:
+    return Case(
+        *(When(q, then=Value(kind)) for kind, q in _kind_q(today).items()), default=Value("")
+    )
 
 
 def custody_risk_cards(
@@ -129,12 +184,12 @@ def custody_risk_cards(
     cards = (
         Card.objects.for_user(user)
         .filter(custody_risk_q(days=days, today=today))
-        .annotate(risk_kind=_kind_annotation())
+        .annotate(risk_kind=_kind_annotation(today))
     )
     if township_code:
         cards = cards.filter(person__township__code=township_code)
     if kind in RiskKind.LABELS:
-        cards = cards.filter(_kind_q()[kind])
+        cards = cards.filter(_kind_q(today)[kind])
     return cards.select_related("person", "person__township", "person__village").order_by(
         F("custody_since").asc(nulls_first=True), "id"
     )
@@ -278,7 +333,7 @@ def custody_risk_counts(
     """Per township in the user's scope: rule 1's cards by kind and in all, and rule 2's
     names. The tiles of the home pages and the lists behind them read these."""
     days = risk_days() if days is None else days
-    kinds = _kind_q()
+    kinds = _kind_q(today)
     counted = {
         row["person__township"]: row
         for row in Card.objects.for_user(user)

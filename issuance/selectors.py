@@ -285,8 +285,9 @@ def recovery_list(*, user) -> QuerySet[LedgerEntry]:
     )
 
 
-def pending_cancellations(*, user) -> QuerySet[CancellationRequest]:
-    """注销 requests waiting to be carried out, oldest first."""
+def cancellation_queue(*, user) -> QuerySet[CancellationRequest]:
+    """待注销清单: the 注销 requests in the user's scope waiting to be carried out, oldest
+    first (``pending_cancellations_of_cards`` reads the same for given cards, unscoped)."""
     return (
         CancellationRequest.objects.for_user(user)
         .filter(status=CancellationRequest.Status.PENDING)

@@ -26,6 +26,8 @@ from .models import (
     CancellationRequest,
     Card,
     CustodyKind,
+    HandoverItem,
+    HandoverOutcome,
     IssueMethod,
     LedgerEntry,
     LedgerEvent,
@@ -196,6 +198,8 @@ def card_record_event(
         _check_event_rules(
             locked, event, custody, failure_reason, note, on=timezone.localdate(when)
         )
+        if event in _MOVES_WITH_ITS_SHEET:
+            _check_on_no_open_sheet(locked, event)
         before = snapshot(locked)
         last = _last_entry(locked)
         _check_when(when, last)
@@ -524,6 +528,25 @@ _BLOCKED_BY_PENDING_CANCELLATION = (
     LedgerEvent.ACTIVATED,
     LedgerEvent.HANDED_OVER,
 )
+
+
+# A card on a handover sheet waiting for its receiver moves only with that sheet: the
+# handover service records a sheet's cards together (``cards_record_event``); one card
+# handed on or received alone (the event API) would leave the sheet saying otherwise.
+_MOVES_WITH_ITS_SHEET = (LedgerEvent.HANDED_OVER, LedgerEvent.RECEIVED)
+
+
+def _check_on_no_open_sheet(card: Card, event: str) -> None:
+    number = (
+        HandoverItem.objects.filter(card=card, outcome=HandoverOutcome.PENDING)
+        .values_list("handover__number", flat=True)
+        .first()
+    )
+    if number:
+        raise ValidationError(
+            f"该卡在交接单{number}中等待接收，不能单独办理“{LedgerEvent(event).label}”；"
+            "请在该交接单上办理接收或登记未到卡。"
+        )
 
 
 # A counter PC's clock may run a little ahead of the server's.

@@ -19,6 +19,7 @@ from dayao_sscard.permissions import may, require, require_all
 
 from .events import custody_for_event
 from .exporters import recoveries_write_xlsx
+from .issuing import card_issue
 from .models import (
     FAILED_OUTCOMES,
     AttemptMethod,
@@ -26,7 +27,6 @@ from .models import (
     CancellationRequest,
     Card,
     CardStatus,
-    CustodyKind,
     IssueMethod,
     LedgerEntry,
     LedgerEvent,
@@ -132,29 +132,26 @@ def stock_card_issue(
     location: str,
     identity_checked: bool,
     occurred_at: datetime | None = None,
+    tracking_number: str = "",
 ) -> Card:
     """Issue a stock, dormant or recovered card to its holder, who signs for it.
 
-    The holder's own name is the signee (issue 10, contract 2); the ledger refuses a card
-    queued for 注销, a dead holder, an unchecked ID document.
+    The card page's 发放 (``issuing.card_issue``) with the holder's own name as the signee
+    (issue 10, contract 2): one set of rules for both pages (who may, the place, 邮寄单号,
+    a second click). The ledger refuses a card queued for 注销, a dead holder, an
+    unchecked ID document.
     """
     if method not in dict(HOLDER_ISSUE_METHODS):
         raise ValidationError("请选择发放方式（代领须经代管审批，另行办理）。")
-    holder = card.person.name
-    return card_record_event(
+    return card_issue(
         card=card,
-        event=LedgerEvent.ISSUED,
         acting_user=acting_user,
+        method=method,
+        place=location,
+        signee=card.person.name,
+        identity_checked=identity_checked,
         occurred_at=occurred_at,
-        custody=Custody(
-            kind=CustodyKind.HOLDER,
-            method=method,
-            signee=holder,
-            party=holder,
-            identity_checked=identity_checked,
-            location=location.strip()[:200],
-            responsible_person=_clerk(acting_user),
-        ),
+        tracking_number=tracking_number,
         note="二次发放",
     )
 

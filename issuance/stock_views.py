@@ -19,6 +19,7 @@ from roster.selectors import township_choices, village_choices
 
 from . import selectors, stock
 from .forms import AttemptForm, DormantForm, RecoverForm, StockIssueForm
+from .issuing import AlreadyIssued
 from .models import FAILED_OUTCOMES, AttemptMethod, AttemptOutcome, Card, CardStatus
 
 # Outcomes after which the holder comes for the card: the page offers to issue it.
@@ -107,7 +108,7 @@ def _card_page(request: HttpRequest, card: Card, *, status: int = 200, **forms) 
             live
             and last in COLLECTING_OUTCOMES
             and card.status in ISSUABLE_STATUSES
-            and may(user, "issuance.record_card_distribution", card)
+            and may(user, "issuance.issue_card", card)
         ),
         "can_recover": "recover_form" in refused
         or (
@@ -180,7 +181,7 @@ def _tell_next_step(request: HttpRequest, card: Card, outcome: str) -> None:
         messages.info(request, "二次发放未成功，可在下方办理回收登记。")
 
 
-@action_required("issuance.record_card_distribution")
+@action_required("issuance.issue_card")
 @require_POST
 def stock_card_issue(request: HttpRequest, pk: int) -> HttpResponse:
     card = selectors.stock_card_get(user=request.user, pk=pk)
@@ -194,7 +195,11 @@ def stock_card_issue(request: HttpRequest, pk: int) -> HttpResponse:
             method=form.cleaned_data["method"],
             location=form.cleaned_data["location"],
             identity_checked=form.cleaned_data["identity_checked"],
+            tracking_number=form.cleaned_data["tracking_number"],
         )
+    except AlreadyIssued as exc:
+        messages.info(request, "；".join(exc.messages))
+        return redirect("issuance:stock-card", pk=card.pk)
     except ValidationError as exc:
         form.add_error(None, exc)
         return _card_page(request, card, status=400, issue_form=form)
@@ -252,7 +257,7 @@ def stock_cards_mark_dormant(request: HttpRequest) -> HttpResponse:
 @action_required("issuance.view_cancellations")
 def cancellation_list(request: HttpRequest) -> HttpResponse:
     """待注销: cards of deceased holders queued for 注销, to be carried out."""
-    requests = selectors.pending_cancellations(user=request.user)
+    requests = selectors.cancellation_queue(user=request.user)
     page = Paginator(requests, 50).get_page(request.GET.get("page"))
     return render(
         request,

@@ -94,8 +94,8 @@ issuance:stock-card            card_pk    GET    302  200   200   200  200     2
 issuance:stock-card            card_pk    POST   302  200   200   200  200     200 | 302 200 200 404 404 404
 issuance:stock-card-attempt    card_pk    GET    302  405   403   405  405     405 | 302 405 403 405 405 405
 issuance:stock-card-attempt    card_pk    POST   302  400   403   400  400     400 | 302 400 403 404 404 404
-issuance:stock-card-issue      card_pk    GET    302  405   403   405  405     405 | 302 405 403 405 405 405
-issuance:stock-card-issue      card_pk    POST   302  400   403   400  400     400 | 302 400 403 404 404 404
+issuance:stock-card-issue      card_pk    GET    302  405   403   405  405     403 | 302 405 403 405 405 403
+issuance:stock-card-issue      card_pk    POST   302  400   403   400  400     403 | 302 400 403 404 404 403
 issuance:stock-card-recover    card_pk    GET    302  405   403   405  403     405 | 302 405 403 405 403 405
 issuance:stock-card-recover    card_pk    POST   302  400   403   400  403     400 | 302 400 403 404 403 404
 issuance:stock-cards-mark-dormant -       GET    302  405   403   405  403     405

@@ -4,6 +4,7 @@ import itertools
 
 from django.utils import timezone
 
+from issuance.chain import entry_seal
 from issuance.models import Card, CardStatus, CustodyKind, LedgerEntry, LedgerEvent
 from roster.models import Person
 from tests.factories import BankFactory, PersonFactory
@@ -50,15 +51,20 @@ def stock_box(
     )
     LedgerEntry.objects.bulk_create(
         [
-            LedgerEntry(
-                card=card,
-                sequence=1,
-                event=LedgerEvent.PRODUCED,
-                status_before="",
-                status_after=CardStatus.IN_STOCK,
-                custody_kind=custody,
-                to_party=custodian,
-                occurred_at=now,
+            # Sealed as every writer seals (``issuance.chain``): ``ledger verify`` holds after.
+            entry_seal(
+                LedgerEntry(
+                    card=card,
+                    sequence=1,
+                    event=LedgerEvent.PRODUCED,
+                    status_before="",
+                    status_after=CardStatus.IN_STOCK,
+                    custody_kind=custody,
+                    to_party=custodian,
+                    occurred_at=now,
+                    recorded_at=now,
+                ),
+                "",
             )
             for card in cards
         ]

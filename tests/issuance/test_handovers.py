@@ -8,9 +8,12 @@ import time
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
+from django.urls import reverse
 from PIL import Image
 
 from dayao_sscard.models import AuditEvent
+from issuance import issuing
+from issuance.chain import ledger_verify
 from issuance.handovers import (
     Extra,
     ReceiptProblems,
@@ -32,6 +35,7 @@ from issuance.models import (
     HandoverItem,
     HandoverOutcome,
     HandoverStatus,
+    IssueMethod,
     LedgerEntry,
     LedgerEvent,
 )
@@ -253,6 +257,53 @@ class TestReceiving:
         assert Card.objects.get(pk=box[0].pk).status == CardStatus.IN_STOCK
         with pytest.raises(ValidationError, match="不需要后补接收"):
             handover_receive_late(acting_user=clerk_a, item=late)
+
+    def test_a_card_issued_on_its_way_is_named_and_the_chain_holds(self, clerk_a, sent, box):
+        issuing.card_issue(
+            card=box[0],
+            acting_user=clerk_a,
+            method=IssueMethod.WINDOW,
+            place="金碧镇社保中心",
+            signee=box[0].person.name,
+            identity_checked=True,
+        )
+        with pytest.raises(ValidationError, match=f"{box[0].card_number}.*不能接收入库"):
+            handover_receive(acting_user=clerk_a, handover=sent)
+        items = {c.pk: sent.items.get(card=c) for c in box[:2]}
+        handover_receive(
+            acting_user=clerk_a,
+            handover=sent,
+            received_numbers=[c.card_number for c in box[2:]],
+            missing_reasons={items[box[0].pk].pk: "在途中已发放本人", items[box[1].pk].pk: "漏装"},
+        )
+        handover_receive_late(acting_user=clerk_a, item=items[box[1].pk])
+        with pytest.raises(ValidationError, match="不能办理"):
+            handover_receive_late(acting_user=clerk_a, item=items[box[0].pk])
+        assert Card.objects.get(pk=box[0].pk).status == CardStatus.ISSUED
+        verified = ledger_verify()
+        assert verified.ok and verified.entries == 50 + 50 + 1 + 48 + 1, verified.problems
+
+    def test_a_card_on_the_open_sheet_moves_only_with_it(
+        self, client, county_admin, clerk_a, sent, box
+    ):
+        url = reverse("api:card-events", args=[box[0].card_number])
+        client.force_login(clerk_a)
+        alone = client.post(
+            url, {"event": "received", "location": "档案柜"}, content_type="application/json"
+        )
+        assert alone.status_code == 409
+        assert alone.json()["detail"].startswith(f"该卡在交接单{sent.number}中等待接收")
+        client.force_login(county_admin)
+        elsewhere = {
+            "event": "handed_over",
+            "custody_kind": "township",
+            "to_party": "石羊镇社保中心",
+            "responsible_person": "王接收",
+        }
+        assert client.post(url, elsewhere, content_type="application/json").status_code == 409
+        assert LedgerEntry.objects.filter(card=box[0]).count() == 2
+        assert handover_receive(acting_user=clerk_a, handover=sent).received == 50
+        assert Card.objects.get(pk=box[0].pk).status == CardStatus.IN_STOCK
 
     def test_a_village_handover_is_confirmed_by_its_collector_or_its_township(
         self, clerk_a, collector_a, village_a

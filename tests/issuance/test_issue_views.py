@@ -51,6 +51,15 @@ class TestCardPage:
         assert 'data-testid="issue-form"' in html and 'value="张桂芬"' in html
         assert 'value="金碧镇社保中心"' in html
 
+    def test_the_card_page_and_its_stock_work_page_link_each_other(self, client, clerk_a, card):
+        signed_in(client, clerk_a)
+        detail = reverse("issuance:card-detail", args=[card.pk])
+        work = reverse("issuance:stock-card", args=[card.pk])
+        assert f'href="{work}"' in client.get(detail).content.decode()
+        assert f'href="{detail}"' in client.get(work).content.decode()
+        Card.objects.filter(pk=card.pk).update(status=CardStatus.CANCELLED)
+        assert f'href="{work}"' not in client.get(detail).content.decode()
+
     def test_read_only_and_bank_staff_see_no_issue_form(self, client, supervisor, banker_a, card):
         for user in (supervisor, banker_a):
             client.force_login(user)

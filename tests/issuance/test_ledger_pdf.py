@@ -151,7 +151,7 @@ class TestThePdf:
         path.write_bytes(ledger_pdf_bytes(ledger_report(user=world.admin, township=world.jinbi)))
         fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True).stdout
         rows = fonts.splitlines()[2:]
-        assert rows and all("Noto" in row for row in rows)
+        assert rows and all("Noto" in row for row in rows), fonts
         assert all(row.split()[-5] == "yes" for row in rows), fonts  # the emb column
 
     def test_its_signature_verifies_until_one_byte_changes(self, world, tmp_path):

@@ -157,6 +157,7 @@ class TestDetail:
         response = signed_in(clerk_a).get(url)
         assert response.status_code == 200
         assert response["Content-Type"] == "application/pdf"
+        assert response["Cache-Control"] == "private, no-store"
         assert b"".join(response.streaming_content).startswith(b"%PDF-")
         assert AuditEvent.objects.filter(action="issuance.proxyapproval.document_viewed").exists()
         assert signed_in(clerk_b).get(url).status_code == 404

@@ -89,6 +89,7 @@ class TestRiskPages:
         code = village_a.township.code
         response = client.get(f"{RISK_EXPORT}?township={code}")
         assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+        assert response["Cache-Control"] == "private, no-store"
         cards, holders = rows(response)
         assert len(cards) == 3 and len(holders) == 3
         assert cards[1][4] == risks_in_a[0].person.masked_id_number
@@ -148,7 +149,9 @@ class TestReconciliationPages:
 
     def test_the_export_is_audited_with_its_rows(self, client, clerk_a, bank_disagreement):
         client.force_login(clerk_a)
-        [sheet] = rows(client.get(RECON_EXPORT))
+        response = client.get(RECON_EXPORT)
+        assert response["Cache-Control"] == "private, no-store"
+        [sheet] = rows(response)
         assert len(sheet) == 2
         assert sheet[1][1] == Kind.LABELS[Kind.BANK_DIFFERS]
         assert sheet[1][8] == Kind.ADVICE[Kind.BANK_DIFFERS]

@@ -5,7 +5,16 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from issuance.models import Card, CardStatus, CustodyKind, LedgerEntry, LedgerEvent
+from issuance.handovers import Unit, handover_create, handover_receive, handover_receive_late
+from issuance.models import (
+    Card,
+    CardStatus,
+    CustodyKind,
+    LedgerEntry,
+    LedgerEvent,
+    ProxyApproval,
+    ProxyGround,
+)
 from issuance.risks import (
     RiskKind,
     custody_age_days,
@@ -15,6 +24,8 @@ from issuance.risks import (
     risk_days,
 )
 from tests.factories import BankFactory, CampaignFactory, PersonFactory, UserFactory
+from tests.issuance.handoverdata import stock_box
+from tests.issuance.proxydata import GUARDIAN_ID
 
 TODAY = datetime.date(2026, 11, 20)
 
@@ -49,6 +60,30 @@ def card_with(
         custodian=person.name if custodian == "本人" else custodian,
         custody_location="村委会办公室" if kind == CustodyKind.VILLAGE else "",
         custody_since=days_ago(days),
+    )
+
+
+def approval_for(card: Card, custodian: str, *, until: datetime.date, revoked: bool = False):
+    """An approved proxy approval of the card's holder naming ``custodian`` up to ``until``."""
+    registrar, approver = UserFactory(), UserFactory()
+    return ProxyApproval.objects.create(
+        person=card.person,
+        ground=ProxyGround.MINIMUM_LIVING,
+        requested_by_name="王代管",
+        request_reason="持卡人长期卧床",
+        document="proxy_documents/委托书.pdf",
+        document_name="委托书.pdf",
+        custodian_name=custodian,
+        custodian_id_number=GUARDIAN_ID,
+        custodian_relationship="儿子",
+        valid_from=TODAY - datetime.timedelta(days=100),
+        valid_until=until,
+        registered_by=registrar,
+        approved_by=approver,
+        approved_at=days_ago(99),
+        revoked_by=approver if revoked else None,
+        revoked_at=days_ago(1) if revoked else None,
+        revoke_reason="代管人外出务工" if revoked else "",
     )
 
 
@@ -117,11 +152,38 @@ class TestRuleOne:
         card = card_with(
             village_a, kind=CustodyKind.PROXY, days=31, custodian="王代管", status=CardStatus.ISSUED
         )
-        card_with(
+        recent = card_with(
             village_a, kind=CustodyKind.PROXY, days=5, custodian="王代管", status=CardStatus.ISSUED
         )
+        for held in (card, recent):
+            approval_for(held, "王代管", until=TODAY)
         assert risky(supervisor, kind=RiskKind.PROXY) == {card.pk}
         assert risky(supervisor, kind=RiskKind.VILLAGE) == set()
+        assert risky(supervisor) == {card.pk}
+
+    @pytest.mark.parametrize("lapse", ["expired", "revoked", "another_custodian", "none"])
+    def test_a_proxy_without_a_valid_approval_is_a_risk_from_day_one(
+        self, supervisor, village_a, lapse
+    ):
+        card = card_with(
+            village_a, kind=CustodyKind.PROXY, days=2, custodian="王代管", status=CardStatus.ISSUED
+        )
+        if lapse == "expired":
+            approval_for(card, "王代管", until=TODAY - datetime.timedelta(days=1))
+        elif lapse == "revoked":
+            approval_for(card, "王代管", until=TODAY, revoked=True)
+        elif lapse == "another_custodian":
+            approval_for(card, "李代管", until=TODAY)
+        found = custody_risk_cards(user=supervisor, today=TODAY, days=30).get()
+        assert (found.pk, found.risk_kind) == (card.pk, RiskKind.PROXY_LAPSED)
+        assert risky(supervisor, kind=RiskKind.PROXY) == set()
+        [row] = [
+            r
+            for r in custody_risk_counts(user=supervisor, today=TODAY, days=30)
+            if r["township"] == village_a.township
+        ]
+        counts = {k["kind"]: k["count"] for k in row["kinds"]}
+        assert (row["total"], counts[RiskKind.PROXY_LAPSED], counts[RiskKind.PROXY]) == (1, 1, 0)
 
     def test_a_cancelled_card_is_no_longer_a_risk(self, supervisor, village_a):
         card_with(village_a, kind=CustodyKind.VILLAGE, days=200, status=CardStatus.CANCELLED)
@@ -198,7 +260,9 @@ class TestScopeAndCounts:
                 RiskKind.VILLAGE: 1,
                 RiskKind.OFFICE_STOCK: 1,
                 RiskKind.PROXY: 0,
+                RiskKind.PROXY_LAPSED: 0,
                 RiskKind.OTHER_PERSON: 0,
+                RiskKind.LOST_ON_THE_WAY: 0,
             },
         )
         assert rows[village_b.township.code]["total"] == 1
@@ -228,6 +292,36 @@ def legacy_issue(card: Card, *, signee: str, kind: str = CustodyKind.HOLDER, day
     Card.objects.filter(pk=card.pk).update(
         status=CardStatus.ISSUED, custody_kind=kind, custodian=signee, custody_since=when
     )
+
+
+@pytest.mark.django_db
+def test_a_card_missing_from_its_box_is_a_risk_until_it_turns_up(
+    supervisor, county_admin, clerk_a, township_a, village_a
+):
+    box = stock_box(village_a, 3)
+    sent = handover_create(
+        acting_user=county_admin,
+        receiver=Unit(CustodyKind.TOWNSHIP, township=township_a),
+        sender_person="赵库管",
+        receiver_person="李接收",
+        location="金碧镇社保中心档案室",
+        card_numbers=[c.card_number for c in box],
+    )
+    assert set(custody_risk_cards(user=supervisor, days=30)) == set()
+    item = sent.items.get(card=box[0])
+    handover_receive(
+        acting_user=clerk_a,
+        handover=sent,
+        received_numbers=[c.card_number for c in box[1:]],
+        missing_reasons={item.pk: "箱内无此卡"},
+    )
+    [found] = custody_risk_cards(user=supervisor, days=30)
+    assert (found.pk, found.risk_kind) == (box[0].pk, RiskKind.LOST_ON_THE_WAY)
+    [row] = [r for r in custody_risk_counts(user=clerk_a, days=30)]
+    counts = {k["kind"]: k["count"] for k in row["kinds"]}
+    assert (row["total"], counts[RiskKind.LOST_ON_THE_WAY]) == (1, 1)
+    handover_receive_late(acting_user=clerk_a, item=item)
+    assert set(custody_risk_cards(user=supervisor, days=30)) == set()
 
 
 @pytest.mark.django_db

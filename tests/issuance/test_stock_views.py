@@ -201,6 +201,39 @@ class TestIssuePost:
         response = client.post(self.url(card_a), {**self.data, "identity_checked": ""})
         assert response.status_code == 400 and "核验" in response.content.decode()
 
+    def test_a_mailed_card_needs_its_tracking_number_as_on_the_card_page(
+        self, client, clerk_a, card_a
+    ):
+        _attempt(card_a, clerk_a, AttemptOutcome.COLLECTED, note="")
+        client.force_login(clerk_a)
+        mailed = {**self.data, "method": "mail", "location": "县邮政局"}
+        response = client.post(self.url(card_a), mailed)
+        assert response.status_code == 400 and "邮寄单号" in response.content.decode()
+        card_a.refresh_from_db()
+        assert card_a.status == CardStatus.IN_STOCK
+        assert (
+            client.post(self.url(card_a), {**mailed, "tracking_number": "EMS1234"}).status_code
+            == 302
+        )
+        entry = card_a.ledger_entries.latest("sequence")
+        assert entry.note == "邮寄单号：EMS1234；二次发放"
+
+    def test_a_second_click_is_told_it_was_done(self, client, clerk_a, card_a):
+        _attempt(card_a, clerk_a, AttemptOutcome.COLLECTED, note="")
+        client.force_login(clerk_a)
+        client.post(self.url(card_a), self.data)
+        response = client.post(self.url(card_a), self.data, follow=True)
+        assert response.status_code == 200 and "无需重复登记" in response.content.decode()
+        assert card_a.ledger_entries.filter(event="issued").count() == 1
+
+    def test_the_bank_issues_at_its_counter_not_from_the_work_list(self, client, banker_a, card_a):
+        client.force_login(banker_a)
+        page = client.get(reverse("issuance:stock-card", args=[card_a.pk]))
+        assert page.status_code == 200 and not page.context["can_issue"]
+        assert client.post(self.url(card_a), self.data).status_code == 403
+        card_a.refresh_from_db()
+        assert card_a.status == CardStatus.IN_STOCK
+
     def test_supervisor_may_not_and_another_township_gets_404(
         self, client, supervisor, clerk_b, card_a
     ):
