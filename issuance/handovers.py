@@ -34,7 +34,6 @@ from .models import (
     HANDOVER_UNIT_KINDS,
     BankBranch,
     BranchTownship,
-    CancellationRequest,
     Card,
     CardStatus,
     CustodyKind,
@@ -46,6 +45,7 @@ from .models import (
     HandoverStatus,
     LedgerEvent,
 )
+from .selectors import pending_cancellations_of_cards
 from .services import Custody, cards_record_event
 
 # A box holds 500 cards; a sheet of more than this many is surely a mistake.
@@ -346,11 +346,7 @@ def _card_refusals(cards: list[Card], sender: Unit, receiver: Unit) -> list[str]
             "card_id", "handover__number"
         )
     )
-    cancelling = dict(
-        CancellationRequest.objects.filter(
-            card_id__in=pks, status=CancellationRequest.Status.PENDING
-        ).values_list("card_id", "reason")
-    )
+    cancelling = pending_cancellations_of_cards(pks)
     served: set[int] = set()
     if receiver.kind == CustodyKind.BANK:
         served = set(
@@ -363,7 +359,7 @@ def _card_refusals(cards: list[Card], sender: Unit, receiver: Unit) -> list[str]
         if card.pk in open_sheets:
             reason = f"已在交接单{open_sheets[card.pk]}中等待接收，不能重复交接。"
         elif card.pk in cancelling:
-            reason = f"已申请注销（{cancelling[card.pk]}），不能交接。"
+            reason = f"已申请注销（{cancelling[card.pk].reason}），不能交接。"
         elif card.status != CardStatus.IN_STOCK:
             reason = f"当前状态为“{card.get_status_display()}”，只有库存卡才能交接。"
         elif card.custody_kind != sender.kind:
