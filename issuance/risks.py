@@ -50,6 +50,7 @@ from django.utils import timezone
 
 from dayao_sscard.models import User, custody_risk_days
 from dayao_sscard.roles import COUNTY_WIDE_ROLES
+from roster.id_numbers import mask_id_number
 from roster.models import Township
 
 from .models import (
@@ -296,7 +297,26 @@ def persons_holding_several(*, user, township_code: str = "") -> list[SeveralHol
             )
         found.append(holder)
     _mark_staff(found)
+    _add_approved_id_numbers(found)
     return sorted(found, key=lambda h: (-h.holders, h.township.code, h.name))
+
+
+def _add_approved_id_numbers(holders: list[SeveralHolder]) -> None:
+    """The ledger keeps a name; a 代管 approval naming that name for one of the holders
+    gives the ID number (masked), so two people of one name can be told apart."""
+    persons = {held.card.person_id for holder in holders for held in holder.cards}
+    if not persons:
+        return
+    numbers = defaultdict(set)
+    for name, person_id, number in ProxyApproval.objects.filter(
+        person_id__in=persons, custodian_name__in={holder.name for holder in holders}
+    ).values_list("custodian_name", "person_id", "custodian_id_number"):
+        numbers[(name, person_id)].add(mask_id_number(number))
+    for holder in holders:
+        found = set()
+        for held in holder.cards:
+            found |= numbers.get((holder.name, held.card.person_id), set())
+        holder.id_number = "、".join(sorted(found))
 
 
 def _mark_staff(holders: list[SeveralHolder]) -> None:

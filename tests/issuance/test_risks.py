@@ -23,9 +23,10 @@ from issuance.risks import (
     persons_holding_several,
     risk_days,
 )
+from roster.id_numbers import mask_id_number
 from tests.factories import BankFactory, CampaignFactory, PersonFactory, UserFactory
 from tests.issuance.handoverdata import stock_box
-from tests.issuance.proxydata import GUARDIAN_ID
+from tests.issuance.proxydata import GUARDIAN_ID, in_group, register
 
 TODAY = datetime.date(2026, 11, 20)
 
@@ -341,6 +342,17 @@ class TestSeveralOthers:
             2,
         )
         assert {held.card.pk for held in holder.cards} == {one.pk, two.pk}
+
+    def test_an_approval_naming_the_receiver_gives_the_masked_id_number(
+        self, supervisor, clerk_a, village_a
+    ):
+        one = card_with(village_a, kind=CustodyKind.VILLAGE, days=50)
+        two = card_with(village_a, kind=CustodyKind.VILLAGE, days=50)
+        register(in_group(one.person), clerk_a, custodian_name="李村长")
+        legacy_issue(one, signee="李村长")
+        legacy_issue(two, signee="李村长")
+        [holder] = persons_holding_several(user=supervisor)
+        assert holder.id_number == mask_id_number(GUARDIAN_ID)
 
     def test_one_holder_or_the_holder_herself_is_not_several(self, supervisor, village_a):
         one = card_with(village_a, kind=CustodyKind.VILLAGE, days=50)
