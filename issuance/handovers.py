@@ -616,6 +616,13 @@ def _sheet_suffix(data: bytes) -> str:
     raise ValidationError("扫描件只能是 PDF、JPG 或 PNG 文件。")
 
 
+def _check_pdf(data: bytes) -> None:
+    """A scan cut short in transfer (or a file merely named .pdf) has no end-of-file
+    marker; kept, it would be a sheet nobody can open when the paper is needed."""
+    if b"%%EOF" not in data[-2048:]:
+        raise ValidationError("PDF文件不完整，可能已损坏，请重新扫描上传。")
+
+
 def _check_image(data: bytes, suffix: str) -> None:
     """An image's size from its header, before any pixel is decoded."""
     limit = settings.IMAGE_MAX_PIXELS
@@ -657,7 +664,9 @@ def handover_attach_sheet(
     if not data:
         raise ValidationError("请选择签字交接单的扫描件。")
     suffix = _sheet_suffix(data)
-    if suffix != ".pdf":
+    if suffix == ".pdf":
+        _check_pdf(data)
+    else:
         _check_image(data, suffix)
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():
