@@ -142,6 +142,36 @@ def receiver_from_key(user, key: str) -> Unit:
     raise ValidationError("请选择接收方。")
 
 
+def open_handover_refusal(card: Card, event: str) -> str:
+    """Why a single event on this card must go through its handover sheet ("" if not).
+
+    A card on a sheet still waiting for the receiver, or recorded there as 未到卡, is
+    received (or found) on that sheet; recorded one by one elsewhere, the sheet could no
+    longer be closed and paper and ledger would disagree. Only 注销 may still be recorded.
+    """
+    if event == LedgerEvent.CANCELLED:
+        return ""
+    item = (
+        HandoverItem.objects.filter(
+            card=card, outcome__in=[HandoverOutcome.PENDING, HandoverOutcome.MISSING]
+        )
+        .select_related("handover")
+        .first()
+    )
+    if item is None:
+        return ""
+    number = item.handover.number
+    if item.outcome == HandoverOutcome.MISSING:
+        return (
+            f"卡号{card.card_number}在交接单{number}中登记为未到卡；到卡后请在该交接单中"
+            "办理“后补接收”，不能另行登记。"
+        )
+    return (
+        f"卡号{card.card_number}在交接单{number}中待接收；请先在该交接单中确认接收"
+        "（或登记为未到卡），不能另行登记。"
+    )
+
+
 # ---- handing over -------------------------------------------------------------------------
 
 

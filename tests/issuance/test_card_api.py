@@ -475,3 +475,55 @@ class TestCsrf:
         response = client.post(reverse("password_change"))
         assert response.status_code == 403
         assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+class TestACardOnAHandoverSheet:
+    """Received or found on its sheet only: one by one here the sheet could never close."""
+
+    @pytest.fixture
+    def boxed(self, village_a) -> Card:
+        from tests.issuance.handoverdata import stock_box
+
+        return stock_box(village_a, 1)[0]
+
+    @pytest.fixture
+    def on_sheet(self, county_admin, township_a, boxed):
+        from issuance.handovers import Unit, handover_create
+
+        return handover_create(
+            acting_user=county_admin,
+            receiver=Unit(CustodyKind.TOWNSHIP, township=township_a),
+            sender_person="赵库管",
+            receiver_person="李接收",
+            location="金碧镇社保中心档案室",
+            card_numbers=[boxed.card_number],
+        )
+
+    def receive(self, clerk_a, boxed):
+        body = {"event": "received", "location": "档案室"}
+        return post(signed_in(clerk_a), body, number=boxed.card_number)
+
+    def test_waiting_on_the_sheet_it_is_refused_with_the_sheets_number(
+        self, clerk_a, boxed, on_sheet
+    ):
+        response = self.receive(clerk_a, boxed)
+        assert response.status_code == 409
+        assert on_sheet.number in response.json()["detail"]
+        assert "待接收" in response.json()["detail"]
+        assert Card.objects.get(pk=boxed.pk).status == CardStatus.IN_TRANSIT
+
+    def test_recorded_missing_it_is_received_late_on_the_sheet(self, clerk_a, boxed, on_sheet):
+        from issuance.handovers import handover_receive
+
+        item = on_sheet.items.get()
+        handover_receive(
+            acting_user=clerk_a,
+            handover=on_sheet,
+            received_numbers=[],
+            missing_reasons={item.pk: "箱内未见"},
+        )
+        response = self.receive(clerk_a, boxed)
+        assert response.status_code == 409
+        assert "后补接收" in response.json()["detail"]
+        assert Card.objects.get(pk=boxed.pk).status == CardStatus.IN_TRANSIT
