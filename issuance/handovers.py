@@ -142,33 +142,27 @@ def receiver_from_key(user, key: str) -> Unit:
     raise ValidationError("请选择接收方。")
 
 
-def open_handover_refusal(card: Card, event: str) -> str:
-    """Why a single event on this card must go through its handover sheet ("" if not).
+# Events a card recorded 未到卡 may not take alone (the event API): found, it is received
+# on its sheet (后补接收), so the sheet and the ledger say the same.
+_FOUND_ON_ITS_SHEET = (LedgerEvent.HANDED_OVER, LedgerEvent.RECEIVED)
 
-    A card on a sheet still waiting for the receiver, or recorded there as 未到卡, is
-    received (or found) on that sheet; recorded one by one elsewhere, the sheet could no
-    longer be closed and paper and ledger would disagree. Only 注销 may still be recorded.
-    """
-    if event == LedgerEvent.CANCELLED:
+
+def missing_card_refusal(card: Card, event: str) -> str:
+    """Why this event may not be recorded alone on a card the latest receipt of its
+    handover sheet recorded as 未到卡 ("" if it may). Received alone, the card would sit
+    in stock while its sheet still says 未到卡 and 后补接收 could never close it."""
+    if event not in _FOUND_ON_ITS_SHEET:
         return ""
-    item = (
-        HandoverItem.objects.filter(
-            card=card, outcome__in=[HandoverOutcome.PENDING, HandoverOutcome.MISSING]
-        )
-        .select_related("handover")
+    number = (
+        HandoverItem.objects.filter(card=card, outcome=HandoverOutcome.MISSING)
+        .values_list("handover__number", flat=True)
         .first()
     )
-    if item is None:
+    if not number:
         return ""
-    number = item.handover.number
-    if item.outcome == HandoverOutcome.MISSING:
-        return (
-            f"卡号{card.card_number}在交接单{number}中登记为未到卡；到卡后请在该交接单中"
-            "办理“后补接收”，不能另行登记。"
-        )
     return (
-        f"卡号{card.card_number}在交接单{number}中待接收；请先在该交接单中确认接收"
-        "（或登记为未到卡），不能另行登记。"
+        f"卡号{card.card_number}在交接单{number}中登记为未到卡；到卡后请在该交接单中"
+        f"办理“后补接收”，不能单独办理“{LedgerEvent(event).label}”。"
     )
 
 
