@@ -23,6 +23,7 @@ from dayao_sscard.api import (
 from roster.id_numbers import IdNumberError, normalize_id_number
 
 from .events import COUNTER_EVENTS, PRODUCTION_EVENTS, custody_for_event
+from .handovers import missing_card_refusal
 from .models import Card, CardStatus, IssueMethod, LedgerEvent
 from .rules import event_action
 from .selectors import card_get_by_number
@@ -85,6 +86,8 @@ def card_events(request: HttpRequest, card_number: str) -> JsonResponse:
         **flags,
     )
     note_length = NOTE_LENGTH.get(event, NOTE_LENGTH_DEFAULT)
+    if refusal := missing_card_refusal(card, event):
+        raise ApiError(409, refusal)
     try:
         card_record_event(
             card=card,

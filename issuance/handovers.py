@@ -142,6 +142,30 @@ def receiver_from_key(user, key: str) -> Unit:
     raise ValidationError("请选择接收方。")
 
 
+# Events a card recorded 未到卡 may not take alone (the event API): found, it is received
+# on its sheet (后补接收), so the sheet and the ledger say the same.
+_FOUND_ON_ITS_SHEET = (LedgerEvent.HANDED_OVER, LedgerEvent.RECEIVED)
+
+
+def missing_card_refusal(card: Card, event: str) -> str:
+    """Why this event may not be recorded alone on a card the latest receipt of its
+    handover sheet recorded as 未到卡 ("" if it may). Received alone, the card would sit
+    in stock while its sheet still says 未到卡 and 后补接收 could never close it."""
+    if event not in _FOUND_ON_ITS_SHEET:
+        return ""
+    number = (
+        HandoverItem.objects.filter(card=card, outcome=HandoverOutcome.MISSING)
+        .values_list("handover__number", flat=True)
+        .first()
+    )
+    if not number:
+        return ""
+    return (
+        f"卡号{card.card_number}在交接单{number}中登记为未到卡；到卡后请在该交接单中"
+        f"办理“后补接收”，不能单独办理“{LedgerEvent(event).label}”。"
+    )
+
+
 # ---- handing over -------------------------------------------------------------------------
 
 
@@ -612,6 +636,13 @@ def _sheet_suffix(data: bytes) -> str:
     raise ValidationError("扫描件只能是 PDF、JPG 或 PNG 文件。")
 
 
+def _check_pdf(data: bytes) -> None:
+    """A scan cut short in transfer (or a file merely named .pdf) has no end-of-file
+    marker; kept, it would be a sheet nobody can open when the paper is needed."""
+    if b"%%EOF" not in data[-2048:]:
+        raise ValidationError("PDF文件不完整，可能已损坏，请重新扫描上传。")
+
+
 def _check_image(data: bytes, suffix: str) -> None:
     """An image's size from its header, before any pixel is decoded."""
     limit = settings.IMAGE_MAX_PIXELS
@@ -653,7 +684,9 @@ def handover_attach_sheet(
     if not data:
         raise ValidationError("请选择签字交接单的扫描件。")
     suffix = _sheet_suffix(data)
-    if suffix != ".pdf":
+    if suffix == ".pdf":
+        _check_pdf(data)
+    else:
         _check_image(data, suffix)
     digest = hashlib.sha256(data).hexdigest()
     with transaction.atomic():

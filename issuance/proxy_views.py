@@ -92,6 +92,10 @@ def proxy_register(request: HttpRequest) -> HttpResponse:
                     "请由另一名乡镇社保中心工作人员或县人社局审批。",
                 )
                 return redirect("issuance:proxy-detail", pk=approval.pk)
+    if form.is_bound and "document" not in form.errors:
+        # A browser never re-fills a file field: say so, or the clerk fixes the named
+        # problem, submits again and is only then told the document is missing.
+        form.add_error("document", "出错后浏览器不保留已选择的文件，请重新选择委托书或监护证明。")
     return render(request, "issuance/proxy_register.html", {"form": form, "holder": holder})
 
 

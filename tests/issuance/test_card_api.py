@@ -475,3 +475,51 @@ class TestCsrf:
         response = client.post(reverse("password_change"))
         assert response.status_code == 403
         assert response["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+class TestACardRecordedMissingOnItsSheet:
+    """Found, it is received on its sheet (后补接收): received alone, the sheet would keep
+    saying 未到卡 and its late receipt would fail for good."""
+
+    @pytest.fixture
+    def missing(self, county_admin, clerk_a, township_a, village_a) -> Card:
+        from issuance.handovers import Unit, handover_create, handover_receive
+        from tests.issuance.handoverdata import stock_box
+
+        card = stock_box(village_a, 1)[0]
+        sheet = handover_create(
+            acting_user=county_admin,
+            receiver=Unit(CustodyKind.TOWNSHIP, township=township_a),
+            sender_person="赵库管",
+            receiver_person="李接收",
+            location="金碧镇社保中心档案室",
+            card_numbers=[card.card_number],
+        )
+        handover_receive(
+            acting_user=clerk_a,
+            handover=sheet,
+            received_numbers=[],
+            missing_reasons={sheet.items.get().pk: "箱内未见"},
+        )
+        return card
+
+    @pytest.mark.parametrize(
+        "body",
+        [
+            {"event": "received", "location": "档案室"},
+            {
+                "event": "handed_over",
+                "custody_kind": "village",
+                "to_party": "大河社区",
+                "responsible_person": "李村长",
+                "location": "大河社区",
+            },
+        ],
+    )
+    def test_received_or_handed_on_alone_it_is_refused(self, clerk_a, missing, body):
+        response = post(signed_in(clerk_a), body, number=missing.card_number)
+        assert response.status_code == 409
+        assert "登记为未到卡" in response.json()["detail"]
+        assert "后补接收" in response.json()["detail"]
+        assert Card.objects.get(pk=missing.pk).status == CardStatus.IN_TRANSIT

@@ -416,6 +416,14 @@ class TestTheSignedSheet:
         with pytest.raises(ValidationError, match="请选择"):
             handover_attach_sheet(acting_user=clerk_a, handover=sent, data=b"")
 
+    def test_a_truncated_pdf_is_refused(self, clerk_a, sent):
+        with pytest.raises(ValidationError, match="PDF文件不完整"):
+            handover_attach_sheet(
+                acting_user=clerk_a, handover=sent, data=b"%PDF-1.4\n" + b"0" * 3000
+            )
+        sent.refresh_from_db()
+        assert not sent.sheet
+
     def test_an_image_too_large_is_refused_from_its_header(self, clerk_a, sent, settings):
         settings.IMAGE_MAX_PIXELS = 10_000
         with pytest.raises(ValidationError, match="像素过大（200×100）"):

@@ -107,6 +107,8 @@ class TestRegister:
         assert response.status_code == 200
         assert "张桂芬不在低保人员名单中" in response.content.decode()
         assert not ProxyApproval.objects.exists()
+        # The file chosen is gone after the refusal; the page says to choose it again.
+        assert "请重新选择委托书或监护证明" in response.content.decode()
 
     def test_a_cadre_custodian_is_refused_on_the_page(self, holder, clerk_a, township_a):
         Cadre.objects.create(name="张小明", id_number=GUARDIAN_ID, township=township_a, post="支书")

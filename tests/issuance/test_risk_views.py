@@ -162,7 +162,11 @@ class TestReconciliationPages:
 @pytest.mark.django_db
 def test_the_reconciliation_says_when_no_export_was_imported(client, supervisor):
     client.force_login(supervisor)
-    assert "尚未导入卡务系统导出，无法对账" in client.get(RECON).content.decode()
+    page = client.get(RECON).content.decode()
+    assert "尚未导入卡务系统导出，无法对账" in page
+    # Nothing was compared, so nothing may be said to agree.
+    assert "两方记录一致" not in page
+    assert "没有不一致的记录" not in page
 
 
 @pytest.mark.django_db
