@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.utils import timezone
 
 from dayao_sscard.natural import natural_key
@@ -89,15 +90,16 @@ class LedgerReport:
 def ledger_place(
     *, user, township_code: str, village_name: str = ""
 ) -> tuple[Township, Village | None]:
-    """The township (by code) and village (by name) the user asks the ledger of.
+    """The township (by code, or by name at the command line) and village (by name) the user asks the ledger of.
 
     Unknown ones are refused in Chinese, and so is a place outside the user's scope, before
     anything about its villages is looked up.
     """
     require(user, "issuance.view_ledger")
-    township = Township.objects.filter(code=township_code.strip()).first()
+    asked = township_code.strip()
+    township = Township.objects.filter(Q(code=asked) | Q(name=asked)).order_by("code").first()
     if township is None:
-        raise ValidationError(f"没有区划代码为“{township_code}”的乡镇。")
+        raise ValidationError(f"没有区划代码或名称为“{township_code}”的乡镇。")
     if not user.is_county_wide and user.township_id != township.pk:
         raise PermissionDenied("该乡镇不在您的管辖范围内，不能查看发放台账。")
     village = None

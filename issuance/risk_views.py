@@ -4,7 +4,7 @@ import io
 from urllib.parse import quote
 
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
@@ -22,7 +22,13 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _filters(request: HttpRequest) -> tuple[str, str]:
-    return request.GET.get("township", "").strip(), request.GET.get("kind", "").strip()
+    """The township and risk kind asked for; a township outside the user's scope is not
+    found, rather than shown as a township with no risk."""
+    township = request.GET.get("township", "").strip()
+    own = request.user.township
+    if township and own is not None and township != own.code:
+        raise Http404("该乡镇不在您的管辖范围内。")
+    return township, request.GET.get("kind", "").strip()
 
 
 def _download(content: bytes, name: str) -> HttpResponse:

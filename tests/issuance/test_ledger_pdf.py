@@ -110,7 +110,7 @@ class TestTheRows:
             ledger_place(user=world.clerk_b, township_code=TOWNSHIP_A, village_name="无此村")
 
     def test_unknown_places_are_named_in_chinese(self, world):
-        with pytest.raises(ValidationError, match="没有区划代码为“999”的乡镇"):
+        with pytest.raises(ValidationError, match="没有区划代码或名称为“999”的乡镇"):
             ledger_place(user=world.admin, township_code="999")
         with pytest.raises(ValidationError, match="金碧镇没有名为“无此村”的村（社区）"):
             ledger_place(user=world.admin, township_code=TOWNSHIP_A, village_name="无此村")
@@ -294,7 +294,7 @@ class TestTheCommand:
                 "ledger",
                 "pdf",
                 "--township",
-                TOWNSHIP_A,
+                "金碧镇",  # its name serves as well as its code
                 "--village",
                 "大河社区",
                 "--out",
@@ -309,7 +309,7 @@ class TestTheCommand:
     @pytest.mark.parametrize(
         ("args", "message"),
         [
-            (["--township", "999"], "没有区划代码为“999”的乡镇"),
+            (["--township", "999"], "没有区划代码或名称为“999”的乡镇"),
             (
                 ["--township", TOWNSHIP_A, "--village", "无此村"],
                 "金碧镇没有名为“无此村”的村（社区）",
