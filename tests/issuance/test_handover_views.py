@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from issuance.handover_selectors import handover_candidates
 from issuance.handovers import Unit, handover_create, handover_receive
 from issuance.models import (
     Card,
@@ -329,3 +330,13 @@ def test_a_long_list_of_refusals_is_cut_with_the_count(client, county_admin, tow
     assert response.status_code == 400
     assert "卡号NO00000049：系统中没有这张卡" in text and "NO00000050：" not in text
     assert "另有 11 张卡不能交接" in text
+
+
+@pytest.mark.django_db
+def test_the_card_list_finds_cards_by_the_start_of_their_number(county_admin, village_a):
+    box = stock_box(village_a, 3)
+    other = stock_box(village_a, 1)
+    start = box[0].card_number[:-2]
+    found = set(handover_candidates(user=county_admin, query=start))
+    assert set(box) <= found and other[0] not in found
+    assert set(handover_candidates(user=county_admin, query="无此人")) == set()
