@@ -20,9 +20,10 @@ from dayao_sscard.api import (
     json_response,
     text_field,
 )
+from dayao_sscard.roles import Role
 from roster.id_numbers import IdNumberError, normalize_id_number
 
-from .events import COUNTER_EVENTS, PRODUCTION_EVENTS, custody_for_event
+from .events import COUNTER_EVENTS, PRODUCTION_EVENTS, acting_unit, custody_for_event
 from .handovers import missing_card_refusal
 from .models import Card, CardStatus, IssueMethod, LedgerEvent
 from .rules import event_action
@@ -71,6 +72,8 @@ def card_events(request: HttpRequest, card_number: str) -> JsonResponse:
     card = card_get_by_number(user=request.user, card_number=card_number)
     data = json_object_from(request)
     event = _event_from(data)
+    if event == LedgerEvent.HANDED_OVER:
+        _refuse_handing_over_what_another_unit_keeps(request.user, card)
     texts = {
         key: text_field(data, key, label, max_length=length)
         for key, (label, length) in TEXT_FIELDS.items()
@@ -101,6 +104,21 @@ def card_events(request: HttpRequest, card_number: str) -> JsonResponse:
         raise ApiError(409, "；".join(refused.messages)) from None
     card = card_get_by_number(user=request.user, card_number=card_number)
     return json_response(card_as_json(card), status=201)
+
+
+def _refuse_handing_over_what_another_unit_keeps(user, card: Card) -> None:
+    """Only the unit that keeps a card hands it over (as the 交接 screen asks), so that the
+    ledger's custodian is who really held it; the county's administrators may record any."""
+    if user.role == Role.COUNTY_ADMIN:
+        return
+    kind, name = acting_unit(user)
+    if card.custody_kind != kind:
+        keeper = card.custodian or "未登记责任人"
+        raise ApiError(
+            409,
+            f"该卡现由{card.get_custody_kind_display()}（{keeper}）保管，不在{name}，"
+            "不能由本单位交出；请由保管方办理交接。",
+        )
 
 
 def card_as_json(card: Card) -> dict:

@@ -219,8 +219,16 @@ class TestRecordingEvents:
         assert Activation.objects.filter(card=issued_card).count() == 1
         assert LedgerEntry.objects.filter(card=issued_card).count() == 1
 
-    def test_the_township_clerk_records_distribution(self, clerk_a, card):
+    def test_the_township_clerk_records_distribution(self, banker_a, clerk_a, card):
+        to_township = {
+            "event": "handed_over",
+            "custody_kind": "township",
+            "to_party": "金碧镇社保中心",
+            "responsible_person": "王主任",
+        }
+        assert post(signed_in(banker_a), to_township).status_code == 201
         client = signed_in(clerk_a)
+        assert post(client, {"event": "received"}).json()["custody_kind"] == "township"
         handed = post(
             client,
             {
@@ -239,6 +247,20 @@ class TestRecordingEvents:
         assert received.json()["custodian"] == clerk_a.username
         entry = LedgerEntry.objects.filter(card=card).last()
         assert (entry.to_party, entry.responsible_person) == ("金碧镇社保中心", clerk_a.username)
+
+    def test_only_the_unit_keeping_a_card_hands_it_over(self, clerk_a, card):
+        response = post(
+            signed_in(clerk_a),
+            {
+                "event": "handed_over",
+                "custody_kind": "village",
+                "to_party": "大河社区",
+                "responsible_person": "李村长",
+            },
+        )
+        assert response.status_code == 409
+        assert "不在金碧镇社保中心，不能由本单位交出" in response.json()["detail"]
+        assert nothing_recorded(card, CardStatus.IN_STOCK)
 
     def test_the_township_clerk_may_not_activate(self, clerk_a, issued_card):
         response = post(signed_in(clerk_a), ACTIVATE)
