@@ -188,7 +188,8 @@ def card_record_event(
         locked = (
             Card.objects.select_for_update(of=("self",)).select_related("person").get(pk=card.pk)
         )
-        current = "" if event == LedgerEvent.APPLIED and not _has_entries(locked) else locked.status
+        last = _last_entry(locked)
+        current = "" if event == LedgerEvent.APPLIED and last is None else locked.status
         following = next_status(current, event)
         if following is None:
             raise ValidationError(
@@ -201,7 +202,6 @@ def card_record_event(
         if event in _MOVES_WITH_ITS_SHEET:
             _check_on_no_open_sheet(locked, event)
         before = snapshot(locked)
-        last = _last_entry(locked)
         _check_when(when, last)
         if event == LedgerEvent.PRODUCTION_FAILED:
             locked.failure_reason = failure_reason
@@ -739,10 +739,6 @@ def _activation_record(card: Card, acting_user, when: datetime, note: str) -> Ac
         after=snapshot(activation),
     )
     return activation
-
-
-def _has_entries(card: Card) -> bool:
-    return card.ledger_entries.exists()
 
 
 def card_status_from_ledger(card: Card) -> str:
