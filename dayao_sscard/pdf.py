@@ -22,7 +22,9 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager, suppress
 from pathlib import Path
+from urllib.parse import quote
 
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 
 # WeasyPrint reports each layout step at INFO; a job prints its own progress instead.
@@ -181,3 +183,12 @@ def _page_numbers(count: int, orientation: str, margin: str) -> bytes:
     return pdf_from_html(
         PAGE_NUMBERS_HTML.format(orientation=orientation, margin=margin, pages=pages)
     )
+
+
+def pdf_response(pdf: bytes, filename: str) -> HttpResponse:
+    """A printed sheet shown in the browser's viewer. It names residents: no browser or
+    proxy cache keeps a copy."""
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+    response["Cache-Control"] = "private, no-store"
+    return response

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from dayao_sscard.params import id_param, query_without_page
-from dayao_sscard.pdf import pdf_from_template
+from dayao_sscard.pdf import pdf_from_template, pdf_response
 from dayao_sscard.permissions import action_required, require
 from roster.selectors import village_choices
 
@@ -160,10 +160,7 @@ def handover_pdf(request: HttpRequest, pk: int) -> HttpResponse:
             "printed_by": request.user,
         },
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f"inline; filename*=UTF-8''{handover.number}.pdf"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return pdf_response(pdf, f"{handover.number}.pdf")
 
 
 def _receipt_context(handover, items, post=None, problems=None) -> dict:

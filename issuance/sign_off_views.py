@@ -1,7 +1,5 @@
 """集中发放 pages: the sheets of a village, making and printing one, recording its day."""
 
-from urllib.parse import quote
-
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -10,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET
 
 from dayao_sscard.params import query_without_page
-from dayao_sscard.pdf import pdf_from_template
+from dayao_sscard.pdf import pdf_from_template, pdf_response
 from dayao_sscard.permissions import action_required
 from roster.selectors import village_choices
 
@@ -95,14 +93,7 @@ def sign_off_pdf(request: HttpRequest, pk: int) -> HttpResponse:
             "approvals": selectors.sign_off_approvals(user=request.user, sheet=sheet),
         },
     )
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = _inline(f"集中发放签收表{sheet.number}.pdf")
-    response["Cache-Control"] = "private, no-store"
-    return response
-
-
-def _inline(filename: str) -> str:
-    return f"inline; filename*=UTF-8''{quote(filename)}"
+    return pdf_response(pdf, f"集中发放签收表{sheet.number}.pdf")
 
 
 @action_required("issuance.record_sign_off_sheet")
