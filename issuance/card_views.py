@@ -13,7 +13,7 @@ from .events import acting_unit
 from .forms import CardIssueForm
 from .models import Card, IssueMethod
 
-CLERK_METHODS = {code: issuing.ISSUE_METHOD_LABELS[code] for code in issuing.CLERK_ISSUE_METHODS}
+CLERK_METHODS = {method.value: method.label for method in issuing.CLERK_ISSUE_METHODS}
 
 
 @action_required("issuance.view_card")
@@ -42,7 +42,6 @@ def _card_page(
         "pending": selectors.pending_cancellation(card),
         "refusal": selectors.card_issue_refusal(card=card),
         "form": form,
-        "method_labels": issuing.ISSUE_METHOD_LABELS,
         # The same card's page on the stock work list, where its attempts are recorded.
         "second_issuance": card.status in stock.ATTEMPT_STATUSES,
     }

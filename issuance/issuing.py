@@ -34,7 +34,6 @@ from .models import (
 from .selectors import AWAITING_HOLDER_STATUSES, village_cards_awaiting_holders
 from .services import CardOutcome, Custody, card_record_event, cards_record_event
 
-ISSUE_METHOD_LABELS = dict(IssueMethod.choices)
 # What a township or village clerk records; 网点柜台发放 is the bank's, at its counter.
 CLERK_ISSUE_METHODS = (
     IssueMethod.WINDOW,
