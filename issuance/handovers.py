@@ -14,7 +14,6 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -26,7 +25,7 @@ from dayao_sscard.audit import audit_record, audit_record_many, snapshot
 from dayao_sscard.permissions import require
 from dayao_sscard.roles import Role
 from roster.models import Township, Village
-from roster.verification import PNG_MAX_PIXELS
+from roster.verification import image_pixel_limit
 
 from .card_numbers import card_number_clean
 from .events import COUNTY_BUREAU
@@ -645,9 +644,7 @@ def _check_pdf(data: bytes) -> None:
 
 def _check_image(data: bytes, suffix: str) -> None:
     """An image's size from its header, before any pixel is decoded."""
-    limit = settings.IMAGE_MAX_PIXELS
-    if suffix == ".png":
-        limit = min(limit, PNG_MAX_PIXELS)
+    limit = image_pixel_limit("PNG" if suffix == ".png" else "JPEG")
     try:
         image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:

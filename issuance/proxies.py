@@ -40,6 +40,7 @@ from dayao_sscard.permissions import require
 from dayao_sscard.roles import Role
 from roster.id_numbers import IdNumberError, birth_date_from_id, mask_id_number, normalize_id_number
 from roster.models import Category, Person, PersonCategory
+from roster.verification import image_pixel_limit
 
 from .models import Cadre, ProxyApproval, ProxyGround, ProxyStatus
 
@@ -57,7 +58,6 @@ ALLOWED_GROUPS = "低保、特困、残疾人或未成年人"
 # The document: a scan or a phone photo of the signed paper, or its PDF.
 DOCUMENT_MAX_BYTES = 10 * 1024 * 1024
 DOCUMENT_MIN_SIDE = 300  # pixels: below this nobody can read a signature
-PNG_MAX_PIXELS = 16_000_000  # a PNG is decoded whole, as for photos
 
 
 # ---- the rules ------------------------------------------------------------------------
@@ -265,9 +265,7 @@ def document_problem(data: bytes) -> tuple[str, str]:
         return unreadable, ""
     if image.format not in ("JPEG", "PNG"):
         return f"文件格式为 {image.format}，请上传 PDF、JPG 或 PNG 格式。", ""
-    limit = settings.IMAGE_MAX_PIXELS
-    if image.format == "PNG":
-        limit = min(limit, PNG_MAX_PIXELS)
+    limit = image_pixel_limit(image.format)
     if image.width * image.height > limit:
         return _too_many_pixels(limit), ""
     if min(image.size) < DOCUMENT_MIN_SIDE:

@@ -147,6 +147,12 @@ _SIDEWAYS = (5, 6, 7, 8)  # EXIF orientations that swap width and height
 PNG_MAX_PIXELS = 16_000_000
 
 
+def image_pixel_limit(image_format: str) -> int:
+    """How many pixels an uploaded image of this format may have (PNGs fewer)."""
+    limit = settings.IMAGE_MAX_PIXELS
+    return min(limit, PNG_MAX_PIXELS) if image_format == "PNG" else limit
+
+
 def photo_problem(data: bytes) -> tuple[str | None, Image.Image | None]:
     """Why the photo cannot go on a card, in Chinese; or the upright image.
 
@@ -167,9 +173,7 @@ def photo_problem(data: bytes) -> tuple[str | None, Image.Image | None]:
     image_format = image.format
     if image_format not in ("JPEG", "PNG"):
         return f"照片格式为 {image_format}，请上传 JPEG 或 PNG 格式。", None
-    limit = settings.IMAGE_MAX_PIXELS
-    if image_format == "PNG":
-        limit = min(limit, PNG_MAX_PIXELS)
+    limit = image_pixel_limit(image_format)
     if image.width * image.height > limit:
         return _too_many_pixels(image.size, limit), None
     sideways = image.getexif().get(ExifTags.Base.Orientation) in _SIDEWAYS
