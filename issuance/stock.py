@@ -19,7 +19,7 @@ from dayao_sscard.permissions import may, require, require_all
 
 from .events import custody_for_event
 from .exporters import recoveries_write_xlsx
-from .issuing import card_issue
+from .issuing import CLERK_ISSUE_METHODS, card_issue
 from .models import (
     FAILED_OUTCOMES,
     AttemptMethod,
@@ -117,10 +117,9 @@ def attempt_record(
 
 # Methods a card reaches its holder by from the work list: to the holder in person. 代领
 # needs an approval and has its own screen; counter issue is the bank's counter screen.
+# The card page's methods but 代领, which goes through its approval's page.
 HOLDER_ISSUE_METHODS = tuple(
-    (value, label)
-    for value, label in IssueMethod.choices
-    if value not in (IssueMethod.PROXY, IssueMethod.COUNTER)
+    (method.value, method.label) for method in CLERK_ISSUE_METHODS if method != IssueMethod.PROXY
 )
 
 
