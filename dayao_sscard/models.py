@@ -2,7 +2,7 @@
 
 import rules
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.core.validators import MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -116,6 +116,12 @@ def custody_risk_days() -> int:
     return days or DEFAULT_CUSTODY_RISK_DAYS
 
 
+def _target(label: str) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(
+        label, default=100, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+
+
 class Campaign(models.Model):
     """A work plan (工作方案) with its five stage deadlines; dates are data, not code."""
 
@@ -135,6 +141,15 @@ class Campaign(models.Model):
         help_text="已制成的社保卡由村委会、非在途的县乡经办机构、代管人或持卡人以外的个人"
         "保管超过这么多天，即列为代管风险。",
     )
+
+    # What share of the persons who should hold a card (应持卡人数) each stage is to have
+    # reached by its deadline; the dashboards expect a township to get there at an even pace
+    # from the previous deadline, and mark it behind schedule (进度滞后) when it is not.
+    compare_target = _target("数据比对目标（%）")
+    verify_target = _target("信息核查目标（%）")
+    produce_target = _target("制卡目标（%）")
+    distribute_target = _target("发放目标（%）")
+    activate_target = _target("激活目标（%）")
 
     class Meta:
         verbose_name = "工作方案"
@@ -158,18 +173,30 @@ class Campaign(models.Model):
         return self.name
 
     STAGES = (
-        ("compare", "数据比对", "compare_deadline"),
-        ("verify", "信息核查", "verify_deadline"),
-        ("produce", "制卡", "produce_deadline"),
-        ("distribute", "发放", "distribute_deadline"),
-        ("activate", "金融功能激活", "activate_deadline"),
+        ("compare", "数据比对"),
+        ("verify", "信息核查"),
+        ("produce", "制卡"),
+        ("distribute", "发放"),
+        ("activate", "金融功能激活"),
     )
 
     def stages(self) -> list[dict]:
-        return [
-            {"code": code, "label": label, "deadline": getattr(self, field)}
-            for code, label, field in self.STAGES
-        ]
+        """The five stages in order, each with its deadline, target share and the day it
+        starts (the previous deadline, or the campaign's start)."""
+        stages, starts_on = [], self.starts_on
+        for code, label in self.STAGES:
+            deadline = getattr(self, f"{code}_deadline")
+            stages.append(
+                {
+                    "code": code,
+                    "label": label,
+                    "deadline": deadline,
+                    "target": getattr(self, f"{code}_target"),
+                    "starts_on": starts_on,
+                }
+            )
+            starts_on = deadline
+        return stages
 
 
 class AuditEvent(models.Model):

@@ -1,6 +1,26 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
+from django.db.models.signals import post_save, pre_save
 
 
 class RosterConfig(AppConfig):
     name = "roster"
     verbose_name = "人员与名单"
+
+    # Every model a progress figure reads (roster.figures): saving one recounts its person
+    # (roster.progress). Bulk writes send no signal and recount themselves.
+    FIGURE_SOURCES = (
+        "roster.Person",
+        "roster.ListEntry",
+        "roster.PersonClass",
+        "issuance.Card",
+        "issuance.BatchMember",
+        "activation.ElectronicCardSigning",
+    )
+
+    def ready(self) -> None:
+        from .progress import recount_after_save, recount_before_save
+
+        for label in self.FIGURE_SOURCES:
+            model = apps.get_model(label)
+            pre_save.connect(recount_before_save, sender=model, dispatch_uid=f"figures-{label}")
+            post_save.connect(recount_after_save, sender=model, dispatch_uid=f"figures-{label}")

@@ -592,3 +592,53 @@ class CollectionConflict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person_id} {self.field}"
+
+
+class FigureCount(models.Model):
+    """One figure (``roster.figures``) counted for one village: kept current in the same
+    transaction as every change of a person, their lists, comparison result or cards, so
+    a page reads a few hundred rows instead of counting a million persons.
+
+    ``village_id`` 0 holds the persons of a township without a village. Plain integers,
+    not foreign keys: a counter row outlives nothing and is rebuilt from the persons.
+    """
+
+    township_id = models.IntegerField("乡镇")
+    village_id = models.IntegerField("村（社区）", default=0)
+    key = models.CharField("指标", max_length=200)
+    n = models.IntegerField("人数", default=0)
+
+    class Meta:
+        verbose_name = "进度指标计数"
+        verbose_name_plural = "进度指标计数"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["township_id", "village_id", "key"], name="figure_count_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.township_id}/{self.village_id} {self.key}={self.n}"
+
+
+class DailyFigures(models.Model):
+    """Every figure of one village as it stood at the end of a day (进度快照)."""
+
+    day = models.DateField("日期")
+    township_id = models.IntegerField("乡镇")
+    village_id = models.IntegerField("村（社区）", default=0)
+    figures = models.JSONField("指标", default=dict)
+    taken_at = models.DateTimeField("快照时间")
+
+    class Meta:
+        verbose_name = "每日进度快照"
+        verbose_name_plural = "每日进度快照"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "township_id", "village_id"], name="daily_figures_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["township_id", "day"], name="daily_figures_township")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.township_id}/{self.village_id}"

@@ -48,7 +48,7 @@ DISAGREEMENT_ADVICE = (
 
 def ledger_card_made() -> Q:
     """Our ledger holds a card made for the person (in stock, in transit, issued, activated…)."""
-    return Q(pk__in=Card.objects.filter(status__in=CARD_MADE_STATUSES).values("person_id"))
+    return Q(Exists(Card.objects.filter(person_id=OuterRef("pk"), status__in=CARD_MADE_STATUSES)))
 
 
 def cards_the_export_should_know() -> QuerySet[Card]:
@@ -73,7 +73,7 @@ def cards_the_export_should_know() -> QuerySet[Card]:
 
 def ledger_card_live() -> Q:
     """Our ledger holds a live card for the person, made or still in production."""
-    return Q(pk__in=Card.objects.filter(status__in=LIVE_CARD_STATUSES).values("person_id"))
+    return Q(Exists(Card.objects.filter(person_id=OuterRef("pk"), status__in=LIVE_CARD_STATUSES)))
 
 
 def card_class_q(card_class: str) -> Q:
@@ -108,7 +108,9 @@ def needs_card_q() -> Q:
 
 def in_open_batch_q() -> Q:
     """The person is in an application batch whose result has not come back for them."""
-    return Q(pk__in=BatchMember.objects.filter(outcome=MemberOutcome.PENDING).values("person_id"))
+    return Q(
+        Exists(BatchMember.objects.filter(person_id=OuterRef("pk"), outcome=MemberOutcome.PENDING))
+    )
 
 
 def ready_for_card_q() -> Q:

@@ -46,6 +46,25 @@ def _reference_data(request):
         _delete_ledger_rows_on_sqlite()
 
 
+@pytest.fixture(autouse=True)
+def _figures_stay_current(request):
+    """After every test, the progress counters equal a count from scratch: a write path
+    that changes a figure without recounting its persons fails the test that took it."""
+    uses_db = "db" in request.fixturenames and "transactional_db" not in request.fixturenames
+    if (
+        not uses_db
+        or not os.environ.get("FIGURES_DRIFT_CHECK")
+        or request.node.get_closest_marker("figures_may_drift")
+    ):
+        yield
+        return
+    request.getfixturevalue("db")
+    yield
+    from roster.progress import figures_drift
+
+    assert figures_drift() == {}, "进度计数与重新统计不一致：某个写入路径没有重算人员的进度指标"
+
+
 def _delete_ledger_rows_on_sqlite():
     """Lets the flush that ends a transactional test empty a custody ledger with rows.
 

@@ -1,0 +1,354 @@
+"""The figures of ``roster.figures`` counted per township and village, kept current.
+
+Every count a page shows is read from ``FigureCount``, which holds, per village, how
+many persons meet each figure's condition. It is kept in step in the same transaction as
+the change: a save of a person, a list entry, a comparison result, a card, a batch member
+or an electronic card recounts that one person before and after (``roster.apps`` connects
+the signals), and the bulk paths (imports, matching, opening cards, batches) recount the
+persons they wrote (``figures_touch``) or the whole county (``figures_rebuild``).
+``figures_drift`` compares the counters with a count from scratch; the nightly snapshot
+runs it and repairs what it finds, and the tests run it after every test.
+"""
+
+import datetime
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+
+from django.db import connection, transaction
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from dayao_sscard.natural import natural_key
+
+from .figures import FIGURE_KEYS, figure_conditions
+from .models import DailyFigures, FigureCount, Person, Township, Village
+
+Place = tuple[int, int]  # (township_id, village_id or 0)
+Counts = dict[Place, dict[str, int]]
+
+
+# ---- counting from scratch -------------------------------------------------------------
+
+
+def count_figures(persons: QuerySet[Person]) -> Counts:
+    """Per (township, village) the number of ``persons`` meeting each figure, counted now."""
+    aggregates = {
+        f"f_{key}": Count("id", filter=condition) for key, condition in figure_conditions().items()
+    }
+    counts: Counts = {}
+    rows = persons.order_by().values("township_id", "village_id").annotate(**aggregates)
+    for row in rows:
+        place = (row["township_id"], row["village_id"] or 0)
+        counts[place] = {key: row[f"f_{key}"] for key in FIGURE_KEYS if row[f"f_{key}"]}
+    return counts
+
+
+@contextmanager
+def _generous_memory() -> Iterator[None]:
+    """Counting a whole county, PostgreSQL hashes each card and list subquery once; the
+    default 4 MB of work memory would make it probe them person by person instead."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '256MB'")
+    yield
+
+
+# ---- keeping the counters -------------------------------------------------------------
+
+
+def _apply(delta: Counts) -> None:
+    rows = [
+        (place[0], place[1], key, n)
+        for place, figures in sorted(delta.items())
+        for key, n in sorted(figures.items())
+        if n
+    ]
+    if not rows:
+        return
+    table = FigureCount._meta.db_table
+    # Sorted, so two transactions adding to the same villages lock their rows in one order.
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (township_id, village_id, key, n) VALUES (%s, %s, %s, %s) "
+            f"ON CONFLICT (township_id, village_id, key) DO UPDATE SET n = {table}.n + excluded.n",
+            rows,
+        )
+
+
+def _difference(after: Counts, before: Counts) -> Counts:
+    delta: Counts = defaultdict(dict)
+    for place in after.keys() | before.keys():
+        new, old = after.get(place, {}), before.get(place, {})
+        for key in new.keys() | old.keys():
+            if n := new.get(key, 0) - old.get(key, 0):
+                delta[place][key] = n
+    return delta
+
+
+class _Recount:
+    """The figures of some persons counted before a change; ``done()`` adds the difference."""
+
+    def __init__(self, person_ids: Iterable[int | None]):
+        self.ids = sorted({pk for pk in person_ids if pk is not None})
+        self.before = _count_ids(self.ids) if self.ids else {}
+
+    def done(self, person_ids: Iterable[int | None] = ()) -> None:
+        ids = sorted(set(self.ids) | {pk for pk in person_ids if pk is not None})
+        if ids:
+            _apply(_difference(_count_ids(ids), self.before))
+
+
+def _person_id_of(instance) -> int | None:
+    return instance.pk if isinstance(instance, Person) else instance.person_id
+
+
+def recount_before_save(sender, instance, raw: bool = False, **kwargs) -> None:
+    """pre_save of every model a figure reads (``roster.apps``); loaddata (raw) is left to
+    ``figures_rebuild``."""
+    if not raw:
+        instance._figures_recount = _Recount([_person_id_of(instance)])
+
+
+def recount_after_save(sender, instance, raw: bool = False, **kwargs) -> None:
+    recount = getattr(instance, "_figures_recount", None)
+    if raw or recount is None:
+        return
+    del instance._figures_recount
+    recount.done([_person_id_of(instance)])
+
+
+@contextmanager
+def figures_touch(person_ids: Iterable[int]) -> Iterator[None]:
+    """Around a change of these persons: count them before and after, add the difference.
+
+    Must run inside the change's transaction, so the counters commit (or roll back) with it.
+    """
+    recount = _Recount(person_ids)
+    yield
+    recount.done()
+
+
+def _count_ids(ids: list[int]) -> Counts:
+    total: Counts = defaultdict(lambda: defaultdict(int))
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        for place, figures in count_figures(Person.objects.filter(pk__in=chunk)).items():
+            for key, n in figures.items():
+                total[place][key] += n
+    return total
+
+
+def figures_rebuild() -> None:
+    """Count the whole county from scratch into the counters (after a bulk import)."""
+    with transaction.atomic(), _generous_memory():
+        counts = count_figures(Person.objects.all())
+        FigureCount.objects.all().delete()
+        FigureCount.objects.bulk_create(
+            FigureCount(township_id=place[0], village_id=place[1], key=key, n=n)
+            for place, figures in counts.items()
+            for key, n in figures.items()
+        )
+
+
+def _stored() -> Counts:
+    counts: Counts = defaultdict(dict)
+    for township_id, village_id, key, n in FigureCount.objects.values_list(
+        "township_id", "village_id", "key", "n"
+    ):
+        if n:
+            counts[(township_id, village_id)][key] = n
+    return counts
+
+
+def figures_drift() -> Counts:
+    """What the counters would have to change to equal a count from scratch (empty: none)."""
+    with transaction.atomic(), _generous_memory():
+        return dict(_difference(count_figures(Person.objects.all()), _stored()))
+
+
+# ---- daily snapshots --------------------------------------------------------------------
+
+
+def figures_snapshot(day: datetime.date | None = None) -> int:
+    """Store every village's figures as they stand now under ``day`` (today), replacing an
+    earlier snapshot of that day; first repairs any drift of the counters. Rows written."""
+    day = day or timezone.localdate()
+    now = timezone.now()
+    with transaction.atomic():
+        if drift := figures_drift():
+            _apply(drift)
+        stored = _stored()
+        DailyFigures.objects.filter(day=day).delete()
+        DailyFigures.objects.bulk_create(
+            DailyFigures(
+                day=day, township_id=place[0], village_id=place[1], figures=figures, taken_at=now
+            )
+            for place, figures in sorted(stored.items())
+        )
+    return len(stored)
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
+def _empty() -> dict[str, int]:
+    return dict.fromkeys(FIGURE_KEYS, 0)
+
+
+def _counts_on(day: datetime.date | None) -> Counts:
+    """The counters now, or the snapshot of a past ``day`` (the last one taken up to it)."""
+    if day is None or day >= timezone.localdate():
+        return _stored()
+    taken = DailyFigures.objects.filter(day__lte=day).order_by("-day").values_list("day", flat=True)
+    last = taken.first()
+    if last is None:
+        return {}
+    return {
+        (row.township_id, row.village_id): row.figures
+        for row in DailyFigures.objects.filter(day=last)
+    }
+
+
+def snapshot_day_for(day: datetime.date) -> datetime.date | None:
+    """The day of the snapshot ``_counts_on(day)`` reads for a past day (None: there is none)."""
+    return (
+        DailyFigures.objects.filter(day__lte=day)
+        .order_by("-day")
+        .values_list("day", flat=True)
+        .first()
+    )
+
+
+def townships_of(user) -> QuerySet[Township]:
+    townships = Township.objects.order_by("code")
+    if user is None or user.is_county_wide:
+        return townships
+    return townships.filter(pk=user.township_id) if user.township_id else townships.none()
+
+
+def _sum(rows: Iterable[dict[str, int]]) -> dict[str, int]:
+    total = _empty()
+    for figures in rows:
+        for key in FIGURE_KEYS:
+            total[key] += figures.get(key, 0)
+    return total
+
+
+def progress_by_township(*, user=None, day: datetime.date | None = None) -> dict:
+    """``{"date", "townships": [{"code", "name", figures…}], "total": {figures…}}`` for
+    the townships in the user's scope (all for ``None``), today or on a past ``day``."""
+    counts = _counts_on(day)
+    per_township: dict[int, list[dict]] = defaultdict(list)
+    for (township_id, _village_id), figures in counts.items():
+        per_township[township_id].append(figures)
+    townships = [
+        {"code": t.code, "name": t.name, **_sum(per_township.get(t.pk, []))}
+        for t in townships_of(user)
+    ]
+    return {
+        "date": (day or timezone.localdate()).isoformat(),
+        "townships": townships,
+        "total": _sum(townships),
+    }
+
+
+def progress_by_village(*, user, township: Township, day: datetime.date | None = None) -> dict:
+    """The same for the villages of one township the user may see (a village collector:
+    their own), with ``village_id`` and name; persons without a village as one row."""
+    counts = _counts_on(day)
+    villages = Village.objects.filter(township=township)
+    if user is not None and getattr(user, "village_id", None) and not user.is_county_wide:
+        villages = villages.filter(pk=user.village_id)
+    rows = []
+    for village in sorted(villages, key=lambda v: natural_key(v.name)):
+        figures = counts.get((township.pk, village.pk), {})
+        rows.append({"village_id": village.pk, "name": village.name, **_sum([figures])})
+    if not (user is not None and getattr(user, "village_id", None)):
+        unplaced = counts.get((township.pk, 0))
+        if unplaced:
+            rows.append({"village_id": 0, "name": "未填村（社区）", **_sum([unplaced])})
+    return {
+        "date": (day or timezone.localdate()).isoformat(),
+        "township": {"code": township.code, "name": township.name},
+        "villages": rows,
+        "total": _sum(rows),
+    }
+
+
+def progress_trend(*, user=None, township: Township | None = None, days: int = 60) -> list[dict]:
+    """Per day of the last ``days`` with a snapshot, the figures of the scope (the county,
+    or one township), oldest first; today's row is the counters as they stand now."""
+    today = timezone.localdate()
+    since = today - datetime.timedelta(days=days)
+    snapshots = DailyFigures.objects.filter(day__gte=since, day__lt=today)
+    townships = {t.pk for t in townships_of(user)}
+    if township is not None:
+        townships &= {township.pk}
+    per_day: dict[datetime.date, list[dict]] = defaultdict(list)
+    for row in snapshots.filter(township_id__in=townships).order_by("day"):
+        per_day[row.day].append(row.figures)
+    now = [f for (t, _v), f in _stored().items() if t in townships]
+    trend = [{"date": day.isoformat(), **_sum(rows)} for day, rows in sorted(per_day.items())]
+    trend.append({"date": today.isoformat(), **_sum(now)})
+    return trend
+
+
+# ---- against the deadlines ---------------------------------------------------------------
+
+# Each stage is measured as one figure over a base: what share of the listed persons has
+# been compared, and of the persons who should hold a card how many are verified, have
+# their card made, in their hands, activated.
+STAGE_MEASURES = {
+    "compare": ("compared", "listed"),
+    "verify": ("verified", "should_hold"),
+    "produce": ("made", "should_hold"),
+    "distribute": ("issued", "should_hold"),
+    "activate": ("activated", "should_hold"),
+}
+
+
+def share(part: int, whole: int) -> float | None:
+    """Percent with one decimal; None when there is nothing to share (no persons)."""
+    return round(100 * part / whole, 1) if whole else None
+
+
+def expected_share(stage: dict, today: datetime.date) -> float:
+    """The share a stage should have reached by ``today`` at an even pace towards its
+    target by its deadline (0 before the stage starts, the target from the deadline on)."""
+    start, deadline, target = stage["starts_on"], stage["deadline"], stage["target"]
+    if today >= deadline:
+        return float(target)
+    if today <= start:
+        return 0.0
+    return round(target * (today - start).days / (deadline - start).days, 1)
+
+
+def next_stage(stages: list[dict], today: datetime.date) -> dict | None:
+    """The stage whose deadline is next (today's counts as next); after the last deadline,
+    the last stage."""
+    for stage in stages:
+        if stage["deadline"] >= today:
+            return stage
+    return stages[-1] if stages else None
+
+
+def stage_standing(figures: dict[str, int], stage: dict, today: datetime.date) -> dict:
+    """One township's (or village's) standing in ``stage``: done, base, share, the share
+    expected today, how many persons it is short of that, and whether it is behind."""
+    figure, base = STAGE_MEASURES[stage["code"]]
+    done, whole = figures.get(figure, 0), figures.get(base, 0)
+    actual = share(done, whole)
+    expected = expected_share(stage, today)
+    short = max(0, -(-int(expected * whole) // 100) - done) if whole else 0
+    return {
+        "figure": figure,
+        "base": base,
+        "done": done,
+        "whole": whole,
+        "share": actual,
+        "expected": expected,
+        "short": short,
+        "behind": bool(whole) and short > 0,
+        "days_left": (stage["deadline"] - today).days,
+    }
