@@ -111,11 +111,7 @@ def _figures_stay_current(request):
     that changes a figure without recounting its persons fails the test that took it."""
     uses_db = "db" in request.fixturenames and "transactional_db" not in request.fixturenames
     # FIGURES_DRIFT_CHECK=0 leaves it out, e.g. to time a test alone.
-    if (
-        not uses_db
-        or os.environ.get("FIGURES_DRIFT_CHECK") == "0"
-        or request.node.get_closest_marker("figures_may_drift")
-    ):
+    if not uses_db or os.environ.get("FIGURES_DRIFT_CHECK") == "0":
         yield
         return
     request.getfixturevalue("db")
