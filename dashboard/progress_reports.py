@@ -10,13 +10,14 @@ PDF and the workbook never disagree. The PDF's charts are inline SVG drawn here
 
 import datetime
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from dayao_sscard.audit import audit_record
@@ -153,11 +154,33 @@ def _stages(campaign: Campaign | None, day: datetime.date, total: dict) -> list[
     return stages
 
 
+@contextmanager
+def _one_reading() -> Iterator[None]:
+    """Today's counters move while the report reads them township by township: on
+    PostgreSQL every read of the report sees the database as it stood at the first, so the
+    villages add up to their township. (Inside a transaction already begun, as in tests,
+    its own view is kept; SQLite's single writer gives one view anyway.)"""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
+
+
 def progress_report(
     *, user, day: datetime.date, progress: Callable[[int, int, str], None] | None = None
 ) -> ProgressReport:
     """Every figure of the report of ``day`` in the user's scope, read once."""
     require(user, ACTION)
+    with _one_reading():
+        return _progress_report(user=user, day=day, progress=progress)
+
+
+def _progress_report(
+    *, user, day: datetime.date, progress: Callable[[int, int, str], None] | None
+) -> ProgressReport:
     snapshot_day = report_snapshot_day(day)
     generated_at = timezone.now()
     read_day = None if snapshot_day is None else day
