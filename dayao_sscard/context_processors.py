@@ -23,6 +23,7 @@ MENU = (
     ("roster:comparison", "数据比对", "roster.view_comparison"),
     ("roster:subsidy-comparison", "补贴对象", "roster.view_subsidy_comparison"),
     ("roster:import-create", "导入名单", "roster.import_lists"),
+    ("progress-report", "进度通报", "dashboard.make_progress_report"),
     ("audit-list", "操作日志", "dayao_sscard.view_audit_log"),
 )
 
