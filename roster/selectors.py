@@ -20,6 +20,7 @@ from issuance.models import (
     LedgerEntry,
 )
 
+from .figures import FIGURE_KEYS, figure_condition
 from .id_numbers import mask_phone, try_normalize_id_number
 from .imports.collection import field_label, field_text
 from .imports.matching import effective_snapshot_ids, latest_snapshot
@@ -39,6 +40,7 @@ from .models import (
     Village,
     VitalStatus,
 )
+from .progress import share
 from .verification import PROBLEM_GROUPS, person_problems
 from .witnesses import (
     DISAGREEMENT,
@@ -138,6 +140,11 @@ class PersonFilters:
     on_list: str = ""
     project: str = ""
     without_card: bool = False
+    figure: str = ""
+
+
+# The village filter's value for persons without a village (the dashboards' 未填村 row).
+NO_VILLAGE = "none"
 
 
 def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[Person]:
@@ -150,6 +157,13 @@ def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[P
         persons = persons.filter(township__code=filters.township)
     if (village_id := id_param(filters.village)) is not None:
         persons = persons.filter(village_id=village_id)
+    elif filters.village == NO_VILLAGE:
+        persons = persons.filter(village__isnull=True)
+    if filters.figure in FIGURE_KEYS:
+        # The persons behind a dashboard's number: the condition its counters count.
+        persons = persons.filter(figure_condition(filters.figure))
+    elif filters.figure:
+        return persons.none()
     if filters.card_class in (*CardClass.values, DISAGREEMENT, UNCLASSIFIED):
         persons = persons.filter(card_class_q(filters.card_class))
     if filters.vital_status in VitalStatus.values:
@@ -323,6 +337,39 @@ def subsidy_projects() -> list[str]:
         .distinct()
         .order_by("source")
     )
+
+
+def subsidy_readiness(*, user, township: Township | None = None) -> list[dict]:
+    """Per subsidy project: its recipients in the user's scope (of one township), how many
+    hold their card (issued) and have it activated, and the share activated — the number
+    that decides whether the subsidy can be paid by card. The figures are those of
+    ``roster.figures``, so each number is the person list's ``figure`` filter over the
+    project's list."""
+    persons = Person.objects.for_user(user)
+    if township is not None:
+        persons = persons.filter(township=township)
+    rows = []
+    for project in subsidy_projects():
+        on_list = Exists(
+            ListEntry.objects.filter(
+                person_id=OuterRef("pk"),
+                source_list__kind=ListKind.SUBSIDY,
+                source_list__source=project,
+            )
+        )
+        counts = persons.filter(on_list).aggregate(
+            recipients=Count("id"),
+            issued=Count("id", filter=figure_condition("issued")),
+            activated=Count("id", filter=figure_condition("activated")),
+        )
+        rows.append(
+            {
+                "project": project,
+                **counts,
+                "activated_share": share(counts["activated"], counts["recipients"]),
+            }
+        )
+    return rows
 
 
 def work_queue(*, user, village: str = "") -> QuerySet[Person]:
