@@ -37,9 +37,12 @@ from roster.selectors import NO_VILLAGE, subsidy_readiness
 from .selectors import campaign_active
 
 # The base every count is a share of: the persons who should hold a card; the deceased
-# are a share of the listed persons they were found among.
+# are a share of the listed persons they were found among. The listed persons get none:
+# they include the deceased and may outnumber the base, and "116%" of it reads as a
+# stage beyond completion.
 SHARE_BASE = {"deceased": "listed"}
 DEFAULT_BASE = "should_hold"
+WITHOUT_SHARE = (DEFAULT_BASE, "listed")
 
 # The columns of the figures table: the base, the funnel, then the side figures.
 TABLE_KEYS = ("should_hold", *FUNNEL_KEYS, *SIDE_KEYS)
@@ -58,7 +61,9 @@ def figure_columns() -> list[dict]:
             "key": key,
             "label": FIGURE_LABELS[key],
             "help": FIGURE_HELP[key],
-            "base": FIGURE_LABELS[SHARE_BASE.get(key, DEFAULT_BASE)] if key != DEFAULT_BASE else "",
+            "base": ""
+            if key in WITHOUT_SHARE
+            else FIGURE_LABELS[SHARE_BASE.get(key, DEFAULT_BASE)],
         }
         for key in TABLE_KEYS
     ]
@@ -79,7 +84,7 @@ def _cells(figures: dict, before: dict | None, **scope: str) -> list[dict]:
                 "key": key,
                 "label": FIGURE_LABELS[key],
                 "count": count,
-                "share": share(count, figures[base]) if key != DEFAULT_BASE else None,
+                "share": None if key in WITHOUT_SHARE else share(count, figures[base]),
                 "change": None if before is None else count - before.get(key, 0),
                 "url": persons_url(**scope, figure=key),
             }
@@ -100,7 +105,7 @@ def _stage(today: datetime.date) -> dict | None:
         "figure_label": FIGURE_LABELS[figure],
         "base_label": FIGURE_LABELS[base],
         "days_left": (stage["deadline"] - today).days,
-        "days_overdue": (today - stage["deadline"]).days,
+        "days_label": days_label((stage["deadline"] - today).days),
     }
 
 
@@ -108,7 +113,19 @@ def _standing(figures: dict, stage: dict | None, today: datetime.date, **scope: 
     if stage is None:
         return None
     standing = stage_standing(figures, stage, today)
-    return {**standing, "url": persons_url(**scope, figure=standing["figure"])}
+    return {
+        **standing,
+        "url": persons_url(**scope, figure=standing["figure"]),
+        "days_label": days_label(standing["days_left"]),
+    }
+
+
+def days_label(days_left: int) -> str:
+    if days_left > 0:
+        return f"还剩 {days_left} 天"
+    if days_left == 0:
+        return "今天截止"
+    return f"已逾期 {-days_left} 天"
 
 
 def _comparison(today: datetime.date) -> dict:

@@ -62,6 +62,9 @@
         type: "funnel",
         sort: "none",  // the stages in their own order, not by size
         left: "5%", right: "5%", top: 8, bottom: 8,
+        min: 0,
+        // ECharts' default scale ends at 100: a county's thousands would all be full width.
+        max: Math.max.apply(null, data.funnel.map(function (f) { return f.value; }).concat([1])),
         minSize: "8%",
         gap: 2,
         label: { show: true, position: "inside", formatter: "{b} {c}", color: "#fff" },

@@ -76,6 +76,7 @@ issuance.view_ledger                 -       N    Y     Y     Y    Y       N
 activation.view_counter              -       N    Y     Y     N    N       Y
 activation.sign_ecard                person  N    Y     N     N    N       Y    | N Y N N N N
 dayao_sscard.view_audit_log          -       N    Y     Y     N    N       N
+dashboard.view_supervision           -       N    Y     Y     Y    Y       N
 dayao_sscard.manage_reference_data   -       N    Y     N     N    N       N
 dayao_sscard.open_job                job     N    Y     Y     Y    Y       Y    | N Y Y N N N
 dayao_sscard.download_job_result     job     N    Y     Y     Y    Y       Y    | N Y N N N N
