@@ -323,3 +323,40 @@ class TestCharts:
         html = _html(client, supervisor, HOME)
         scripts = html.split("<script")[1:]
         assert all(' src="' in s.split(">")[0] or "application/json" in s for s in scripts)
+
+
+@pytest.mark.django_db
+class TestAfterTheServicesWrite:
+    def test_an_issuance_and_an_activation_show_at_once_and_match_a_count_from_scratch(
+        self, client, supervisor, county_admin, clerk_a, banker_a, branch_a, person_a
+    ):
+        from activation.services import card_activate_at_counter
+        from issuance.issuing import card_issue
+        from roster.models import Person
+        from roster.progress import count_figures, figures_rebuild
+        from tests.factories import put_on_list
+        from tests.issuance.issuing import stock_card
+
+        put_on_list(person_a)
+        figures_rebuild()  # the list was written in bulk, as an import writes it
+        card = stock_card(person=person_a, branch=branch_a, user=county_admin, number="M20000009")
+        card_issue(
+            card=card,
+            acting_user=clerk_a,
+            method="window",
+            place="金碧镇社保中心",
+            signee=person_a.name,
+            identity_checked=True,
+        )
+        card_activate_at_counter(
+            card=card, acting_user=banker_a, face_to_face=True, identity_checked=True
+        )
+
+        rows = read_table(_html(client, supervisor, HOME), "figures-table")
+        shown = {k: c["count"] for k, c in rows[TOWNSHIP_A]["cells"].items()}
+        from_scratch = count_figures(Person.objects.filter(township__code=TOWNSHIP_A))
+        counted = {k: sum(f.get(k, 0) for f in from_scratch.values()) for k in TABLE_KEYS}
+        assert shown == counted
+        assert (shown["made"], shown["issued"], shown["activated"]) == (1, 1, 1)
+        found = _counts_behind_links(client, {TOWNSHIP_A: rows[TOWNSHIP_A]})
+        assert [f for f in found if f[2] != f[3]] == []
