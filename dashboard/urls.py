@@ -5,6 +5,12 @@ from . import report_views, views
 urlpatterns = [
     path("", views.home, name="home"),
     path("cadre-held/", views.cadre_held, name="cadre-held"),
+    path("dashboard/", views.supervision_home, name="supervision"),
+    path(
+        "dashboard/township/<str:code>/",
+        views.supervision_township,
+        name="supervision-township",
+    ),
 ]
 
 # 进度通报 (progress report), kept at the end of the list for easier merging.

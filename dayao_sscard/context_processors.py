@@ -5,6 +5,7 @@ from .permissions import may
 # Each menu entry and the action it is for: the menu asks the question the page asks
 # (采集冲突 is listed for those who resolve them; a supervisor may still open it).
 MENU = (
+    ("supervision", "进度督导", "dashboard.view_supervision"),
     ("activation:counter", "网点柜面", "activation.view_counter"),
     ("roster:person-list", "人员查询", "roster.search_persons"),
     ("roster:work-queue", "核查队列", "roster.view_work_queue"),

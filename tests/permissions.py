@@ -393,6 +393,7 @@ def parse_matrix(text: str) -> dict[tuple[str, str], Row]:
 KWARGS = {
     "-": lambda world, persona, in_scope: {},
     "person": lambda world, persona, in_scope: {"pk": world.person(in_scope).pk},
+    "township": lambda world, persona, in_scope: {"code": world.person(in_scope).township.code},
     "photo": lambda world, persona, in_scope: {"pk": world.person(in_scope).pk, "size": "thumb"},
     "id_number": lambda world, persona, in_scope: {"id_number": world.person(in_scope).id_number},
     "card_number": lambda world, persona, in_scope: {

@@ -46,6 +46,12 @@ job-result                     job        POST   302  200   200   200  200     2
 # The old list of cards held by offices now opens the custody risks' cards.
 cadre-held                     -          GET    302  302   302   302  302     403
 cadre-held                     -          POST   302  302   302   302  302     403
+# 进度督导: the county roles see the county, township staff and collectors their own
+# township; another township's page is not found; bank staff have none.
+supervision                    -          GET    302  200   200   200  200     403
+supervision                    -          POST   302  200   200   200  200     403
+supervision-township           township   GET    302  200   200   200  200     403 | 302 200 200 404 404 403
+supervision-township           township   POST   302  200   200   200  200     403 | 302 200 200 404 404 403
 audit-list                     -          GET    302  200   200   403  403     403
 audit-list                     -          POST   302  200   200   403  403     403
 roster:person-list             -          GET    302  200   200   200  200     200
