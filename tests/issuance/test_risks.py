@@ -412,3 +412,25 @@ class TestSeveralOthers:
         }
         assert rows[village_a.township.code] == 1
         assert sum(rows.values()) == 1
+
+
+@pytest.mark.django_db
+def test_the_tiles_are_counted_once_a_minute_and_again_when_the_ledger_moves(
+    supervisor, village_a, django_assert_max_num_queries
+):
+    """Rule 2's names counted by the database, as the list finds them; the counts kept for
+    a minute unless a ledger entry (or an approval) is added meanwhile."""
+    from issuance.risks import holders_of_several_by_township
+
+    one = card_with(village_a, kind=CustodyKind.VILLAGE, days=50, number="M1")
+    two = card_with(village_a, kind=CustodyKind.VILLAGE, days=50, number="M2")
+    legacy_issue(one, signee="李村长")
+    first = {row["township"].pk: row["several"] for row in custody_risk_counts(user=supervisor)}
+    assert first[village_a.township_id] == 0
+    with django_assert_max_num_queries(3):  # N of the campaign, the two keys
+        custody_risk_counts(user=supervisor)
+    legacy_issue(two, signee="李村长 ")
+    again = {row["township"].pk: row["several"] for row in custody_risk_counts(user=supervisor)}
+    assert again[village_a.township_id] == 1
+    assert holders_of_several_by_township(user=supervisor) == {village_a.township_id: 1}
+    assert len(persons_holding_several(user=supervisor)) == 1
