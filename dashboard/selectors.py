@@ -7,7 +7,7 @@ from django.utils import timezone
 from dayao_sscard.models import Campaign, Job, JobKind
 from dayao_sscard.permissions import may
 from issuance.models import LIVE_CARD_STATUSES, Card, CardStatus
-from issuance.risks import custody_risk_cards, custody_risk_counts, custody_risk_totals, risk_days
+from issuance.risks import custody_risk_counts, custody_risk_longest, custody_risk_totals, risk_days
 from roster.models import Person, Township, VerificationStatus, VitalStatus
 from roster.reports import PAGE_KEYS, classification_report
 from roster.witnesses import card_refusal
@@ -46,7 +46,7 @@ def custody_risk_figures(*, user) -> dict:
         "risk_rows": rows,
         "risk_totals": custody_risk_totals(rows),
         "risk_days": risk_days(),
-        "risk_cards": custody_risk_cards(user=user),
+        "risk_cards": custody_risk_longest(user=user),
     }
 
 
