@@ -191,6 +191,10 @@ else:
         }
     }
 
+# The custody-risk tiles are counted again at most this often while the ledger moves
+# (issuance.risks); a minute at most when nothing changes.
+RISK_COUNTS_MIN_SECONDS = int(os.environ.get("RISK_COUNTS_MIN_SECONDS", "10"))
+
 # Job rows carry status and results; Celery's own result store is not needed.
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = _env_flag("CELERY_TASK_ALWAYS_EAGER")

@@ -41,9 +41,11 @@ village unit) are rule 1's business, not this one's: a village office always hol
 """
 
 import datetime
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Case, Count, Exists, F, Max, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Replace, Trim
@@ -370,20 +372,37 @@ def townships_in_scope(user) -> list[Township]:
 
 
 # The tiles (home pages, 进度督导) count both rules over every card and issuance of the
-# county: 0.2 s and 1 s at a million persons, on every page view. Kept for a minute, and
-# counted again at once when the ledger or the proxy approvals change (their newest row
-# or revocation is in the key); a lapse of time moves them by the day, also in the key.
+# county: 0.2 s and 1 s at a million persons, on every page view. They are kept per scope
+# and counted again when a minute has passed, or when the ledger or the proxy approvals
+# changed (their newest row or revocation) and the counts are older than
+# RISK_COUNTS_MIN_SECONDS: on a busy day, with entries every second, a scope's tiles are
+# counted at most that often instead of on every view. A day's turn is in the key.
 RISK_COUNTS_SECONDS = 60
 
 
-def _risk_counts_key(user, days: int, today: datetime.date | None) -> str:
+def _risk_state(user, days: int, today: datetime.date | None) -> tuple[str, str]:
+    """The cache key of the user's scope, and what the ledger and the approvals are now."""
+    scope = (user.role, user.township_id, user.village_id, user.bank_branch_id)
+    day = (today or timezone.localdate()).isoformat()
+    key = "custody-risk-counts:" + ":".join(str(part) for part in (*scope, days, day))
     last_entry = LedgerEntry.objects.order_by("-id").values_list("id", flat=True).first()
     approvals = ProxyApproval.objects.aggregate(last=Max("id"), revoked=Max("revoked_at"))
-    scope = (user.role, user.township_id, user.village_id, user.bank_branch_id)
-    day = today or timezone.localdate()
     revoked = approvals["revoked"].timestamp() if approvals["revoked"] else None
-    parts = (*scope, days, day.isoformat(), last_entry, approvals["last"], revoked)
-    return "custody-risk-counts:" + ":".join(str(part) for part in parts)
+    return key, f"{last_entry}:{approvals['last']}:{revoked}"
+
+
+def _kept(key: str, state: str, count):
+    """``count()``'s value under ``key``, counted again when stale (see above)."""
+    now = time.time()
+    kept = cache.get(key)
+    if kept is not None:
+        value, counted_state, counted_at = kept
+        changed = counted_state != state
+        if not changed or now - counted_at < settings.RISK_COUNTS_MIN_SECONDS:
+            return value
+    value = count()
+    cache.set(key, (value, state, now), RISK_COUNTS_SECONDS)
+    return value
 
 
 def custody_risk_counts(
@@ -392,24 +411,20 @@ def custody_risk_counts(
     """Per township in the user's scope: rule 1's cards by kind and in all, and rule 2's
     names. The tiles of the home pages and the lists behind them read these."""
     days = risk_days() if days is None else days
-    key = _risk_counts_key(user, days, today)
-    rows = cache.get(key)
-    if rows is None:
-        rows = _custody_risk_counts(user=user, days=days, today=today)
-        cache.set(key, rows, RISK_COUNTS_SECONDS)
-    return rows
+    key, state = _risk_state(user, days, today)
+    return _kept(key, state, lambda: _custody_risk_counts(user=user, days=days, today=today))
 
 
 def custody_risk_longest(*, user, count: int = 10) -> list[Card]:
     """The ``count`` cards of rule 1 held longest (the home pages' short list), kept as the
     counts are: finding them walks the county's old custodies (0.2 s at a million)."""
     days = risk_days()
-    key = f"{_risk_counts_key(user, days, None)}:longest:{count}"
-    cards = cache.get(key)
-    if cards is None:
-        cards = list(custody_risk_cards(user=user, days=days)[:count])
-        cache.set(key, cards, RISK_COUNTS_SECONDS)
-    return cards
+    key, state = _risk_state(user, days, None)
+    return _kept(
+        f"{key}:longest:{count}",
+        state,
+        lambda: list(custody_risk_cards(user=user, days=days)[:count]),
+    )
 
 
 def _custody_risk_counts(*, user, days: int, today: datetime.date | None) -> list[dict]:

@@ -416,10 +416,12 @@ class TestSeveralOthers:
 
 @pytest.mark.django_db
 def test_the_tiles_are_counted_once_a_minute_and_again_when_the_ledger_moves(
-    supervisor, village_a, django_assert_max_num_queries
+    supervisor, village_a, django_assert_max_num_queries, settings, time_machine
 ):
     """Rule 2's names counted by the database, as the list finds them; the counts kept for
-    a minute unless a ledger entry (or an approval) is added meanwhile."""
+    a minute, or until a ledger entry (or an approval) is added and ten seconds passed."""
+    settings.RISK_COUNTS_MIN_SECONDS = 10
+    time_machine.move_to(datetime.datetime(2026, 11, 29, 10, 0, tzinfo=datetime.UTC), tick=False)
     from issuance.risks import holders_of_several_by_township
 
     one = card_with(village_a, kind=CustodyKind.VILLAGE, days=50, number="M1")
@@ -430,6 +432,9 @@ def test_the_tiles_are_counted_once_a_minute_and_again_when_the_ledger_moves(
     with django_assert_max_num_queries(3):  # N of the campaign, the two keys
         custody_risk_counts(user=supervisor)
     legacy_issue(two, signee="李村长 ")
+    soon = {row["township"].pk: row["several"] for row in custody_risk_counts(user=supervisor)}
+    assert soon[village_a.township_id] == 0
+    time_machine.shift(11)
     again = {row["township"].pk: row["several"] for row in custody_risk_counts(user=supervisor)}
     assert again[village_a.township_id] == 1
     assert holders_of_several_by_township(user=supervisor) == {village_a.township_id: 1}
