@@ -236,9 +236,7 @@ def main() -> int:
     )
     _timed(
         "import_list card_export",
-        lambda: _manage(
-            "import_list", "card_export", str(dataset.card_export), "--complete"
-        ),
+        lambda: _manage("import_list", "card_export", str(dataset.card_export), "--complete"),
     )
     _django()
     from django.db import connection

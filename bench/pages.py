@@ -126,6 +126,7 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--users", default="county,jinbi,collector,bank")
     parser.add_argument("--only", default="", help="only URLs starting with this")
+    parser.add_argument("--skip", default="", help="leave out URLs equal to these (commas)")
     parser.add_argument("--sql", action="store_true", help="print the slowest statements")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -156,6 +157,8 @@ def main() -> int:
         pages.append(("/counter/", "post", {"q": sample["id_number"]}))
         for url, method, data in pages:
             if args.only and not url.startswith(args.only):
+                continue
+            if url in args.skip.split(","):
                 continue
             result = _measure(client, url, args.repeat, method, data)
             if result["status"] != 200:
