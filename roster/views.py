@@ -22,6 +22,7 @@ from .forms import (
     UndoDeceasedForm,
 )
 from .models import CardClass, UnreachableReason
+from .paging import PlacePaginator
 from .reports import PAGE_KEYS, REPORT_LABELS, classification_report
 
 
@@ -54,7 +55,7 @@ def _filters_from(request: HttpRequest) -> tuple[PersonFilterForm, selectors.Per
 def person_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters_from(request)
     persons = selectors.person_list(user=request.user, filters=filters)
-    page = Paginator(persons, 50).get_page(request.GET.get("page"))
+    page = PlacePaginator(persons, 50).get_page(request.GET.get("page"))
     return render(
         request,
         "roster/person_list.html",
