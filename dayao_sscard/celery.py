@@ -15,8 +15,13 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # ``celery -A dayao_sscard worker --beat`` (scripts/run) sends these. The ledger's day heads
-# are sealed after the day has been over an hour (issuance.chain.SEAL_GRACE).
+# are sealed after the day has been over an hour (issuance.chain.SEAL_GRACE). The progress
+# snapshot of the day is retaken at five to every hour; the last one stands for the day.
 app.conf.beat_schedule = {
+    "snapshot-progress-figures": {
+        "task": "roster.figures_snapshot",
+        "schedule": crontab(minute=55),
+    },
     "seal-ledger-day-heads": {
         "task": "issuance.ledger_days_seal",
         "schedule": crontab(hour=1, minute=30),

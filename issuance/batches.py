@@ -24,6 +24,7 @@ from roster.id_numbers import REASON_EXCEL, mask_id_number, try_normalize_id_num
 from roster.imports.base import file_sha256
 from roster.imports.tables import TableError, cell_text, open_tables
 from roster.models import Person, Township
+from roster.progress import figures_touch
 from roster.services import persons_return_to_verification
 from roster.witnesses import card_refusals
 
@@ -121,10 +122,11 @@ def _batch_create(acting_user, bank, township, wanted: list[int]) -> BatchCreate
     cards = cards_apply(
         persons=accepted, bank=bank, acting_user=acting_user, note=f"申领批次{batch.number}"
     )
-    members = BatchMember.objects.bulk_create(
-        [BatchMember(batch=batch, person=card.person, card=card) for card in cards],
-        batch_size=500,
-    )
+    with figures_touch(card.person_id for card in cards):
+        members = BatchMember.objects.bulk_create(
+            [BatchMember(batch=batch, person=card.person, card=card) for card in cards],
+            batch_size=500,
+        )
     audit_record(
         actor=acting_user,
         action="issuance.applicationbatch.created",
@@ -640,10 +642,11 @@ def _apply_result(batch, acting_user, rows: list[ResultRow], result: ResultImpor
     for outcome, group in ((MemberOutcome.MADE, made), (MemberOutcome.FAILED, failed)):
         changed = [member for member, _ in group.values()]
         pks = [member.pk for member in changed]
-        for start in range(0, len(pks), 1000):
-            BatchMember.objects.filter(pk__in=pks[start : start + 1000]).update(
-                outcome=outcome, outcome_at=now
-            )
+        with figures_touch(member.person_id for member in changed):
+            for start in range(0, len(pks), 1000):
+                BatchMember.objects.filter(pk__in=pks[start : start + 1000]).update(
+                    outcome=outcome, outcome_at=now
+                )
         changes = []
         for member in changed:
             before = snapshot(member, MEMBER_RESULT_FIELDS)

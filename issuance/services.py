@@ -14,6 +14,7 @@ from dayao_sscard.audit import audit_record, audit_record_many, snapshot
 from dayao_sscard.permissions import require, require_all
 from dayao_sscard.roles import Role
 from roster.models import Person
+from roster.progress import figures_touch
 from roster.witnesses import card_refusal
 
 from . import chain
@@ -315,7 +316,7 @@ def cards_apply(
         return []
     when = timezone.now()
     following = next_status("", LedgerEvent.APPLIED)
-    with transaction.atomic():
+    with transaction.atomic(), figures_touch(by_pk):
         cards = Card.objects.bulk_create(
             [
                 Card(
@@ -505,11 +506,12 @@ def _save_cards(cards: list[Card], *, card_numbers: bool) -> None:
     groups: dict[tuple, list[int]] = defaultdict(list)
     for card in cards:
         groups[tuple(getattr(card, name) for name in _EVENT_FIELDS)].append(card.pk)
-    for values, pks in groups.items():
-        for start in range(0, len(pks), 1000):
-            Card.objects.filter(pk__in=pks[start : start + 1000]).update(
-                **dict(zip(_EVENT_FIELDS, values, strict=True))
-            )
+    with figures_touch(card.person_id for card in cards):
+        for values, pks in groups.items():
+            for start in range(0, len(pks), 1000):
+                Card.objects.filter(pk__in=pks[start : start + 1000]).update(
+                    **dict(zip(_EVENT_FIELDS, values, strict=True))
+                )
     if card_numbers:
         Card.objects.bulk_update(cards, ["card_number"], batch_size=100)
 

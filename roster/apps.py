@@ -1,5 +1,5 @@
 from django.apps import AppConfig, apps
-from django.db.models.signals import post_save, pre_save
+from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
 
 class RosterConfig(AppConfig):
@@ -19,6 +19,12 @@ class RosterConfig(AppConfig):
 
     def ready(self) -> None:
         from .progress import recount_after_save, recount_before_save
+
+        # A person deleted (the admin, a test) takes their figures along; the rows that
+        # go with them are deleted in bulk, without signals of their own.
+        person = apps.get_model("roster.Person")
+        pre_delete.connect(recount_before_save, sender=person, dispatch_uid="figures-delete")
+        post_delete.connect(recount_after_save, sender=person, dispatch_uid="figures-deleted")
 
         for label in self.FIGURE_SOURCES:
             model = apps.get_model(label)

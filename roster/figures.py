@@ -16,12 +16,29 @@ activated  the bank function activated face to face
 e_card     the electronic card signed
 """
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Coalesce
 
-from issuance.models import CARD_MADE_STATUSES, LIVE_CARD_STATUSES, Card, CardStatus
+from activation.models import ElectronicCardSigning
+from issuance.models import (
+    CARD_MADE_STATUSES,
+    LIVE_CARD_STATUSES,
+    BatchMember,
+    Card,
+    CardStatus,
+    MemberOutcome,
+)
 
-from .models import CardClass, ListEntry, ListKind, VerificationStatus, VitalStatus
-from .witnesses import ready_for_card_q
+from .models import (
+    CardClass,
+    ListEntry,
+    ListKind,
+    SourceList,
+    UnreachableReason,
+    VerificationStatus,
+    VitalStatus,
+)
+from .witnesses import DISAGREEMENT, cards_the_export_should_know
 
 ISSUED_STATUSES = (CardStatus.ISSUED, CardStatus.ACTIVATED, CardStatus.DORMANT)
 
@@ -67,49 +84,198 @@ FIGURE_HELP = {
 }
 
 
+# ---- what is known of each person, as columns -------------------------------------------
+# Each figure is a condition over these flags and the person's own columns (vital status,
+# verification status, unreachable reason), never over a subquery of its own: counting a
+# county, each subquery is evaluated once per person however many figures read it (forty
+# conditions with their own subqueries took 20 s for 300,000 persons), and the rows are
+# grouped by what is known of them, so the conditions are asked of a few hundred groups.
+# ``card_class_q`` and ``ready_for_card_q`` (roster.witnesses) ask the same questions of a
+# plain person query; the comparison tests hold the two to the same answers.
+
+PERSON_COLUMNS = ("vital_status", "verification_status", "unreachable_reason")
+
+
 def _card_in(statuses) -> Exists:
     # EXISTS, not IN: per person an index probe on the card's holder, and over the whole
     # county PostgreSQL hashes it; an IN list would scan every card for a single person.
     return Exists(Card.objects.filter(person_id=OuterRef("pk"), status__in=statuses))
 
 
-def _on_unissued_list() -> Exists:
-    return Exists(
-        ListEntry.objects.filter(person_id=OuterRef("pk"), source_list__kind=ListKind.UNISSUED)
+def _on_list(kind: str, source: str | None = None) -> Exists:
+    entries = ListEntry.objects.filter(person_id=OuterRef("pk"), source_list__kind=kind)
+    if source is not None:
+        entries = entries.filter(source_list__source=source)
+    return Exists(entries)
+
+
+def project_flag(index: int) -> str:
+    return f"on_subsidy_{index}"
+
+
+def person_flags(projects: list[str]) -> dict:
+    """The annotations every figure is a condition over (``projects``: the subsidy lists,
+    in the order ``subsidy_projects`` gives them)."""
+    return {
+        "on_unissued": _on_list(ListKind.UNISSUED),
+        "on_subsidy": _on_list(ListKind.SUBSIDY),
+        **{project_flag(i): _on_list(ListKind.SUBSIDY, p) for i, p in enumerate(projects)},
+        "card_live": _card_in(LIVE_CARD_STATUSES),
+        "card_made": _card_in(CARD_MADE_STATUSES),
+        "card_issued": _card_in(ISSUED_STATUSES),
+        "card_activated": _card_in((CardStatus.ACTIVATED,)),
+        "card_failed": _card_in((CardStatus.FAILED,)),
+        "in_open_batch": Exists(
+            BatchMember.objects.filter(person_id=OuterRef("pk"), outcome=MemberOutcome.PENDING)
+        ),
+        "export_should_know": Exists(
+            cards_the_export_should_know().filter(person_id=OuterRef("pk"))
+        ),
+        "has_e_card": Exists(ElectronicCardSigning.objects.filter(person_id=OuterRef("pk"))),
+        "compared_class": Coalesce(F("classification__card_class"), Value("")),
+    }
+
+
+def _class_q(card_class: str) -> Q:
+    """``roster.witnesses.card_class_q`` over the flags."""
+    made_here = Q(card_made=True)
+    if card_class == CardClass.CARD_MADE:
+        return Q(compared_class=CardClass.CARD_MADE) | made_here
+    if card_class == DISAGREEMENT:
+        return (
+            Q(export_should_know=True)
+            & ~Q(compared_class="")
+            & ~Q(compared_class=CardClass.CARD_MADE)
+        )
+    return Q(compared_class=card_class) & ~made_here
+
+
+def _needs_card() -> Q:
+    """``roster.witnesses.needs_card_q`` over the flags."""
+    return Q(compared_class__in=[CardClass.NO_CARD_INFO, CardClass.CARD_FAILED]) & Q(
+        card_live=False
     )
 
 
 def _figure_conditions() -> dict[str, Q]:
     alive = ~Q(vital_status=VitalStatus.DECEASED)
-    listed = Q(_on_unissued_list())
-    made = Q(_card_in(CARD_MADE_STATUSES))
-    live = Q(_card_in(LIVE_CARD_STATUSES))
+    listed = Q(on_unissued=True)
+    made = Q(card_made=True)
+    live = Q(card_live=True)
     should_hold = alive & (listed | made)
     return {
         "listed": listed,
         "should_hold": should_hold,
-        "compared": listed & (Q(classification__isnull=False) | made),
+        "compared": listed & (~Q(compared_class="") | made),
         "verified": should_hold & (~Q(verification_status=VerificationStatus.PENDING) | live),
-        "ready": ready_for_card_q(),
+        # ``roster.witnesses.ready_for_card_q``
+        "ready": _needs_card()
+        & Q(verification_status=VerificationStatus.READY)
+        & alive
+        & Q(in_open_batch=False),
         "applied": live,
         "made": made,
-        "issued": Q(_card_in(ISSUED_STATUSES)),
-        "activated": Q(_card_in((CardStatus.ACTIVATED,))),
+        "issued": Q(card_issued=True),
+        "activated": Q(card_activated=True),
         "deceased": listed & Q(vital_status=VitalStatus.DECEASED),
         "unreachable": alive & Q(verification_status=VerificationStatus.UNREACHABLE) & ~live,
-        "failed": ~live
-        & (Q(classification__card_class=CardClass.CARD_FAILED) | Q(_card_in((CardStatus.FAILED,)))),
-        "e_card": Q(electronic_card__isnull=False),
+        "failed": ~live & (Q(compared_class=CardClass.CARD_FAILED) | Q(card_failed=True)),
+        "e_card": Q(has_e_card=True),
     }
+
+
+# Counted beside the figures, for the pages that show them (数据比对, 补贴对象比对, 核查进度):
+# "class_<比对结果>" of the listed persons, the subsidy recipients (all, and per subsidy list
+# "…:<项目>"), and "work_…" the persons the comparison sends to verification.
+CLASS_KEYS = tuple(f"class_{key}" for key in (*CardClass.values, DISAGREEMENT))
+WORK_KEYS = (
+    "work_in_scope",
+    "work_pending",
+    "work_deceased",
+    "work_unreachable",
+    *(f"work_unreachable_{reason}" for reason in UnreachableReason.values),
+)
+
+
+def subsidy_key(key: str, project: str = "") -> str:
+    """The counter of a subsidy figure, for all subsidy lists or for one project's."""
+    return f"{key}:{project}" if project else key
+
+
+def subsidy_projects() -> list[str]:
+    return list(
+        SourceList.objects.filter(kind=ListKind.SUBSIDY)
+        .values_list("source", flat=True)
+        .distinct()
+        .order_by("source")
+    )
+
+
+def _page_conditions(projects: list[str]) -> dict[str, Q]:
+    listed = Q(on_unissued=True)
+    conditions = {
+        f"class_{key}": listed & _class_q(key) for key in (*CardClass.values, DISAGREEMENT)
+    }
+    made = _class_q(CardClass.CARD_MADE)
+    issued, activated = Q(card_issued=True), Q(card_activated=True)
+    flags = [("", "on_subsidy")] + [(p, project_flag(i)) for i, p in enumerate(projects)]
+    for project, flag in flags:
+        on_list = Q(**{flag: True})
+        conditions[subsidy_key("subsidy_recipients", project)] = on_list
+        conditions[subsidy_key("subsidy_without_card", project)] = on_list & ~made
+        conditions[subsidy_key("subsidy_issued", project)] = on_list & issued
+        conditions[subsidy_key("subsidy_activated", project)] = on_list & activated
+    in_work = _needs_card()
+    alive = ~Q(vital_status=VitalStatus.DECEASED)
+    unreachable = in_work & alive & Q(verification_status=VerificationStatus.UNREACHABLE)
+    conditions.update(
+        {
+            "work_in_scope": in_work,
+            "work_pending": in_work & alive & Q(verification_status=VerificationStatus.PENDING),
+            "work_deceased": in_work & ~alive,
+            "work_unreachable": unreachable,
+            **{
+                f"work_unreachable_{reason}": unreachable & Q(unreachable_reason=reason)
+                for reason in UnreachableReason.values
+            },
+        }
+    )
+    return conditions
 
 
 FIGURE_KEYS = tuple(FIGURE_LABELS)
 
 
-def figure_condition(key: str) -> Q:
-    """The condition on a person behind the figure ``key`` (KeyError for an unknown one)."""
-    return _figure_conditions()[key]
+def counted_conditions(projects: list[str]) -> dict[str, Q]:
+    """Every condition the counters keep: the figures, then what the other pages count."""
+    return {**_figure_conditions(), **_page_conditions(projects)}
 
 
-def figure_conditions() -> dict[str, Q]:
-    return _figure_conditions()
+def persons_meeting(persons: QuerySet, key: str) -> QuerySet:
+    """The persons among ``persons`` behind the figure or counter ``key`` (KeyError for an
+    unknown one): the list a number on a page links to."""
+    projects = subsidy_projects()
+    condition = counted_conditions(projects)[key]
+    return persons.annotate(**person_flags(projects)).filter(condition)
+
+
+def holds(condition: Q, row: dict) -> bool:
+    """Whether a row of flags and columns meets ``condition`` — a Q of exact, ``__in`` and
+    ``__isnull`` lookups over them, as the conditions above are written."""
+    results = []
+    for child in condition.children:
+        if isinstance(child, Q):
+            results.append(holds(child, row))
+            continue
+        lookup, value = child
+        name, _, operator = lookup.partition("__")
+        if operator == "in":
+            results.append(row[name] in value)
+        elif operator == "isnull":
+            results.append((row[name] is None) == value)
+        elif operator == "":
+            results.append(row[name] == value)
+        else:
+            raise ValueError(f"lookup {lookup} is not supported here")
+    met = all(results) if condition.connector == Q.AND else any(results)
+    return not met if condition.negated else met

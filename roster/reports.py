@@ -1,9 +1,13 @@
 """Figures per township for the comparison stage (数据比对)."""
 
-from django.db.models import Count, Exists, OuterRef, Q
+from collections import defaultdict
 
-from .models import CardClass, InvalidListRow, ListEntry, ListKind, Person, Township, VitalStatus
-from .witnesses import DISAGREEMENT, DISAGREEMENT_LABEL, card_class_aggregates, card_class_q
+from django.db.models import Count
+
+from .figures import subsidy_key
+from .models import CardClass, InvalidListRow, ListKind, Township
+from .progress import counted
+from .witnesses import DISAGREEMENT, DISAGREEMENT_LABEL
 
 REPORT_KEYS = (
     "listed",
@@ -30,13 +34,6 @@ REPORT_LABELS = {
 }
 
 
-def _on_list(kind: str, project: str = ""):
-    entries = ListEntry.objects.filter(person=OuterRef("pk"), source_list__kind=kind)
-    if project:
-        entries = entries.filter(source_list__source=project)
-    return Exists(entries)
-
-
 # The pages also show the persons the two witnesses disagree about; the pinned JSON report
 # (``manage.py report classification``) keeps REPORT_KEYS.
 PAGE_KEYS = (*REPORT_KEYS[:5], DISAGREEMENT, *REPORT_KEYS[5:])
@@ -45,28 +42,19 @@ PAGE_KEYS = (*REPORT_KEYS[:5], DISAGREEMENT, *REPORT_KEYS[5:])
 def classification_report(
     *, user=None, subsidy_project: str = "", keys: tuple[str, ...] = REPORT_KEYS
 ) -> dict:
-    """``{"townships": [...], "total": {...}}`` with ``keys`` for each township in scope."""
-    persons = Person.objects.all() if user is None else Person.objects.for_user(user)
-    listed = Q(on_unissued=True)
-    subsidy = Q(on_subsidy=True)
-    aggregates = {
-        "listed": Count("id", filter=listed),
-        **card_class_aggregates(listed),
-        "deceased": Count("id", filter=listed & Q(vital_status=VitalStatus.DECEASED)),
-        "subsidy_recipients": Count("id", filter=subsidy),
-        # Persons not yet classified (no result row) count as without a card.
-        "subsidy_without_card": Count("id", filter=subsidy & ~card_class_q(CardClass.CARD_MADE)),
+    """``{"townships": [...], "total": {...}}`` with ``keys`` for each township in scope,
+    read from the progress counters (roster.progress) like every other figure."""
+    counters = {
+        "listed": "listed",
+        **{key: f"class_{key}" for key in (*CardClass.values, DISAGREEMENT)},
+        "deceased": "deceased",
+        "subsidy_recipients": subsidy_key("subsidy_recipients", subsidy_project),
+        "subsidy_without_card": subsidy_key("subsidy_without_card", subsidy_project),
     }
-    rows = {
-        row["township_id"]: row
-        for row in persons.annotate(
-            on_unissued=_on_list(ListKind.UNISSUED),
-            on_subsidy=_on_list(ListKind.SUBSIDY, subsidy_project),
-        )
-        .values("township_id")
-        .annotate(**aggregates)
-        .order_by()
-    }
+    rows: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (township_id, _village_id), figures in counted(user=user).items():
+        for key, counter in counters.items():
+            rows[township_id][key] += figures.get(counter, 0)
     invalid_rows = InvalidListRow.objects.filter(
         id_unusable=True, source_list__kind=ListKind.UNISSUED
     )

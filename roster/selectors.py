@@ -4,7 +4,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from itertools import chain
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 
 from dayao_sscard.models import AuditEvent
@@ -39,17 +39,16 @@ from .models import (
     Village,
     VitalStatus,
 )
+from .progress import counted
 from .verification import PROBLEM_GROUPS, person_problems
 from .witnesses import (
     DISAGREEMENT,
     DISAGREEMENT_ADVICE,
     DISAGREEMENT_LABEL,
     UNCLASSIFIED,
-    card_class_aggregates,
     card_class_q,
     cards_the_export_should_know,
     needs_card_q,
-    ready_for_card_q,
 )
 
 
@@ -298,31 +297,23 @@ def classification_changes(*, user) -> QuerySet[ClassificationChange]:
 
 
 def village_class_counts(*, user, township_code: str) -> list[dict]:
-    """Per village of one township: listed persons in each class (the township's work list)."""
-    listed = Exists(
-        ListEntry.objects.filter(person=OuterRef("pk"), source_list__kind=ListKind.UNISSUED)
-    )
-    persons = (
-        Person.objects.for_user(user)
-        .filter(township__code=township_code)
-        .filter(listed)
-        .values("village_id", "village__name")
-        .annotate(
-            listed=Count("id"),
-            **card_class_aggregates(),
+    """Per village of one township: listed persons in each class (the township's work list),
+    from the progress counters."""
+    township = Township.objects.filter(code=township_code).first()
+    if township is None:
+        return []
+    names = dict(Village.objects.filter(township=township).values_list("pk", "name"))
+    rows = []
+    for (township_id, village_id), figures in counted(user=user).items():
+        if township_id != township.pk or not figures.get("listed"):
+            continue
+        row = {"village_id": village_id or None, "village__name": names.get(village_id)}
+        row["listed"] = figures["listed"]
+        row.update(
+            {key: figures.get(f"class_{key}", 0) for key in (*CardClass.values, DISAGREEMENT)}
         )
-        .order_by()
-    )
-    return sorted(persons, key=lambda row: natural_key(row["village__name"]))
-
-
-def subsidy_projects() -> list[str]:
-    return list(
-        SourceList.objects.filter(kind=ListKind.SUBSIDY)
-        .values_list("source", flat=True)
-        .distinct()
-        .order_by("source")
-    )
+        rows.append(row)
+    return sorted(rows, key=lambda row: natural_key(row["village__name"] or ""))
 
 
 def work_queue(*, user, village: str = "") -> QuerySet[Person]:
@@ -396,40 +387,31 @@ def work_queue_next(*, user, after: Person) -> Person | None:
 
 
 def verification_progress(*, user) -> list[dict]:
-    """Per township and village in scope: to verify, ready, deceased, unreachable by reason."""
-    in_work = needs_card_q()
-    alive = ~Q(vital_status=VitalStatus.DECEASED)
-    aggregates = {
-        "in_scope": Count("id", filter=in_work),
-        "pending": Count(
-            "id", filter=in_work & alive & Q(verification_status=VerificationStatus.PENDING)
-        ),
-        "ready": Count("id", filter=ready_for_card_q()),
-        "deceased": Count("id", filter=in_work & ~alive),
-        "unreachable": Count(
-            "id", filter=in_work & alive & Q(verification_status=VerificationStatus.UNREACHABLE)
-        ),
-        **{
-            f"unreachable_{reason.value}": Count(
-                "id",
-                filter=in_work
-                & alive
-                & Q(
-                    verification_status=VerificationStatus.UNREACHABLE,
-                    unreachable_reason=reason.value,
-                ),
-            )
-            for reason in UnreachableReason
-        },
-    }
-    rows = (
-        Person.objects.for_user(user)
-        .values("township__code", "township__name", "village_id", "village__name")
-        .annotate(**aggregates)
-        .filter(in_scope__gt=0)
-        .order_by()
-    )
-    return sorted(rows, key=lambda r: (r["township__code"], natural_key(r["village__name"])))
+    """Per township and village in scope: to verify, ready, deceased, unreachable by reason,
+    from the progress counters (the persons the comparison sends to verification)."""
+    townships = {t.pk: t for t in Township.objects.all()}
+    villages = dict(Village.objects.values_list("pk", "name"))
+    reasons = [f"unreachable_{reason}" for reason in UnreachableReason.values]
+    rows = []
+    for (township_id, village_id), figures in counted(user=user).items():
+        if not figures.get("work_in_scope"):
+            continue
+        township = townships[township_id]
+        rows.append(
+            {
+                "township__code": township.code,
+                "township__name": township.name,
+                "village_id": village_id or None,
+                "village__name": villages.get(village_id),
+                "in_scope": figures["work_in_scope"],
+                "ready": figures.get("ready", 0),
+                **{
+                    key: figures.get(f"work_{key}", 0)
+                    for key in ("pending", "deceased", "unreachable", *reasons)
+                },
+            }
+        )
+    return sorted(rows, key=lambda r: (r["township__code"], natural_key(r["village__name"] or "")))
 
 
 # ---- 采集冲突 ---------------------------------------------------------------------------

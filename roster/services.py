@@ -46,6 +46,7 @@ from .models import (
     Village,
     VitalStatus,
 )
+from .progress import figures_touch
 from .selectors import PersonFilters, person_list
 from .verification import (
     ELEMENT_FIELDS,
@@ -152,11 +153,12 @@ def persons_return_to_verification(*, persons: list[Person], acting_user, note: 
             .filter(pk__in=[p.pk for p in persons], verification_status=VerificationStatus.READY)
             .order_by("pk")
         )
-        Person.objects.filter(pk__in=[p.pk for p in returned]).update(
-            verification_status=VerificationStatus.PENDING,
-            version=F("version") + 1,
-            updated_at=timezone.now(),
-        )
+        with figures_touch(p.pk for p in returned):
+            Person.objects.filter(pk__in=[p.pk for p in returned]).update(
+                verification_status=VerificationStatus.PENDING,
+                version=F("version") + 1,
+                updated_at=timezone.now(),
+            )
         audit_record_many(
             actor=acting_user,
             action="roster.person.returned_to_verification",

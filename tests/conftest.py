@@ -46,6 +46,46 @@ def _reference_data(request):
         _delete_ledger_rows_on_sqlite()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _test_setup_recounts_its_persons():
+    """Tests set their scene behind the services (``Person.objects.filter(…).update(…)``);
+    such a write, made from a test file, recounts its persons as a service would, so that
+    ``_figures_stay_current`` finds only the application's own forgotten recounts."""
+    import sys
+
+    from django.db.models import QuerySet
+
+    from roster.apps import RosterConfig
+    from roster.progress import figures_touch
+
+    sources = set(RosterConfig.FIGURE_SOURCES)
+    original_update, original_delete = QuerySet.update, QuerySet.delete
+
+    def from_a_test(queryset) -> bool:
+        caller = sys._getframe(2).f_code.co_filename
+        return queryset.model._meta.label in sources and f"{os.sep}tests{os.sep}" in caller
+
+    def person_ids(queryset) -> list[int]:
+        field = "pk" if queryset.model._meta.label == "roster.Person" else "person_id"
+        return list(queryset.values_list(field, flat=True))
+
+    def update(self, **kwargs):
+        if not from_a_test(self):
+            return original_update(self, **kwargs)
+        with figures_touch(person_ids(self)):
+            return original_update(self, **kwargs)
+
+    def delete(self):
+        if not from_a_test(self):
+            return original_delete(self)
+        with figures_touch(person_ids(self)):
+            return original_delete(self)
+
+    QuerySet.update, QuerySet.delete = update, delete
+    yield
+    QuerySet.update, QuerySet.delete = original_update, original_delete
+
+
 @pytest.fixture(autouse=True)
 def _figures_stay_current(request):
     """After every test, the progress counters equal a count from scratch: a write path

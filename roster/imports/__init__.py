@@ -23,6 +23,7 @@ from issuance.opening import cards_open_from_export
 
 from ..card_records import made_cards_from_ranks
 from ..models import ListKind, SourceList
+from ..progress import figures_rebuild
 from .base import (
     CLASSIFIED_KINDS,
     REQUIRED_COLUMNS,
@@ -123,6 +124,7 @@ def list_import(
                     acting_user=acting_user,
                     only_snapshot=source_list if source_list.is_partial else None,
                     keep_ranks=True,
+                    recount=False,
                 )
                 progress(total, total, "正在建立社保卡台账", force=True)
                 result.cards = _open_cards(
@@ -137,6 +139,7 @@ def list_import(
                     acting_user=acting_user,
                     person_ids_from=result.first_new_person_id,
                     keep_ranks=bool(new_from),
+                    recount=False,
                 )
                 if new_from and result.classification:
                     # Persons a list adds get the cards the exports already show made.
@@ -147,6 +150,8 @@ def list_import(
                     )
                     if counts.opened or counts.produced or counts.replaced:
                         result.cards = counts.summary()
+            progress(total, total, "正在更新进度统计", force=True)
+            figures_rebuild()
             source_list.counts = result.summary()
             source_list.save(update_fields=["counts"])
             audit_record(

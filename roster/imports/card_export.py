@@ -133,7 +133,7 @@ def export_coverage_check(source_list, result: ImportResult, *, acting_user=None
         CardSystemRecord.objects.filter(snapshot=source_list).values("id_number").distinct().count()
     )
     disagreements_before = disagreement_count()
-    classify_all(acting_user=acting_user)
+    classify_all(acting_user=acting_user, recount=False)
     changes = ClassificationChange.objects.filter(snapshot=source_list)
     preview = {
         "本次导出记录数": result.records,

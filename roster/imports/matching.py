@@ -41,6 +41,7 @@ from ..models import (
     PersonClass,
     SourceList,
 )
+from ..progress import figures_rebuild
 from ..witnesses import DISAGREEMENT, card_class_q
 
 _RANK_TO_CLASS = (
@@ -84,13 +85,18 @@ def disagreement_count() -> int:
 
 
 def classify_all(
-    *, acting_user=None, only_snapshot: SourceList | None = None, keep_ranks: bool = False
+    *,
+    acting_user=None,
+    only_snapshot: SourceList | None = None,
+    keep_ranks: bool = False,
+    recount: bool = True,
 ) -> dict:
     """Re-classify everyone against the effective exports; returns counts of what changed.
 
     With ``only_snapshot`` (a partial export) only the persons it names are re-compared.
     ``keep_ranks`` leaves the ranks (``match_rank``) for the caller to open the cards they
-    show made (``made_cards_from_ranks``), who drops them.
+    show made (``made_cards_from_ranks``), who drops them. ``recount`` False leaves the
+    progress counters to a caller who recounts the county after further writes.
     """
     snapshot_ids = effective_snapshot_ids()
     if not snapshot_ids:
@@ -113,7 +119,13 @@ def classify_all(
             first = _classify_first_time(cursor, snapshot.pk, now)
             _record_inputs(cursor, snapshot_ids, persons)
             return _finish(
-                cursor, snapshot, acting_user, changed=0, first=first, drop_ranks=not keep_ranks
+                cursor,
+                snapshot,
+                acting_user,
+                changed=0,
+                first=first,
+                drop_ranks=not keep_ranks,
+                recount=recount,
             )
         _build_new_classes(cursor, only_snapshot_id=only_snapshot.pk if only_snapshot else None)
         # A person our ledger shows a made card for keeps 已制卡 whatever the export says
@@ -154,6 +166,7 @@ def classify_all(
             changed=changed,
             first=first,
             drop_ranks=not keep_ranks,
+            recount=recount,
         )
 
 
@@ -224,7 +237,11 @@ def _record_inputs(cursor, snapshot_ids: list[int], persons: str) -> None:
 
 
 def classify_unclassified(
-    *, acting_user=None, person_ids_from: int = 0, keep_ranks: bool = False
+    *,
+    acting_user=None,
+    person_ids_from: int = 0,
+    keep_ranks: bool = False,
+    recount: bool = True,
 ) -> dict:
     """Classify the persons who have no result yet against the effective exports.
 
@@ -279,6 +296,7 @@ def classify_unclassified(
             first=first,
             note="按最新卡务系统导出比对尚无比对结果的人员",
             drop_ranks=not keep_ranks,
+            recount=recount,
         )
 
 
@@ -305,10 +323,13 @@ def _finish(
     first: int,
     note: str = "按最新卡务系统导出重新比对全部人员",
     drop_ranks: bool = True,
+    recount: bool = False,
 ) -> dict:
     if drop_ranks:
         cursor.execute("DROP TABLE match_rank")
     counts = {"变化人数": changed, "首次比对人数": first}
+    if recount and (changed or first):
+        figures_rebuild()
     audit_record(
         actor=acting_user,
         action="roster.sourcelist.classified",
