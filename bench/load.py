@@ -11,7 +11,8 @@ their sequence over and over, waiting 1–5 s (``--wait``) between requests, for
 * id:     search a person by the full ID number, open the person found;
 * suffix: search by the last six digits of an ID number;
 * name:   search by a full name;
-* board:  the county dashboard (``--board``), half of these users against each server.
+* board:  the county dashboard (``--board``), half of these users against each server
+          (all against the application with ``--no-naive``).
 
 Server time is taken as the client sees it on the same machine (no network between):
 from sending the request to the last byte of the answer. Errors are any status other
@@ -209,6 +210,9 @@ def main() -> int:
     parser.add_argument("--board", default="/", help="the county dashboard's URL")
     parser.add_argument("--mix", default="id=15,suffix=5,name=15,board=15")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers per server")
+    parser.add_argument(
+        "--no-naive", action="store_true", help="every board user on the counters' server"
+    )
     parser.add_argument("--port", type=int, default=8311)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -233,7 +237,7 @@ def main() -> int:
         threads = []
         boards = 0
         for number, kind in enumerate(kinds):
-            naive = kind == "board" and boards % 2 == 1
+            naive = kind == "board" and boards % 2 == 1 and not args.no_naive
             boards += kind == "board"
             threads.append(
                 threading.Thread(
