@@ -20,6 +20,7 @@ from issuance.models import (
     LedgerEntry,
 )
 
+from .figures import subsidy_projects as subsidy_projects
 from .id_numbers import mask_phone, try_normalize_id_number
 from .imports.collection import field_label, field_text
 from .imports.matching import effective_snapshot_ids, latest_snapshot

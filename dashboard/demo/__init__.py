@@ -26,15 +26,17 @@ from dayao_sscard.audit import audit_record
 from dayao_sscard.roles import Role
 from issuance.models import Card, CardStatus, LedgerEntry, ProxyApproval
 from roster.models import Person, PersonCategory, PersonClass, Township, VitalStatus
+from roster.progress import figures_rebuild
 
 from .activations import Activations
 from .cards import CardDraft, Cards
 from .data import BATCH_SIZE, CAMPAIGN_NAME, SYSTEM_USERNAME, TOWNSHIP_PLAN
+from .history import HISTORY_DAYS, demo_progress_history
 from .persons import Persons
 from .places import PlacesAndStaff
 from .proxies import ProxyApprovals
 
-__all__ = ["CAMPAIGN_NAME", "SYSTEM_USERNAME", "demo_seed"]
+__all__ = ["CAMPAIGN_NAME", "HISTORY_DAYS", "SYSTEM_USERNAME", "demo_seed"]
 
 
 def demo_seed(*, persons: int, seed: int, acting_user=None) -> dict:
@@ -121,6 +123,10 @@ class Seeder(PlacesAndStaff, Persons, Cards, Activations, ProxyApprovals):
             registered_at=F("approved_at") - timedelta(days=1)
         )
 
+        # Written in bulk, without the per-person recounts: the county counted at once.
+        figures_rebuild()
+        snapshots = demo_progress_history()
+
         by_status = Counter(card.status for card in cards)
         counts = {
             "skipped": False,
@@ -140,6 +146,7 @@ class Seeder(PlacesAndStaff, Persons, Cards, Activations, ProxyApprovals):
             "activations": len(activations),
             "electronic_cards": len(signings),
             "list_entries": listed,
+            "progress_snapshots": snapshots,
             "card_status": {status.value: by_status.get(status.value, 0) for status in CardStatus},
         }
         audit_record(

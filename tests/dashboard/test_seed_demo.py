@@ -213,3 +213,18 @@ def test_command_prints_a_chinese_summary():
     assert "已生成演示数据" in text
     assert "人员：40 人" in text
     assert Person.objects.count() == 40
+
+
+def test_the_demo_has_three_weeks_of_progress_behind_today(seeded):
+    from dashboard.demo import HISTORY_DAYS
+    from roster.models import DailyFigures
+    from roster.progress import progress_by_township, progress_trend
+
+    assert DailyFigures.objects.values("day").distinct().count() == HISTORY_DAYS + 1
+    trend = progress_trend(days=HISTORY_DAYS + 5)
+    assert len(trend) == HISTORY_DAYS + 1
+    today = progress_by_township()["total"]
+    assert trend[-1]["activated"] == today["activated"] > 0
+    assert trend[0]["activated"] < today["activated"]
+    assert [row["listed"] for row in trend] == [today["listed"]] * len(trend)
+    assert all(a["issued"] <= b["issued"] for a, b in zip(trend, trend[1:], strict=False))

@@ -253,3 +253,55 @@ def test_the_worker_beat_retakes_todays_snapshot_every_hour(person_a):
     progress_snapshot()
     progress_snapshot()
     assert DailyFigures.objects.get().figures["listed"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_clerks_at_once_and_a_recount_of_the_county_lose_no_change(village_a, clerk_a):
+    """Four clerks register deaths in one village while the county is recounted (an import
+    ending): every change is in the counters, none twice."""
+    import threading
+
+    from django.db import connection
+
+    from dayao_sscard.models import User
+    from roster.models import Person
+    from roster.services import person_mark_deceased
+
+    persons = [PersonFactory(township=village_a.township, village=village_a) for _ in range(4)]
+    put_on_list(*persons)
+    barrier = threading.Barrier(len(persons) + 1)
+    errors = []
+
+    def clerk(person):
+        try:
+            barrier.wait()
+            person_mark_deceased(
+                person=Person.objects.get(pk=person.pk),
+                acting_user=User.objects.get(pk=clerk_a.pk),
+                death_date=datetime.date(2026, 11, 1),
+                source="村委会",
+                note="死亡证明",
+            )
+        except Exception as exc:  # noqa: BLE001 - the test reports whatever a thread met
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    def recount():
+        try:
+            barrier.wait()
+            figures_rebuild()
+        except Exception as exc:  # noqa: BLE001
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=clerk, args=(p,)) for p in persons]
+    threads.append(threading.Thread(target=recount))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    assert figures_drift() == {}
+    assert report_progress()["total"]["deceased"] == 4

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from dashboard.demo import demo_seed
+from dashboard.demo import HISTORY_DAYS, demo_seed
 from issuance.models import CardStatus
 
 
@@ -42,6 +42,8 @@ class Command(BaseCommand):
             f"  金融功能激活：{counts['activations']} 条；电子社保卡签发："
             f"{counts['electronic_cards']} 条",
             f"  社保卡状态：{statuses}",
+            f"  进度快照：今天一次，另按今天的进度倒推生成过去 {HISTORY_DAYS} 天的示意快照"
+            f"（共 {counts['progress_snapshots']} 行，仅供演示趋势图）",
             f"用时 {time.monotonic() - started:.1f} 秒",
         ]
         self.stdout.write(self.style.SUCCESS("\n".join(lines)))
