@@ -10,10 +10,11 @@ own order, through the village index.
 """
 
 from collections.abc import Sequence
-from functools import cached_property
+from functools import cached_property, reduce
+from operator import or_
 
 from django.core.paginator import Paginator
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from .models import Township, Village
 
@@ -73,20 +74,24 @@ class PlacePaginator(Paginator):
         return self._get_page(self._rows(bottom, top), number, self)
 
     def _rows(self, bottom: int, top: int) -> Sequence:
+        """Rows bottom..top-1: one query over the places the page falls in (consecutive in
+        the list's order, so their rows in its order are a slice of it)."""
         township, village = f"{self.place}township_id", f"{self.place}village_id"
-        rows: list = []
-        start = 0
+        places: list[Q] = []
+        first = start = 0
         for township_id, village_id, size in self.groups:
             end = start + size
             if end > bottom and start < top:
-                within = self.object_list.filter(**{township: township_id})
-                within = (
-                    within.filter(**{f"{village}__isnull": True})
+                if not places:
+                    first = start
+                places.append(
+                    Q(**{township: township_id, f"{village}__isnull": True})
                     if village_id is None
-                    else within.filter(**{village: village_id})
+                    else Q(**{village: village_id})
                 )
-                rows.extend(within[max(bottom - start, 0) : min(top, end) - start])
             if end >= top:
                 break
             start = end
-        return rows
+        if not places:
+            return []
+        return list(self.object_list.filter(reduce(or_, places))[bottom - first : top - first])
