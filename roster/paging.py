@@ -94,4 +94,18 @@ class PlacePaginator(Paginator):
             start = end
         if not places:
             return []
-        return list(self.object_list.filter(reduce(or_, places))[bottom - first : top - first])
+        rows = self.object_list.filter(reduce(or_, places))
+        if len(places) == 1:
+            # Within one place its two keys are the same for every row: ordering by the
+            # rest lets the database take the first rows of an index instead of sorting.
+            rows = rows.order_by(*self._ordering()[2:])
+        return list(rows[bottom - first : top - first])
+
+    def _ordering(self) -> list:
+        query = self.object_list.query
+        ordering = list(query.order_by) or list(self.object_list.model._meta.ordering)
+        assert [str(key).removeprefix("-") for key in ordering[:2]] == [
+            f"{self.place}township__code",
+            f"{self.place}village__name",
+        ], f"PlacePaginator needs a list ordered by place first, not {ordering}"
+        return ordering

@@ -54,8 +54,9 @@ def _filters_from(request: HttpRequest) -> tuple[PersonFilterForm, selectors.Per
 @action_required("roster.search_persons")
 def person_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters_from(request)
-    persons = selectors.person_list(user=request.user, filters=filters)
+    persons = selectors.person_list_rows(user=request.user, filters=filters)
     page = PlacePaginator(persons, 50).get_page(request.GET.get("page"))
+    selectors.with_card_flags(page.object_list)
     return render(
         request,
         "roster/person_list.html",
