@@ -8,11 +8,14 @@ application changes.
 
 
 def post_worker_init(worker):
+    from django.db import transaction
+
     from roster import progress
     from roster.models import Person
 
     def live_counts():
-        with progress._generous_memory():
+        # With the settings figures_rebuild counts the county with (work memory, no JIT).
+        with transaction.atomic(), progress._counting_the_county():
             return progress.count_figures(Person.objects.all())
 
     progress._stored = live_counts

@@ -67,15 +67,21 @@ class Session:
             data = urlencode(body)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             headers["Referer"] = f"http://127.0.0.1:{self.port}{path}"
-        started = time.perf_counter()
-        try:
-            self.connection.request(method, path, body=data, headers=headers)
-            response = self.connection.getresponse()
-            content = response.read()
-        except (OSError, http.client.HTTPException):
-            self.connection.close()
-            self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-            return 0, b"", (time.perf_counter() - started) * 1000
+        for attempt in (1, 2):
+            started = time.perf_counter()
+            try:
+                self.connection.request(method, path, body=data, headers=headers)
+                response = self.connection.getresponse()
+                content = response.read()
+                break
+            except (OSError, http.client.HTTPException):
+                # gunicorn closes a connection idle for 2 s (keep-alive), as a browser
+                # finds too: a new connection and the request again, timed afresh. A
+                # second failure is an error.
+                self.connection.close()
+                self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+                if attempt == 2:
+                    return 0, b"", (time.perf_counter() - started) * 1000
         ms = (time.perf_counter() - started) * 1000
         for header in response.headers.get_all("Set-Cookie") or []:
             for name, morsel in SimpleCookie(header).items():

@@ -125,7 +125,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--users", default="county,jinbi,collector,bank")
-    parser.add_argument("--only", default="", help="only URLs starting with this")
+    parser.add_argument("--only", default="", help="only URLs starting with these (commas)")
     parser.add_argument("--skip", default="", help="leave out URLs equal to these (commas)")
     parser.add_argument("--sql", action="store_true", help="print the slowest statements")
     parser.add_argument("--json", type=Path)
@@ -156,7 +156,7 @@ def main() -> int:
         pages = [(url, "get", None) for url in _plain_urls() + _extra_urls(sample)]
         pages.append(("/counter/", "post", {"q": sample["id_number"]}))
         for url, method, data in pages:
-            if args.only and not url.startswith(args.only):
+            if args.only and not url.startswith(tuple(args.only.split(","))):
                 continue
             if url in args.skip.split(","):
                 continue
