@@ -9,8 +9,9 @@ Builds, into a fresh database named by DATABASE_URL (its name must contain "perf
    everyone and opens a card with its ledger entry for each 制卡成功 person);
 3. one user per role that opens pages: a county supervisor and administrator, a clerk of
    金碧镇 and of 龙街镇, a collector of one village, a bank clerk with a branch;
-4. a share of the opened cards issued (``--issued``, default 30 %) and a share of those
-   activated (``--activated``, default 60 %), written with the ledger's own bulk path
+4. a share of the opened cards issued (``--issued``, default 0.3: one card in
+   round(1 / share), here one in three) and a share of those activated (``--activated``,
+   default 0.6, in tenths), written with the ledger's own bulk path
    (``issuance.opening._ledger_append``: chained and hashed in SQL) and the cards moved to
    the matching status and custody; a sprinkle of verified persons (``--verified``);
 5. ``ANALYZE`` and ``roster.progress.figures_rebuild()``.
