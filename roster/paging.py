@@ -31,6 +31,7 @@ class PlacePaginator(Paginator):
     def __init__(self, object_list: QuerySet, per_page: int, *, place: str = "") -> None:
         super().__init__(object_list, per_page)
         self.place = place
+        self.ordering = self._ordering()
 
     @cached_property
     def groups(self) -> list[tuple[int, int | None, int]]:
@@ -98,14 +99,15 @@ class PlacePaginator(Paginator):
         if len(places) == 1:
             # Within one place its two keys are the same for every row: ordering by the
             # rest lets the database take the first rows of an index instead of sorting.
-            rows = rows.order_by(*self._ordering()[2:])
+            rows = rows.order_by(*self.ordering[2:])
         return list(rows[bottom - first : top - first])
 
     def _ordering(self) -> list:
         query = self.object_list.query
         ordering = list(query.order_by) or list(self.object_list.model._meta.ordering)
-        assert [str(key).removeprefix("-") for key in ordering[:2]] == [
+        if [str(key) for key in ordering[:2]] != [
             f"{self.place}township__code",
             f"{self.place}village__name",
-        ], f"PlacePaginator needs a list ordered by place first, not {ordering}"
+        ]:
+            raise ValueError(f"PlacePaginator needs a list ordered by place first, not {ordering}")
         return ordering

@@ -57,3 +57,11 @@ def test_an_empty_list_has_one_empty_page(db):
     paging = PlacePaginator(Person.objects.all(), 50)
     assert paging.count == 0
     assert list(paging.get_page(1)) == []
+
+
+@pytest.mark.django_db
+def test_a_list_not_ordered_by_place_first_is_refused(db):
+    with pytest.raises(ValueError):
+        PlacePaginator(Person.objects.order_by("name"), 50)
+    with pytest.raises(ValueError):
+        PlacePaginator(Person.objects.order_by("-township__code", "village__name"), 50)
