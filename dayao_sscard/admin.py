@@ -105,6 +105,16 @@ class CampaignAdmin(AuditedAdmin):
         "custody_risk_days",
         "is_active",
     )
+    # Each stage's deadline beside its target: the dashboards expect every township to
+    # reach the target by the deadline at an even pace (docs/PROGRESS.md).
+    fieldsets = (
+        (None, {"fields": ("name", "document_number", "starts_on", "is_active")}),
+        *(
+            (label, {"fields": ((f"{code}_deadline", f"{code}_target"),)})
+            for code, label in Campaign.STAGES
+        ),
+        ("代管风险", {"fields": ("custody_risk_days",)}),
+    )
 
 
 # The audit log and the background jobs are read on their own pages (/audit/, /jobs/),

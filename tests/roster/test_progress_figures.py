@@ -305,3 +305,40 @@ def test_clerks_at_once_and_a_recount_of_the_county_lose_no_change(village_a, cl
     assert errors == []
     assert figures_drift() == {}
     assert report_progress()["total"]["deceased"] == 4
+
+
+def test_the_administrator_sets_deadlines_and_targets_in_the_admin(client, county_admin):
+    from django.urls import reverse
+
+    from dayao_sscard.models import Campaign
+    from tests.factories import CampaignFactory
+
+    campaign = CampaignFactory()
+    client.force_login(county_admin)
+    url = reverse("admin:dayao_sscard_campaign_change", args=[campaign.pk])
+    page = client.get(url).content.decode()
+    assert "制卡目标（%）" in page and "激活截止" in page
+    form = {
+        "name": campaign.name,
+        "document_number": campaign.document_number,
+        "starts_on": "2026-05-20",
+        "is_active": "on",
+        "compare_deadline": "2026-06-05",
+        "verify_deadline": "2026-06-10",
+        "produce_deadline": "2026-07-10",
+        "distribute_deadline": "2026-08-20",
+        "activate_deadline": "2026-08-30",
+        "compare_target": "100",
+        "verify_target": "95",
+        "produce_target": "90",
+        "distribute_target": "90",
+        "activate_target": "85",
+        "custody_risk_days": "30",
+    }
+    assert client.post(url, form).status_code == 302
+    stages = {s["code"]: s for s in Campaign.objects.get(pk=campaign.pk).stages()}
+    assert stages["produce"]["target"] == 90
+    assert stages["produce"]["starts_on"] == datetime.date(2026, 6, 10)
+    refused = client.post(url, {**form, "activate_target": "120"})
+    assert refused.status_code == 200 and "120" in refused.content.decode()
+    assert Campaign.objects.get(pk=campaign.pk).activate_target == 85
