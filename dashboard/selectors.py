@@ -1,9 +1,10 @@
 """The figures of the role home pages (工作台), each read through the user's scope."""
 
 from django.db.models import Count
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from dayao_sscard.models import Campaign
+from dayao_sscard.models import Campaign, Job, JobKind
 from dayao_sscard.permissions import may
 from issuance.models import LIVE_CARD_STATUSES, Card, CardStatus
 from issuance.risks import custody_risk_cards, custody_risk_counts, custody_risk_totals, risk_days
@@ -89,3 +90,21 @@ def demo_counter_examples(*, user, count: int = 3) -> dict[str, list[str]]:
         "issue": numbers(CardStatus.IN_STOCK),
         "activate": numbers(CardStatus.ISSUED),
     }
+
+
+def progress_report_job(*, user, pk: int) -> Job:
+    """A progress report's job the user may open (404 for any other job)."""
+    return get_object_or_404(
+        Job.objects.for_user(user).select_related("started_by"),
+        pk=pk,
+        kind=JobKind.PROGRESS_REPORT,
+    )
+
+
+def progress_report_jobs(*, user, count: int = 10) -> list[Job]:
+    """The latest progress reports the user may open, newest first."""
+    return list(
+        Job.objects.for_user(user)
+        .filter(kind=JobKind.PROGRESS_REPORT)
+        .select_related("started_by")[:count]
+    )

@@ -1,12 +1,12 @@
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from dayao_sscard.permissions import action_required, may
 from dayao_sscard.selectors import job_list
 from issuance.handover_selectors import handover_incoming_count
 
-from . import selectors
+from . import selectors, supervision
 
 
 @login_required
@@ -32,3 +32,28 @@ def home(request: HttpRequest) -> HttpResponse:
 def cadre_held(request: HttpRequest) -> HttpResponse:
     """The old address of the list behind the home page's ten: now the custody risks."""
     return redirect("issuance:risk-cards")
+
+
+@action_required("dashboard.view_supervision")
+def supervision_home(request: HttpRequest) -> HttpResponse:
+    """进度督导: the county's townships for county roles; the user's own township (its
+    villages, or a collector's village) for everyone else, at the same address."""
+    user = request.user
+    if user.is_county_wide:
+        context = supervision.county_dashboard(user=user)
+        return render(request, "dashboard/supervision.html", context)
+    if user.township is None:
+        raise Http404("该账号未设置所属乡镇。")
+    return _township_page(request, user.township)
+
+
+@action_required("dashboard.view_supervision")
+def supervision_township(request: HttpRequest, code: str) -> HttpResponse:
+    """One township's villages; a township the user does not reach answers 404."""
+    township = supervision.dashboard_township(user=request.user, code=code)
+    return _township_page(request, township)
+
+
+def _township_page(request: HttpRequest, township) -> HttpResponse:
+    context = supervision.township_dashboard(user=request.user, township=township)
+    return render(request, "dashboard/supervision.html", context)

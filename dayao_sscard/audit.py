@@ -46,6 +46,7 @@ ACTION_LABELS = {
     "issuance.card.opened_from_export": "按卡务系统导出建立社保卡台账",
     "issuance.ledger_entry.created": "记入流转台账",
     "issuance.ledger.exported": "导出发放台账",
+    "dashboard.progress_report.exported": "生成进度通报",
     "issuance.cancellationrequest.created": "申请注销社保卡",
     "issuance.cancellationrequest.withdrawn": "撤回社保卡注销申请",
     "issuance.cancellationrequest.done": "办理社保卡注销，注销申请办结",

@@ -5,6 +5,7 @@ from .permissions import may
 # Each menu entry and the action it is for: the menu asks the question the page asks
 # (采集冲突 is listed for those who resolve them; a supervisor may still open it).
 MENU = (
+    ("supervision", "进度督导", "dashboard.view_supervision"),
     ("activation:counter", "网点柜面", "activation.view_counter"),
     ("roster:person-list", "人员查询", "roster.search_persons"),
     ("roster:work-queue", "核查队列", "roster.view_work_queue"),
@@ -23,6 +24,7 @@ MENU = (
     ("roster:comparison", "数据比对", "roster.view_comparison"),
     ("roster:subsidy-comparison", "补贴对象", "roster.view_subsidy_comparison"),
     ("roster:import-create", "导入名单", "roster.import_lists"),
+    ("progress-report", "进度通报", "dashboard.make_progress_report"),
     ("audit-list", "操作日志", "dayao_sscard.view_audit_log"),
 )
 

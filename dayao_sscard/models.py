@@ -261,6 +261,7 @@ class JobKind(models.TextChoices):
     IMPORT_LIST = "import_list", "导入名单"
     EXPORT = "export", "导出名单"
     LEDGER = "ledger", "发放台账"
+    PROGRESS_REPORT = "progress_report", "进度通报"
 
 
 class JobStatus(models.TextChoices):

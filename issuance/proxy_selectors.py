@@ -2,7 +2,7 @@
 
 from datetime import date, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -93,3 +93,15 @@ def cadre_list(*, user, township_code: str = "") -> QuerySet[Cadre]:
     if township_code:
         cadres = cadres.filter(township__code=township_code)
     return cadres
+
+
+def proxy_expiring_counts(*, user) -> dict[str, int]:
+    """Per township code in the user's scope: the approvals of the list's 即将到期 tab
+    (valid today, ending within ``EXPIRING_WITHIN_DAYS``), for the dashboards."""
+    return dict(
+        ProxyApproval.objects.for_user(user)
+        .filter(proxy_state_q("expiring", timezone.localdate()))
+        .values_list("person__township__code")
+        .annotate(n=Count("id"))
+        .order_by()
+    )

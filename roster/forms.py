@@ -1,6 +1,8 @@
 from django import forms
 
+from .figures import FIGURE_LABELS
 from .models import CardClass, Category, ListKind, Person, UnreachableReason, VitalStatus
+from .selectors import NO_VILLAGE
 from .validators import normalize_phone, phone_problem
 from .verification import ELEMENT_FIELDS, NINE_ELEMENTS, PHOTO_MAX_BYTES, Problem, photo_problem
 from .witnesses import DISAGREEMENT, DISAGREEMENT_LABEL, UNCLASSIFIED
@@ -33,6 +35,16 @@ class PersonFilterForm(forms.Form):
     )
     project = forms.CharField(label="补贴项目", required=False, widget=forms.HiddenInput)
     without_card = forms.BooleanField(label="仅未持卡", required=False)
+    # The persons behind one number of the supervision dashboards (roster.figures).
+    figure = forms.ChoiceField(
+        label="进度数字",
+        required=False,
+        choices=[("", "全部"), *FIGURE_LABELS.items()],
+        error_messages={
+            "invalid_choice": "没有名为“%(value)s”的进度数字，未列出任何人员："
+            "请从进度督导页面上的数字进入，或在“进度数字”中重新选择。"
+        },
+    )
 
     MEMBERSHIP_FIELDS = ("category", "on_list", "project")
 
@@ -42,8 +54,10 @@ class PersonFilterForm(forms.Form):
             for name in self.MEMBERSHIP_FIELDS:
                 del self.fields[name]
         self.fields["township"].choices = [("", "全部")] + [(t.code, t.name) for t in townships]
-        self.fields["village"].choices = [("", "全部")] + [
-            (str(v.pk), f"{v.township.short_name}·{v.name}") for v in villages
+        self.fields["village"].choices = [
+            ("", "全部"),
+            *((str(v.pk), f"{v.township.short_name}·{v.name}") for v in villages),
+            (NO_VILLAGE, "未填村（社区）"),
         ]
 
 

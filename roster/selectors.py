@@ -20,6 +20,7 @@ from issuance.models import (
     LedgerEntry,
 )
 
+from .figures import FIGURE_KEYS, persons_meeting, subsidy_key
 from .figures import subsidy_projects as subsidy_projects
 from .id_numbers import mask_phone, try_normalize_id_number
 from .imports.collection import field_label, field_text
@@ -40,7 +41,7 @@ from .models import (
     Village,
     VitalStatus,
 )
-from .progress import counted
+from .progress import counted, share
 from .verification import PROBLEM_GROUPS, person_problems
 from .witnesses import (
     DISAGREEMENT,
@@ -138,6 +139,11 @@ class PersonFilters:
     on_list: str = ""
     project: str = ""
     without_card: bool = False
+    figure: str = ""
+
+
+# The village filter's value for persons without a village (the dashboards' 未填村 row).
+NO_VILLAGE = "none"
 
 
 def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[Person]:
@@ -182,6 +188,13 @@ def person_list_rows(*, user, filters: PersonFilters = PersonFilters()) -> Query
         persons = persons.filter(township__code=filters.township)
     if (village_id := id_param(filters.village)) is not None:
         persons = persons.filter(village_id=village_id)
+    elif filters.village == NO_VILLAGE:
+        persons = persons.filter(village__isnull=True)
+    if filters.figure in FIGURE_KEYS:
+        # The persons behind a dashboard's number: the condition its counters count.
+        persons = persons_meeting(persons, filters.figure)
+    elif filters.figure:
+        return persons.none()
     if filters.card_class in (*CardClass.values, DISAGREEMENT, UNCLASSIFIED):
         persons = persons.filter(card_class_q(filters.card_class))
     if filters.vital_status in VitalStatus.values:
@@ -340,6 +353,35 @@ def village_class_counts(*, user, township_code: str) -> list[dict]:
         )
         rows.append(row)
     return sorted(rows, key=lambda row: natural_key(row["village__name"] or ""))
+
+
+def subsidy_readiness(*, user, township: Township | None = None) -> list[dict]:
+    """Per subsidy project: its recipients in the user's scope (of one township), how many
+    hold their card (issued) and have it activated, and the share activated — the number
+    that decides whether the subsidy can be paid by card. Read from the progress counters
+    (``subsidy_issued:<项目>`` is the figure ``issued`` over the project's list), so each
+    number is what the person list shows for that list with the figure filter."""
+    totals: dict[str, int] = {}
+    for (township_id, _village_id), figures in counted(user=user).items():
+        if township is not None and township_id != township.pk:
+            continue
+        for key, n in figures.items():
+            if key.startswith("subsidy_"):
+                totals[key] = totals.get(key, 0) + n
+    rows = []
+    for project in subsidy_projects():
+        counts = {
+            name: totals.get(subsidy_key(f"subsidy_{name}", project), 0)
+            for name in ("recipients", "issued", "activated")
+        }
+        rows.append(
+            {
+                "project": project,
+                **counts,
+                "activated_share": share(counts["activated"], counts["recipients"]),
+            }
+        )
+    return rows
 
 
 def work_queue(*, user, village: str = "") -> QuerySet[Person]:

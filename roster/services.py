@@ -33,6 +33,7 @@ from dayao_sscard.tasks import job_enqueue
 from issuance.services import cancellations_withdraw, cards_queue_cancellation
 
 from .exporters import persons_write_xlsx, problems_write_xlsx
+from .figures import FIGURE_LABELS
 from .imports import ExportCoverage, ExportShrinks, ListImportError, list_import
 from .imports.collection import TRACKED_FIELDS, field_apply
 from .models import (
@@ -47,7 +48,7 @@ from .models import (
     VitalStatus,
 )
 from .progress import figures_touch
-from .selectors import PersonFilters, person_list
+from .selectors import NO_VILLAGE, PersonFilters, person_list
 from .verification import (
     ELEMENT_FIELDS,
     PHOTO_KEEP_SIZE,
@@ -411,8 +412,12 @@ def export_file_label(filters: PersonFilters) -> str:
         parts.append(
             Village.objects.filter(pk=village_id).values_list("name", flat=True).first() or ""
         )
+    elif filters.village == NO_VILLAGE:
+        parts.append("未填村")
     if filters.card_class in CardClass.values:
         parts.append(CardClass(filters.card_class).label)
+    if filters.figure in FIGURE_LABELS:
+        parts.append(FIGURE_LABELS[filters.figure])
     if filters.project:
         parts.append(filters.project)
     if filters.without_card:

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from dayao_sscard.params import query_without_page
@@ -13,6 +14,7 @@ from dayao_sscard.selectors import job_get
 from issuance.proxy_selectors import proxy_approvals_of
 
 from . import pending_photos, selectors, services, verification
+from .figures import FIGURE_HELP, FIGURE_LABELS
 from .forms import (
     DeceasedForm,
     ListImportForm,
@@ -47,6 +49,8 @@ def _filters_from(request: HttpRequest) -> tuple[PersonFilterForm, selectors.Per
         on_list=cleaned.get("on_list", ""),
         project=cleaned.get("project", ""),
         without_card=bool(cleaned.get("without_card")),
+        # An unknown figure lists nobody (and the form says why) rather than everybody.
+        figure=data.get("figure", "") if "figure" in form.errors else cleaned.get("figure", ""),
     )
     return form, filters
 
@@ -57,10 +61,17 @@ def person_list(request: HttpRequest) -> HttpResponse:
     persons = selectors.person_list_rows(user=request.user, filters=filters)
     page = PlacePaginator(persons, 50).get_page(request.GET.get("page"))
     selectors.with_card_flags(page.object_list)
+    figure = filters.figure if filters.figure in FIGURE_LABELS else ""
     return render(
         request,
         "roster/person_list.html",
-        {"form": form, "page": page, "query": query_without_page(request.GET)},
+        {
+            "form": form,
+            "page": page,
+            "query": query_without_page(request.GET),
+            "figure_label": FIGURE_LABELS.get(figure, ""),
+            "figure_help": FIGURE_HELP.get(figure, ""),
+        },
     )
 
 
@@ -121,7 +132,12 @@ def person_reveal_id(request: HttpRequest, pk: int) -> HttpResponse:
 @action_required("roster.export_persons")
 @require_POST
 def person_export(request: HttpRequest) -> HttpResponse:
-    _, filters = _filters_from(request)
+    form, filters = _filters_from(request)
+    if "figure" in form.errors:
+        # Back to the list as asked, where the form names the unknown figure.
+        asked = request.POST.copy()
+        asked.pop("csrfmiddlewaretoken", None)
+        return redirect(f"{reverse('roster:person-list')}?{asked.urlencode()}")
     job = services.person_export_start(acting_user=request.user, filters=asdict(filters))
     return redirect("job-detail", pk=job.pk)
 

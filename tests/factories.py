@@ -11,7 +11,6 @@ from dayao_sscard.roles import Role
 from issuance.models import Bank, BankBranch, BranchTownship
 from roster.id_numbers import birth_date_from_id, compute_check_char, gender_from_id
 from roster.models import ListEntry, ListKind, Person, PersonClass, SourceList, Township, Village
-from roster.progress import figures_touch
 
 _sequence = itertools.count(1)
 
@@ -60,13 +59,12 @@ def put_on_list(*persons: Person, kind: str = ListKind.UNISSUED, source: str = "
     source_list, _ = SourceList.objects.get_or_create(
         kind=kind, source=source, defaults={"file_name": f"{source}.xlsx", "file_sha256": source}
     )
-    with figures_touch(p.pk for p in persons):
-        ListEntry.objects.bulk_create(
-            [
-                ListEntry(source_list=source_list, person=p, row_number=n)
-                for n, p in enumerate(persons, 2)
-            ]
-        )
+    ListEntry.objects.bulk_create(
+        [
+            ListEntry(source_list=source_list, person=p, row_number=n)
+            for n, p in enumerate(persons, 2)
+        ]
+    )
 
 
 class PersonFactory(factory.django.DjangoModelFactory):

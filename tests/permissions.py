@@ -86,6 +86,7 @@ class World:
     approval_in: ProxyApproval | None = None
     approval_out: ProxyApproval | None = None
     sheets: dict[bool, SignOffSheet] = field(default_factory=dict)
+    report_jobs: dict[tuple[str, bool], Job] = field(default_factory=dict)
 
     def person(self, in_scope: bool) -> Person:
         return self.person_in if in_scope else self.person_out
@@ -175,6 +176,32 @@ class World:
             job.save()
             self.jobs[key] = job
         return self.jobs[key]
+
+    def report_job(self, persona: str, in_scope: bool) -> Job:
+        """A finished 进度通报 with its PDF and workbook. In scope: one the persona started
+        (township A's clerk's for anonymous); outside: one of another county reader."""
+        key = (persona, in_scope)
+        if key not in self.report_jobs:
+            user = self.users[persona]
+            starter = user if user.is_authenticated else self.users[Role.TOWNSHIP_STAFF]
+            if not in_scope:
+                other = (
+                    Role.COUNTY_ADMIN if persona != Role.COUNTY_ADMIN else Role.COUNTY_SUPERVISOR
+                )
+                starter = self.users[other]
+            job = Job.objects.create(
+                kind=JobKind.PROGRESS_REPORT,
+                title="进度通报（2026年11月29日）",
+                started_by=starter,
+                status="succeeded",
+            )
+            job.result_file.save("report.pdf", ContentFile(b"%PDF-"), save=False)
+            job.result_name = "进度通报_2026年11月29日.pdf"
+            stored = job.result_file.storage.save("jobs/result/report.xlsx", ContentFile(b"PK"))
+            job.params = {"day": "2026-11-29", "xlsx_file": stored, "xlsx_name": "进度通报.xlsx"}
+            job.save()
+            self.report_jobs[key] = job
+        return self.report_jobs[key]
 
 
 def build_world() -> World:
@@ -366,12 +393,18 @@ def parse_matrix(text: str) -> dict[tuple[str, str], Row]:
 KWARGS = {
     "-": lambda world, persona, in_scope: {},
     "person": lambda world, persona, in_scope: {"pk": world.person(in_scope).pk},
+    "township": lambda world, persona, in_scope: {"code": world.person(in_scope).township.code},
     "photo": lambda world, persona, in_scope: {"pk": world.person(in_scope).pk, "size": "thumb"},
     "id_number": lambda world, persona, in_scope: {"id_number": world.person(in_scope).id_number},
     "card_number": lambda world, persona, in_scope: {
         "card_number": world.card(in_scope).card_number
     },
     "job": lambda world, persona, in_scope: {"pk": world.job(persona, in_scope).pk},
+    "report_job": lambda world, persona, in_scope: {"pk": world.report_job(persona, in_scope).pk},
+    "report_file": lambda world, persona, in_scope: {
+        "pk": world.report_job(persona, in_scope).pk,
+        "fmt": "xlsx",
+    },
     "batch": lambda world, persona, in_scope: {"pk": world.batch(in_scope).pk},
     "card_pk": lambda world, persona, in_scope: {"pk": world.card(in_scope).pk},
     "cancellation": lambda world, persona, in_scope: {"pk": world.cancellation(in_scope).pk},

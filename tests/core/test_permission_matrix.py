@@ -46,6 +46,12 @@ job-result                     job        POST   302  200   200   200  200     2
 # The old list of cards held by offices now opens the custody risks' cards.
 cadre-held                     -          GET    302  302   302   302  302     403
 cadre-held                     -          POST   302  302   302   302  302     403
+# 进度督导: the county roles see the county, township staff and collectors their own
+# township; another township's page is not found; bank staff have none.
+supervision                    -          GET    302  200   200   200  200     403
+supervision                    -          POST   302  200   200   200  200     403
+supervision-township           township   GET    302  200   200   200  200     403 | 302 200 200 404 404 403
+supervision-township           township   POST   302  200   200   200  200     403 | 302 200 200 404 404 403
 audit-list                     -          GET    302  200   200   403  403     403
 audit-list                     -          POST   302  200   200   403  403     403
 roster:person-list             -          GET    302  200   200   200  200     200
@@ -215,6 +221,13 @@ activation:branch-not-activated -         GET    302  200   200   403  403     2
 activation:branch-not-activated -         POST   302  200   200   403  403     200
 activation:branch-today        -          GET    302  200   200   403  403     200
 activation:branch-today        -          POST   302  200   200   403  403     200
+# 进度通报: county roles make it; its files are the starter's and the administrator's.
+progress-report                -          GET    302  200   200   403  403     403
+progress-report                -          POST   302  302   302   403  403     403
+progress-report-job            report_job GET    302  200   200   403  403     403 | 302 200 200 403 403 403
+progress-report-job            report_job POST   302  200   200   403  403     403 | 302 200 200 403 403 403
+progress-report-file           report_file GET   302  200   200   403  403     403 | 302 200 403 403 403 403
+progress-report-file           report_file POST  302  200   200   403  403     403 | 302 200 403 403 403 403
 # The Django admin (reference data) is the county administrator's; signed-in staff
 # without it get a plain 403, not the admin's own login page.
 admin:*                        -          GET    302  200   403   403  403     403

@@ -75,7 +75,9 @@ issuance.attach_handover_sheet       handover N   N     N     Y    N       Y    
 issuance.view_ledger                 -       N    Y     Y     Y    Y       N
 activation.view_counter              -       N    Y     Y     N    N       Y
 activation.sign_ecard                person  N    Y     N     N    N       Y    | N Y N N N N
+dashboard.make_progress_report       -       N    Y     Y     N    N       N
 dayao_sscard.view_audit_log          -       N    Y     Y     N    N       N
+dashboard.view_supervision           -       N    Y     Y     Y    Y       N
 dayao_sscard.manage_reference_data   -       N    Y     N     N    N       N
 dayao_sscard.open_job                job     N    Y     Y     Y    Y       Y    | N Y Y N N N
 dayao_sscard.download_job_result     job     N    Y     Y     Y    Y       Y    | N Y N N N N
