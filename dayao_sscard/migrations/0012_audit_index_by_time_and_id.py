@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dayao_sscard', '0010_progress_figures'),
+        ('dayao_sscard', '0011_job_kind_progress_report'),
         ('roster', '0019_person_search_indexes'),
     ]
 
