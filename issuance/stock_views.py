@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from dayao_sscard.params import id_param, query_without_page
 from dayao_sscard.permissions import action_required, may
+from roster.paging import PlacePaginator
 from roster.selectors import township_choices, village_choices
 
 from . import selectors, stock
@@ -51,7 +52,7 @@ def stock_cards(request: HttpRequest) -> HttpResponse:
         age=request.GET.get("age", ""),
     )
     cards = selectors.stock_work_list(user=user, filters=filters)
-    page = Paginator(cards, 50).get_page(request.GET.get("page"))
+    page = PlacePaginator(cards, 50, place="person__").get_page(request.GET.get("page"))
     return render(
         request,
         "issuance/stock_cards.html",

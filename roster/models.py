@@ -1,9 +1,9 @@
 """Places and people: the county, its townships and villages, and each person once."""
 
 from django.conf import settings
-from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Length
+from django.db import connections, models
+from django.db.models import F, Func, Q, Value
+from django.db.models.functions import Length, Reverse
 
 from dayao_sscard.scoping import Scope, ScopedQuerySet
 
@@ -113,6 +113,17 @@ class Category(models.TextChoices):
     SUBSIDY_RECIPIENT = "subsidy_recipient", "补贴对象"
 
 
+class _HasCharacters(Func):
+    """PostgreSQL: the text's characters are all among the column's (``@>`` on the arrays
+    of characters), which the GIN index ``person_name_characters`` answers."""
+
+    # regexp_split_to_array(a, '') @> regexp_split_to_array(b, ''): the two expressions
+    # are joined by the operator, so each keeps Django's quoting and parameters.
+    template = "regexp_split_to_array(%(expressions)s, '')"
+    arg_joiner = ", '') @> regexp_split_to_array("
+    output_field = models.BooleanField()
+
+
 class PersonQuerySet(ScopedQuerySet):
     def search(self, text: str) -> "PersonQuerySet":
         from .id_numbers import try_normalize_id_number
@@ -123,10 +134,25 @@ class PersonQuerySet(ScopedQuerySet):
         id18, _ = try_normalize_id_number(text)
         if id18:
             return self.filter(id_number=id18)
+        postgresql = connections[self.db].vendor == "postgresql"
         if text.isdigit() or (text[:-1].isdigit() and text[-1:] in "xX"):
             # Part of a number (often the last digits read off a card): a suffix search.
+            # On PostgreSQL a prefix of the reversed number, which the index
+            # person_id_number_reversed serves (LIKE '%…' reads every row).
+            if postgresql:
+                return self.alias(id_reversed=Reverse("id_number")).filter(
+                    id_reversed__startswith=text.upper()[::-1]
+                )
             return self.filter(id_number__endswith=text.upper())
-        return self.filter(Q(name__contains=text) | Q(village__name__contains=text))
+        # A name holds every character of the text: the GIN index on the name's characters
+        # finds those rows, LIKE keeps the ones with the text in one piece. The villages are
+        # looked up first (a small table) and their persons found by the village index:
+        # an OR over a joined column, or over a subquery, reads every person.
+        name = Q(name__contains=text)
+        if postgresql:
+            name &= Q(_HasCharacters(F("name"), Value(text)))
+        villages = list(Village.objects.filter(name__contains=text).values_list("pk", flat=True))
+        return self.filter(name | Q(village_id__in=villages)) if villages else self.filter(name)
 
 
 class Person(models.Model):

@@ -147,6 +147,38 @@ NO_VILLAGE = "none"
 
 
 def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[Person]:
+    """``person_list_rows`` with each person's card flags (``card_made_here``,
+    ``card_export_should_know``) computed in the query: for reading the whole list."""
+    return person_list_rows(user=user, filters=filters).annotate(
+        card_made_here=Exists(
+            Card.objects.filter(person=OuterRef("pk"), status__in=CARD_MADE_STATUSES)
+        ),
+        card_export_should_know=Exists(
+            cards_the_export_should_know().filter(person=OuterRef("pk"))
+        ),
+    )
+
+
+def with_card_flags(persons: list[Person]) -> list[Person]:
+    """Set ``person_list``'s card flags on a page of ``person_list_rows``, by two queries
+    over its persons. In the list's query PostgreSQL answers the second flag with one hash
+    of every made card of the county (0.95 s of page 1 at a million persons)."""
+    ids = [person.pk for person in persons]
+    made = set(
+        Card.objects.filter(person_id__in=ids, status__in=CARD_MADE_STATUSES).values_list(
+            "person_id", flat=True
+        )
+    )
+    known = set(
+        cards_the_export_should_know().filter(person_id__in=ids).values_list("person_id", flat=True)
+    )
+    for person in persons:
+        person.card_made_here = person.pk in made
+        person.card_export_should_know = person.pk in known
+    return persons
+
+
+def person_list_rows(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[Person]:
     """The user's persons matching the filters; filters by list membership (poverty,
     disability, subsidies) only for roles that may see it, else they are ignored."""
     if not may(user, "roster.view_person_categories"):
@@ -177,14 +209,7 @@ def person_list(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[P
     if filters.without_card:
         # A LEFT JOIN: persons not yet classified have no card either, so they stay.
         persons = persons.exclude(card_class_q(CardClass.CARD_MADE))
-    return persons.select_related("township", "village", "classification").annotate(
-        card_made_here=Exists(
-            Card.objects.filter(person=OuterRef("pk"), status__in=CARD_MADE_STATUSES)
-        ),
-        card_export_should_know=Exists(
-            cards_the_export_should_know().filter(person=OuterRef("pk"))
-        ),
-    )
+    return persons.select_related("township", "village", "classification")
 
 
 def person_get(*, user, pk: int) -> Person:

@@ -24,6 +24,7 @@ from .forms import (
     UndoDeceasedForm,
 )
 from .models import CardClass, UnreachableReason
+from .paging import PlacePaginator
 from .reports import PAGE_KEYS, REPORT_LABELS, classification_report
 
 
@@ -57,8 +58,9 @@ def _filters_from(request: HttpRequest) -> tuple[PersonFilterForm, selectors.Per
 @action_required("roster.search_persons")
 def person_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters_from(request)
-    persons = selectors.person_list(user=request.user, filters=filters)
-    page = Paginator(persons, 50).get_page(request.GET.get("page"))
+    persons = selectors.person_list_rows(user=request.user, filters=filters)
+    page = PlacePaginator(persons, 50).get_page(request.GET.get("page"))
+    selectors.with_card_flags(page.object_list)
     figure = filters.figure if filters.figure in FIGURE_LABELS else ""
     return render(
         request,

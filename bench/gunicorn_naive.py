@@ -1,0 +1,21 @@
+"""gunicorn settings for the naive side of ``bench/load.py``: figures counted live.
+
+Every reader of the counters (``roster.progress``) goes through ``_stored()``; in this
+server it counts the whole county from scratch (``count_figures`` over every person) on
+each call, as the pages did before the counters. Bench only: no URL or setting of the
+application changes.
+"""
+
+
+def post_worker_init(worker):
+    from django.db import transaction
+
+    from roster import progress
+    from roster.models import Person
+
+    def live_counts():
+        # With the settings figures_rebuild counts the county with (work memory, no JIT).
+        with transaction.atomic(), progress._counting_the_county():
+            return progress.count_figures(Person.objects.all())
+
+    progress._stored = live_counts
