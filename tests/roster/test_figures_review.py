@@ -5,6 +5,7 @@ import datetime
 from collections import defaultdict
 
 import pytest
+from django.db import connection
 
 from issuance.batches import batch_result_import
 from issuance.models import Card, CardStatus
@@ -12,6 +13,7 @@ from issuance.services import card_make_instant
 from roster.figures import counted_conditions, persons_meeting, subsidy_projects
 from roster.models import (
     CardClass,
+    DailyFigures,
     FigureCount,
     ListKind,
     Person,
@@ -20,7 +22,7 @@ from roster.models import (
     VerificationStatus,
     VitalStatus,
 )
-from roster.progress import figures_drift
+from roster.progress import figures_drift, figures_snapshot
 from roster.selectors import on_unissued_list
 from roster.witnesses import DISAGREEMENT, card_class_q, needs_card_q, ready_for_card_q
 from tests.factories import put_on_list
@@ -142,3 +144,34 @@ class TestTheFiguresAskTheWitnesses:
         projects = subsidy_projects()
         for key in counted_conditions(projects):
             assert counted[key] == persons_meeting(Person.objects.all(), key).count(), key
+
+
+def figure_count_locked_exclusively() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_locks WHERE pid = pg_backend_pid() AND mode = 'ExclusiveLock'"
+            " AND relation = %s::regclass",
+            [FigureCount._meta.db_table],
+        )
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.django_db
+class TestTheHourlySnapshot:
+    def test_counters_in_step_are_not_locked_against_the_clerks(self, village_a):
+        put_on_list(ready_person(village_a))
+
+        figures_snapshot()
+
+        assert not figure_count_locked_exclusively()
+        assert DailyFigures.objects.get().figures["listed"] == 1
+
+    def test_a_drift_is_repaired_under_the_lock(self, village_a):
+        put_on_list(ready_person(village_a))
+        FigureCount.objects.filter(key="listed").update(n=5)
+
+        figures_snapshot()
+
+        assert figure_count_locked_exclusively()
+        assert DailyFigures.objects.get().figures["listed"] == 1
+        assert figures_drift() == {}
