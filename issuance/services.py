@@ -222,7 +222,10 @@ def card_record_event(
             note=note or failure_reason,
         )
         locked.save()
-        entry.save(force_insert=True)
+        # The card's save recounted its holder without this entry; a PRODUCED entry tells
+        # the disagreement flag the card was made after the latest export, so count again.
+        with figures_touch([locked.person_id] if event == LedgerEvent.PRODUCED else []):
+            entry.save(force_insert=True)
         if event == LedgerEvent.ACTIVATED:
             _activation_record(locked, acting_user, when, note)
         audit_record(
@@ -477,8 +480,11 @@ def cards_record_event(
                 )
             )
             changes.append((card, before, snapshot(card)))
-        _save_cards(locked, card_numbers=event == LedgerEvent.PRODUCED)
-        entries = LedgerEntry.objects.bulk_create(entries, batch_size=500)
+        # Cards and entries recounted together: a PRODUCED entry is what the disagreement
+        # flag reads to know a card was made after the latest export.
+        with figures_touch(card.person_id for card in locked):
+            _save_cards(locked, card_numbers=event == LedgerEvent.PRODUCED)
+            entries = LedgerEntry.objects.bulk_create(entries, batch_size=500)
         audit_record_many(actor=acting_user, action=f"issuance.card.{event}", changes=changes)
         audit_record_many(
             actor=acting_user,
@@ -506,12 +512,11 @@ def _save_cards(cards: list[Card], *, card_numbers: bool) -> None:
     groups: dict[tuple, list[int]] = defaultdict(list)
     for card in cards:
         groups[tuple(getattr(card, name) for name in _EVENT_FIELDS)].append(card.pk)
-    with figures_touch(card.person_id for card in cards):
-        for values, pks in groups.items():
-            for start in range(0, len(pks), 1000):
-                Card.objects.filter(pk__in=pks[start : start + 1000]).update(
-                    **dict(zip(_EVENT_FIELDS, values, strict=True))
-                )
+    for values, pks in groups.items():
+        for start in range(0, len(pks), 1000):
+            Card.objects.filter(pk__in=pks[start : start + 1000]).update(
+                **dict(zip(_EVENT_FIELDS, values, strict=True))
+            )
     if card_numbers:
         Card.objects.bulk_update(cards, ["card_number"], batch_size=100)
 

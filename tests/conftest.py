@@ -111,7 +111,13 @@ def _test_setup_recounts_its_persons():
 def _figures_stay_current(request):
     """After every test, the progress counters equal a count from scratch: a write path
     that changes a figure without recounting its persons fails the test that took it."""
-    uses_db = "db" in request.fixturenames and "transactional_db" not in request.fixturenames
+    # A test that only carries ``pytest.mark.django_db`` has no "db" among its fixtures.
+    marker = request.node.get_closest_marker("django_db")
+    transactional = "transactional_db" in request.fixturenames or (
+        marker is not None
+        and (marker.kwargs.get("transaction") or (marker.args and marker.args[0]))
+    )
+    uses_db = ("db" in request.fixturenames or marker is not None) and not transactional
     # FIGURES_DRIFT_CHECK=0 leaves it out, e.g. to time a test alone.
     if not uses_db or os.environ.get("FIGURES_DRIFT_CHECK") == "0":
         yield
