@@ -170,6 +170,18 @@ class _Recount:
 
     def __init__(self, person_ids: Iterable[int | None]):
         self.ids = sorted({pk for pk in person_ids if pk is not None})
+        if self.ids and transaction.get_connection().in_atomic_block:
+            # Two transactions changing different rows of one person (a card, a list
+            # entry) would each count the other's change as not there yet, and a figure
+            # needing both would drift: the person's row is locked first, so the second
+            # counts "before" once the first has committed.
+            for start in range(0, len(self.ids), 5000):
+                list(
+                    Person.objects.select_for_update()
+                    .filter(pk__in=self.ids[start : start + 5000])
+                    .order_by("pk")
+                    .values_list("pk", flat=True)
+                )
         self.before = _count_ids(self.ids) if self.ids else {}
 
     def done(self, person_ids: Iterable[int | None] = ()) -> None:
