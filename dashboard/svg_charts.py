@@ -2,8 +2,8 @@
 
 WeasyPrint runs no JavaScript, so the browser's charting library cannot draw the PDF's
 charts: these functions write the same kinds of chart (a bar per township against the
-share expected on the report's day, the funnel, a line per figure over the days) as SVG markup that
-WeasyPrint lays out itself, its text in the document's embedded Noto CJK font.
+share expected on the report's day, the funnel, a line per figure over the days) as SVG
+markup that WeasyPrint lays out itself, its text in the document's embedded Noto CJK font.
 
 Every label is escaped here: township and village names come from imported lists.
 """
