@@ -227,7 +227,11 @@ def _progress_report(
 def report_charts(report: ProgressReport) -> dict:
     charts = {
         "funnel": svg_charts.funnel(
-            "全县进度漏斗", [(FIGURE_LABELS[key], report.total.get(key, 0)) for key in FUNNEL_KEYS]
+            "全县进度漏斗",
+            [
+                (FIGURE_LABELS[key], report.total.get(key, 0), figure_share(report.total, key))
+                for key in FUNNEL_KEYS
+            ],
         )
     }
     if report.stage:
@@ -300,7 +304,7 @@ def progress_report_xlsx_write(report: ProgressReport, stream: BinaryIO) -> None
     summary.append([])
     if report.stages:
         summary.header(
-            ["阶段", "截止日期", "目标（%）", "截止情况", "全县完成率（%）", "今日应达（%）"]
+            ["阶段", "截止日期", "目标（%）", "截止情况", "全县完成率（%）", "至通报日应达（%）"]
         )
         for stage in report.stages:
             summary.append(
@@ -324,7 +328,7 @@ def progress_report_xlsx_write(report: ProgressReport, stream: BinaryIO) -> None
     stage_header = []
     if report.stage:
         label = report.stage["label"]
-        stage_header = [f"{label}完成率（%）", f"{label}今日应达（%）", "差额人数", "是否滞后"]
+        stage_header = [f"{label}完成率（%）", f"{label}至通报日应达（%）", "差额人数", "是否滞后"]
     townships = workbook.sheet("各乡镇", widths={"A": 12, "B": 14})
     townships.header(["区划代码", "乡镇", "应持卡人数", *_figure_header(), *stage_header])
     for t in report.townships:

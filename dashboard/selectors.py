@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from dayao_sscard.models import Campaign, Job, JobKind
 from dayao_sscard.permissions import may
-from issuance.models import LIVE_CARD_STATUSES, Card, CardStatus
+from issuance.models import LIVE_CARD_STATUSES, Card, CardStatus, CustodyKind
 from issuance.risks import custody_risk_counts, custody_risk_longest, custody_risk_totals, risk_days
 from roster.models import Person, Township, VerificationStatus, VitalStatus
 from roster.reports import PAGE_KEYS, classification_report
@@ -81,13 +81,14 @@ def demo_counter_examples(*, user, count: int = 3) -> dict[str, list[str]]:
             break
     cards = Card.objects.for_user(user).exclude(card_number=None).order_by("id")
 
-    def numbers(*statuses) -> list[str]:
-        found = cards.filter(status__in=statuses).values_list("card_number", flat=True)
+    def numbers(*statuses, **where) -> list[str]:
+        found = cards.filter(status__in=statuses, **where).values_list("card_number", flat=True)
         return list(found[:count])
 
     return {
         "instant": instant,
-        "issue": numbers(CardStatus.IN_STOCK),
+        # The counter issues only cards the branch itself keeps; the others must be handed over.
+        "issue": numbers(CardStatus.IN_STOCK, custody_kind=CustodyKind.BANK),
         "activate": numbers(CardStatus.ISSUED),
     }
 

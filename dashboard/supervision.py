@@ -214,8 +214,12 @@ def township_dashboard(*, user, township: Township) -> dict:
         return {"township": township.code, "village": str(village["village_id"] or NO_VILLAGE)}
 
     rows = _rows(now["villages"], before, stage, today, scope_of)
+    # A collector's figures are their village's alone: named after the township, the
+    # total would read as the whole township's.
+    village = getattr(user, "village", None)
+    scope_name = f"{township.name}{village.name}" if village is not None else township.name
     total = {
-        "name": f"{township.name}合计",
+        "name": f"{scope_name}合计",
         "cells": _cells(
             now["total"], None if before is None else before[None], township=township.code
         ),
@@ -226,6 +230,7 @@ def township_dashboard(*, user, township: Township) -> dict:
         "level": "township",
         "place_label": "村（社区）",
         "township": township,
+        "scope_name": scope_name,
         "today": today,
         "stage": stage,
         "comparison": comparison,

@@ -2,8 +2,8 @@
 
 WeasyPrint runs no JavaScript, so the browser's charting library cannot draw the PDF's
 charts: these functions write the same kinds of chart (a bar per township against the
-share expected today, the funnel, a line per figure over the days) as SVG markup that
-WeasyPrint lays out itself, its text in the document's embedded Noto CJK font.
+share expected on the report's day, the funnel, a line per figure over the days) as SVG
+markup that WeasyPrint lays out itself, its text in the document's embedded Noto CJK font.
 
 Every label is escaped here: township and village names come from imported lists.
 """
@@ -60,7 +60,7 @@ def percent(value: float | None) -> str:
 
 def share_bars(title: str, bars: Sequence[Bar]) -> SafeString:
     """A horizontal bar per place: its share (green, red when behind schedule) and a mark
-    at the share expected today."""
+    at the share expected on the report's day."""
     left, right, top, row = 96, 70, 30, 22
     plot = WIDTH - left - right
     height = top + row * len(bars) + 34
@@ -97,20 +97,20 @@ def share_bars(title: str, bars: Sequence[Bar]) -> SafeString:
         _text(left + 106, legend_y, "滞后", size=10),
         f'<line x1="{left + 150}" y1="{legend_y - 11}" x2="{left + 150}" y2="{legend_y + 2}" '
         f'stroke="{EXPECTED}" stroke-width="2"/>',
-        _text(left + 156, legend_y, "按进度今日应达", size=10),
+        _text(left + 156, legend_y, "按进度至通报日应达", size=10),
     ]
     return _svg(height, title, body)
 
 
-def funnel(title: str, steps: Sequence[tuple[str, int]]) -> SafeString:
-    """The funnel: a centred bar per step, as wide as its count against the widest."""
+def funnel(title: str, steps: Sequence[tuple[str, int, float | None]]) -> SafeString:
+    """The funnel: a centred bar per step, as wide as its count against the widest, with
+    its share (percent; None: none shown) as the report's tables give it."""
     left, right, top, row = 96, 110, 8, 26
     plot = WIDTH - left - right
-    widest = max((n for _label, n in steps), default=0)
-    first = steps[0][1] if steps else 0
+    widest = max((n for _label, n, _share in steps), default=0)
     height = top + row * len(steps) + 8
     body = []
-    for i, (label, n) in enumerate(steps):
+    for i, (label, n, share) in enumerate(steps):
         y = top + i * row
         width = plot * n / widest if widest else 0
         x = left + (plot - width) / 2
@@ -120,8 +120,8 @@ def funnel(title: str, steps: Sequence[tuple[str, int]]) -> SafeString:
             f'fill="#1565c0" fill-opacity="{shade:.2f}"/>'
         )
         body.append(_text(left - 6, y + 17, label, anchor="end"))
-        share = f"（{100 * n / first:.1f}%）" if first and i else ""
-        body.append(_text(WIDTH - right + 6, y + 17, f"{n}{share}", size=10))
+        shown = "" if share is None else f"（{percent(share)}）"
+        body.append(_text(WIDTH - right + 6, y + 17, f"{n}{shown}", size=10))
     return _svg(height, title, body)
 
 

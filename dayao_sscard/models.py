@@ -163,9 +163,18 @@ class Campaign(models.Model):
                 & Q(produce_deadline__gte=F("verify_deadline"))
                 & Q(distribute_deadline__gte=F("produce_deadline"))
                 & Q(activate_deadline__gte=F("distribute_deadline")),
+                violation_error_message=(
+                    "各阶段截止日期须按先后顺序：开始日期 ≤ 数据比对截止 ≤ 信息核查截止 ≤ "
+                    "制卡截止 ≤ 发放截止 ≤ 激活截止。"
+                ),
             ),
             models.UniqueConstraint(
-                fields=["is_active"], condition=Q(is_active=True), name="one_active_campaign"
+                fields=["is_active"],
+                condition=Q(is_active=True),
+                name="one_active_campaign",
+                violation_error_message=(
+                    "当前方案只能有一个：请先取消另一个方案的“当前方案”，再设置这个方案。"
+                ),
             ),
         ]
 

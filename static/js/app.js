@@ -183,4 +183,19 @@
     list.addEventListener("input", function () { refresh(null); });
     refresh(null);
   });
+
+  // 进度通报: the line under the date tells where the chosen day's figures come from
+  // (the server wrote it for the day the page opened with).
+  document.querySelectorAll("[data-source-for]").forEach(function (line) {
+    var input = document.getElementById(line.dataset.sourceFor);
+    if (!input) { return; }
+    function show() {
+      var day = input.value, today = line.dataset.today;
+      if (!day) { return; }
+      // A later day is refused on submit, with its reason.
+      line.textContent = day === today ? line.dataset.live : day < today ? line.dataset.past : "";
+    }
+    input.addEventListener("input", show);
+    input.addEventListener("change", show);
+  });
 })();

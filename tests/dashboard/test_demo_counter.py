@@ -6,6 +6,7 @@ import pytest
 from django.core.management import call_command
 
 from activation.selectors import counter_lookup
+from activation.services import card_issue_at_counter
 from dashboard.demo import demo_seed
 from dashboard.selectors import demo_counter_examples
 from dayao_sscard.models import User
@@ -33,3 +34,27 @@ def test_the_bank_clerk_has_something_of_each_kind_to_do(settings, tmp_path):
     assert card.status == CardStatus.IN_STOCK
     for number, status in ((examples["issue"][0], "in_stock"), (examples["activate"][0], "issued")):
         assert Card.objects.for_user(bank).get(card_number=number).status == status
+
+
+def test_every_card_offered_for_counter_issuance_can_be_issued_there(settings, tmp_path):
+    """The printed 发放 numbers are tried at the counter: a card the township or a village
+    keeps is refused there (it must be handed over first), so none may be offered."""
+    settings.DATA_DIR = tmp_path
+    demo_seed(persons=300, seed=2026)
+    call_command("create_demo_users", stdout=io.StringIO())
+    bank = User.objects.get(username="bank")
+
+    numbers = demo_counter_examples(user=bank)["issue"]
+
+    assert numbers
+    for number in numbers:
+        card = Card.objects.get(card_number=number)
+        card_issue_at_counter(
+            card=card,
+            acting_user=bank,
+            signee=card.person.name,
+            identity_checked=True,
+            note="",
+        )
+        card.refresh_from_db()
+        assert card.status == CardStatus.ISSUED

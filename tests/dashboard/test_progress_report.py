@@ -22,11 +22,11 @@ from dashboard.progress_reports import (
     progress_report_xlsx_write,
     report_charts,
 )
-from dashboard.svg_charts import Bar, share_bars
+from dashboard.svg_charts import Bar, percent, share_bars
 from dayao_sscard.jobs import job_run
 from dayao_sscard.models import AuditEvent, Job, JobKind, JobStatus
 from dayao_sscard.roles import Role
-from roster.figures import FIGURE_LABELS
+from roster.figures import FIGURE_LABELS, FUNNEL_KEYS
 from roster.progress import figures_rebuild, figures_snapshot, progress_by_township
 from tests.factories import CampaignFactory, PersonFactory, UserFactory, VillageFactory, put_on_list
 from tests.issuance.ledgerdata import ledger_cards
@@ -108,6 +108,27 @@ class TestThePdf:
         assert set(charts) == {"funnel", "stage"}  # no snapshot yet: no trend line
         assert "<svg" in charts["stage"] and "金碧镇" in charts["stage"]
         assert "已制卡" in charts["funnel"]
+
+    def test_the_funnel_shows_the_shares_of_the_table(self, figures, supervisor):
+        """A figure's share in the funnel is the table's (of those who should hold a
+        card): one report must not print two percentages for 已核查."""
+        report = progress_report(user=supervisor, day=today())
+        total = report.total
+        assert total["listed"] != total["should_hold"]  # else both bases agree anyway
+
+        funnel = report_charts(report)["funnel"]
+
+        for key in FUNNEL_KEYS[1:]:
+            assert f"{total[key]}（{percent(figure_share(total, key))}）" in funnel, key
+
+    def test_the_stage_chart_expects_the_report_day_not_today(self, figures, supervisor):
+        """A report of a past day marks the share expected on that day; its legend must
+        not call that 今日 (the table beside it says 至通报日)."""
+        report = progress_report(user=supervisor, day=today())
+
+        stage = report_charts(report)["stage"]
+
+        assert "今日" not in stage and "按进度至通报日应达" in stage
 
     def test_a_place_name_is_text_in_a_chart(self):
         svg = share_bars("图", [Bar(label=ODD_VILLAGE, share=50.0, expected=60.0, behind=True)])

@@ -2,6 +2,7 @@
 the figure of ``roster.progress`` and a link to exactly the persons behind it."""
 
 import datetime
+import re
 from zoneinfo import ZoneInfo
 
 import openpyxl
@@ -83,6 +84,19 @@ class TestWhoMayOpen:
         assert "新村" not in html
         client.force_login(collector_a)
         assert client.get(township_url(TOWNSHIP_B)).status_code == 404
+
+    def test_a_collectors_page_is_named_after_the_own_village(self, client, collector_a, county):
+        """A collector's figures are one village's: headed 金碧镇 and summed as 金碧镇合计 they
+        read as the whole township's (seen on the demo: 金碧镇合计 141 of the township's 1227)."""
+        village = county["dahe"]
+        html = _html(client, collector_a, HOME)
+
+        title = re.search(r'data-testid="supervision-title">(.*?)</h1>', html).group(1)
+        total = read_table(html, "figures-table")["total"]
+
+        assert village.name in title
+        assert village.name in total["text"]
+        assert f"{village.township.name}合计" not in html
 
     def test_a_supervisor_opens_any_township_and_an_unknown_code_is_not_found(
         self, client, supervisor, county

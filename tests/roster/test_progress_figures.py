@@ -194,6 +194,26 @@ class TestSnapshots:
         assert row.figures["listed"] == 1
         assert figures_drift() == {}
 
+    def test_a_day_without_figures_is_refused_not_answered_with_other_figures(
+        self, time_machine, person_a
+    ):
+        """Seen on the demo: --date 2027-01-01 printed today's figures under that date, and
+        a day before the first snapshot printed a county of nobody (all 0). The progress
+        report page refuses both; so does the command, in Chinese, exiting non-zero."""
+        from django.core.management.base import CommandError
+
+        time_machine.move_to(datetime.datetime(2026, 6, 1, 23, 0, tzinfo=datetime.UTC))
+        put_on_list(person_a)
+        figures_snapshot()
+        time_machine.move_to(datetime.datetime(2026, 6, 3, 10, 0, tzinfo=datetime.UTC))
+
+        with pytest.raises(CommandError, match="以后的日期"):
+            report_progress("--date", "2026-06-04")
+        with pytest.raises(CommandError, match="没有每日进度快照"):
+            report_progress("--date", "2026-05-31")
+        assert report_progress("--date", "2026-06-03")["total"]["listed"] == 1  # today: live
+        assert report_progress("--date", "2026-06-02")["date"] == "2026-06-02"
+
     def test_an_unreadable_date_is_refused_in_chinese(self):
         from django.core.management.base import CommandError
 
