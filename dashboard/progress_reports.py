@@ -31,12 +31,13 @@ from roster.figures import FIGURE_LABELS, FUNNEL_KEYS, SIDE_KEYS
 from roster.models import Township
 from roster.progress import (
     STAGE_MEASURES,
+    day_label,
+    figures_day,
     next_stage,
     progress_by_township,
     progress_by_village,
     progress_trend,
     share,
-    snapshot_day_for,
     stage_standing,
 )
 
@@ -54,31 +55,6 @@ TABLE_KEYS = FUNNEL_KEYS + SIDE_KEYS
 SHARE_BASE = {key: "should_hold" for key in TABLE_KEYS} | {"listed": None, "deceased": "listed"}
 TREND_KEYS = ("verified", "made", "issued", "activated")
 TREND_DAYS = 60
-
-
-def day_label(day: datetime.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def report_snapshot_day(day: datetime.date) -> datetime.date | None:
-    """The snapshot a report of ``day`` reads (None: today's counters as they stand).
-
-    Raises ``ValidationError`` (Chinese) for a future day or a past one without snapshot.
-    """
-    today = timezone.localdate()
-    if day > today:
-        raise ValidationError(
-            f"不能选择今天（{day_label(today)}）以后的日期：进度通报只能反映已有的进度。"
-        )
-    if day == today:
-        return None
-    taken = snapshot_day_for(day)
-    if taken is None:
-        raise ValidationError(
-            f"{day_label(day)}及以前没有每日进度快照，无法生成该日的进度通报；"
-            "请选择有快照的日期，或选择今天（按实时数据生成）。"
-        )
-    return taken
 
 
 def figure_share(figures: dict[str, int], key: str) -> float | None:
@@ -181,7 +157,7 @@ def progress_report(
 def _progress_report(
     *, user, day: datetime.date, progress: Callable[[int, int, str], None] | None
 ) -> ProgressReport:
-    snapshot_day = report_snapshot_day(day)
+    snapshot_day = figures_day(day)
     generated_at = timezone.now()
     read_day = None if snapshot_day is None else day
     by_township = progress_by_township(user=user, day=read_day)
@@ -385,7 +361,7 @@ def progress_report_start(*, acting_user, day: datetime.date) -> Job:
     Raises ``ValidationError`` (Chinese) for a day without figures.
     """
     require(acting_user, ACTION)
-    report_snapshot_day(day)
+    figures_day(day)
     with transaction.atomic():
         # Two starts by one user queue one after the other here, so the second sees the first.
         User.objects.select_for_update().filter(pk=acting_user.pk).exists()

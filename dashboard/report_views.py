@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from dayao_sscard.jobs import job_fail_if_worker_gone
 from dayao_sscard.permissions import action_required, require
+from roster.progress import figures_day
 
 from . import selectors
 from .progress_reports import (
@@ -17,7 +18,6 @@ from .progress_reports import (
     day_label,
     progress_report_start,
     report_file,
-    report_snapshot_day,
 )
 
 BAD_DAY = "日期格式不正确，请选择通报日期（年-月-日）。"
@@ -39,7 +39,7 @@ def report(request: HttpRequest) -> HttpResponse:
     error, source = "", ""
     try:
         day = _day(value)
-        snapshot_day = report_snapshot_day(day)
+        snapshot_day = figures_day(day)
         if request.method == "POST":
             job = progress_report_start(acting_user=user, day=day)
             return redirect("progress-report-job", pk=job.pk)

@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -296,8 +297,7 @@ def _counts_on(day: datetime.date | None) -> Counts:
     """The counters now, or the snapshot of a past ``day`` (the last one taken up to it)."""
     if day is None or day >= timezone.localdate():
         return _stored()
-    taken = DailyFigures.objects.filter(day__lte=day).order_by("-day").values_list("day", flat=True)
-    last = taken.first()
+    last = snapshot_day_for(day)
     if last is None:
         return {}
     return {
@@ -314,6 +314,33 @@ def snapshot_day_for(day: datetime.date) -> datetime.date | None:
         .values_list("day", flat=True)
         .first()
     )
+
+
+def day_label(day: datetime.date) -> str:
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def figures_day(day: datetime.date) -> datetime.date | None:
+    """The snapshot the figures of ``day`` are read from (None: today, the counters).
+
+    A future day, or a past one before the first snapshot, has no figures: answering with
+    today's counters or with zeros would pass them off as that day's, so ``ValidationError``
+    (Chinese) is raised for both — for the progress report and ``report progress --date``.
+    """
+    today = timezone.localdate()
+    if day > today:
+        raise ValidationError(
+            f"不能选择今天（{day_label(today)}）以后的日期：进度只能反映已有的情况。"
+        )
+    if day == today:
+        return None
+    taken = snapshot_day_for(day)
+    if taken is None:
+        raise ValidationError(
+            f"{day_label(day)}及以前没有每日进度快照，无法给出该日的进度；"
+            "请选择有快照的日期，或选择今天（按实时数据）。"
+        )
+    return taken
 
 
 def in_scope(counts: Counts, user) -> Counts:

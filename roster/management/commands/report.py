@@ -1,28 +1,13 @@
-import datetime
 import json
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from dayao_sscard.startup import resume_garbage_collection
 from roster.figures import FIGURE_KEYS, FIGURE_LABELS
-from roster.progress import progress_by_township, snapshot_day_for
+from roster.progress import figures_day, progress_by_township
 from roster.reports import REPORT_KEYS, REPORT_LABELS, classification_report
-
-
-def _refuse_without_figures(day: datetime.date) -> None:
-    """A future day, or a past one before the first snapshot, has no figures: answering
-    with today's counters or with zeros would pass them off as that day's (the progress
-    report page refuses both too)."""
-    today = timezone.localdate()
-    if day > today:
-        raise CommandError(f"不能选择今天（{today.isoformat()}）以后的日期：没有那一天的进度。")
-    if day < today and snapshot_day_for(day) is None:
-        raise CommandError(
-            f"{day.isoformat()}及以前没有每日进度快照，无法给出该日的进度；"
-            "请选择有快照的日期，或不带 --date（今天，按实时数据）。"
-        )
 
 
 class Command(BaseCommand):
@@ -53,7 +38,10 @@ class Command(BaseCommand):
                     raise CommandError(
                         f"日期“{options['date']}”无法识别，请写成 2026-06-05 的形式。"
                     )
-                _refuse_without_figures(day)
+                try:
+                    figures_day(day)
+                except ValidationError as exc:
+                    raise CommandError(exc.messages[0]) from exc
             self._write(progress_by_township(day=day), FIGURE_KEYS, FIGURE_LABELS, **options)
             return
         self._write(classification_report(), REPORT_KEYS, REPORT_LABELS, **options)
