@@ -32,12 +32,13 @@ from roster.models import Township
 from roster.progress import (
     STAGE_MEASURES,
     day_label,
+    figure_share,
     figures_day,
     next_stage,
     progress_by_township,
     progress_by_village,
     progress_trend,
-    share,
+    share_base,
     stage_standing,
 )
 
@@ -50,16 +51,8 @@ TEMPLATE = "pdf/progress_report.html"
 PDF, EXCEL = "pdf", "xlsx"
 FORMATS = (PDF, EXCEL)
 TABLE_KEYS = FUNNEL_KEYS + SIDE_KEYS
-# Each figure's share is of the persons who should hold a card (the stages' base), except
-# the deceased, a share of the listed; the listed are the base of the rest.
-SHARE_BASE = {key: "should_hold" for key in TABLE_KEYS} | {"listed": None, "deceased": "listed"}
 TREND_KEYS = ("verified", "made", "issued", "activated")
 TREND_DAYS = 60
-
-
-def figure_share(figures: dict[str, int], key: str) -> float | None:
-    base = SHARE_BASE.get(key)
-    return share(figures.get(key, 0), figures.get(base, 0)) if base else None
 
 
 def _cells(figures: dict[str, int]) -> list[dict]:
@@ -254,7 +247,7 @@ def _figure_header() -> list[str]:
     header = []
     for key in TABLE_KEYS:
         header.append(FIGURE_LABELS[key])
-        if SHARE_BASE[key]:
+        if share_base(key):
             header.append(f"{FIGURE_LABELS[key]}占比（%）")
     return header
 
@@ -263,7 +256,7 @@ def _figure_values(figures: dict[str, int]) -> list:
     values = []
     for key in TABLE_KEYS:
         values.append(figures.get(key, 0))
-        if SHARE_BASE[key]:
+        if share_base(key):
             values.append(figure_share(figures, key))
     return values
 

@@ -23,11 +23,12 @@ from roster.figures import FIGURE_HELP, FIGURE_LABELS, FUNNEL_KEYS, SIDE_KEYS
 from roster.models import ListKind, Township
 from roster.progress import (
     STAGE_MEASURES,
+    figure_share,
     next_stage,
     progress_by_township,
     progress_by_village,
     progress_trend,
-    share,
+    share_base,
     snapshot_day_for,
     stage_standing,
     townships_of,
@@ -35,14 +36,6 @@ from roster.progress import (
 from roster.selectors import NO_VILLAGE, subsidy_readiness
 
 from .selectors import campaign_active
-
-# The base every count is a share of: the persons who should hold a card; the deceased
-# are a share of the listed persons they were found among. The listed persons get none:
-# they include the deceased and may outnumber the base, and "116%" of it reads as a
-# stage beyond completion.
-SHARE_BASE = {"deceased": "listed"}
-DEFAULT_BASE = "should_hold"
-WITHOUT_SHARE = (DEFAULT_BASE, "listed")
 
 # The columns of the figures table: the base, the funnel, then the side figures.
 TABLE_KEYS = ("should_hold", *FUNNEL_KEYS, *SIDE_KEYS)
@@ -61,9 +54,7 @@ def figure_columns() -> list[dict]:
             "key": key,
             "label": FIGURE_LABELS[key],
             "help": FIGURE_HELP[key],
-            "base": ""
-            if key in WITHOUT_SHARE
-            else FIGURE_LABELS[SHARE_BASE.get(key, DEFAULT_BASE)],
+            "base": FIGURE_LABELS[share_base(key)] if share_base(key) else "",
         }
         for key in TABLE_KEYS
     ]
@@ -78,13 +69,12 @@ def _cells(figures: dict, before: dict | None, **scope: str) -> list[dict]:
     cells = []
     for key in TABLE_KEYS:
         count = figures[key]
-        base = SHARE_BASE.get(key, DEFAULT_BASE)
         cells.append(
             {
                 "key": key,
                 "label": FIGURE_LABELS[key],
                 "count": count,
-                "share": None if key in WITHOUT_SHARE else share(count, figures[base]),
+                "share": figure_share(figures, key),
                 "change": None if before is None else count - before.get(key, 0),
                 "url": persons_url(**scope, figure=key),
             }

@@ -454,6 +454,25 @@ def share(part: int, whole: int) -> float | None:
     return round(100 * part / whole, 1) if whole else None
 
 
+# The base every figure is a share of: the persons who should hold a card; the deceased
+# are a share of the listed persons they were found among. The base itself and the listed
+# persons get none: the listed include the deceased and may outnumber the base, and "116%"
+# of it reads as a stage beyond completion.
+_SHARE_BASES = {"deceased": "listed"}
+_WITHOUT_SHARE = ("should_hold", "listed")
+
+
+def share_base(key: str) -> str | None:
+    """The figure ``key`` is shown as a share of (None: shown without a share)."""
+    return None if key in _WITHOUT_SHARE else _SHARE_BASES.get(key, "should_hold")
+
+
+def figure_share(figures: dict[str, int], key: str) -> float | None:
+    """``key``'s share of its base in ``figures`` (the dashboards, the progress report)."""
+    base = share_base(key)
+    return share(figures.get(key, 0), figures.get(base, 0)) if base else None
+
+
 def expected_share(stage: dict, today: datetime.date) -> float:
     """The share a stage should have reached by ``today`` at an even pace towards its
     target by its deadline (0 before the stage starts, the target from the deadline on)."""
