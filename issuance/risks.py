@@ -52,9 +52,9 @@ from django.db.models.functions import Replace, Trim
 from django.utils import timezone
 
 from dayao_sscard.models import User, custody_risk_days
-from dayao_sscard.roles import COUNTY_WIDE_ROLES
 from roster.id_numbers import mask_id_number
 from roster.models import Township
+from roster.progress import townships_of
 
 from .models import (
     CARD_MADE_STATUSES,
@@ -364,11 +364,7 @@ def _mark_staff(holders: list[SeveralHolder]) -> None:
 
 def townships_in_scope(user) -> list[Township]:
     """The townships whose figures the user reads: the county's, or the user's own."""
-    if getattr(user, "role", None) in COUNTY_WIDE_ROLES:
-        return list(Township.objects.order_by("code"))
-    if getattr(user, "township_id", None):
-        return [user.township]
-    return []
+    return list(townships_of(user))
 
 
 # The tiles (home pages, 进度督导) count both rules over every card and issuance of the

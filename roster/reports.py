@@ -5,8 +5,8 @@ from collections import defaultdict
 from django.db.models import Count
 
 from .figures import subsidy_key
-from .models import CardClass, InvalidListRow, ListKind, Township
-from .progress import counted
+from .models import CardClass, InvalidListRow, ListKind
+from .progress import counted, townships_of
 from .witnesses import DISAGREEMENT, DISAGREEMENT_LABEL
 
 REPORT_KEYS = (
@@ -61,11 +61,8 @@ def classification_report(
     if user is not None:
         invalid_rows = invalid_rows.for_user(user)
     invalid = dict(invalid_rows.values_list("township_id").annotate(n=Count("id")).order_by())
-    townships = Township.objects.all()
-    if user is not None and not user.is_county_wide:
-        townships = townships.filter(pk=user.township_id) if user.township_id else townships.none()
     result = []
-    for township in townships:
+    for township in townships_of(user):
         counts = rows.get(township.pk, {})
         entry = {"code": township.code, "name": township.name}
         entry.update({k: counts.get(k, 0) for k in keys if k != "invalid_id"})
