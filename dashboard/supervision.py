@@ -36,6 +36,7 @@ from roster.progress import (
 from roster.selectors import NO_VILLAGE, subsidy_readiness
 
 from .selectors import campaign_active
+from .svg_charts import short_day_label
 
 # The columns of the figures table: the base, the funnel, then the side figures.
 TABLE_KEYS = ("should_hold", *FUNNEL_KEYS, *SIDE_KEYS)
@@ -305,7 +306,7 @@ def _charts(total: dict, rows: list[dict], stage: dict | None, trend: list[dict]
     chart = {
         "funnel": [{"name": FIGURE_LABELS[key], "value": total[key]} for key in FUNNEL_KEYS],
         "trend": {
-            "dates": [_chart_day(row["date"]) for row in trend],
+            "dates": [short_day_label(datetime.date.fromisoformat(row["date"])) for row in trend],
             "series": [
                 {"name": FIGURE_LABELS[key], "data": [row[key] for row in trend]}
                 for key in FUNNEL_KEYS
@@ -329,8 +330,3 @@ def _charts(total: dict, rows: list[dict], stage: dict | None, trend: list[dict]
             for row in rows
         ]
     return chart
-
-
-def _chart_day(iso: str) -> str:
-    day = datetime.date.fromisoformat(iso)
-    return f"{day.month}月{day.day}日"

@@ -125,7 +125,8 @@ def funnel(title: str, steps: Sequence[tuple[str, int, float | None]]) -> SafeSt
     return _svg(height, title, body)
 
 
-def day_label(day: datetime.date) -> str:
+def short_day_label(day: datetime.date) -> str:
+    """A chart's axis label of a day: 11月30日."""
     return f"{day.month}月{day.day}日"
 
 
@@ -161,7 +162,7 @@ def trend_lines(
             _text(
                 x_of(days[index]),
                 top + plot_h + 14,
-                day_label(days[index]),
+                short_day_label(days[index]),
                 size=9,
                 anchor="middle",
             )
