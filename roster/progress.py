@@ -195,11 +195,25 @@ def _person_id_of(instance) -> int | None:
     return instance.pk if isinstance(instance, Person) else instance.person_id
 
 
-def recount_before_save(sender, instance, raw: bool = False, **kwargs) -> None:
+# A person's own columns the figures read: a save of a person naming none of them (a
+# phone, an address, a photo) changes no figure and is not recounted.
+_PERSON_FIELDS_COUNTED = frozenset(
+    {*PERSON_COLUMNS, "township", "township_id", "village", "village_id"}
+)
+
+
+def recount_before_save(sender, instance, raw: bool = False, update_fields=None, **kwargs) -> None:
     """pre_save of every model a figure reads (``roster.apps``); loaddata (raw) is left to
     ``figures_rebuild``."""
-    if not raw:
-        instance._figures_recount = _Recount([_person_id_of(instance)])
+    if raw:
+        return
+    if (
+        isinstance(instance, Person)
+        and update_fields is not None
+        and not _PERSON_FIELDS_COUNTED & set(update_fields)
+    ):
+        return
+    instance._figures_recount = _Recount([_person_id_of(instance)])
 
 
 def recount_after_save(sender, instance, raw: bool = False, **kwargs) -> None:
