@@ -58,6 +58,7 @@ class Session:
     def __init__(self, port: int) -> None:
         self.port = port
         self.cookies: dict[str, str] = {}
+        self.location: str | None = None  # where the last answer redirected to
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
 
     def request(self, method: str, path: str, body: dict | None = None):
@@ -83,6 +84,7 @@ class Session:
                 if attempt == 2:
                     return 0, b"", (time.perf_counter() - started) * 1000
         ms = (time.perf_counter() - started) * 1000
+        self.location = response.getheader("Location")
         for header in response.headers.get_all("Set-Cookie") or []:
             for name, morsel in SimpleCookie(header).items():
                 self.cookies[name] = morsel.value
