@@ -184,9 +184,11 @@ def _figure_conditions() -> dict[str, Q]:
     }
 
 
-# Counted beside the figures, for the pages that show them (数据比对, 补贴对象比对, 核查进度):
+# Counted beside the figures: "persons", everyone of the village (the rows the person list
+# pages by, roster.paging); and for the pages that show them (数据比对, 补贴对象比对, 核查进度)
 # "class_<比对结果>" of the listed persons, the subsidy recipients (all, and per subsidy list
 # "…:<项目>"), and "work_…" the persons the comparison sends to verification.
+PERSONS_KEY = "persons"
 CLASS_KEYS = tuple(f"class_{key}" for key in (*CardClass.values, DISAGREEMENT))
 WORK_KEYS = (
     "work_in_scope",
@@ -214,7 +216,9 @@ def subsidy_projects() -> list[str]:
 def _page_conditions(projects: list[str]) -> dict[str, Q]:
     listed = Q(on_unissued=True)
     conditions = {
-        f"class_{key}": listed & _class_q(key) for key in (*CardClass.values, DISAGREEMENT)
+        # Everyone, listed or not: how many rows the person list of a village has.
+        PERSONS_KEY: Q(),
+        **{f"class_{key}": listed & _class_q(key) for key in (*CardClass.values, DISAGREEMENT)},
     }
     made = _class_q(CardClass.CARD_MADE)
     issued, activated = Q(card_issued=True), Q(card_activated=True)
