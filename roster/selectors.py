@@ -11,7 +11,6 @@ from dayao_sscard.models import AuditEvent
 from dayao_sscard.natural import natural_key
 from dayao_sscard.params import id_param
 from dayao_sscard.permissions import may
-from dayao_sscard.roles import COUNTY_WIDE_ROLES, Role
 from issuance.models import (
     CARD_MADE_STATUSES,
     LIVE_CARD_STATUSES,
@@ -30,7 +29,6 @@ from .models import (
     CardClass,
     ClassificationChange,
     CollectionConflict,
-    FigureCount,
     InvalidListRow,
     ListEntry,
     ListKind,
@@ -43,7 +41,7 @@ from .models import (
     Village,
     VitalStatus,
 )
-from .progress import counted, share
+from .progress import counted, counters_of, share
 from .verification import PROBLEM_GROUPS, person_problems
 from .witnesses import (
     DISAGREEMENT,
@@ -239,17 +237,9 @@ def person_list_counted(
         filters.figure and filters.figure not in FIGURE_KEYS
     ):
         return None
-    counters = FigureCount.objects.filter(key=filters.figure or PERSONS_KEY)
-    # The scope of ``Person.objects.for_user``: persons of the township or the village.
-    role = getattr(user, "role", None)
-    if not (user.is_authenticated and user.is_active):
+    counters = counters_of(user, [filters.figure or PERSONS_KEY])
+    if counters is None:
         return None
-    if role == Role.TOWNSHIP_STAFF and user.township_id is not None:
-        counters = counters.filter(township_id=user.township_id)
-    elif role == Role.VILLAGE_COLLECTOR and user.village_id is not None:
-        counters = counters.filter(village_id=user.village_id)
-    elif role not in COUNTY_WIDE_ROLES:
-        return None  # a bank's persons are those with its cards: not counted per village
     if filters.township:
         counters = counters.filter(
             township_id__in=Township.objects.filter(code=filters.township).values("pk")
