@@ -8,7 +8,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from issuance.models import Card, CardStatus
-from issuance.selectors import StockFilters, WorkState, stock_work_counted, stock_work_list
+from issuance.selectors import (
+    StockFilters,
+    WorkState,
+    stock_and_dormant_by_bank,
+    stock_and_dormant_cards,
+    stock_work_counted,
+    stock_work_list,
+)
 from roster.figures import CARDS_WAITING
 from roster.models import FigureCount
 from tests.factories import PersonFactory
@@ -111,3 +118,17 @@ def test_the_page_does_not_count_the_cards_of_the_county(client, cards, supervis
     grouped = [q["sql"] for q in queries if "GROUP BY" in q["sql"] and "COUNT(" in q["sql"]]
     # The recent cards alone, and the banks' summary.
     assert all("made_on" in sql or "custody_since" in sql or "bank" in sql for sql in grouped)
+
+
+@pytest.mark.parametrize("persona", ["supervisor", "clerk_a", "clerk_b", "banker_a"])
+def test_the_summary_by_bank_counts_the_cards_of_the_list_by_bank(request, cards, persona):
+    user = request.getfixturevalue(persona)
+    listed = {}
+    for card in stock_and_dormant_cards(user=user):
+        row = listed.setdefault(card.bank_id, {"stock": 0, "dormant": 0})
+        row["dormant" if card.status == CardStatus.DORMANT else "stock"] += 1
+    summary = stock_and_dormant_by_bank(user=user)
+    assert {r["bank_id"]: {"stock": r["stock"], "dormant": r["dormant"]} for r in summary} == listed
+    if persona == "supervisor":
+        assert sum(r["stock"] for r in summary) == 3
+        assert sum(r["dormant"] for r in summary) == 1
