@@ -55,12 +55,18 @@ class ScopedQuerySet(models.QuerySet):
             return self.filter(named)
         if scope.card is None or scope.township is None or branch_id is None:
             return self.none()
+        # The branch's bank and the townships it serves, read first (one small table): the
+        # planner then knows how many persons and cards they hold, where joined through
+        # the branch tables it guessed, and counted a bank's persons by joining them all.
+        served = _served_by(_model_at(self.model, scope.township), branch_id)
+        if not served:
+            return self.none()
         to_card = f"{scope.card}__" if scope.card else ""
         lookups = {
-            f"{to_card}bank__branches": branch_id,
-            f"{scope.township}__serving_branches": branch_id,
+            f"{to_card}bank_id__in": sorted({bank for _, bank in served}),
+            f"{scope.township}__in": sorted({township for township, _ in served}),
         }
-        # Each lookup ends on the one branch, so only a to-many path to the cards repeats rows.
+        # Only a to-many path to the cards repeats rows.
         if scope.card and _crosses_to_many(self.model, scope.card):
             inner = self.model._default_manager.filter(**lookups).values("pk")
             return self.filter(pk__in=inner)
@@ -74,6 +80,22 @@ class ScopedQuerySet(models.QuerySet):
             inner = self.model._default_manager.filter(**{path: value}).values("pk")
             return self.filter(pk__in=inner)
         return self.filter(**{path: value})
+
+
+def _served_by(township_model, branch_id) -> list[tuple[int, int]]:
+    """(township id, the branch's bank id) for each township the branch serves."""
+    through = township_model._meta.get_field("serving_branches").through
+    return list(
+        through._default_manager.filter(branch_id=branch_id).values_list(
+            "township_id", "branch__bank_id"
+        )
+    )
+
+
+def _model_at(model, path: str):
+    for name in path.split("__"):
+        model = model._meta.get_field(name).related_model
+    return model
 
 
 def _crosses_to_many(model, path: str) -> bool:

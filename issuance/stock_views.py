@@ -51,8 +51,12 @@ def stock_cards(request: HttpRequest) -> HttpResponse:
         contact=request.GET.get("contact", ""),
         age=request.GET.get("age", ""),
     )
-    cards = selectors.stock_work_list(user=user, filters=filters)
-    page = PlacePaginator(cards, 50, place="person__").get_page(request.GET.get("page"))
+    cutoffs = selectors.stock_cutoffs()
+    cards = selectors.stock_work_list(user=user, filters=filters, cutoffs=cutoffs)
+    counted = selectors.stock_work_counted(user=user, filters=filters, cutoffs=cutoffs)
+    page = PlacePaginator(cards, 50, place="person__", counted=counted).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "issuance/stock_cards.html",

@@ -125,6 +125,8 @@ def person_flags(projects: list[str]) -> dict:
         "card_issued": _card_in(ISSUED_STATUSES),
         "card_activated": _card_in((CardStatus.ACTIVATED,)),
         "card_failed": _card_in((CardStatus.FAILED,)),
+        "card_dormant": _card_in((CardStatus.DORMANT,)),
+        "card_recovered": _card_in((CardStatus.RECOVERED,)),
         "in_open_batch": Exists(
             BatchMember.objects.filter(person_id=OuterRef("pk"), outcome=MemberOutcome.PENDING)
         ),
@@ -184,9 +186,15 @@ def _figure_conditions() -> dict[str, Q]:
     }
 
 
-# Counted beside the figures, for the pages that show them (数据比对, 补贴对象比对, 核查进度):
+# Counted beside the figures: "persons", everyone of the village (the rows the person list
+# pages by, roster.paging); and for the pages that show them (数据比对, 补贴对象比对, 核查进度)
 # "class_<比对结果>" of the listed persons, the subsidy recipients (all, and per subsidy list
 # "…:<项目>"), and "work_…" the persons the comparison sends to verification.
+PERSONS_KEY = "persons"
+# "cards_…": the persons whose live card is in stock or in transit, issued (not activated),
+# dormant, recovered.
+CARDS_WAITING, CARDS_ISSUED = "cards_waiting", "cards_issued"
+CARDS_DORMANT, CARDS_RECOVERED = "cards_dormant", "cards_recovered"
 CLASS_KEYS = tuple(f"class_{key}" for key in (*CardClass.values, DISAGREEMENT))
 WORK_KEYS = (
     "work_in_scope",
@@ -214,7 +222,9 @@ def subsidy_projects() -> list[str]:
 def _page_conditions(projects: list[str]) -> dict[str, Q]:
     listed = Q(on_unissued=True)
     conditions = {
-        f"class_{key}": listed & _class_q(key) for key in (*CardClass.values, DISAGREEMENT)
+        # Everyone, listed or not: how many rows the person list of a village has.
+        PERSONS_KEY: Q(),
+        **{f"class_{key}": listed & _class_q(key) for key in (*CardClass.values, DISAGREEMENT)},
     }
     made = _class_q(CardClass.CARD_MADE)
     issued, activated = Q(card_issued=True), Q(card_activated=True)
@@ -238,6 +248,18 @@ def _page_conditions(projects: list[str]) -> dict[str, Q]:
                 f"work_unreachable_{reason}": unreachable & Q(unreachable_reason=reason)
                 for reason in UnreachableReason.values
             },
+        }
+    )
+    # The live card's state (a person holds one live card, so persons here are cards): the
+    # 库存卡/睡眠卡 work list pages by these, less its cards too recent to be on it.
+    made_here = Q(card_made=True)
+    dormant, recovered = Q(card_dormant=True), Q(card_recovered=True)
+    conditions.update(
+        {
+            CARDS_WAITING: made_here & ~issued & ~recovered,  # in stock or in transit
+            CARDS_ISSUED: issued & ~activated & ~dormant,
+            CARDS_DORMANT: dormant,
+            CARDS_RECOVERED: recovered,
         }
     )
     return conditions

@@ -6,10 +6,11 @@ to show page 1 of a county's million persons the database joined and sorted all 
 (1.1 s at 300,000 persons). Here the rows are counted per (township, village) once —
 the count a page needs anyway — the villages put in order in Python (a county has a few
 hundred), and each page reads only the one or two villages it falls in, in the list's
-own order, through the village index.
+own order, through the village index. An unfiltered person list need not count at all:
+the village counters (``roster.progress``) hold its rows per village.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cached_property, reduce
 from operator import or_
 
@@ -28,22 +29,34 @@ class PlacePaginator(Paginator):
     the queryset would on PostgreSQL.
     """
 
-    def __init__(self, object_list: QuerySet, per_page: int, *, place: str = "") -> None:
+    def __init__(
+        self,
+        object_list: QuerySet,
+        per_page: int,
+        *,
+        place: str = "",
+        counted: Iterable[tuple[int, int | None, int]] | None = None,
+    ) -> None:
+        """``counted``: the rows per (township, village or None) when they are known
+        without counting them (the village counters of an unfiltered list), else counted."""
         super().__init__(object_list, per_page)
         self.place = place
+        self.counted = counted
         self.ordering = self._ordering()
 
     @cached_property
     def groups(self) -> list[tuple[int, int | None, int]]:
         """(township id, village id or None, rows) in list order; only non-empty ones."""
         township, village = f"{self.place}township_id", f"{self.place}village_id"
-        rows = (
-            self.object_list.order_by()
-            .values_list(township, village)
-            .annotate(rows=Count("pk"))
-            .values_list(township, village, "rows")
-        )
-        counted = [row for row in rows if row[2]]
+        rows = self.counted
+        if rows is None:
+            rows = (
+                self.object_list.order_by()
+                .values_list(township, village)
+                .annotate(rows=Count("pk"))
+                .values_list(township, village, "rows")
+            )
+        counted = [row for row in rows if row[2] > 0]
         # Ranks from the database, so that names compare in its collation, as in the SQL.
         townships = {
             pk: rank

@@ -22,6 +22,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from dayao_sscard.natural import natural_key
+from dayao_sscard.roles import COUNTY_WIDE_ROLES, Role
 
 from .figures import (
     FIGURE_KEYS,
@@ -367,6 +368,21 @@ def in_scope(counts: Counts, user) -> Counts:
     if user.township_id and not getattr(user, "bank_branch_id", None):
         return {p: f for p, f in counts.items() if p[0] == user.township_id}
     return {}
+
+
+def counters_of(user, keys: Iterable[str]) -> QuerySet[FigureCount] | None:
+    """The counters ``keys`` of the villages whose persons ``Person.objects.for_user(user)``
+    reaches (a township clerk's township, a collector's village, the county); None for a
+    bank clerk, whose persons are those holding its cards — no counter knows them."""
+    if not (user.is_authenticated and user.is_active):
+        return None
+    counters = FigureCount.objects.filter(key__in=list(keys))
+    role = getattr(user, "role", None)
+    if role == Role.TOWNSHIP_STAFF and user.township_id is not None:
+        return counters.filter(township_id=user.township_id)
+    if role == Role.VILLAGE_COLLECTOR and user.village_id is not None:
+        return counters.filter(village_id=user.village_id)
+    return counters if role in COUNTY_WIDE_ROLES else None
 
 
 def counted(*, user=None, day: datetime.date | None = None) -> Counts:

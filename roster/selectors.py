@@ -20,7 +20,7 @@ from issuance.models import (
     LedgerEntry,
 )
 
-from .figures import FIGURE_KEYS, persons_meeting, subsidy_key
+from .figures import FIGURE_KEYS, PERSONS_KEY, persons_meeting, subsidy_key
 from .figures import subsidy_projects as subsidy_projects
 from .id_numbers import mask_phone, try_normalize_id_number
 from .imports.collection import field_label, field_text
@@ -41,7 +41,7 @@ from .models import (
     Village,
     VitalStatus,
 )
-from .progress import counted, share
+from .progress import counted, counters_of, share
 from .verification import PROBLEM_GROUPS, person_problems
 from .witnesses import (
     DISAGREEMENT,
@@ -178,11 +178,18 @@ def with_card_flags(persons: list[Person]) -> list[Person]:
     return persons
 
 
+def _applied(user, filters: PersonFilters) -> PersonFilters:
+    """The filters ``person_list_rows`` applies; list membership (poverty, disability,
+    subsidies) only for roles that may see it, else it is ignored."""
+    if not may(user, "roster.view_person_categories"):
+        filters = replace(filters, category="", on_list="", project="")
+    return filters
+
+
 def person_list_rows(*, user, filters: PersonFilters = PersonFilters()) -> QuerySet[Person]:
     """The user's persons matching the filters; filters by list membership (poverty,
     disability, subsidies) only for roles that may see it, else they are ignored."""
-    if not may(user, "roster.view_person_categories"):
-        filters = replace(filters, category="", on_list="", project="")
+    filters = _applied(user, filters)
     persons = Person.objects.for_user(user).search(filters.query)
     if filters.township:
         persons = persons.filter(township__code=filters.township)
@@ -210,6 +217,43 @@ def person_list_rows(*, user, filters: PersonFilters = PersonFilters()) -> Query
         # A LEFT JOIN: persons not yet classified have no card either, so they stay.
         persons = persons.exclude(card_class_q(CardClass.CARD_MADE))
     return persons.select_related("township", "village", "classification")
+
+
+def person_list_counted(
+    *, user, filters: PersonFilters
+) -> list[tuple[int, int | None, int]] | None:
+    """The rows of ``person_list_rows`` per (township, village or None), read from the
+    village counters when the list is filtered by place and a dashboard's figure alone;
+    None when only counting the list can say (``roster.paging.PlacePaginator`` counts).
+
+    Counting every person of a county by village took 0.4 s at a million persons, on
+    every page of the list; the counters hold the same numbers (``roster.progress``).
+    """
+    filters = _applied(user, filters)
+    place_and_figure = replace(
+        filters, township="", village="", figure="", query=filters.query.strip()
+    )
+    if place_and_figure != PersonFilters() or (
+        filters.figure and filters.figure not in FIGURE_KEYS
+    ):
+        return None
+    counters = counters_of(user, [filters.figure or PERSONS_KEY])
+    if counters is None:
+        return None
+    if filters.township:
+        counters = counters.filter(
+            township_id__in=Township.objects.filter(code=filters.township).values("pk")
+        )
+    if (village_id := id_param(filters.village)) is not None:
+        if village_id == 0:
+            return None  # no village has id 0, the counters' row of persons without one
+        counters = counters.filter(village_id=village_id)
+    elif filters.village == NO_VILLAGE:
+        counters = counters.filter(village_id=0)
+    return [
+        (township_id, village_id or None, n)
+        for township_id, village_id, n in counters.values_list("township_id", "village_id", "n")
+    ]
 
 
 def person_get(*, user, pk: int) -> Person:

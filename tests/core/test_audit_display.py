@@ -218,3 +218,47 @@ def test_summaries_keep_chinese_keys_and_drop_technical_ones(client, supervisor,
     assert "读取行数：</span>494" in table
     assert "生成演示数据" in table and "系统" in table
     assert "seed" not in table and "abab" not in table
+
+
+def _village_moves(person, villages, admin) -> None:
+    for before, after in zip(villages, villages[1:], strict=False):
+        audit_record(
+            actor=admin,
+            action="roster.person.updated",
+            obj=person,
+            before={"village": before.pk},
+            after={"village": after.pk},
+        )
+
+
+@pytest.mark.django_db
+def test_the_log_names_a_pages_related_records_in_one_query_per_kind(
+    client, supervisor, county_admin, person_a
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import VillageFactory
+
+    client.force_login(supervisor)
+    villages = [VillageFactory(township=person_a.township, name=f"第{n}村") for n in range(3)]
+    _village_moves(person_a, villages, county_admin)
+    with CaptureQueriesContext(connection) as few:
+        client.get(reverse("audit-list"))
+
+    more = [VillageFactory(township=person_a.township, name=f"新{n}村") for n in range(8)]
+    _village_moves(person_a, [villages[-1], *more], county_admin)
+    gone = VillageFactory(township=person_a.township, name="已撤并村")
+    _village_moves(person_a, [more[-1], gone], county_admin)
+    gone_pk = gone.pk
+    gone.delete()
+    with CaptureQueriesContext(connection) as many:
+        html = client.get(reverse("audit-list")).content.decode()
+
+    assert len(many) == len(few)
+    table = html[html.index('data-testid="audit-table"') :]
+    assert "第0村 → 第1村" in table.replace("</span>", "")
+    assert "新7村 → （已删除）" in table
+    assert str(gone_pk) not in table.split("<tbody>")[1].split("</tbody>")[0].replace(
+        str(person_a.pk), ""
+    )
