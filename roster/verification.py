@@ -5,10 +5,15 @@ what is missing or inconsistent, in Chinese. Pure checks: the writes are in ``se
 import io
 from dataclasses import dataclass
 from datetime import date
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
+
+from dayao_sscard.natural import natural_sort_text
 
 from .id_numbers import birth_date_from_id, gender_from_id, try_normalize_id_number
 from .models import IdType, Person, VerificationStatus
@@ -34,6 +39,9 @@ PROBLEM_GROUPS = {
     "id_validity": "证件有效期限",
     "photo": "照片",
 }
+
+# Each group's bit in ``Person.missing_bits``, in PROBLEM_GROUPS' order.
+MISSING_BITS = {key: 1 << index for index, key in enumerate(PROBLEM_GROUPS)}
 
 # The nine account-opening elements (开户制卡九要素) as the form shows them: the label,
 # the person's fields that hold it, and the problem keys that concern it.
@@ -70,7 +78,43 @@ ELEMENT_FIELDS = (
 
 def person_problems(person: Person, *, today: date | None = None) -> list[Problem]:
     """Everything that keeps this person from card-making, each said in Chinese."""
-    today = today or timezone.localdate()
+    return _problems(person, today or timezone.localdate())
+
+
+def missing_elements(person: Person) -> int:
+    """The groups of ``person_problems`` that hold whatever the day, as ``MISSING_BITS``:
+    what ``Person.missing_bits`` stores. An ID document that has expired, or is not valid yet,
+    is a matter of the day the list is read, asked then (``document_out_of_date_q``)."""
+    return reduce(or_, (MISSING_BITS[p.field] for p in _problems(person, None)), 0)
+
+
+def walk_key(group_name: str, name: str) -> str:
+    """``Person.walk_key``: the group as people count (2组 before 10组), then the name."""
+    return (natural_sort_text(group_name) + name)[:255]
+
+
+def person_derive(person: Person) -> list[str]:
+    """Set ``missing_bits`` and ``walk_key`` from the person's fields; the names of those that
+    changed. Every writer of persons calls it (``Person.save`` does)."""
+    changed = []
+    for name, value in (
+        ("missing_bits", missing_elements(person)),
+        ("walk_key", walk_key(person.group_name, person.name)),
+    ):
+        if getattr(person, name) != value:
+            setattr(person, name, value)
+            changed.append(name)
+    return changed
+
+
+def document_out_of_date_q(today: date) -> Q:
+    """Persons whose ID document the day has put out of date (expired, or not valid yet):
+    the part of the id_validity group that ``missing_bits`` cannot hold."""
+    return Q(id_valid_long_term=False) & (Q(id_valid_from__gt=today) | Q(id_valid_until__lt=today))
+
+
+def _problems(person: Person, today: date | None) -> list[Problem]:
+    """``person_problems``; without the checks against the day when ``today`` is None."""
     problems: list[Problem] = []
     if not person.name.strip():
         problems.append(Problem("name", "缺少姓名"))
@@ -115,7 +159,7 @@ def _nationality_problems(person: Person, id_number: str | None) -> list[Problem
     return []
 
 
-def _validity_problems(person: Person, today: date) -> list[Problem]:
+def _validity_problems(person: Person, today: date | None) -> list[Problem]:
     if person.id_valid_long_term:
         if not person.id_valid_from:
             return [Problem("id_validity", "缺少证件有效期起始日期")]
@@ -124,6 +168,8 @@ def _validity_problems(person: Person, today: date) -> list[Problem]:
         return [Problem("id_validity", "缺少证件有效期限")]
     if person.id_valid_until <= person.id_valid_from:
         return [Problem("id_validity", "证件有效期截止日期早于起始日期")]
+    if today is None:
+        return []
     if person.id_valid_from > today:
         return [Problem("id_validity", "证件有效期起始日期晚于今天")]
     if person.id_valid_until < today:
