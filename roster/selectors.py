@@ -445,12 +445,19 @@ class WorkQueue:
     def __init__(self, *, user, village: str = "", today: datetime.date | None = None):
         self.user = user
         self.today = today or timezone.localdate()
-        counts = counted(user=user)
-        if (village_id := id_param(village)) is not None:
-            counts = {place: f for place, f in counts.items() if place[1] == village_id}
-        self.village_id = village_id
-        self._counts = counts
-        self.places = self._walking_order(counts.keys())
+        self.village_id = id_param(village)
+
+    @cached_property
+    def _counts(self) -> dict[Place, dict[str, int]]:
+        counts = counted(user=self.user)
+        if self.village_id is not None:
+            counts = {place: f for place, f in counts.items() if place[1] == self.village_id}
+        return counts
+
+    @cached_property
+    def places(self) -> list[Place]:
+        """The villages in scope with their counters, in walking order."""
+        return self._walking_order(self._counts.keys())
 
     def count(self, group: str = "") -> int:
         return sum(self._place_count(place, group) for place in self.places)
@@ -466,24 +473,23 @@ class WorkQueue:
 
     def next_after(self, person: Person) -> Person | None:
         """The next person to verify after ``person``, wrapping round to the first; None
-        when nobody else is left. One indexed query in the person's village, another in
-        the next village with anyone left only when this one has nobody after them."""
+        when nobody else is left. One indexed query, for the next in the person's village;
+        only at the village's end are the counters read to find the next village with
+        anyone left, and its first person read."""
         here = (person.township_id, person.village_id or 0)
+        after = Q(walk_key__gte=person.walk_key) & (
+            Q(walk_key__gt=person.walk_key) | Q(pk__gt=person.pk)
+        )
+        found = self.place_persons(here).filter(after).order_by("walk_key", "id").first()
+        if found is not None:
+            return found
         places = self._walking_order({*self.places, here})
         at = places.index(here)
-        following = [here, *places[at + 1 :], *places[:at]]
-        for index, place in enumerate(following):
-            if place != here and not self._place_count(place):
-                continue
-            persons = self.place_persons(place).exclude(pk=person.pk)
-            if index == 0:
-                persons = persons.filter(
-                    Q(walk_key__gte=person.walk_key)
-                    & (Q(walk_key__gt=person.walk_key) | Q(pk__gt=person.pk))
-                )
-            found = persons.order_by("walk_key", "id").first()
-            if found is not None:
-                return found
+        for place in [*places[at + 1 :], *places[:at]]:
+            if self._place_count(place):
+                found = self.place_persons(place).order_by("walk_key", "id").first()
+                if found is not None:
+                    return found
         return self.place_persons(here).exclude(pk=person.pk).order_by("walk_key", "id").first()
 
     def place_persons(self, place: Place, group: str = "") -> QuerySet[Person]:
