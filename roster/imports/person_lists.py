@@ -210,6 +210,8 @@ def _new_person_rows(tables, write: _PersonListWrite, progress, total) -> Iterat
     # answer here, from the two cells that vary, well under one.
     lacking = MISSING_BITS["occupation"] | MISSING_BITS["id_validity"] | MISSING_BITS["photo"]
     no_address, bad_phone = MISSING_BITS["address"], MISSING_BITS["phone"]
+    # The walking order's group part (Person.walk_key): a village has a dozen groups.
+    group_keys: dict[str, str] = {}
     rows = named_rows(tables, ("id_number",), PERSON_CELLS, result, progress, total)
     for sheet, number, (raw_id,), texts in rows:
         name, town, village, ethnicity, phone, address, group, category, amount = texts
@@ -301,7 +303,7 @@ def _new_person_rows(tables, write: _PersonListWrite, progress, total) -> Iterat
             lacking
             | (0 if address.strip() else no_address)
             | (bad_phone if phone_problem(phone) else 0),
-            walk_key(group, name),
+            (group_keys.get(group) or group_keys.setdefault(group, walk_key(group, ""))) + name,
         )
 
 
