@@ -7,6 +7,8 @@ from django.db.models.functions import Length, Reverse
 
 from dayao_sscard.scoping import Scope, ScopedQuerySet
 
+from .elements import IdType, person_derive
+
 models.CharField.register_lookup(Length)
 
 
@@ -69,12 +71,6 @@ class Village(models.Model):
 class Gender(models.TextChoices):
     MALE = "male", "男"
     FEMALE = "female", "女"
-
-
-class IdType(models.TextChoices):
-    RESIDENT_ID = "resident_id", "居民身份证"
-    HMT_RESIDENCE_PERMIT = "hmt_residence_permit", "港澳台居民居住证"
-    FOREIGN_PERMANENT = "foreign_permanent", "外国人永久居留身份证"
 
 
 class VitalStatus(models.TextChoices):
@@ -314,8 +310,6 @@ class Person(models.Model):
     def save(self, *args, **kwargs) -> None:
         """Saves with ``missing_bits`` and ``walk_key`` worked out again: a save naming some
         fields also writes those of the two that changed."""
-        from .verification import person_derive
-
         changed = person_derive(self)
         if kwargs.get("update_fields") is not None and changed:
             kwargs["update_fields"] = [*kwargs["update_fields"], *changed]
