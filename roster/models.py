@@ -276,8 +276,11 @@ class Person(models.Model):
         ordering = ["township__code", "village__name", "name", "id"]
         # No index on name: search is by substring (LIKE '%…%'), which a b-tree cannot serve.
         indexes = [
-            # A village's persons in walking order: a queue page reads its rows in order.
-            models.Index(fields=["village", "walk_key", "id"], name="person_walk_order"),
+            # A village's persons in walking order, and a township's persons without a
+            # village (NULL, then the township): a queue page reads its rows in order.
+            models.Index(
+                fields=["village", "township", "walk_key", "id"], name="person_walk_order"
+            ),
             # The few persons still to verify whose ID document has dates, which the day
             # may have put out of date: the queue counts them apart (WorkQueue).
             models.Index(

@@ -427,6 +427,11 @@ def last_card_failure(*, person: Person) -> Card | None:
 
 
 Place = tuple[int, int]  # (township id, village id or 0 for persons without one)
+# A village's persons in walking order: the index person_walk_order whole. Within a
+# village the first two are the same for every row; named, they let PostgreSQL read the
+# index in order for a township's persons without a village too (it takes "village IS
+# NULL" for no constant, as it does "village = 5", and would sort them all first).
+WALKING_ORDER = ("village_id", "township_id", "walk_key", "id")
 
 
 class WorkQueue:
@@ -480,26 +485,24 @@ class WorkQueue:
         after = Q(walk_key__gte=person.walk_key) & (
             Q(walk_key__gt=person.walk_key) | Q(pk__gt=person.pk)
         )
-        found = self.place_persons(here).filter(after).order_by("walk_key", "id").first()
+        found = self.place_persons(here).filter(after).order_by(*WALKING_ORDER).first()
         if found is not None:
             return found
         places = self._walking_order({*self.places, here})
         at = places.index(here)
         for place in [*places[at + 1 :], *places[:at]]:
             if self._place_count(place):
-                found = self.place_persons(place).order_by("walk_key", "id").first()
+                found = self.place_persons(place).order_by(*WALKING_ORDER).first()
                 if found is not None:
                     return found
-        return self.place_persons(here).exclude(pk=person.pk).order_by("walk_key", "id").first()
+        return self.place_persons(here).exclude(pk=person.pk).order_by(*WALKING_ORDER).first()
 
     def place_persons(self, place: Place, group: str = "") -> QuerySet[Person]:
         """The queue's persons of one village (or of a township's persons without one)."""
         township_id, village_id = place
         persons = Person.objects.for_user(self.user).filter(_in_queue())
-        if village_id:
-            persons = persons.filter(village_id=village_id)
-        else:
-            persons = persons.filter(township_id=township_id, village_id__isnull=True)
+        # Both keys, for the index person_walk_order (village, township, walk_key, id).
+        persons = persons.filter(township_id=township_id, village_id=village_id or None)
         if group == "id_validity":
             persons = persons.filter(
                 Q(missing_bits__has_bit=MISSING_BITS[group]) | document_out_of_date_q(self.today)
@@ -588,7 +591,7 @@ class QueuePersons:
                     .annotate(
                         card_failure=Subquery(_last_failed_card().values("failure_reason")[:1])
                     )
-                    .order_by("walk_key", "id")
+                    .order_by(*WALKING_ORDER)
                 )
                 rows.extend(persons[offset : None if limit is None else offset + limit])
             if top is not None and end >= top:

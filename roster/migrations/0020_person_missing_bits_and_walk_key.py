@@ -137,7 +137,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="person",
-            index=models.Index(fields=["village", "walk_key", "id"], name="person_walk_order"),
+            index=models.Index(fields=["village", "township", "walk_key", "id"], name="person_walk_order"),
         ),
         migrations.AddIndex(
             model_name="person",
