@@ -588,18 +588,25 @@ class QueuePersons:
                 persons = (
                     self.queue.place_persons(place, self.group)
                     .select_related("township", "village", "classification")
-                    .annotate(
-                        card_failure=Subquery(_last_failed_card().values("failure_reason")[:1])
-                    )
                     .order_by(*WALKING_ORDER)
                 )
                 rows.extend(persons[offset : None if limit is None else offset + limit])
             if top is not None and end >= top:
                 break
             start = end
+        # The bank's reasons for the page's persons only: in the query, the reason of each
+        # person skipped over to reach a late page was looked up too.
+        failures: dict[int, str] = {}
+        for person_id, reason in (
+            Card.objects.filter(person_id__in=[p.pk for p in rows], status=CardStatus.FAILED)
+            .order_by("person_id", "-created_at", "-id")
+            .values_list("person_id", "failure_reason")
+        ):
+            failures.setdefault(person_id, reason)
         for person in rows:
             problems = person_problems(person, today=self.queue.today)
             person.missing = list(dict.fromkeys(p.field for p in problems))
+            person.card_failure = failures.get(person.pk)
         return rows
 
 
