@@ -465,7 +465,7 @@ class WorkQueue:
         return self._walking_order(self._counts.keys())
 
     def count(self, group: str = "") -> int:
-        return sum(self._place_count(place, group) for place in self.places)
+        return sum(self.place_count(place, group) for place in self.places)
 
     def group_counts(self) -> dict[str, int]:
         """Each element (PROBLEM_GROUPS' order) missing for anyone, with how many."""
@@ -491,7 +491,7 @@ class WorkQueue:
         places = self._walking_order({*self.places, here})
         at = places.index(here)
         for place in [*places[at + 1 :], *places[:at]]:
-            if self._place_count(place):
+            if self.place_count(place):
                 found = self.place_persons(place).order_by(*WALKING_ORDER).first()
                 if found is not None:
                     return found
@@ -511,7 +511,8 @@ class WorkQueue:
             persons = persons.filter(missing_bits__has_bit=MISSING_BITS[group])
         return persons
 
-    def _place_count(self, place: Place, group: str = "") -> int:
+    def place_count(self, place: Place, group: str = "") -> int:
+        """How many persons of one village are in the queue (or in one group of it)."""
         figures = self._counts.get(place, {})
         if not group:
             return figures.get("work_pending", 0)
@@ -580,7 +581,7 @@ class QueuePersons:
         rows: list[Person] = []
         start = 0
         for place in self.queue.places:
-            size = self.queue._place_count(place, self.group)
+            size = self.queue.place_count(place, self.group)
             end = start + size
             if end > bottom and (top is None or start < top):
                 offset = max(0, bottom - start)
