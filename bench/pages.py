@@ -12,6 +12,7 @@ Usage::
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/dayao_perf_300k \\
         .venv/bin/python bench/pages.py --repeat 10 --json bench/results/pages-300k-before.json
     … --only /roster/queue/ --sql      # one page, its slowest statements
+    … --verify --users jinbi,collector  # also 核查 save-and-next (writes: a copy only)
 """
 
 from __future__ import annotations
@@ -121,6 +122,62 @@ def _measure(client, url: str, repeat: int, method: str = "get", data=None) -> d
     }
 
 
+def _measure_verify(client, user, repeat: int) -> dict:
+    """POST /roster/persons/<pk>/verify/ with 保存并下一位, as a collector saves a person
+    who still lacks a photo (so stays in the queue): the save and the search for the next
+    person in walking order. Each save is of the person the previous one led to. It
+    writes: run it on a copy of a benchmark database, never on the shared ones."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from roster.models import Person
+    from roster.selectors import WorkQueue
+
+    first = WorkQueue(user=user).persons()[0:1]
+    if not first:
+        return {"status": 404}
+    pk = first[0].pk
+    times, queries = [], []
+    for _ in range(repeat + 1):
+        person = Person.objects.get(pk=pk)
+        data = {
+            "name": person.name,
+            "gender": person.gender or "male",
+            "nationality": "中国",
+            "occupation": "农民",
+            "address": person.address or "大姚县",
+            "phone": "13887654321",
+            "id_type": "resident_id",
+            "id_valid_from": "2020-03-01",
+            "id_valid_until": "2040-03-01",
+            "version": person.version,
+            "unreachable_reason": "",
+            "unreachable_note": "",
+            "next": "1",
+        }
+        url = f"/roster/persons/{pk}/verify/"
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.post(url, data)
+            elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 302 or "/verify/" not in response["Location"]:
+            return {"status": response.status_code}
+        times.append(elapsed)
+        queries.append(captured.captured_queries)
+        pk = int(response["Location"].rstrip("/").split("/")[-2])
+    times = times[1:]  # the first warms up
+    slowest = sorted(queries[-1], key=lambda q: -float(q["time"]))
+    ordered = sorted(times)
+    return {
+        "status": 200,
+        "median_ms": statistics.median(ordered),
+        "p95_ms": ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))],
+        "max_ms": ordered[-1],
+        "queries": len(queries[-1]),
+        "slowest_sql": [(float(q["time"]) * 1000, q["sql"][:600]) for q in slowest[:3]],
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7)
@@ -129,6 +186,9 @@ def main() -> int:
     parser.add_argument("--skip", default="", help="leave out URLs equal to these (commas)")
     parser.add_argument("--sql", action="store_true", help="print the slowest statements")
     parser.add_argument("--json", type=Path)
+    parser.add_argument(
+        "--verify", action="store_true", help="also time 核查 save-and-next (writes!)"
+    )
     args = parser.parse_args()
 
     import django
@@ -174,6 +234,19 @@ def main() -> int:
                 for ms, sql in result["slowest_sql"]:
                     print(f"      {ms:7.1f} ms  {sql}")
             results.append({"user": username, "url": label, **result})
+        if args.verify:
+            label = "POST /roster/persons/<pk>/verify/ 保存并下一位"
+            result = _measure_verify(client, user, args.repeat)
+            if result["status"] == 200:
+                print(
+                    f"{username:<10} {label:<58} {result['median_ms']:7.0f} "
+                    f"{result['p95_ms']:7.0f} {result['max_ms']:7.0f} ms  {result['queries']:3d} q",
+                    flush=True,
+                )
+                if args.sql:
+                    for ms, sql in result["slowest_sql"]:
+                        print(f"      {ms:7.1f} ms  {sql}")
+                results.append({"user": username, "url": label, **result})
     if args.json:
         args.json.write_text(
             json.dumps({"persons": persons, "pages": results}, ensure_ascii=False, indent=1)

@@ -39,3 +39,23 @@ def natural_key(text: str | None) -> tuple:
     if position < len(text):
         key.append((1, text[position:]))
     return tuple(key)
+
+
+# natural_key as text that sorts the same byte by byte, for a column the database orders
+# by (COLLATE "C"): a number is its length then its digits, so 2 comes before 10; each
+# piece starts with a mark below any character of a name, and the end of the key with
+# a lower one, so a shorter key sorts first, as a shorter tuple does.
+_END, _NUMBER, _TEXT = "\x01", "\x02", "\x03"
+_MARKS = str.maketrans("", "", _END + _NUMBER + _TEXT)
+
+
+def natural_sort_text(text: str | None) -> str:
+    """``natural_key(text)`` as a string in the same order, ending in a mark."""
+    parts = []
+    for kind, value in natural_key(text):
+        if kind == 0:
+            digits = str(value)
+            parts.append(f"{_NUMBER}{chr(0x30 + len(digits))}{digits}")
+        else:
+            parts.append(_TEXT + value.translate(_MARKS))
+    return "".join(parts) + _END

@@ -38,6 +38,7 @@ from .models import (
     VerificationStatus,
     VitalStatus,
 )
+from .verification import MISSING_BITS
 from .witnesses import DISAGREEMENT, cards_the_export_should_know
 
 ISSUED_STATUSES = (CardStatus.ISSUED, CardStatus.ACTIVATED, CardStatus.DORMANT)
@@ -93,7 +94,7 @@ FIGURE_HELP = {
 # ``card_class_q`` and ``ready_for_card_q`` (roster.witnesses) ask the same questions of a
 # plain person query; the comparison tests hold the two to the same answers.
 
-PERSON_COLUMNS = ("vital_status", "verification_status", "unreachable_reason")
+PERSON_COLUMNS = ("vital_status", "verification_status", "unreachable_reason", "missing_bits")
 
 
 def _card_in(statuses) -> Exists:
@@ -202,6 +203,7 @@ WORK_KEYS = (
     "work_deceased",
     "work_unreachable",
     *(f"work_unreachable_{reason}" for reason in UnreachableReason.values),
+    *(f"work_missing_{key}" for key in MISSING_BITS),
 )
 
 
@@ -238,15 +240,22 @@ def _page_conditions(projects: list[str]) -> dict[str, Q]:
     in_work = _needs_card()
     alive = ~Q(vital_status=VitalStatus.DECEASED)
     unreachable = in_work & alive & Q(verification_status=VerificationStatus.UNREACHABLE)
+    pending = in_work & alive & Q(verification_status=VerificationStatus.PENDING)
     conditions.update(
         {
             "work_in_scope": in_work,
-            "work_pending": in_work & alive & Q(verification_status=VerificationStatus.PENDING),
+            "work_pending": pending,
             "work_deceased": in_work & ~alive,
             "work_unreachable": unreachable,
             **{
                 f"work_unreachable_{reason}": unreachable & Q(unreachable_reason=reason)
                 for reason in UnreachableReason.values
+            },
+            # The verification queue's groups (核查队列): who is to verify and lacks the
+            # element, whatever the day (an expired ID document is added when read).
+            **{
+                f"work_missing_{key}": pending & Q(missing_bits__has_bit=bit)
+                for key, bit in MISSING_BITS.items()
             },
         }
     )
@@ -282,8 +291,8 @@ def persons_meeting(persons: QuerySet, key: str) -> QuerySet:
 
 
 def holds(condition: Q, row: dict) -> bool:
-    """Whether a row of flags and columns meets ``condition`` — a Q of exact, ``__in`` and
-    ``__isnull`` lookups over them, as the conditions above are written."""
+    """Whether a row of flags and columns meets ``condition`` — a Q of exact, ``__in``,
+    ``__isnull`` and ``__has_bit`` lookups over them, as the conditions above are written."""
     results = []
     for child in condition.children:
         if isinstance(child, Q):
@@ -295,6 +304,8 @@ def holds(condition: Q, row: dict) -> bool:
             results.append(row[name] in value)
         elif operator == "isnull":
             results.append((row[name] is None) == value)
+        elif operator == "has_bit":
+            results.append(bool(row[name] & value))
         elif operator == "":
             results.append(row[name] == value)
         else:

@@ -7,6 +7,8 @@ from django.db.models.functions import Length, Reverse
 
 from dayao_sscard.scoping import Scope, ScopedQuerySet
 
+from .elements import IdType, person_derive
+
 models.CharField.register_lookup(Length)
 
 
@@ -69,12 +71,6 @@ class Village(models.Model):
 class Gender(models.TextChoices):
     MALE = "male", "男"
     FEMALE = "female", "女"
-
-
-class IdType(models.TextChoices):
-    RESIDENT_ID = "resident_id", "居民身份证"
-    HMT_RESIDENCE_PERMIT = "hmt_residence_permit", "港澳台居民居住证"
-    FOREIGN_PERMANENT = "foreign_permanent", "外国人永久居留身份证"
 
 
 class VitalStatus(models.TextChoices):
@@ -196,6 +192,7 @@ class Person(models.Model):
         related_name="persons",
         db_constraint=False,
     )
+    # Indexed with the walking order (person_walk_order), which leads with it.
     village = models.ForeignKey(
         Village,
         verbose_name="村（社区）",
@@ -204,6 +201,7 @@ class Person(models.Model):
         on_delete=models.PROTECT,
         related_name="persons",
         db_constraint=False,
+        db_index=False,
     )
     group_name = models.CharField("村民小组", max_length=50, blank=True)
 
@@ -252,6 +250,19 @@ class Person(models.Model):
         db_constraint=False,
     )
 
+    # Two columns worked out from the person's own fields, so that the verification queue
+    # is grouped, counted and paged by the database (roster.selectors.WorkQueue) instead
+    # of checking every person in Python: ``missing_bits``, the groups of person_problems that
+    # hold whatever the day (verification.missing_elements; an ID document's expiry is
+    # asked when the queue is read), and ``walk_key``, the order a collector walks a
+    # village in (group as people count, 2组 before 10组, then name), COLLATE "C" on
+    # PostgreSQL (migration 0020, not tracked by Django: keep it if this field is
+    # altered). ``save()`` keeps both; the bulk writers call ``person_derive`` themselves.
+    missing_bits = models.PositiveIntegerField("尚缺要素", default=0, db_default=0, editable=False)
+    walk_key = models.CharField(
+        "走访顺序", max_length=255, blank=True, default="", db_default="", editable=False
+    )
+
     version = models.PositiveIntegerField("版本", default=1, db_default=1)
     created_at = models.DateTimeField("建档时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -264,6 +275,25 @@ class Person(models.Model):
         verbose_name_plural = "人员"
         ordering = ["township__code", "village__name", "name", "id"]
         # No index on name: search is by substring (LIKE '%…%'), which a b-tree cannot serve.
+        indexes = [
+            # A village's persons in walking order, and a township's persons without a
+            # village (NULL, then the township): a queue page reads its rows in order.
+            models.Index(
+                fields=["village", "township", "walk_key", "id"], name="person_walk_order"
+            ),
+            # The few persons still to verify whose ID document has dates, which the day
+            # may have put out of date: the queue counts them apart (WorkQueue).
+            models.Index(
+                fields=["township"],
+                condition=Q(
+                    verification_status="pending",
+                    id_valid_long_term=False,
+                    id_valid_from__isnull=False,
+                    id_valid_until__isnull=False,
+                ),
+                name="person_pending_dated",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 name="person_id_number_18_chars", condition=Q(id_number__length=18)
@@ -279,6 +309,14 @@ class Person(models.Model):
         from .id_numbers import mask_id_number
 
         return f"{self.name}（{mask_id_number(self.id_number)}）"
+
+    def save(self, *args, **kwargs) -> None:
+        """Saves with ``missing_bits`` and ``walk_key`` worked out again: a save naming some
+        fields also writes those of the two that changed."""
+        changed = person_derive(self)
+        if kwargs.get("update_fields") is not None and changed:
+            kwargs["update_fields"] = [*kwargs["update_fields"], *changed]
+        super().save(*args, **kwargs)
 
     @property
     def masked_id_number(self) -> str:
@@ -318,6 +356,20 @@ class Person(models.Model):
             return self.classification
         except PersonClass.DoesNotExist:
             return None
+
+
+class HasBit(models.Lookup):
+    """``missing_bits__has_bit=bits``: the column has any of ``bits`` set (both databases)."""
+
+    lookup_name = "has_bit"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"({lhs} & {rhs}) <> 0", [*lhs_params, *rhs_params]
+
+
+Person._meta.get_field("missing_bits").register_lookup(HasBit)
 
 
 class PersonClass(models.Model):

@@ -1,11 +1,14 @@
 """Reads of people and places, always through the user's scope."""
 
+import datetime
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 from itertools import chain
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from dayao_sscard.models import AuditEvent
 from dayao_sscard.natural import natural_key
@@ -42,7 +45,12 @@ from .models import (
     VitalStatus,
 )
 from .progress import counted, counters_of, share
-from .verification import PROBLEM_GROUPS, person_problems
+from .verification import (
+    MISSING_BITS,
+    PROBLEM_GROUPS,
+    document_out_of_date_q,
+    person_problems,
+)
 from .witnesses import (
     DISAGREEMENT,
     DISAGREEMENT_ADVICE,
@@ -428,13 +436,18 @@ def subsidy_readiness(*, user, township: Township | None = None) -> list[dict]:
     return rows
 
 
+def _in_queue() -> Q:
+    """People who still need verification: no card record or a failed one, alive, pending."""
+    return (
+        needs_card_q()
+        & Q(verification_status=VerificationStatus.PENDING)
+        & ~Q(vital_status=VitalStatus.DECEASED)
+    )
+
+
 def work_queue(*, user, village: str = "") -> QuerySet[Person]:
     """People in scope who still need verification: no card record or a failed one, alive."""
-    persons = (
-        Person.objects.for_user(user)
-        .filter(needs_card_q(), verification_status=VerificationStatus.PENDING)
-        .exclude(vital_status=VitalStatus.DECEASED)
-    )
+    persons = Person.objects.for_user(user).filter(_in_queue())
     if (village_id := id_param(village)) is not None:
         persons = persons.filter(village_id=village_id)
     return (
@@ -457,45 +470,194 @@ def last_card_failure(*, person: Person) -> Card | None:
     return card if card is not None and card.status == CardStatus.FAILED else None
 
 
-def work_queue_groups(persons) -> tuple[list[Person], dict[str, list[Person]]]:
-    """Everyone in queue order, and under each missing element everyone it is missing for.
+Place = tuple[int, int]  # (township id, village id or 0 for persons without one)
+# A village's persons in walking order: the index person_walk_order whole. Within a
+# village the first two are the same for every row; named, they let PostgreSQL read the
+# index in order for a township's persons without a village too (it takes "village IS
+# NULL" for no constant, as it does "village = 5", and would sort them all first).
+WALKING_ORDER = ("village_id", "township_id", "walk_key", "id")
 
-    A person missing two elements is listed under both: each group is the list a
-    collector takes along to fix that one element. ``person.missing`` names them.
+
+class WorkQueue:
+    """核查队列: the user's persons still to verify, in the order a collector walks them
+    (township, village, group as people count — 2组 before 10组 — then name), and under
+    each missing element everyone it is missing for (a person missing two is under both).
+
+    Read a village at a time: how many persons each village has in the queue, and in each
+    group, come from the progress counters (``work_pending``, ``work_missing_<element>``);
+    the villages are put in order here (a county has a few hundred); a page reads the
+    one or two villages it falls in through their walking-order index. What the day
+    changes — an ID document expired or not valid yet — cannot be counted ahead: those
+    persons (the few still to verify whose document has dates) are counted when read.
     """
-    ordered = sorted(persons, key=_queue_position)
-    groups: dict[str, list[Person]] = {key: [] for key in PROBLEM_GROUPS}
-    for person in ordered:
-        person.missing = list(dict.fromkeys(p.field for p in person_problems(person)))
-        for key in person.missing:
-            groups.setdefault(key, []).append(person)
-    return ordered, {key: members for key, members in groups.items() if members}
+
+    def __init__(self, *, user, village: str = "", today: datetime.date | None = None):
+        self.user = user
+        self.today = today or timezone.localdate()
+        self.village_id = id_param(village)
+
+    @cached_property
+    def _counts(self) -> dict[Place, dict[str, int]]:
+        counts = counted(user=self.user)
+        if self.village_id is not None:
+            counts = {place: f for place, f in counts.items() if place[1] == self.village_id}
+        return counts
+
+    @cached_property
+    def places(self) -> list[Place]:
+        """The villages in scope with their counters, in walking order."""
+        return self._walking_order(self._counts.keys())
+
+    def count(self, group: str = "") -> int:
+        return sum(self.place_count(place, group) for place in self.places)
+
+    def group_counts(self) -> dict[str, int]:
+        """Each element (PROBLEM_GROUPS' order) missing for anyone, with how many."""
+        counts = {key: self.count(key) for key in PROBLEM_GROUPS}
+        return {key: n for key, n in counts.items() if n}
+
+    def persons(self, group: str = "") -> "QueuePersons":
+        """Everyone (or a group) in walking order, for a ``Paginator``."""
+        return QueuePersons(self, group if group in PROBLEM_GROUPS else "")
+
+    def next_after(self, person: Person) -> Person | None:
+        """The next person to verify after ``person``, wrapping round to the first; None
+        when nobody else is left. One indexed query, for the next in the person's village;
+        only at the village's end are the counters read to find the next village with
+        anyone left, and its first person read."""
+        here = (person.township_id, person.village_id or 0)
+        after = Q(walk_key__gte=person.walk_key) & (
+            Q(walk_key__gt=person.walk_key) | Q(pk__gt=person.pk)
+        )
+        found = self.place_persons(here).filter(after).order_by(*WALKING_ORDER).first()
+        if found is not None:
+            return found
+        places = self._walking_order({*self.places, here})
+        at = places.index(here)
+        for place in [*places[at + 1 :], *places[:at]]:
+            if self.place_count(place):
+                found = self.place_persons(place).order_by(*WALKING_ORDER).first()
+                if found is not None:
+                    return found
+        return self.place_persons(here).exclude(pk=person.pk).order_by(*WALKING_ORDER).first()
+
+    def place_persons(self, place: Place, group: str = "") -> QuerySet[Person]:
+        """The queue's persons of one village (or of a township's persons without one)."""
+        township_id, village_id = place
+        persons = Person.objects.for_user(self.user).filter(_in_queue())
+        # Both keys, for the index person_walk_order (village, township, walk_key, id).
+        persons = persons.filter(township_id=township_id, village_id=village_id or None)
+        if group == "id_validity":
+            persons = persons.filter(
+                Q(missing_bits__has_bit=MISSING_BITS[group]) | document_out_of_date_q(self.today)
+            )
+        elif group:
+            persons = persons.filter(missing_bits__has_bit=MISSING_BITS[group])
+        return persons
+
+    def place_count(self, place: Place, group: str = "") -> int:
+        """How many persons of one village are in the queue (or in one group of it)."""
+        figures = self._counts.get(place, {})
+        if not group:
+            return figures.get("work_pending", 0)
+        extra = self._out_of_date.get(place, 0) if group == "id_validity" else 0
+        return figures.get(f"work_missing_{group}", 0) + extra
+
+    @cached_property
+    def _out_of_date(self) -> dict[Place, int]:
+        """Per village, the persons in the queue whose ID document the day has put out of
+        date and who lack nothing else of its validity (those are counted already)."""
+        persons = (
+            Person.objects.for_user(self.user)
+            # The condition of the index person_pending_dated, spelt out for the planner.
+            .filter(
+                verification_status=VerificationStatus.PENDING,
+                id_valid_long_term=False,
+                id_valid_from__isnull=False,
+                id_valid_until__isnull=False,
+            )
+            .filter(_in_queue(), document_out_of_date_q(self.today))
+            .exclude(missing_bits__has_bit=MISSING_BITS["id_validity"])
+        )
+        if self.village_id is not None:
+            persons = persons.filter(village_id=self.village_id)
+        rows = persons.order_by().values_list("township_id", "village_id").annotate(n=Count("pk"))
+        return {(township_id, village_id or 0): n for township_id, village_id, n in rows}
+
+    @staticmethod
+    def _walking_order(places: Iterable[Place]) -> list[Place]:
+        """Townships by code; in each, the persons without a village first (as an empty
+        name sorts), then the villages as people count them (2组 before 10组)."""
+        places = set(places)
+        codes = dict(Township.objects.values_list("pk", "code"))
+        names = dict(
+            Village.objects.filter(pk__in={v for _, v in places if v}).values_list("pk", "name")
+        )
+
+        def position(place: Place) -> tuple:
+            township_id, village_id = place
+            name = names.get(village_id, "")
+            return (codes.get(township_id, ""), natural_key(name), name, village_id)
+
+        return sorted(places, key=position)
 
 
-def _queue_position(person: Person) -> tuple:
-    village = person.village.name if person.village_id else ""
-    return _walking_order(person.township.code, village, person.group_name, person.name, person.pk)
+class QueuePersons:
+    """A queue's persons (or one group's) as a ``Paginator`` reads them: ``count()`` and
+    slices, each slice read from the villages it spans in walking order. Each person
+    read says what it lacks today (``missing``: PROBLEM_GROUPS' keys) and the bank's
+    reason of a failed card (``card_failure``)."""
 
+    def __init__(self, queue: WorkQueue, group: str):
+        self.queue = queue
+        self.group = group
 
-def _walking_order(township_code, village_name, group_name, name, pk) -> tuple:
-    """Township, village, group (2组 before 10组), name: the order a collector walks."""
-    return (township_code, natural_key(village_name), natural_key(group_name), name, pk)
+    def count(self) -> int:
+        return self.queue.count(self.group)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[Person]:
+        if not isinstance(index, slice):
+            raise TypeError("a queue is read a page at a time")
+        bottom, top = index.start or 0, index.stop
+        rows: list[Person] = []
+        start = 0
+        for place in self.queue.places:
+            size = self.queue.place_count(place, self.group)
+            end = start + size
+            if end > bottom and (top is None or start < top):
+                offset = max(0, bottom - start)
+                limit = None if top is None else top - max(start, bottom)
+                persons = (
+                    self.queue.place_persons(place, self.group)
+                    .select_related("township", "village", "classification")
+                    .order_by(*WALKING_ORDER)
+                )
+                rows.extend(persons[offset : None if limit is None else offset + limit])
+            if top is not None and end >= top:
+                break
+            start = end
+        # The bank's reasons for the page's persons only: in the query, the reason of each
+        # person skipped over to reach a late page was looked up too.
+        failures: dict[int, str] = {}
+        for person_id, reason in (
+            Card.objects.filter(person_id__in=[p.pk for p in rows], status=CardStatus.FAILED)
+            .order_by("person_id", "-created_at", "-id")
+            .values_list("person_id", "failure_reason")
+        ):
+            failures.setdefault(person_id, reason)
+        for person in rows:
+            problems = person_problems(person, today=self.queue.today)
+            person.missing = list(dict.fromkeys(p.field for p in problems))
+            person.card_failure = failures.get(person.pk)
+        return rows
 
 
 def work_queue_next(*, user, after: Person) -> Person | None:
     """The next person to verify after ``after``, in queue order, wrapping round."""
-    rows = work_queue(user=user).values_list(
-        "township__code", "village__name", "group_name", "name", "id"
-    )
-    ids = [row[-1] for row in sorted(rows, key=lambda row: _walking_order(*row))]
-    if not ids:
-        return None
-    candidates = [pk for pk in ids if pk != after.pk]
-    if not candidates:
-        return None
-    position = ids.index(after.pk) if after.pk in ids else -1
-    following = [pk for pk in ids[position + 1 :] if pk != after.pk] if position >= 0 else []
-    return Person.objects.get(pk=(following or candidates)[0])
+    return WorkQueue(user=user).next_after(after)
 
 
 def verification_progress(*, user) -> list[dict]:

@@ -3,37 +3,19 @@ what is missing or inconsistent, in Chinese. Pure checks: the writes are in ``se
 """
 
 import io
-from dataclasses import dataclass
-from datetime import date
 
 from django.conf import settings
-from django.utils import timezone
 from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from .id_numbers import birth_date_from_id, gender_from_id, try_normalize_id_number
-from .models import IdType, Person, VerificationStatus
-from .validators import phone_problem
-
-
-@dataclass(frozen=True)
-class Problem:
-    field: str
-    message: str
-
-
-# What can be missing or wrong, named by the element a collector fixes, in the order of
-# the nine account-opening elements on the form, then the photo.
-PROBLEM_GROUPS = {
-    "name": "姓名",
-    "identity": "性别、出生日期",
-    "nationality": "国籍",
-    "occupation": "职业",
-    "address": "住所地或工作单位地址",
-    "phone": "联系电话",
-    "id_number": "证件号码",
-    "id_validity": "证件有效期限",
-    "photo": "照片",
-}
+from .elements import MISSING_BITS as MISSING_BITS
+from .elements import PROBLEM_GROUPS as PROBLEM_GROUPS
+from .elements import Problem as Problem
+from .elements import document_out_of_date_q as document_out_of_date_q
+from .elements import missing_elements as missing_elements
+from .elements import person_derive as person_derive
+from .elements import person_problems
+from .elements import walk_key as walk_key
+from .models import Person, VerificationStatus
 
 # The nine account-opening elements (开户制卡九要素) as the form shows them: the label,
 # the person's fields that hold it, and the problem keys that concern it.
@@ -66,69 +48,6 @@ ELEMENT_FIELDS = (
     "id_valid_until",
     "id_valid_long_term",
 )
-
-
-def person_problems(person: Person, *, today: date | None = None) -> list[Problem]:
-    """Everything that keeps this person from card-making, each said in Chinese."""
-    today = today or timezone.localdate()
-    problems: list[Problem] = []
-    if not person.name.strip():
-        problems.append(Problem("name", "缺少姓名"))
-    id_number, reason = try_normalize_id_number(person.id_number)
-    if id_number is None:
-        problems.append(Problem("id_number", f"身份证号码{reason}"))
-    elif person.id_type in (IdType.RESIDENT_ID, IdType.HMT_RESIDENCE_PERMIT):
-        if person.gender and person.gender != gender_from_id(id_number):
-            problems.append(Problem("identity", "性别与身份证号码不一致"))
-        if not person.gender:
-            problems.append(Problem("identity", "缺少性别"))
-        if person.birth_date and person.birth_date != birth_date_from_id(id_number):
-            problems.append(Problem("identity", "出生日期与身份证号码不一致"))
-    problems.extend(_nationality_problems(person, id_number))
-    if not person.occupation.strip():
-        problems.append(Problem("occupation", "缺少职业"))
-    if not person.address.strip():
-        problems.append(Problem("address", "缺少住所地或工作单位地址"))
-    phone = phone_problem(person.phone)
-    if phone:
-        problems.append(Problem("phone", phone))
-    problems.extend(_validity_problems(person, today))
-    if not (person.photo or person.photo_on_12333):
-        problems.append(Problem("photo", "缺少照片"))
-    return problems
-
-
-def _nationality_problems(person: Person, id_number: str | None) -> list[Problem]:
-    nationality = person.nationality.strip()
-    if not nationality:
-        return [Problem("nationality", "缺少国籍")]
-    if person.id_type == IdType.RESIDENT_ID and nationality not in ("中国", "中华人民共和国"):
-        return [Problem("nationality", "持居民身份证者国籍应为中国")]
-    if (
-        person.id_type == IdType.HMT_RESIDENCE_PERMIT
-        and id_number
-        and id_number[:2] not in ("81", "82", "83")
-    ):
-        return [Problem("nationality", "港澳台居民居住证号码应以810000、820000或830000开头")]
-    if person.id_type == IdType.FOREIGN_PERMANENT and nationality in ("中国", "中华人民共和国"):
-        return [Problem("nationality", "持外国人永久居留身份证者国籍不应为中国")]
-    return []
-
-
-def _validity_problems(person: Person, today: date) -> list[Problem]:
-    if person.id_valid_long_term:
-        if not person.id_valid_from:
-            return [Problem("id_validity", "缺少证件有效期起始日期")]
-        return []
-    if not person.id_valid_from or not person.id_valid_until:
-        return [Problem("id_validity", "缺少证件有效期限")]
-    if person.id_valid_until <= person.id_valid_from:
-        return [Problem("id_validity", "证件有效期截止日期早于起始日期")]
-    if person.id_valid_from > today:
-        return [Problem("id_validity", "证件有效期起始日期晚于今天")]
-    if person.id_valid_until < today:
-        return [Problem("id_validity", f"证件已于{person.id_valid_until:%Y年%m月%d日}过期")]
-    return []
 
 
 def verification_status_for(person: Person) -> str:

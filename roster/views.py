@@ -252,19 +252,15 @@ def subsidy_comparison(request: HttpRequest) -> HttpResponse:
     return render(request, "roster/subsidy.html", {"rows": rows})
 
 
-# Grouping reads each person's nine elements in Python: a township's queue at a time.
-QUEUE_GROUPED = 5000
-
-
 @action_required("roster.view_work_queue")
 def work_queue(request: HttpRequest) -> HttpResponse:
     """The collector's list: who still needs checking, grouped by what is missing."""
     village = request.GET.get("village", "")
+    queue = selectors.WorkQueue(user=request.user, village=village)
+    groups = queue.group_counts()
     group = request.GET.get("group", "")
-    persons = selectors.work_queue(user=request.user, village=village)
-    everyone, groups = selectors.work_queue_groups(persons[:QUEUE_GROUPED])
-    shown = groups.get(group, []) if group else everyone
-    page = Paginator(shown, 50).get_page(request.GET.get("page"))
+    group = group if group in verification.PROBLEM_GROUPS else ""
+    page = Paginator(queue.persons(group), 50).get_page(request.GET.get("page"))
     return render(
         request,
         "roster/work_queue.html",
@@ -275,8 +271,7 @@ def work_queue(request: HttpRequest) -> HttpResponse:
             "group": group,
             "village": village,
             "villages": selectors.village_choices(user=request.user),
-            "total": len(everyone) if len(everyone) < QUEUE_GROUPED else persons.count(),
-            "grouped": len(everyone),
+            "total": queue.count(),
             "query": query_without_page(request.GET),
         },
     )

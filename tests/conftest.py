@@ -60,6 +60,7 @@ def _test_setup_recounts_its_persons():
 
     from roster.apps import RosterConfig
     from roster.progress import _Recount, figures_touch
+    from roster.verification import person_derive
 
     sources = set(RosterConfig.FIGURE_SOURCES)
     original_update, original_delete = QuerySet.update, QuerySet.delete
@@ -83,8 +84,16 @@ def _test_setup_recounts_its_persons():
     def update(self, **kwargs):
         if not from_a_test(self):
             return original_update(self, **kwargs)
-        with figures_touch(person_ids(self)):
-            return original_update(self, **kwargs)
+        ids = person_ids(self)
+        with figures_touch(ids):
+            updated = original_update(self, **kwargs)
+            if is_person(self):
+                # What a person lacks and their walking order follow, as on any save.
+                for person in self.model.objects.filter(pk__in=ids):
+                    if changed := person_derive(person):
+                        fields = {name: getattr(person, name) for name in changed}
+                        original_update(self.model.objects.filter(pk=person.pk), **fields)
+            return updated
 
     def delete(self):
         if not from_a_test(self):
@@ -96,6 +105,9 @@ def _test_setup_recounts_its_persons():
         if not from_a_test(self):
             return original_bulk_create(self, objs, *args, **kwargs)
         objs = list(objs)
+        if is_person(self):
+            for person in objs:
+                person_derive(person)
         recount = _Recount([] if is_person(self) else [o.person_id for o in objs])
         created = original_bulk_create(self, objs, *args, **kwargs)
         recount.done(o.pk if is_person(self) else o.person_id for o in created)
@@ -132,6 +144,16 @@ def _figures_stay_current(request):
         return  # the test ended on a refused write (pytest.raises); nothing more can be read
 
     assert figures_drift() == {}, "进度计数与重新统计不一致：某个写入路径没有重算人员的进度指标"
+    assert _persons_not_derived() == [], "人员的尚缺要素或走访顺序未随人员信息一起写入"
+
+
+def _persons_not_derived() -> list[str]:
+    """Persons whose ``missing_bits`` or ``walk_key`` differ from their fields worked out
+    again: a write path that changes a person without ``person_derive``."""
+    from roster.models import Person
+    from roster.verification import person_derive
+
+    return [f"{p.pk} {changed}" for p in Person.objects.all() if (changed := person_derive(p))]
 
 
 def _delete_ledger_rows_on_sqlite():

@@ -27,6 +27,7 @@ from dayao_sscard.roles import Role
 from issuance.models import Card, CardStatus, LedgerEntry, ProxyApproval
 from roster.models import Person, PersonCategory, PersonClass, Township, VitalStatus
 from roster.progress import figures_rebuild
+from roster.verification import person_derive
 
 from .activations import Activations
 from .cards import CardDraft, Cards
@@ -87,6 +88,8 @@ class Seeder(PlacesAndStaff, Persons, Cards, Activations, ProxyApprovals):
         self.staff = self._staff()
 
         plans = self._people()
+        for plan in plans:
+            person_derive(plan.person)
         Person.objects.bulk_create([p.person for p in plans], batch_size=BATCH_SIZE)
         PersonClass.objects.bulk_create(
             [

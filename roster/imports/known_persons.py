@@ -11,6 +11,7 @@ from dayao_sscard.audit import audit_record_many
 
 from ..id_numbers import try_normalize_id_number
 from ..models import Person
+from ..verification import person_derive
 from .base import ImportResult, RowProblem, cell_value
 from .tables import Table, cell_text
 
@@ -93,9 +94,10 @@ def person_found(
 
 
 def save_changed(person: Person, changed: dict) -> None:
-    """One UPDATE of just the changed columns: much faster than ``bulk_update``'s CASE
-    over every field, and the row is already locked."""
-    fields = [*changed, "version", "updated_at"]
+    """One UPDATE of just the changed columns (and of what they change of ``missing_bits`` and
+    ``walk_key``): much faster than ``bulk_update``'s CASE over every field, and the row
+    is already locked."""
+    fields = [*changed, *person_derive(person), "version", "updated_at"]
     Person.objects.filter(pk=person.pk).update(**{name: getattr(person, name) for name in fields})
 
 
