@@ -119,9 +119,7 @@ def _reached(live: dict, percent: int) -> bool:
 
 
 @pytest.mark.parametrize("percent", [10, 50, 99])
-def test_a_worker_killed_part_way_leaves_a_failed_job_and_nothing_imported(
-    installation, percent
-):
+def test_a_worker_killed_part_way_leaves_a_failed_job_and_nothing_imported(installation, percent):
     job_id = installation.submit()
     live = wait_until(
         lambda: (p := installation.live_progress(job_id)) and _reached(p, percent) and p,
@@ -145,9 +143,11 @@ def test_a_worker_killed_part_way_leaves_a_failed_job_and_nothing_imported(
 def test_the_file_submitted_again_is_imported_once(installation):
     first = installation.submit()
     done = wait_until(
-        lambda: (s := installation.state(first))["status"] != "queued"
-        and s["status"] != "running"
-        and s,
+        lambda: (
+            (s := installation.state(first))["status"] != "queued"
+            and s["status"] != "running"
+            and s
+        ),
         timeout=300,
         interval=1,
         what="the import to finish",
