@@ -36,6 +36,9 @@ INTERNAL_ERROR_MESSAGE = "处理时发生内部错误，数据未作任何修改
 # Sending a task to a broker that does not answer: one quick retry, not the default's
 # several, so that a clerk's upload waits at most a few seconds before it is told the job
 # waits for the broker.
+# The one task that runs jobs (``tasks.job_task``), by its name: this module is what the
+# tasks module imports.
+JOB_TASK = "dayao_sscard.tasks.job_task"
 SEND_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 
 
@@ -155,10 +158,10 @@ def job_create(
 
 def _publish(job_id: int) -> bool:
     """Hand the job's task to the broker; False when the broker cannot be reached."""
-    from .tasks import job_task  # the Celery app only where a task is sent (see celery.py)
+    from .celery import app  # the Celery app only where a task is sent (see celery.py)
 
     try:
-        job_task.apply_async((job_id,), retry_policy=SEND_RETRY_POLICY)
+        app.tasks[JOB_TASK].apply_async((job_id,), retry_policy=SEND_RETRY_POLICY)
     except Exception:  # any broker failure: the job row stays queued and is sent again
         logger.warning("job %s: broker unreachable, the job waits to be sent", job_id)
         return False

@@ -3,11 +3,11 @@
 from django.db import transaction
 
 from .celery import app
-from .jobs import job_run, job_send, jobs_resend_waiting
+from .jobs import JOB_TASK, job_run, job_send, jobs_resend_waiting
 from .models import Job
 
 
-@app.task
+@app.task(name=JOB_TASK)
 def job_task(job_id: int) -> None:
     job_run(job_id)
 

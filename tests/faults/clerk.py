@@ -10,6 +10,7 @@ import json
 import os
 import sys
 import time
+from contextlib import ExitStack
 
 import django
 
@@ -29,11 +30,10 @@ def main() -> None:
             response = client.get(request["get"])
         else:
             data = dict(request.get("data", {}))
-            handles = [open(path, "rb") for path in request.get("files", {}).values()]
-            data.update(zip(request.get("files", {}), handles, strict=True))
-            response = client.post(request["post"], data)
-            for handle in handles:
-                handle.close()
+            with ExitStack() as files:
+                for field, path in request.get("files", {}).items():
+                    data[field] = files.enter_context(open(path, "rb"))
+                response = client.post(request["post"], data)
         body = b"".join(response) if response.streaming else response.content
         print(
             json.dumps(
