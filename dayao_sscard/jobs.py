@@ -6,6 +6,11 @@ the one Celery task (``tasks.job_task``) hands the job's id to ``job_run``, whic
 While the work runs, a thread of the worker beats every JOB_HEARTBEAT_SECONDS, whatever
 the work is doing: a job is failed only when its worker is really gone (its process has
 ended on this host, or its heartbeat stopped), never because the work was quiet a while.
+
+A job whose task could not be sent (the broker down) stays queued without ``sent_at``; its
+page says it waits, and it is sent again when its page is looked at or by the beat's minute
+task, whichever comes first once the broker answers. However often it is sent, ``job_run``
+claims it once.
 """
 
 import logging
@@ -33,12 +38,12 @@ WORKER_GONE_MESSAGE = "后台处理进程意外中止，本次任务未完成，
 INTERNAL_ERROR_MESSAGE = "处理时发生内部错误，数据未作任何修改。请联系系统管理员。"
 
 
-# Sending a task to a broker that does not answer: one quick retry, not the default's
-# several, so that a clerk's upload waits at most a few seconds before it is told the job
-# waits for the broker.
 # The one task that runs jobs (``tasks.job_task``), by its name: this module is what the
 # tasks module imports.
 JOB_TASK = "dayao_sscard.tasks.job_task"
+# Sending a task to a broker that does not answer: one quick retry, not the default's
+# several, so that a clerk's upload waits at most a few seconds before it is told the job
+# waits for the broker.
 SEND_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 
 
