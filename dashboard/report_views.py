@@ -7,7 +7,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from dayao_sscard.jobs import job_fail_if_worker_gone
+from dayao_sscard.jobs import job_refresh
 from dayao_sscard.permissions import action_required, require
 from roster.progress import figures_day
 
@@ -66,7 +66,7 @@ def report(request: HttpRequest) -> HttpResponse:
 
 @action_required(ACTION)
 def report_job(request: HttpRequest, pk: int) -> HttpResponse:
-    job = job_fail_if_worker_gone(selectors.progress_report_job(user=request.user, pk=pk))
+    job = job_refresh(selectors.progress_report_job(user=request.user, pk=pk))
     return render(request, "dashboard/report_job.html", {"job": job})
 
 

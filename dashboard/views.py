@@ -3,6 +3,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from dayao_sscard.permissions import action_required, may
+from dayao_sscard.replica import reads_from_replica
 from dayao_sscard.selectors import job_list
 from issuance.handover_selectors import handover_incoming_count
 
@@ -10,6 +11,7 @@ from . import selectors, supervision
 
 
 @login_required
+@reads_from_replica
 def home(request: HttpRequest) -> HttpResponse:
     """Each role's own home page (工作台), with the figures of its scope."""
     user = request.user
@@ -35,6 +37,7 @@ def cadre_held(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("dashboard.view_supervision")
+@reads_from_replica
 def supervision_home(request: HttpRequest) -> HttpResponse:
     """进度督导: the county's townships for county roles; the user's own township (its
     villages, or a collector's village) for everyone else, at the same address."""
@@ -48,6 +51,7 @@ def supervision_home(request: HttpRequest) -> HttpResponse:
 
 
 @action_required("dashboard.view_supervision")
+@reads_from_replica
 def supervision_township(request: HttpRequest, code: str) -> HttpResponse:
     """One township's villages; a township the user does not reach answers 404."""
     township = supervision.dashboard_township(user=request.user, code=code)

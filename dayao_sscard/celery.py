@@ -14,13 +14,19 @@ app = Celery("dayao_sscard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
-# ``celery -A dayao_sscard worker --beat`` (scripts/run) sends these. The ledger's day heads
+# ``celery -A dayao_sscard worker --beat`` (scripts/run) sends these. Every minute, jobs
+# queued while the broker was down are sent. The ledger's day heads
 # are sealed after the day has been over an hour (issuance.chain.SEAL_GRACE). The progress
 # snapshot of the day is retaken at five to every hour; the last one stands for the day.
 app.conf.beat_schedule = {
     "snapshot-progress-figures": {
         "task": "roster.figures_snapshot",
         "schedule": crontab(minute=55),
+    },
+    # A job queued while the broker was down is sent once it is back (jobs.job_send).
+    "resend-waiting-jobs": {
+        "task": "dayao_sscard.jobs_resend_waiting",
+        "schedule": crontab(),
     },
     "seal-ledger-day-heads": {
         "task": "issuance.ledger_days_seal",

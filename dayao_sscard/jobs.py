@@ -6,6 +6,11 @@ the one Celery task (``tasks.job_task``) hands the job's id to ``job_run``, whic
 While the work runs, a thread of the worker beats every JOB_HEARTBEAT_SECONDS, whatever
 the work is doing: a job is failed only when its worker is really gone (its process has
 ended on this host, or its heartbeat stopped), never because the work was quiet a while.
+
+A job whose task could not be sent (the broker down) stays queued without ``sent_at``; its
+page says it waits, and it is sent again when its page is looked at or by the beat's minute
+task, whichever comes first once the broker answers. However often it is sent, ``job_run``
+claims it once.
 """
 
 import logging
@@ -21,6 +26,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import File
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -30,6 +36,15 @@ logger = logging.getLogger(__name__)
 
 WORKER_GONE_MESSAGE = "后台处理进程意外中止，本次任务未完成，已处理的数据均已撤回，请重新提交。"
 INTERNAL_ERROR_MESSAGE = "处理时发生内部错误，数据未作任何修改。请联系系统管理员。"
+
+
+# The one task that runs jobs (``tasks.job_task``), by its name: this module is what the
+# tasks module imports.
+JOB_TASK = "dayao_sscard.tasks.job_task"
+# Sending a task to a broker that does not answer: one quick retry, not the default's
+# several, so that a clerk's upload waits at most a few seconds before it is told the job
+# waits for the broker.
+SEND_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5}
 
 
 class JobFailure(Exception):
@@ -146,6 +161,76 @@ def job_create(
     return job
 
 
+def _publish(job_id: int) -> bool:
+    """Hand the job's task to the broker; False when the broker cannot be reached."""
+    from .celery import app  # the Celery app only where a task is sent (see celery.py)
+
+    try:
+        app.tasks[JOB_TASK].apply_async((job_id,), retry_policy=SEND_RETRY_POLICY)
+    except Exception:  # any broker failure: the job row stays queued and is sent again
+        logger.warning("job %s: broker unreachable, the job waits to be sent", job_id)
+        return False
+    return True
+
+
+def job_send(job_id: int) -> bool:
+    """Send the queued job's task and note when; a job whose broker is down keeps no
+    ``sent_at``: its page says it waits, and ``job_send_if_waiting`` sends it later.
+
+    Sent twice (two pages, the minute's task) it still runs once: ``job_run`` claims it.
+    """
+    if not _publish(job_id):
+        return False
+    Job.objects.filter(pk=job_id).update(sent_at=timezone.now())
+    return True
+
+
+def _is_waiting_to_be_sent(job: Job, now: datetime) -> bool:
+    """Queued and never sent, or sent so long ago that the message may be lost (a broker
+    that restarted without keeping its queue)."""
+    if job.status != JobStatus.QUEUED:
+        return False
+    resend_after = timedelta(seconds=settings.JOB_RESEND_AFTER_SECONDS)
+    return job.sent_at is None or now - job.sent_at > resend_after
+
+
+def job_send_if_waiting(job: Job) -> Job:
+    """Send again a queued job that never reached the broker (or long ago)."""
+    if _send_again(job):
+        job.refresh_from_db()
+    return job
+
+
+def _send_again(job: Job) -> bool:
+    """Whether this process sent the waiting job now.
+
+    One process sends it: the row's ``sent_at`` is claimed first, and given back when
+    the broker still does not answer.
+    """
+    now = timezone.now()
+    if not _is_waiting_to_be_sent(job, now):
+        return False
+    claimed = Job.objects.filter(pk=job.pk, status=JobStatus.QUEUED, sent_at=job.sent_at).update(
+        sent_at=now
+    )
+    if not claimed:
+        return False
+    if not _publish(job.pk):
+        Job.objects.filter(pk=job.pk, sent_at=now).update(sent_at=job.sent_at)
+        return False
+    return True
+
+
+def jobs_resend_waiting() -> int:
+    """Every queued job waiting to be sent, sent (the beat's minute task); how many."""
+    now = timezone.now()
+    resend_after = timedelta(seconds=settings.JOB_RESEND_AFTER_SECONDS)
+    waiting = Job.objects.filter(status=JobStatus.QUEUED).filter(
+        Q(sent_at__isnull=True) | Q(sent_at__lt=now - resend_after)
+    )
+    return sum(_send_again(job) for job in waiting.order_by("pk"))
+
+
 def job_run(job_id: int, work: Callable[[Job, JobProgress], dict | None] | None = None) -> None:
     """Run the job's work (``work`` if given, else the function ``Job.work`` names) for a
     queued job and record how it ended.
@@ -199,6 +284,12 @@ def _finish(job: Job, status: str, *, counts: dict | None = None, error: str = "
     elif status == JobStatus.NEEDS_CONFIRMATION:
         fields.update(message="等待确认", counts=counts or {})
     Job.objects.filter(pk=job.pk).update(**fields)
+
+
+def job_refresh(job: Job) -> Job:
+    """The job as its pages show it: sent again if it still waits for the broker, failed
+    if its worker is gone."""
+    return job_fail_if_worker_gone(job_send_if_waiting(job))
 
 
 def job_fail_if_worker_gone(job: Job) -> Job:

@@ -319,6 +319,9 @@ class Job(models.Model):
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
     heartbeat_at = models.DateTimeField("最近心跳", null=True, blank=True)
+    # When the job's task was last handed to the broker; empty while the broker could not
+    # be reached (the job waits, and is sent again once it can be, see jobs.job_send).
+    sent_at = models.DateTimeField("送入队列时间", null=True, blank=True)
     worker_host = models.CharField(max_length=255, blank=True)
     worker_pid = models.PositiveIntegerField(null=True, blank=True)
 
@@ -349,6 +352,11 @@ class Job(models.Model):
         return self.status == JobStatus.NEEDS_CONFIRMATION and bool(
             self.params.get("confirmed_job")
         )
+
+    @property
+    def waits_for_broker(self) -> bool:
+        """Queued while the task queue could not be reached: it is sent once it can be."""
+        return self.status == JobStatus.QUEUED and self.sent_at is None
 
     @property
     def status_label(self) -> str:

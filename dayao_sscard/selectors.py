@@ -17,8 +17,13 @@ def job_get(*, user, pk: int) -> Job:
 
 
 def job_is_waiting_long(job: Job) -> bool:
-    """Queued for over a minute: the worker is probably not running."""
-    return job.status == JobStatus.QUEUED and (timezone.now() - job.created_at).total_seconds() > 60
+    """Queued for over a minute, though sent: the worker is probably not running. (A job
+    the task queue has not taken yet says that instead, ``Job.waits_for_broker``.)"""
+    return (
+        job.status == JobStatus.QUEUED
+        and not job.waits_for_broker
+        and (timezone.now() - job.created_at).total_seconds() > 60
+    )
 
 
 def audit_list(*, user, action: str = "", username: str = "") -> QuerySet[AuditEvent]:

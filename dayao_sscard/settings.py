@@ -113,6 +113,17 @@ elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 
+# A streaming replica of the PostgreSQL database, which the dashboards read from
+# (dayao_sscard/replica.py, docs/DEPLOYMENT.md). Tests read the primary in its place.
+if os.environ.get("DATABASE_REPLICA_URL"):
+    DATABASES["replica"] = dj_database_url.parse(
+        os.environ["DATABASE_REPLICA_URL"],
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+    )
+    DATABASES["replica"]["OPTIONS"] = {"options": "-c jit=off"}
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+DATABASE_ROUTERS = ["dayao_sscard.replica.ReplicaRouter"]
+
 AUTH_USER_MODEL = "dayao_sscard.User"
 AUTHENTICATION_BACKENDS = [
     "rules.permissions.ObjectPermissionBackend",
@@ -177,12 +188,18 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
 # Live job progress goes through the cache, not the database: an import writes inside one
 # long transaction, and on SQLite nobody else may write while it runs.
 if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # Redis down for a while must not stop the pages or a running import: the cache
+    # reads as empty meanwhile (dayao_sscard/cache.py), a job queued meanwhile waits and is
+    # sent once Redis answers (jobs.job_send), and the worker reconnects however long it
+    # takes. Short timeouts: a request never hangs on an unreachable Redis host.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "dayao_sscard.cache.TolerantRedisCache",
             "LOCATION": CELERY_BROKER_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
         }
     }
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2}
 else:
     CACHES = {
         "default": {
@@ -190,6 +207,8 @@ else:
             "LOCATION": str(DATA_DIR / "cache"),
         }
     }
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 
 # The custody-risk tiles are counted again at most this often while the ledger moves
 # (issuance.risks); a minute at most when nothing changes.
@@ -218,6 +237,9 @@ UPLOAD_MAX_CELL_CHARS = int(os.environ.get("UPLOAD_MAX_CELL_CHARS", "32767"))
 # been missing this long is failed (on the worker's host its process id tells).
 JOB_STALE_AFTER_SECONDS = int(os.environ.get("JOB_STALE_AFTER_SECONDS", "180"))
 JOB_HEARTBEAT_SECONDS = float(os.environ.get("JOB_HEARTBEAT_SECONDS", "5"))
+# A queued job not started this long after it was sent is sent again (the broker may have
+# restarted without keeping its queue); a second message is harmless, the job runs once.
+JOB_RESEND_AFTER_SECONDS = int(os.environ.get("JOB_RESEND_AFTER_SECONDS", "600"))
 # A card-system export with fewer records than this share of what the county already knows
 # (the previous complete export, or the persons known to hold a made card) stops at a
 # preview until an administrator says whether it is complete or partial.

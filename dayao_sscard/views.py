@@ -6,7 +6,7 @@ from django.views.decorators.http import require_GET
 
 from . import selectors
 from .audit import ACTION_LABELS
-from .jobs import job_fail_if_worker_gone
+from .jobs import job_refresh
 from .params import query_without_page
 from .permissions import action_required, require
 
@@ -19,7 +19,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 @action_required("dayao_sscard.open_job")
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    job = job_fail_if_worker_gone(selectors.job_get(user=request.user, pk=pk))
+    job = job_refresh(selectors.job_get(user=request.user, pk=pk))
     return render(
         request,
         "jobs/detail.html",
@@ -30,7 +30,7 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @action_required("dayao_sscard.open_job")
 @require_GET
 def job_status(request: HttpRequest, pk: int) -> JsonResponse:
-    job = job_fail_if_worker_gone(selectors.job_get(user=request.user, pk=pk))
+    job = job_refresh(selectors.job_get(user=request.user, pk=pk))
     return JsonResponse(
         {
             "status": job.status,
@@ -42,13 +42,14 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
             "counts": job.counts,
             "has_result": bool(job.result_file),
             "waiting_long": selectors.job_is_waiting_long(job),
+            "waits_for_broker": job.waits_for_broker,
         }
     )
 
 
 @action_required("dayao_sscard.open_job")
 def job_result(request: HttpRequest, pk: int) -> FileResponse:
-    job = job_fail_if_worker_gone(selectors.job_get(user=request.user, pk=pk))
+    job = job_refresh(selectors.job_get(user=request.user, pk=pk))
     require(request.user, "dayao_sscard.download_job_result", job)
     if not job.result_file:
         raise Http404("该任务没有结果文件。")

@@ -8,7 +8,7 @@ import itself below in ``imports``.
 import io
 import tempfile
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 from django.core.files import File
@@ -106,6 +106,37 @@ def person_verify(
     """Save the nine elements (and a photo); 待制卡 only when nothing is missing."""
     require(acting_user, "roster.verify_person", person)
     _refuse_other_fields(elements, allowed=ELEMENT_FIELDS)
+    wanted = {
+        **elements,
+        "unreachable_reason": unreachable_reason,
+        "unreachable_note": unreachable_note if unreachable_reason else "",
+    }
+    try:
+        return _person_verify(person, acting_user, expected_version, wanted, photo)
+    except PersonEditConflict as conflict:
+        if _saved_just_so_by(conflict.current, acting_user, wanted):
+            return conflict.current
+        raise
+
+
+# A save by the same clerk, with the same values, this soon after theirs is the same form
+# sent twice (a double click, a resend after a slow answer).
+RESUBMIT_WINDOW = timedelta(minutes=2)
+
+
+def _saved_just_so_by(current: Person, acting_user, wanted: dict) -> bool:
+    """Whether the person is as this clerk's own save left it a moment ago: the form sent
+    again is answered as saved, and nothing is written twice. Another clerk's save in
+    between, or other values, stay a conflict."""
+    return (
+        current.verified_by_id == acting_user.pk
+        and current.verified_at is not None
+        and timezone.now() - current.verified_at <= RESUBMIT_WINDOW
+        and all(getattr(current, name) == value for name, value in wanted.items())
+    )
+
+
+def _person_verify(person, acting_user, expected_version, wanted: dict, photo) -> Person:
     with transaction.atomic():
         if photo is not None:
             person = person_set_photo(
@@ -127,11 +158,9 @@ def person_verify(
             "verified_by",
         ]
         before = snapshot(locked, tracked)
-        for name, value in elements.items():
+        for name, value in wanted.items():
             setattr(locked, name, value)
-        locked.unreachable_reason = unreachable_reason
-        locked.unreachable_note = unreachable_note if unreachable_reason else ""
-        if unreachable_reason:
+        if locked.unreachable_reason:
             locked.verification_status = VerificationStatus.UNREACHABLE
         else:
             locked.verification_status = VerificationStatus.PENDING

@@ -97,7 +97,8 @@
           bar.style.width = s.progress + "%";
           job.querySelector(".progress").setAttribute("aria-valuenow", s.progress);
           text.textContent = s.status_label + (s.message ? "：" + s.message : "") + "（" + s.progress + "%）";
-          if (s.waiting_long) { document.getElementById("job-waiting").hidden = false; }
+          document.getElementById("job-waiting").hidden = !s.waiting_long;
+          document.getElementById("job-broker").hidden = !s.waits_for_broker;
           if (s.finished) { window.location.reload(); } else { setTimeout(poll, 1000); }
         })
         .catch(function () { setTimeout(poll, 3000); });

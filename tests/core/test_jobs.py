@@ -27,12 +27,16 @@ def count_ten_rows(job, progress):
 
 @pytest.fixture
 def job(clerk_a):
-    return job_create(
+    """Queued, and in the broker's queue: sent, waiting for the worker."""
+    job = job_create(
         kind=JobKind.EXPORT,
         work="tests.core.test_jobs.count_ten_rows",
         title="测试任务",
         started_by=clerk_a,
     )
+    Job.objects.filter(pk=job.pk).update(sent_at=timezone.now())
+    job.refresh_from_db()
+    return job
 
 
 @pytest.mark.django_db
