@@ -299,7 +299,11 @@ LOGGING = {
         "forbidden_without_traceback": {"()": "dayao_sscard.log.ForbiddenWithoutTraceback"}
     },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django.request": {"filters": ["forbidden_without_traceback"]}},
+    "loggers": {
+        "django.request": {"filters": ["forbidden_without_traceback"]},
+        # axes says every failed and successful login at INFO; its warnings (a lockout) stay.
+        "axes": {"level": "WARNING"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 
