@@ -47,8 +47,11 @@ class LockoutHandler(AxesDatabaseHandler):
 def client_address(request: HttpRequest) -> str | None:
     """The client's address: the connection's, or behind ``TRUSTED_PROXY_COUNT`` proxies
     the one the outermost trusted proxy saw (X-Forwarded-For, counted from the right: what
-    stands further left the client wrote itself)."""
-    count = settings.TRUSTED_PROXY_COUNT
+    stands further left the client wrote itself). Behind nginx on a unix socket there is
+    no connection address, and one proxy is taken as said."""
+    remote = request.META.get("REMOTE_ADDR") or None
+    # No peer address: gunicorn on a unix socket, so a local proxy (nginx) sent it.
+    count = settings.TRUSTED_PROXY_COUNT or (0 if remote else 1)
     if count > 0:
         forwarded = [
             part.strip()
@@ -57,7 +60,7 @@ def client_address(request: HttpRequest) -> str | None:
         ]
         if len(forwarded) >= count:
             return forwarded[-count]
-    return request.META.get("REMOTE_ADDR")
+    return remote
 
 
 def lockout_message(*, address: bool) -> str:

@@ -175,6 +175,11 @@ class TestLockout:
         response = sign_in(client, "clerk_a", address="127.0.0.1", HTTP_X_FORWARDED_FOR="10.6.6.6")
         assert response.status_code == 302
 
+    def test_on_a_unix_socket_the_proxys_address_counts(self, client, clerk):
+        """gunicorn behind nginx on a unix socket has no connection address."""
+        sign_in(client, "guess", "wrong-Password-1", address="", HTTP_X_FORWARDED_FOR="10.4.4.4")
+        assert list(AccessAttempt.objects.values_list("ip_address", flat=True)) == ["10.4.4.4"]
+
 
 @pytest.mark.django_db
 class TestSessions:
