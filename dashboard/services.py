@@ -135,7 +135,7 @@ def demo_users_ensure(*, logins_file) -> list[tuple[str, str, str]]:
     saved = json.loads(logins_file.read_text()) if logins_file.exists() else {}
     logins = []
     for username, role, label in DEMO_ACCOUNTS:
-        password = saved.get(username) or secrets.token_urlsafe(9)
+        password = saved.get(username) or _demo_password()
         if not User.objects.filter(username=username).exists():
             township = Township.objects.filter(code=_DEMO_SCOPES.get(username, "")).first()
             village = township.villages.order_by("name").first() if township else None
@@ -154,3 +154,8 @@ def demo_users_ensure(*, logins_file) -> list[tuple[str, str, str]]:
     logins_file.write_text(json.dumps(saved, ensure_ascii=False, indent=1))
     logins_file.chmod(0o600)
     return logins
+
+
+def _demo_password() -> str:
+    """Random, with the upper- and lower-case letter and symbol the password rules ask for."""
+    return f"Dy-{secrets.token_urlsafe(9)}"

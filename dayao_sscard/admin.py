@@ -1,8 +1,10 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import Group
 
+from . import services, two_factor
 from .audit import audit_record, changed_fields, snapshot
+from .lockout import username_is_locked
 from .models import Campaign, User
 
 
@@ -74,8 +76,10 @@ class StaffUserAdmin(UserAdmin, AuditedAdmin):
         "village",
         "bank_branch",
         "is_active",
+        "login_state",
     )
     list_filter = ("role", "township", "is_active")
+    actions = ("unlock_login", "reset_second_factor")
     # What a user may do follows from the role (rules.py): no groups or per-user permissions.
     fieldsets = (
         (None, {"fields": ("username", "password")}),
@@ -93,6 +97,32 @@ class StaffUserAdmin(UserAdmin, AuditedAdmin):
             {"fields": ("display_name", "role", "township", "village", "bank_branch")},
         ),
     )
+
+    @admin.display(description="登录")
+    def login_state(self, user: User) -> str:
+        states = []
+        if username_is_locked(user.username):
+            states.append("已锁定")
+        if two_factor.required_for(user):
+            has_device = two_factor.confirmed_device(user) is not None
+            states.append("已绑定验证器" if has_device else "未绑定验证器")
+        return "，".join(states) or "正常"
+
+    @admin.action(description="解除所选账号的登录锁定", permissions=["change"])
+    def unlock_login(self, request, queryset):
+        for user in queryset:
+            services.login_unlock(username=user.username, acting_user=request.user)
+        self.message_user(request, f"已解除{queryset.count()}个账号的登录锁定。", messages.SUCCESS)
+
+    @admin.action(description="重置所选账号的手机验证器（手机丢失或更换）", permissions=["change"])
+    def reset_second_factor(self, request, queryset):
+        for user in queryset:
+            services.otp_reset(user=user, acting_user=request.user)
+        self.message_user(
+            request,
+            f"已重置{queryset.count()}个账号的手机验证器：下次登录时重新扫码绑定。",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Campaign)

@@ -18,6 +18,10 @@ from .models import AuditEvent
 # ``action_label``. tests/core/test_audit_display.py fails when an action has no label.
 ACTION_LABELS = {
     "accounts.user.created": "新建工作人员账号",
+    "accounts.user.unlocked": "解除账号登录锁定",
+    "accounts.login.unlocked": "解除登录锁定",
+    "accounts.user.otp_enrolled": "绑定手机验证器（双因素认证）",
+    "accounts.user.otp_reset": "重置手机验证器（双因素认证）",
     "roster.demo.seeded": "生成演示数据",
     "roster.sourcelist.imported": "导入名单",
     "roster.sourcelist.classified": "按卡务系统导出重新比对",
@@ -121,6 +125,22 @@ def audit_record(
     note: str = "",
 ) -> AuditEvent:
     return AuditEvent.objects.create(**_event_fields(actor, action, obj, before, after, note))
+
+
+def audit_record_named(
+    *, actor, action: str, object_type: str, object_id: str, object_repr: str, note: str = ""
+) -> AuditEvent:
+    """A row about something that is not a record of ours (a login lock on a username
+    nobody has, an address)."""
+    return AuditEvent.objects.create(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_username=getattr(actor, "username", "") or "系统",
+        action=action,
+        object_type=object_type,
+        object_id=object_id[:64],
+        object_repr=object_repr[:200],
+        note=note[:500],
+    )
 
 
 def audit_record_many(

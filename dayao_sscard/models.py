@@ -1,6 +1,7 @@
 """Cross-cutting models: staff accounts, the campaign, the audit log and jobs."""
 
 import rules
+from django.contrib.auth import password_validation
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -12,7 +13,12 @@ from .scoping import Scope, ScopedQuerySet
 
 class StaffUserManager(UserManager):
     def create_superuser(self, username, email=None, password=None, **extra_fields):
+        """``createsuperuser --noinput`` takes DJANGO_SUPERUSER_PASSWORD unchecked: check it."""
         extra_fields.setdefault("role", Role.COUNTY_ADMIN)
+        if password is not None:
+            password_validation.validate_password(
+                password, self.model(username=username, email=email or "", **extra_fields)
+            )
         return super().create_superuser(username, email, password, **extra_fields)
 
 

@@ -1,10 +1,14 @@
-"""Staff accounts: created with a role and the scope that role needs."""
+"""Staff accounts: created with a role and the scope that role needs; login locks lifted
+and second-factor devices enrolled and reset."""
 
+from axes.models import AccessAttempt
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .audit import audit_record, snapshot
+from .audit import audit_record, audit_record_named, snapshot
 from .models import User
 from .roles import Role
 
@@ -70,3 +74,63 @@ def _check_scope(*, role: str, township, village, bank_branch) -> None:
         raise ValidationError("只有银行网点工作人员可以指定银行网点。")
     if role == Role.BANK_STAFF and (township or village):
         raise ValidationError("银行网点工作人员的管辖范围是其网点，不能指定乡镇或村。")
+
+
+def login_unlock(*, username: str = "", address: str = "", acting_user: User | None) -> int:
+    """Forget the failed logins of ``username`` (from every address) or of ``address`` (of
+    every username): the lock ends now. Returns how many failures were forgotten."""
+    if not username and not address:
+        raise ValidationError("请指定要解锁的用户名或登录地址。")
+    attempts = AccessAttempt.objects.all()
+    if username:
+        attempts = attempts.filter(username=username)
+    if address:
+        attempts = attempts.filter(ip_address=address)
+    with transaction.atomic():
+        failures = attempts.aggregate(n=Sum("failures_since_start"))["n"] or 0
+        attempts.delete()
+        note = f"清除登录失败记录{failures}次"
+        user = User.objects.filter(username=username).first() if username else None
+        if user is not None:
+            audit_record(actor=acting_user, action="accounts.user.unlocked", obj=user, note=note)
+        else:
+            audit_record_named(
+                actor=acting_user,
+                action="accounts.login.unlocked",
+                object_type="axes.accessattempt",
+                object_id=username or address,
+                object_repr=f"用户名 {username}" if username else f"登录地址 {address}",
+                note=note,
+            )
+    return failures
+
+
+def otp_enrolment_device(*, user: User) -> TOTPDevice:
+    """The device a county administrator is enrolling: the same key on every visit of the
+    enrolment page until a first code confirms it."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="手机验证器", confirmed=False)
+    return device
+
+
+def otp_enrol_confirm(*, user: User, device: TOTPDevice) -> None:
+    """The first right code confirms the device; the user's other devices go."""
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        audit_record(actor=user, action="accounts.user.otp_enrolled", obj=user)
+
+
+def otp_reset(*, user: User, acting_user: User | None) -> int:
+    """Remove the user's devices (a lost or replaced phone): the next login enrols again."""
+    with transaction.atomic():
+        removed, _ = TOTPDevice.objects.filter(user=user).delete()
+        audit_record(
+            actor=acting_user,
+            action="accounts.user.otp_reset",
+            obj=user,
+            note=f"删除验证器{removed}个",
+        )
+    return removed

@@ -4,6 +4,7 @@ Defaults give a self-contained system: a SQLite file and a file-system Celery
 broker under ``data/``, so one machine with nothing installed runs everything.
 """
 
+import datetime
 import os
 import secrets
 import tempfile
@@ -34,7 +35,9 @@ def _persistent_secret_key() -> str:
 
 SECRET_KEY = os.environ.get("SECRET_KEY") or _persistent_secret_key()
 DEBUG = _env_flag("DEBUG")
-ALLOWED_HOSTS = [h for h in os.environ.get("ALLOWED_HOSTS", "*").split(",") if h]
+# No default: with DEBUG off the web server refuses to start without it (wsgi.py);
+# scripts/run sets this machine's names.
+ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
 INSTALLED_APPS = [
@@ -47,6 +50,10 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     # Finds each app's rules.py: the actions and who may do them (dayao_sscard/permissions.py).
     "rules.apps.AutodiscoverRulesConfig",
+    # Login lockout (dayao_sscard/lockout.py) and the county administrators' second factor.
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "dayao_sscard",
     "roster",
     "issuance",
@@ -57,14 +64,19 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: static files keep their long caching, every page gets the headers.
+    "dayao_sscard.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "dayao_sscard.middleware.SessionTimeoutMiddleware",
     "dayao_sscard.middleware.RefuseControlCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "dayao_sscard.urls"
@@ -126,6 +138,8 @@ DATABASE_ROUTERS = ["dayao_sscard.replica.ReplicaRouter"]
 
 AUTH_USER_MODEL = "dayao_sscard.User"
 AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out username or address before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "rules.permissions.ObjectPermissionBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -142,6 +156,7 @@ AUTH_PASSWORD_VALIDATORS = [
         "OPTIONS": {"user_attributes": ("username", "display_name")},
     },
     {"NAME": "dayao_sscard.passwords.MinimumLengthValidator"},
+    {"NAME": "dayao_sscard.passwords.CharacterKindsValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -166,11 +181,64 @@ WHITENOISE_USE_FINDERS = True
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Login and sessions (docs/SECURITY.md). A session ends after SESSION_IDLE_MINUTES without
+# a request, SESSION_MAX_HOURS after the login whatever the user does, and with the
+# browser (SessionTimeoutMiddleware enforces the first two).
+SESSION_IDLE_MINUTES = int(os.environ.get("SESSION_IDLE_MINUTES", "30"))
+SESSION_MAX_HOURS = float(os.environ.get("SESSION_MAX_HOURS", "12"))
+SESSION_COOKIE_AGE = int(SESSION_MAX_HOURS * 3600)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 8 * 3600
-SESSION_COOKIE_SECURE = _env_flag("SESSION_COOKIE_SECURE")
-CSRF_COOKIE_SECURE = _env_flag("CSRF_COOKIE_SECURE")
+# HTTPS=1 (behind the TLS proxy of docs/DEPLOYMENT.md) turns on everything that needs TLS:
+# secure cookies, the redirect of plain HTTP and HSTS. The proxy must set
+# X-Forwarded-Proto; without HTTPS nothing changes for a plain-HTTP office machine.
+HTTPS = _env_flag("HTTPS")
+SESSION_COOKIE_SECURE = _env_flag("SESSION_COOKIE_SECURE", HTTPS)
+CSRF_COOKIE_SECURE = _env_flag("CSRF_COOKIE_SECURE", HTTPS)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "31536000")) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_flag("HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = _env_flag("HSTS_PRELOAD", True)
+if HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
+
+# Lockout (django-axes, dayao_sscard/lockout.py): LOGIN_FAILURE_LIMIT wrong passwords in a
+# row lock the username, LOGIN_FAILURE_LIMIT_PER_ADDRESS failures of any usernames lock the
+# address (a township office shares one, so it allows more). A lock lasts
+# LOGIN_LOCKOUT_MINUTES (0: until an administrator unlocks it: admin or ``login_unlock``).
+LOGIN_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", "10"))
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = int(os.environ.get("LOGIN_FAILURE_LIMIT_PER_ADDRESS", "30"))
+LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", "30"))
+# Behind N proxies (nginx: 1) the client's address is the N-th from the right of
+# X-Forwarded-For; with 0 it is the connection's own.
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", "0"))
+AXES_HANDLER = "dayao_sscard.lockout.LockoutHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_COOLOFF_TIME = (
+    datetime.timedelta(minutes=LOGIN_LOCKOUT_MINUTES) if LOGIN_LOCKOUT_MINUTES > 0 else None
+)
+AXES_LOCKOUT_CALLABLE = "dayao_sscard.lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "dayao_sscard.lockout.client_address"
+# The lockout handler clears only the signed-in user's own failures (see lockout.py).
+AXES_RESET_ON_SUCCESS = False
+# Locks are lifted on the staff admin's own audited action, not on axes' pages.
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
+# The county administrators' second factor (TOTP, dayao_sscard/two_factor.py).
+OTP_TOTP_ISSUER = "大姚县社保卡"
+# Minutes between the password and the code before the login starts again.
+LOGIN_SECOND_STEP_MINUTES = 5
+
+# Password reset by e-mail exists only when mail can be sent (EMAIL_HOST set).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_flag("EMAIL_USE_TLS")
+EMAIL_USE_SSL = _env_flag("EMAIL_USE_SSL")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "webmaster@localhost")
 
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL") or "filesystem://"
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -253,7 +321,11 @@ LOGGING = {
         "forbidden_without_traceback": {"()": "dayao_sscard.log.ForbiddenWithoutTraceback"}
     },
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"django.request": {"filters": ["forbidden_without_traceback"]}},
+    "loggers": {
+        "django.request": {"filters": ["forbidden_without_traceback"]},
+        # axes says every failed and successful login at INFO; its warnings (a lockout) stay.
+        "axes": {"level": "WARNING"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
 

@@ -416,6 +416,7 @@ KWARGS = {
         "pk": world.person(in_scope).pk,
         "token": world.kept_photo(persona, in_scope),
     },
+    "reset_link": lambda world, persona, in_scope: {"uidb64": "MQ", "token": "set-password"},
 }
 
 

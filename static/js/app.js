@@ -90,6 +90,9 @@
   if (job) {
     var bar = job.querySelector(".progress > div");
     var text = document.getElementById("job-message");
+    // The bar's width is set here, not in the page: the Content-Security-Policy allows no
+    // style attribute.
+    bar.style.width = job.querySelector(".progress").getAttribute("aria-valuenow") + "%";
     var poll = function () {
       fetch(job.dataset.statusUrl, { credentials: "same-origin" })
         .then(function (r) { return r.json(); })

@@ -112,6 +112,9 @@
     var chart = window.echarts.init(element, null, { renderer: "canvas" });
     var option = OPTIONS[kind]();
     option.animation = false;
+    // The tooltip drawn on the canvas: ECharts' HTML tooltip writes style attributes,
+    // which the Content-Security-Policy refuses.
+    option.tooltip.renderMode = "richText";
     option.textStyle = { fontFamily: FONT };
     chart.on("finished", function () { refreshImage(chart, element); });
     chart.setOption(option);

@@ -29,6 +29,21 @@ favicon.ico                    path       GET    301  301   301   301  301     3
 favicon.ico                    path       POST   301  301   301   301  301     301
 login                          -          GET    200  200   200   200  200     200
 login                          -          POST   200  200   200   200  200     200
+# The second step of a county administrator's login: without a password just given, back
+# to the login form.
+login-verify                   -          GET    302  302   302   302  302     302
+login-verify                   -          POST   302  302   302   302  302     302
+login-enrol                    -          GET    302  302   302   302  302     302
+login-enrol                    -          POST   302  302   302   302  302     302
+# Password reset by e-mail: no pages while no mail server is configured (EMAIL_HOST).
+password_reset                 -          GET    404  404   404   404  404     404
+password_reset                 -          POST   404  404   404   404  404     404
+password_reset_done            -          GET    404  404   404   404  404     404
+password_reset_done            -          POST   404  404   404   404  404     404
+password_reset_confirm         reset_link GET    404  404   404   404  404     404 | 404 404 404 404 404 404
+password_reset_confirm         reset_link POST   404  404   404   404  404     404 | 404 404 404 404 404 404
+password_reset_complete        -          GET    404  404   404   404  404     404
+password_reset_complete        -          POST   404  404   404   404  404     404
 logout                         -          GET    405  405   405   405  405     405
 logout                         -          POST   302  302   302   302  302     302
 password_change                -          GET    302  200   200   200  200     200

@@ -84,11 +84,20 @@ def page(new_page):
 
 
 def login(page, live_server, user, password=PASSWORD):
-    """Sign in through the login form and wait for the role's home page."""
+    """Sign in through the login form and wait for the role's home page; a county
+    administrator also types the phone's code (enrolled beforehand if need be)."""
+    from dayao_sscard import two_factor
+    from tests.two_factor import enrolled_device, next_code
+
+    device = enrolled_device(user) if two_factor.required_for(user) else None
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("#id_username", user.username)
     page.fill("#id_password", password)
     page.get_by_role("button", name="登录").click()
+    if device is not None:
+        page.get_by_test_id("login-verify-form").wait_for()
+        page.fill("#id_code", next_code(device))
+        page.get_by_role("button", name="登录").click()
     page.get_by_test_id("home-title").wait_for()
     return page
 

@@ -20,6 +20,14 @@ class Command(BaseCommand):
         self.stdout.write(f"演示账号（密码保存在 {logins_file}）：")
         for username, password, label in logins:
             self.stdout.write(f"  {label:<12} 用户名 {username:<12} 密码 {password}")
+        admins = User.objects.filter(
+            username__in=[username for username, _, _ in logins], role=Role.COUNTY_ADMIN
+        ).values_list("username", flat=True)
+        for username in admins:
+            self.stdout.write(
+                f"  {username} 是县人社局管理员，登录还须手机验证器的6位验证码："
+                "首次登录时页面显示二维码和密钥，用手机上的验证器应用扫码（或输入密钥）绑定。"
+            )
         self._counter_examples(logins)
 
     def _counter_examples(self, logins) -> None:
