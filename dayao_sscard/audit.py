@@ -18,6 +18,10 @@ from .models import AuditEvent
 # ``action_label``. tests/core/test_audit_display.py fails when an action has no label.
 ACTION_LABELS = {
     "accounts.user.created": "新建工作人员账号",
+    "dayao_sscard.job.file_uploaded": "上传文件",
+    "dayao_sscard.job.input_deleted": "按留存规定删除上传的文件",
+    "dayao_sscard.job.result_deleted": "按留存规定删除导出的文件",
+    "dayao_sscard.auditevent.purged": "按留存规定删除过期的操作日志",
     "roster.demo.seeded": "生成演示数据",
     "roster.sourcelist.imported": "导入名单",
     "roster.sourcelist.classified": "按卡务系统导出重新比对",

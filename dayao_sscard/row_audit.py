@@ -17,7 +17,7 @@ the services' own audit rows are the record.
 """
 
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 
 import pgtrigger
 from django.db import DatabaseError, connection
@@ -52,7 +52,13 @@ class StatementAudit(pgtrigger.Trigger):
         super().__init__(name=name, operation=operation, referencing=referencing)
 
     def get_declare(self, model):
-        return [("n", "bigint"), ("ids", "jsonb"), ("cols", "jsonb"), ("b", "jsonb"), ("a", "jsonb")]
+        return [
+            ("n", "bigint"),
+            ("ids", "jsonb"),
+            ("cols", "jsonb"),
+            ("b", "jsonb"),
+            ("a", "jsonb"),
+        ]
 
     def get_func(self, model) -> str:
         pk = _quote(model._meta.pk.column)
@@ -147,12 +153,10 @@ def audit_actor(user, context: str = "") -> Iterator[None]:
     try:
         yield
     finally:
-        try:
+        # A broken connection, or one inside a failed transaction, is closed before it is
+        # used again, and a new one starts without these settings.
+        with suppress(DatabaseError):
             _settings_set(SETTINGS, previous)
-        except DatabaseError:
-            # The connection is broken or inside a failed transaction: it is closed
-            # before being used again, and a new one starts without these settings.
-            pass
 
 
 def _settings_set(names: Iterable[str], values: Iterable[str]) -> tuple[str, ...]:
