@@ -159,7 +159,7 @@ def audit_purge(*, before: datetime) -> tuple[int, int]:
     for model in (AuditEvent, DataChange):
         total = 0
         while True:
-            with transaction.atomic(), _purge_allowed():
+            with transaction.atomic(durable=True), _purge_allowed():
                 batch = list(
                     model.objects.filter(at__lt=before)
                     .order_by("at", "id")
@@ -188,7 +188,8 @@ def audit_purge(*, before: datetime) -> tuple[int, int]:
 
 class _purge_allowed:
     """Inside the purge's transaction, tell the audit tables' delete trigger that this
-    is the retention service (migration dayao_sscard 0015)."""
+    is the retention service (migration dayao_sscard 0015), and take it back at the end:
+    should the block ever run inside a larger transaction, the permission ends with it."""
 
     def __enter__(self):
         with connection.cursor() as cursor:
@@ -198,7 +199,11 @@ class _purge_allowed:
                 cursor.execute("INSERT INTO dayao_audit_purge (started) VALUES (1)")
 
     def __exit__(self, *exc):
-        if connection.vendor != "postgresql" and not connection.needs_rollback:
-            with connection.cursor() as cursor:
+        if connection.needs_rollback or exc[0] is not None:
+            return False  # rolled back with the block: the permission goes with it
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("SET LOCAL dayao.audit_purge = 'off'")
+            else:
                 cursor.execute("DELETE FROM dayao_audit_purge")
         return False

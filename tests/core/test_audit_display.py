@@ -14,7 +14,6 @@ from django.urls import reverse
 
 from dayao_sscard.admin import AuditedAdmin
 from dayao_sscard.audit import ACTION_LABELS, ADMIN_VERBS, action_label, audit_record
-from dayao_sscard.models import AuditEvent
 from issuance.models import LedgerEvent
 from roster.models import VerificationStatus
 from roster.services import person_verify
