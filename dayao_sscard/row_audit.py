@@ -16,16 +16,21 @@ SQLite (the embedded default) has no statement triggers with transition tables: 
 the services' own audit rows are the record.
 """
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 import pgtrigger
 from django.db import DatabaseError, connection
+from django.db.backends.signals import connection_created
+from django.dispatch import receiver
 
 ACTOR_ID = "dayao.actor_id"
 ACTOR_USERNAME = "dayao.actor_username"
 CONTEXT = "dayao.context"
 SETTINGS = (ACTOR_ID, ACTOR_USERNAME, CONTEXT)
+EMPTY = ("", "", "")
+# The values in force, kept on the connection wrapper (it outlives its connections).
+_IN_FORCE = "dayao_audit_actor"
 
 # Bookkeeping no one needs the values of: the row's key, versions and timestamps.
 NOT_PERSONAL = ("version", "created_at", "updated_at", "photo_thumbnail")
@@ -139,7 +144,9 @@ def audit_actor(user, context: str = "") -> Iterator[None]:
     """While the block runs, the triggers record ``user`` (None: the system) and
     ``context`` as who wrote and from where; the previous values come back after it.
 
-    Session settings, not ``SET LOCAL``: a request writes in several transactions.
+    Session settings, not ``SET LOCAL``: a request writes in several transactions. The
+    values in force are also kept on the connection wrapper, so that one round trip sets
+    them, one puts the previous ones back, and a connection opened meanwhile gets them.
     """
     if connection.vendor != "postgresql":
         yield
@@ -149,30 +156,38 @@ def audit_actor(user, context: str = "") -> Iterator[None]:
         getattr(user, "username", "") or "系统",
         context[:200],
     )
-    previous = _settings_set(SETTINGS, values)
+    previous = getattr(connection, _IN_FORCE, EMPTY)
+    _apply(connection, values)
     try:
         yield
     finally:
         # A broken connection, or one inside a failed transaction, is closed before it is
-        # used again, and a new one starts without these settings.
+        # used again, and a new one starts with the values kept on the wrapper.
         with suppress(DatabaseError):
-            _settings_set(SETTINGS, previous)
+            _apply(connection, previous)
+        setattr(connection, _IN_FORCE, previous)
 
 
-def _settings_set(names: Iterable[str], values: Iterable[str]) -> tuple[str, ...]:
-    """Set the session settings; return what they were ('' for never set)."""
-    names, values = list(names), list(values)
-    with connection.cursor() as cursor:
+def _apply(wrapper, values: tuple[str, str, str]) -> None:
+    setattr(wrapper, _IN_FORCE, values)
+    _send(wrapper, values)
+
+
+def _send(wrapper, values: tuple[str, str, str]) -> None:
+    with wrapper.cursor() as cursor:
         cursor.execute(
-            "SELECT " + ", ".join(["COALESCE(current_setting(%s, true), '')"] * len(names)),
-            names,
+            "SELECT " + ", ".join(["set_config(%s, %s, false)"] * len(SETTINGS)),
+            [v for pair in zip(SETTINGS, values, strict=True) for v in pair],
         )
-        previous = cursor.fetchone()
-        cursor.execute(
-            "SELECT " + ", ".join(["set_config(%s, %s, false)"] * len(names)),
-            [v for pair in zip(names, values, strict=True) for v in pair],
-        )
-    return tuple(previous)
+
+
+@receiver(connection_created)
+def _reapply(sender, connection, **kwargs) -> None:
+    """A connection opened inside an ``audit_actor`` block (the previous one closed or
+    broken) names the same user."""
+    values = getattr(connection, _IN_FORCE, EMPTY)
+    if connection.vendor == "postgresql" and values != EMPTY:
+        _send(connection, values)
 
 
 class AuditActorMiddleware:
