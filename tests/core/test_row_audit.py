@@ -179,6 +179,22 @@ class TestImports:
         cancelled = changes("issuance_card", "UPDATE", columns=["status"]).get()
         assert covered(cancelled) == {card.pk} and cancelled.before is None
 
+    def test_a_new_export_rewrites_the_classes_it_changes(self, tmp_path, county_admin, person_a):
+        """roster.imports.matching: UPDATE roster_personclass … FROM match_new."""
+        for n, status in enumerate(("制卡中", "制卡失败")):
+            import_list(
+                tmp_path,
+                "card_export",
+                exported((person_a.id_number, "", status, "")),
+                name=f"导出{n}.xlsx",
+                acting_user=county_admin,
+                source="",
+            )
+        update = changes("roster_personclass", "UPDATE").get()
+        assert covered(update) == {person_a.pk}  # keyed by the person
+        assert "card_class" in update.columns and update.before is None
+        assert update.context == "导入名单：导出1.xlsx"
+
     def test_the_opening_writes_the_card_number_of_an_applied_card(
         self, tmp_path, county_admin, person_a
     ):
