@@ -387,10 +387,14 @@ def _attach_workbook(job: Job, *, name: str, content: File) -> None:
 
 def report_file(job: Job, fmt: str) -> tuple[File, str] | None:
     """The report's PDF or workbook, opened, and its name; None when it has none."""
-    if fmt == PDF and job.result_file:
-        return job.result_file.open("rb"), job.result_name
-    if fmt == EXCEL and job.params.get("xlsx_file"):
-        return job.result_file.storage.open(job.params["xlsx_file"], "rb"), job.params["xlsx_name"]
+    try:
+        if fmt == PDF and job.result_file:
+            return job.result_file.open("rb"), job.result_name
+        if fmt == EXCEL and job.params.get("xlsx_file"):
+            storage = job.result_file.storage
+            return storage.open(job.params["xlsx_file"], "rb"), job.params["xlsx_name"]
+    except FileNotFoundError:  # lost; one deleted under the retention rule is no longer named
+        return None
     return None
 
 

@@ -2,12 +2,13 @@
 
 import datetime
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
-from dayao_sscard.jobs import job_refresh
+from dayao_sscard.jobs import job_file_gone_message, job_refresh
 from dayao_sscard.permissions import action_required, require
 from roster.progress import figures_day
 
@@ -71,10 +72,13 @@ def report_job(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @action_required(ACTION)
-def report_download(request: HttpRequest, pk: int, fmt: str) -> FileResponse:
+def report_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     job = selectors.progress_report_job(user=request.user, pk=pk)
     require(request.user, "dayao_sscard.download_job_result", job)
     found = report_file(job, fmt) if fmt in FORMATS else None
+    if found is None and job.result_deleted_at:
+        messages.warning(request, job_file_gone_message(job))
+        return redirect("progress-report-job", pk=job.pk)
     if found is None:
         raise Http404("该进度通报没有这个文件。")
     stream, name = found

@@ -8,7 +8,12 @@ class DayaoSscardConfig(AppConfig):
     def ready(self) -> None:
         from django.conf import settings
         from django.contrib.auth.signals import user_logged_in
+        from django.core import checks
         from PIL import Image
+
+        from .retention import audit_retention_check
+
+        checks.register(audit_retention_check)
 
         # Every Image.open anywhere refuses (rather than decodes) a file above twice the
         # limit; the photo check refuses above the limit itself with a clear message.

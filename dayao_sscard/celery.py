@@ -32,4 +32,9 @@ app.conf.beat_schedule = {
         "task": "issuance.ledger_days_seal",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Uploads, exports and audit rows past their period (dayao_sscard.retention).
+    "delete-expired-files-and-audit-rows": {
+        "task": "dayao_sscard.retention_run",
+        "schedule": crontab(hour=2, minute=40),
+    },
 }

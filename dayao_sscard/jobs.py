@@ -13,6 +13,7 @@ task, whichever comes first once the broker answers. However often it is sent, `
 claims it once.
 """
 
+import hashlib
 import logging
 import os
 import socket
@@ -26,11 +27,14 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import File
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from .audit import audit_record
 from .models import Job, JobStatus
+from .row_audit import audit_actor
 
 logger = logging.getLogger(__name__)
 
@@ -152,12 +156,27 @@ def job_create(
     input_name: str = "",
 ) -> Job:
     """The job row, before its task is queued; ``work`` is the dotted path of the service
-    function ``work(job, progress) -> counts`` that will run it."""
+    function ``work(job, progress) -> counts`` that will run it.
+
+    An uploaded file is audited as it is kept: who uploaded what, its size and SHA-256,
+    which outlive the file itself (deleted under the retention rule, dayao_sscard.retention).
+    """
     job = Job(kind=kind, work=work, title=title[:200], started_by=started_by, params=params or {})
-    if input_file is not None:
-        job.input_name = (input_name or getattr(input_file, "name", ""))[:255]
-        job.input_file.save(os.path.basename(job.input_name) or "upload", input_file, save=False)
-    job.save()
+    with transaction.atomic():
+        if input_file is not None:
+            job.input_name = (input_name or getattr(input_file, "name", ""))[:255]
+            job.input_sha256, job.input_size = file_fingerprint(input_file)
+            job.input_file.save(
+                os.path.basename(job.input_name) or "upload", input_file, save=False
+            )
+        job.save()
+        if input_file is not None:
+            audit_record(
+                actor=started_by,
+                action="dayao_sscard.job.file_uploaded",
+                obj=job,
+                after=file_facts(job.input_name, job.input_size, job.input_sha256),
+            )
     return job
 
 
@@ -231,6 +250,60 @@ def jobs_resend_waiting() -> int:
     return sum(_send_again(job) for job in waiting.order_by("pk"))
 
 
+def file_fingerprint(file: File) -> tuple[str, int | None]:
+    """The file's SHA-256 and size, read from its start (left open, as an upload must be
+    for saving); ("", None) if it is gone."""
+    digest, size = hashlib.sha256(), 0
+    try:
+        for chunk in file.chunks():
+            digest.update(chunk)
+            size += len(chunk)
+    except FileNotFoundError:
+        return "", None
+    return digest.hexdigest(), size
+
+
+def file_facts(name: str, size: int | None, sha256: str) -> dict:
+    """What the audit log keeps of a file: its name, size and fingerprint (the last two
+    also as plain values, which the log's pages leave out)."""
+    return {
+        "文件名": name,
+        "文件大小": file_size_label(size),
+        "file_size": size,
+        "file_sha256": sha256,
+    }
+
+
+def file_size_label(size: int | None) -> str:
+    if size is None:
+        return "未知"
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def job_file_open(field_file) -> File | None:
+    """A job's stored file opened for reading, or None when it is not there (deleted
+    under the retention rule, or lost): a page offering it answers in words, not 500."""
+    if not field_file:
+        return None
+    try:
+        return field_file.open("rb")
+    except FileNotFoundError:
+        return None
+
+
+def job_file_gone_message(job: Job) -> str:
+    if job.result_deleted_at:
+        return (
+            f"该文件已于 {timezone.localtime(job.result_deleted_at):%Y-%m-%d %H:%M} "
+            "按留存规定删除，如仍需要请重新生成。"
+        )
+    return "该文件已不存在，请重新生成。"
+
+
 def job_run(job_id: int, work: Callable[[Job, JobProgress], dict | None] | None = None) -> None:
     """Run the job's work (``work`` if given, else the function ``Job.work`` names) for a
     queued job and record how it ended.
@@ -249,7 +322,7 @@ def job_run(job_id: int, work: Callable[[Job, JobProgress], dict | None] | None 
         return
     job = Job.objects.get(pk=job_id)
     try:
-        with _heartbeat(job.pk):
+        with _heartbeat(job.pk), audit_actor(job.started_by, f"后台任务：{job.title}"):
             counts = (work or import_string(job.work))(job, JobProgress(job)) or {}
     except JobNeedsConfirmation as exc:
         _finish(job, JobStatus.NEEDS_CONFIRMATION, counts=exc.details, error=str(exc))

@@ -315,8 +315,14 @@ class Job(models.Model):
     counts = models.JSONField("统计", default=dict, blank=True)
     input_file = models.FileField("上传文件", upload_to="jobs/input/%Y/%m/", blank=True)
     input_name = models.CharField("原文件名", max_length=255, blank=True)
+    # What was uploaded, kept when the file itself is deleted under the retention rule
+    # (dayao_sscard.retention); the upload's audit row holds the same.
+    input_sha256 = models.CharField("上传文件指纹", max_length=64, blank=True)
+    input_size = models.BigIntegerField("上传文件大小（字节）", null=True, blank=True)
+    input_deleted_at = models.DateTimeField("上传文件删除时间", null=True, blank=True)
     result_file = models.FileField("结果文件", upload_to="jobs/result/%Y/%m/", blank=True)
     result_name = models.CharField("结果文件名", max_length=255, blank=True)
+    result_deleted_at = models.DateTimeField("结果文件删除时间", null=True, blank=True)
     error = models.TextField("错误信息", blank=True)
     started_by = models.ForeignKey(
         User, verbose_name="发起人", null=True, blank=True, on_delete=models.SET_NULL
@@ -372,3 +378,48 @@ class Job(models.Model):
     @property
     def status_class(self) -> str:
         return "answered" if self.is_answered else self.status
+
+
+class DataChangeOperation(models.TextChoices):
+    INSERT = "INSERT", "新增"
+    UPDATE = "UPDATE", "修改"
+    DELETE = "DELETE", "删除"
+
+
+class DataChange(models.Model):
+    """One SQL statement's changes to a table holding personal data, written by a
+    PostgreSQL trigger (``dayao_sscard.row_audit``) whatever wrote them: the ORM, a bulk
+    update, COPY or raw SQL, the application or someone at a database prompt.
+
+    The services' own audit rows (AuditEvent) say what a clerk did and why; these say
+    which rows of which table changed, so a write that forgot its audit row is still
+    seen. Like the audit log, rows are never changed and are deleted only by the
+    retention service once they are older than AUDIT_RETENTION_DAYS.
+    """
+
+    at = models.DateTimeField("时间")
+    # No foreign key: a deleted account leaves its rows as they were.
+    actor_id = models.BigIntegerField("操作人编号", null=True, blank=True)
+    actor_username = models.CharField("操作人账号", max_length=150, blank=True)
+    db_user = models.CharField("数据库账号", max_length=63)
+    context = models.CharField("来源", max_length=200, blank=True)
+    table_name = models.CharField("数据表", max_length=63)
+    operation = models.CharField("操作", max_length=6, choices=DataChangeOperation.choices)
+    row_count = models.BigIntegerField("行数")
+    # The rows' keys as [first, last] runs: a COPY of 300,000 new persons is one run.
+    row_ids = models.JSONField("记录编号")
+    columns = models.JSONField("修改的字段", default=list, blank=True)
+    # Personal fields only, by row key: changed values of an UPDATE, every value of a
+    # DELETE. An INSERT's values are the rows themselves.
+    before = models.JSONField("修改前", null=True, blank=True)
+    after = models.JSONField("修改后", null=True, blank=True)
+    transaction_id = models.BigIntegerField("事务号")
+
+    class Meta:
+        verbose_name = "数据变更记录"
+        verbose_name_plural = "数据变更记录"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["at", "id"], name="datachange_at_id")]
+
+    def __str__(self) -> str:
+        return f"{self.table_name} {self.get_operation_display()} {self.row_count} 行"

@@ -337,3 +337,17 @@ LEDGER_SIGNING_KEY_PASSPHRASE = os.environ.get("LEDGER_SIGNING_KEY_PASSPHRASE", 
 # Worker processes printing a township's ledger, one village each at a time; each needs
 # about 200 MB while it prints.
 LEDGER_PDF_WORKERS = int(os.environ.get("LEDGER_PDF_WORKERS", str(min(2, os.cpu_count() or 1))))
+
+# ---- Retention and audit (docs/SECURITY.md, 留存与审计) ----
+# Uploaded lists (every one, failed ones too) and generated exports are deleted this many
+# days after their job ended, by `manage.py retention` and the nightly beat task; the job
+# row and the audit log keep the file's name, size and SHA-256 fingerprint.
+UPLOAD_RETENTION_DAYS = int(os.environ.get("UPLOAD_RETENTION_DAYS", "30"))
+EXPORT_RETENTION_DAYS = int(os.environ.get("EXPORT_RETENTION_DAYS", "7"))
+# The audit log (操作日志 and 数据变更记录) is kept at least six months (网络安全法 第二十一条);
+# a smaller value is refused (system check dayao_sscard.E001, and the retention service).
+AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "1095"))
+# Statement-level audit triggers on the personal-data tables (dayao_sscard.row_audit).
+INSTALLED_APPS += ["pgtrigger"]
+# Names the signed-in user to those triggers for the length of each request.
+MIDDLEWARE += ["dayao_sscard.row_audit.AuditActorMiddleware"]

@@ -1,10 +1,12 @@
-"""The Celery tasks: the one that runs the service a job row names, and the minute's resend."""
+"""The Celery tasks of the cross-cutting part: run the service a job row names, the
+minute's resend of jobs waiting for the broker, and the nightly retention."""
 
 from django.db import transaction
 
 from .celery import app
 from .jobs import JOB_TASK, job_run, job_send, jobs_resend_waiting
 from .models import Job
+from .retention import retention_run
 
 
 @app.task(name=JOB_TASK)
@@ -15,6 +17,12 @@ def job_task(job_id: int) -> None:
 @app.task(name="dayao_sscard.jobs_resend_waiting")
 def jobs_resend_waiting_task() -> int:
     return jobs_resend_waiting()
+
+
+@app.task(name="dayao_sscard.retention_run")
+def retention_task() -> dict:
+    """Delete the uploads, exports and audit rows past their period (nightly, beat)."""
+    return retention_run().summary()
 
 
 def job_enqueue(job: Job) -> Job:

@@ -1,12 +1,13 @@
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
 from . import selectors
 from .audit import ACTION_LABELS
-from .jobs import job_refresh
+from .jobs import job_file_gone_message, job_file_open, job_refresh
 from .params import query_without_page
 from .permissions import action_required, require
 
@@ -48,12 +49,17 @@ def job_status(request: HttpRequest, pk: int) -> JsonResponse:
 
 
 @action_required("dayao_sscard.open_job")
-def job_result(request: HttpRequest, pk: int) -> FileResponse:
+def job_result(request: HttpRequest, pk: int) -> HttpResponse:
     job = job_refresh(selectors.job_get(user=request.user, pk=pk))
     require(request.user, "dayao_sscard.download_job_result", job)
-    if not job.result_file:
+    if not job.result_file and not job.result_deleted_at:
         raise Http404("该任务没有结果文件。")
-    return FileResponse(job.result_file.open("rb"), as_attachment=True, filename=job.result_name)
+    stream = job_file_open(job.result_file)
+    if stream is None:
+        # Deleted under the retention rule (or lost): the job's page says which, and when.
+        messages.warning(request, job_file_gone_message(job))
+        return redirect("job-detail", pk=job.pk)
+    return FileResponse(stream, as_attachment=True, filename=job.result_name)
 
 
 @action_required("dayao_sscard.view_audit_log")

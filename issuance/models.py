@@ -5,6 +5,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from dayao_sscard.row_audit import statement_audit
 from dayao_sscard.scoping import Scope, ScopedQuerySet
 
 
@@ -180,6 +181,7 @@ class Card(models.Model):
     scope = Scope(township="person__township", village="person__village", card="")
 
     class Meta:
+        triggers = statement_audit(personal=("person", "card_number", "bank"))
         verbose_name = "社保卡"
         verbose_name_plural = "社保卡"
         ordering = ["-created_at", "-id"]

@@ -5,6 +5,7 @@ from django.db import connections, models
 from django.db.models import F, Func, Q, Value
 from django.db.models.functions import Length, Reverse
 
+from dayao_sscard.row_audit import statement_audit
 from dayao_sscard.scoping import Scope, ScopedQuerySet
 
 from .elements import IdType, person_derive
@@ -271,6 +272,7 @@ class Person(models.Model):
     scope = Scope(township="township", village="village", card="cards")
 
     class Meta:
+        triggers = statement_audit()
         verbose_name = "人员"
         verbose_name_plural = "人员"
         ordering = ["township__code", "village__name", "name", "id"]
@@ -405,6 +407,7 @@ class PersonClass(models.Model):
     classified_at = models.DateTimeField("比对时间")
 
     class Meta:
+        triggers = statement_audit(personal=())
         verbose_name = "比对结果"
         verbose_name_plural = "比对结果"
 
@@ -447,6 +450,7 @@ class PersonCategory(models.Model):
     source = models.CharField("来源", max_length=100, blank=True)
 
     class Meta:
+        triggers = statement_audit()
         verbose_name = "人员类别"
         verbose_name_plural = "人员类别"
         constraints = [
@@ -536,6 +540,7 @@ class ListEntry(models.Model):
     scope = Scope(township="person__township", village="person__village")
 
     class Meta:
+        triggers = statement_audit()
         verbose_name = "名单人员"
         verbose_name_plural = "名单人员"
         constraints = [
@@ -599,6 +604,7 @@ class CardSystemRecord(models.Model):
     made_on = models.DateField("制卡日期", null=True, blank=True)
 
     class Meta:
+        triggers = statement_audit()
         verbose_name = "卡务系统记录"
         verbose_name_plural = "卡务系统记录"
 

@@ -484,6 +484,9 @@ def list_import_start(*, acting_user, kind: str, source: str, uploaded_file) -> 
     return job
 
 
+# An upload is deleted some time after its job ended (dayao_sscard.retention).
+UPLOAD_GONE = "上传的文件已按留存规定删除，请重新上传该文件。"
+
 COVERAGE_LABELS = {
     ExportCoverage.COMPLETE: "按全县完整导出",
     ExportCoverage.PARTIAL: "按部分导出",
@@ -505,6 +508,8 @@ def list_import_confirm(*, acting_user, job: Job, coverage: str) -> Job:
             raise ValidationError("该任务不在待确认状态。")
         if stopped.params.get("confirmed_job"):
             return Job.objects.get(pk=stopped.params["confirmed_job"])
+        if not stopped.input_file or not stopped.input_file.storage.exists(stopped.input_file.name):
+            raise ValidationError(UPLOAD_GONE)
         with stopped.input_file.open("rb") as upload:
             confirmed = job_create(
                 kind=JobKind.IMPORT_LIST,
@@ -530,6 +535,8 @@ def list_import_confirm(*, acting_user, job: Job, coverage: str) -> Job:
 def list_import_run(job: Job, progress: JobProgress) -> dict:
     """Import the job's file; attach the error report when some rows could not be used."""
     progress(0, 1, "正在读取文件", force=True)
+    if not job.input_file or not job.input_file.storage.exists(job.input_file.name):
+        raise JobFailure(UPLOAD_GONE)
     try:
         result = list_import(
             kind=job.params["kind"],

@@ -157,30 +157,39 @@ def _persons_not_derived() -> list[str]:
 
 
 def _delete_ledger_rows_on_sqlite():
-    """Lets the flush that ends a transactional test empty a custody ledger with rows.
+    """Lets the flush that ends a transactional test empty a custody ledger and an audit
+    log with rows.
 
-    Migration issuance 0002 makes ``issuance_ledgerentry`` append-only with triggers. On
-    SQLite that flush is a plain DELETE, which the trigger refuses (PostgreSQL truncates):
-    the rows of a test that imported a card export are removed here with the triggers
-    lifted, and the triggers are put back for the next test.
+    Migration issuance 0002 makes ``issuance_ledgerentry`` append-only with triggers, and
+    dayao_sscard 0015 the audit tables. On SQLite that flush is a plain DELETE, which the
+    triggers refuse (PostgreSQL truncates): the rows of the test are removed here with the
+    triggers lifted, and the triggers are put back for the next test.
     """
     from importlib import import_module
 
     from django.db import connection
 
+    from dayao_sscard.models import AuditEvent, DataChange
     from issuance.models import LedgerEntry
 
-    if connection.vendor != "sqlite" or not LedgerEntry.objects.exists():
+    if connection.vendor != "sqlite":
         return
-    append_only = import_module("issuance.migrations.0002_ledger_append_only")
-    with connection.schema_editor() as editor:
-        append_only.backward(None, editor)
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(LedgerEntry._meta.db_table)}")
-    finally:
+    for migration, models in (
+        ("issuance.migrations.0002_ledger_append_only", [LedgerEntry]),
+        ("dayao_sscard.migrations.0016_audit_log_unchangeable", [AuditEvent, DataChange]),
+    ):
+        if not any(model.objects.exists() for model in models):
+            continue
+        triggers = import_module(migration)
         with connection.schema_editor() as editor:
-            append_only.forward(None, editor)
+            triggers.backward(None, editor)
+        try:
+            with connection.cursor() as cursor:
+                for model in models:
+                    cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+        finally:
+            with connection.schema_editor() as editor:
+                triggers.forward(None, editor)
 
 
 @pytest.fixture
@@ -282,8 +291,8 @@ def person_b(village_b):
 
 @pytest.fixture
 def ledger_flushable(transactional_db):
-    """Lets the end of a live-server test flush a database that holds custody-ledger rows
-    (see ``_delete_ledger_rows_on_sqlite``)."""
+    """Lets the end of a live-server test flush a database that holds custody-ledger or
+    audit rows (see ``_delete_ledger_rows_on_sqlite``)."""
     yield
     _delete_ledger_rows_on_sqlite()
 

@@ -18,7 +18,9 @@ from pathlib import Path
 from django.db import connection, transaction
 
 from dayao_sscard.audit import audit_record
+from dayao_sscard.jobs import file_facts
 from dayao_sscard.permissions import require
+from dayao_sscard.row_audit import audit_actor
 from issuance.opening import cards_open_from_export
 
 from ..card_records import made_cards_from_ranks
@@ -89,7 +91,7 @@ def list_import(
         raise ListImportError(str(exc)) from exc
     total = sum(t.total_rows for t in tables) or 1
     try:
-        with transaction.atomic():
+        with audit_actor(acting_user, f"导入名单：{original_name}"), transaction.atomic():
             serialise_imports()
             if mark_if_already_imported(result, kind, sha):
                 return result
@@ -158,7 +160,10 @@ def list_import(
                 actor=acting_user,
                 action="roster.sourcelist.imported",
                 obj=source_list,
-                after=result.summary(),
+                after={
+                    **result.summary(),
+                    **file_facts(original_name, Path(path).stat().st_size, sha),
+                },
             )
     except TableError as exc:
         raise ListImportError(f"{exc}（已撤回本次导入的全部数据）") from exc

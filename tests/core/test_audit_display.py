@@ -14,7 +14,6 @@ from django.urls import reverse
 
 from dayao_sscard.admin import AuditedAdmin
 from dayao_sscard.audit import ACTION_LABELS, ADMIN_VERBS, action_label, audit_record
-from dayao_sscard.models import AuditEvent
 from issuance.models import LedgerEvent
 from roster.models import VerificationStatus
 from roster.services import person_verify
@@ -112,12 +111,15 @@ def test_the_table_has_no_labels_for_actions_nobody_writes():
 
 
 @pytest.fixture
-def verified(clerk_a, person_a):
+def verified(clerk_a, person_a, time_machine):
     """person_a verified by clerk_a with a photo: status, phone, photo, verifier, time."""
     clerk_a.display_name = "金碧镇社保中心李芳"
     clerk_a.save()
     person_a.phone = ""
     person_a.save()
+    # A fixed moment, to check the time zone: 06:05 UTC is 14:05 in 大姚. Set as the
+    # verification is written: the audit log refuses a changed row afterwards.
+    time_machine.move_to(datetime.datetime(2026, 7, 2, 6, 5, tzinfo=datetime.UTC), tick=False)
     person_verify(
         person=person_a,
         acting_user=clerk_a,
@@ -132,10 +134,6 @@ def verified(clerk_a, person_a):
     )
     person_a.refresh_from_db()
     assert person_a.verification_status == VerificationStatus.READY
-    # A fixed moment, to check the time zone: 06:05 UTC is 14:05 in 大姚.
-    AuditEvent.objects.filter(action="roster.person.verified").update(
-        at=datetime.datetime(2026, 7, 2, 6, 5, tzinfo=datetime.UTC)
-    )
     return person_a
 
 
