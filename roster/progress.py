@@ -22,10 +22,14 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from dayao_sscard.natural import natural_key
+from issuance.models import Card
 
 from .figures import (
+    CARD_KEY_PREFIX,
     FIGURE_KEYS,
     PERSON_COLUMNS,
+    card_key,
+    card_key_parts,
     counted_conditions,
     holds,
     person_flags,
@@ -73,9 +77,36 @@ def _counts_from(rows: Iterable[dict], conditions: dict[str, Q]) -> Counts:
 
 
 def count_figures(persons: QuerySet[Person]) -> Counts:
-    """Per (township, village) the number of ``persons`` meeting each figure, counted now."""
+    """Per (township, village) the number of ``persons`` meeting each figure, and their
+    cards by status and bank, counted now."""
     rows, conditions = _counting(persons)
-    return _counts_from(rows, conditions)
+    counts = _counts_from(rows, conditions)
+    cards = (
+        Card.objects.all() if not persons.query.where else Card.objects.filter(person__in=persons)
+    )
+    return _merged(counts, _count_cards(cards))
+
+
+def _count_cards(cards: QuerySet[Card]) -> Counts:
+    """Per (township, village) of the holders, ``cards`` by status and bank (``card_key``)."""
+    rows = (
+        cards.order_by()
+        .values_list("person__township_id", "person__village_id", "bank_id", "status")
+        .annotate(n=Count("id"))
+    )
+    counts: Counts = defaultdict(dict)
+    for township_id, village_id, bank_id, status, n in rows:
+        counts[(township_id, village_id or 0)][card_key(status, bank_id)] = n
+    return counts
+
+
+def _merged(*parts: Counts) -> Counts:
+    total: Counts = defaultdict(lambda: defaultdict(int))
+    for counts in parts:
+        for place, figures in counts.items():
+            for key, n in figures.items():
+                total[place][key] += n
+    return {place: dict(figures) for place, figures in total.items()}
 
 
 # Recounting a few persons on every save, building the query (a dozen subqueries) took
@@ -236,13 +267,11 @@ def figures_touch(person_ids: Iterable[int]) -> Iterator[None]:
 
 
 def _count_ids(ids: list[int]) -> Counts:
-    total: Counts = defaultdict(lambda: defaultdict(int))
+    parts = []
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
-        for place, figures in _count_few(chunk).items():
-            for key, n in figures.items():
-                total[place][key] += n
-    return total
+        parts += [_count_few(chunk), _count_cards(Card.objects.filter(person_id__in=chunk))]
+    return _merged(*parts)
 
 
 def figures_rebuild() -> None:
@@ -372,6 +401,27 @@ def in_scope(counts: Counts, user) -> Counts:
 def counted(*, user=None, day: datetime.date | None = None) -> Counts:
     """Per (township, village) in the user's scope, every counter, now or on a past day."""
     return in_scope(_counts_on(day), user)
+
+
+def card_counts(
+    *,
+    township_ids: Iterable[int] | None = None,
+    village_id: int | None = None,
+    bank_id: int | None = None,
+) -> dict[str, int]:
+    """Cards per status from the counters: of the holders of these townships (None: all),
+    of this village, of this bank."""
+    rows = FigureCount.objects.filter(key__startswith=CARD_KEY_PREFIX)
+    if township_ids is not None:
+        rows = rows.filter(township_id__in=list(township_ids))
+    if village_id is not None:
+        rows = rows.filter(village_id=village_id)
+    counts: dict[str, int] = defaultdict(int)
+    for key, n in rows.values_list("key", "n"):
+        status, bank = card_key_parts(key)
+        if bank_id is None or bank == bank_id:
+            counts[status] += n
+    return dict(counts)
 
 
 def townships_of(user) -> QuerySet[Township]:
