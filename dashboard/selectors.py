@@ -35,6 +35,9 @@ def card_status_counts(*, user) -> list[dict]:
     return [{"status": s, "count": counts.get(s.value, 0)} for s in CardStatus]
 
 
+RISK_FIGURES = ("risk_rows", "risk_totals", "risk_days", "risk_cards")
+
+
 def custody_risk_figures(*, user) -> dict:
     """The home page's custody risks (代管风险), from the one selector the risk pages read:
     per township in scope the counts by kind, and the ten cards held longest."""
