@@ -285,7 +285,9 @@ def _branch_filter(*, user, branch_id: str) -> BankBranch | None:
 def _cards_of(*, user, branch: BankBranch | None) -> QuerySet[Card]:
     cards = Card.objects.for_user(user)
     if branch is not None:
-        cards = cards.filter(bank_id=branch.bank_id, person__township__serving_branches=branch)
+        # Values, not a join to the branch's townships (see ``dayao_sscard.scoping``).
+        served = list(branch.served.values_list("township_id", flat=True))
+        cards = cards.filter(bank_id=branch.bank_id, person__township__in=served)
     return with_answering_branch(
         cards.select_related("person", "person__township", "person__village", "bank")
     )

@@ -419,7 +419,7 @@ def card_counts(
     counts: dict[str, int] = defaultdict(int)
     for key, n in rows.values_list("key", "n"):
         status, bank = card_key_parts(key)
-        if bank_id is None or bank == bank_id:
+        if n and (bank_id is None or bank == bank_id):
             counts[status] += n
     return dict(counts)
 
