@@ -12,9 +12,9 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.functional import cached_property
 from django.views.decorators.http import require_GET, require_POST
 
+from dayao_sscard.paging import CountedPaginator
 from dayao_sscard.params import query_without_page
 from dayao_sscard.permissions import action_required
 from issuance.services import card_make_instant
@@ -193,23 +193,11 @@ def counter_photo(request: HttpRequest, pk: int) -> FileResponse:
     return response
 
 
-class _CountedPaginator(Paginator):
-    """Pages of rows whose number the counters already know: not counted again."""
-
-    def __init__(self, object_list, per_page: int, *, count: int) -> None:
-        super().__init__(object_list, per_page)
-        self.known = count
-
-    @cached_property
-    def count(self) -> int:
-        return self.known
-
-
 def _list_page(
     request: HttpRequest, template: str, rows, extra: dict | None = None, count: int | None = None
 ):
     branch = request.GET.get("branch", "")
-    paginator = Paginator(rows, 50) if count is None else _CountedPaginator(rows, 50, count=count)
+    paginator = Paginator(rows, 50) if count is None else CountedPaginator(rows, 50, count=count)
     page = paginator.get_page(request.GET.get("page"))
     context = {
         "page": page,

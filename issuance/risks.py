@@ -434,6 +434,27 @@ def custody_risk_counts(
     return _kept(key, state, lambda: _custody_risk_counts(user=user, days=days, today=today))
 
 
+def custody_risk_count(*, user, township_code: str = "", kind: str = "") -> int:
+    """How many cards ``custody_risk_cards`` lists with these filters: the count kept for
+    the tiles, counted again whenever the ledger or the approvals changed (counting the
+    list itself compared every card in a holder's hands with the holder's name: 1 s at a
+    million persons, on every page of the list)."""
+    days = risk_days()
+    key, state = _risk_state(user, days, None)
+    rows = _kept(
+        key, state, lambda: _custody_risk_counts(user=user, days=days, today=None), exact=True
+    )
+    total = 0
+    for row in rows:
+        if township_code and row["township"].code != township_code:
+            continue
+        if kind in RiskKind.LABELS:
+            total += next(k["count"] for k in row["kinds"] if k["kind"] == kind)
+        else:
+            total += row["total"]
+    return total
+
+
 def custody_risk_longest(*, user, count: int = 10) -> list[Card]:
     """The ``count`` cards of rule 1 held longest (the home pages' short list), kept as the
     counts are: finding them walks the county's old custodies (0.2 s at a million)."""

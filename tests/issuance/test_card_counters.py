@@ -8,7 +8,7 @@ the counters, these keys included, with a count from scratch after every test.
 import pytest
 from django.db.models import Count
 
-from activation.views import _CountedPaginator
+from dayao_sscard.paging import CountedPaginator
 from issuance.models import Card, CardStatus, CustodyKind, LedgerEvent
 from issuance.selectors import card_status_counted
 from issuance.services import Custody, cards_record_event
@@ -99,5 +99,5 @@ def test_lost_card_counters_are_seen_and_rebuilt(supervisor, cards):
 
 
 def test_the_paginator_takes_the_counted_total():
-    paginator = _CountedPaginator(Card.objects.none(), 50, count=120)
+    paginator = CountedPaginator(Card.objects.none(), 50, count=120)
     assert (paginator.count, paginator.num_pages) == (120, 3)
