@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -333,6 +333,7 @@ def _today() -> tuple[datetime, datetime]:
 
 @dataclass
 class TodaysWork:
+    total: int  # of the entries
     entries: QuerySet[LedgerEntry]
     ecards: QuerySet[ElectronicCardSigning]
     counts: dict[str, int]
@@ -358,15 +359,23 @@ def todays_work(*, user, branch_id: str = "") -> TodaysWork:
         # 全部网点: the work of every branch's staff, not the townships' handovers.
         entries = entries.filter(recorded_by__bank_branch__isnull=False)
         ecards = ecards.filter(recorded_by__bank_branch__isnull=False)
+    # One reading of the day's entries for the list's total and the two kinds counted.
+    totals = entries.aggregate(
+        entries=Count("id"),
+        instant=Count(
+            "id",
+            filter=Q(event=LedgerEvent.PRODUCED, card__production_type=ProductionType.INSTANT),
+        ),
+        issued=Count("id", filter=Q(event=LedgerEvent.ISSUED)),
+    )
     counts = {
-        "instant": entries.filter(
-            event=LedgerEvent.PRODUCED, card__production_type=ProductionType.INSTANT
-        ).count(),
-        "issued": entries.filter(event=LedgerEvent.ISSUED).count(),
+        "instant": totals["instant"],
+        "issued": totals["issued"],
         "activated": activations.count(),
         "ecards": ecards.count(),
     }
     return TodaysWork(
+        total=totals["entries"],
         entries=entries.select_related(
             "card", "card__person", "card__person__township", "recorded_by"
         ).order_by("-recorded_at", "-id"),

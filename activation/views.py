@@ -241,4 +241,5 @@ def branch_today(request: HttpRequest) -> HttpResponse:
         "activation/branch_today.html",
         work.entries,
         {"counts": work.counts, "ecards": work.ecards},
+        count=work.total,
     )
