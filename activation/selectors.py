@@ -8,7 +8,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -27,7 +27,7 @@ from issuance.models import (
     ProductionType,
 )
 from issuance.rules import at_branch_counter
-from issuance.selectors import pending_cancellation, with_answering_branch
+from issuance.selectors import card_status_counted, pending_cancellation, with_answering_branch
 from roster.id_numbers import try_normalize_id_number
 from roster.models import Person
 from roster.witnesses import card_refusal
@@ -285,10 +285,16 @@ def _branch_filter(*, user, branch_id: str) -> BankBranch | None:
 def _cards_of(*, user, branch: BankBranch | None) -> QuerySet[Card]:
     cards = Card.objects.for_user(user)
     if branch is not None:
-        cards = cards.filter(bank_id=branch.bank_id, person__township__serving_branches=branch)
+        # Values, not a join to the branch's townships (see ``dayao_sscard.scoping``).
+        served = list(branch.served.values_list("township_id", flat=True))
+        cards = cards.filter(bank_id=branch.bank_id, person__township__in=served)
     return with_answering_branch(
         cards.select_related("person", "person__township", "person__village", "bank")
     )
+
+
+WAITING_STATUSES = (CardStatus.IN_STOCK, CardStatus.IN_TRANSIT)
+NOT_ACTIVATED_STATUSES = (CardStatus.ISSUED, CardStatus.DORMANT)
 
 
 def cards_waiting(*, user, branch_id: str = "") -> QuerySet[Card]:
@@ -296,7 +302,7 @@ def cards_waiting(*, user, branch_id: str = "") -> QuerySet[Card]:
     branch = _branch_filter(user=user, branch_id=branch_id)
     return (
         _cards_of(user=user, branch=branch)
-        .filter(status__in=[CardStatus.IN_STOCK, CardStatus.IN_TRANSIT])
+        .filter(status__in=WAITING_STATUSES)
         .order_by("made_on", "id")
     )
 
@@ -306,9 +312,18 @@ def cards_not_activated(*, user, branch_id: str = "") -> QuerySet[Card]:
     branch = _branch_filter(user=user, branch_id=branch_id)
     return (
         _cards_of(user=user, branch=branch)
-        .filter(status__in=[CardStatus.ISSUED, CardStatus.DORMANT])
+        .filter(status__in=NOT_ACTIVATED_STATUSES)
         .order_by("custody_since", "id")
     )
+
+
+def cards_counted(*, user, branch_id: str = "", statuses: Collection[str]) -> int:
+    """How many cards ``cards_waiting`` or ``cards_not_activated`` lists (their
+    ``statuses``), from the counters: counting them joined every card to its holder's
+    township (0.5–1 s at a million persons)."""
+    branch = _branch_filter(user=user, branch_id=branch_id)
+    counts = card_status_counted(user=user, branch=branch)
+    return sum(counts.get(status, 0) for status in statuses)
 
 
 def _today() -> tuple[datetime, datetime]:
@@ -318,6 +333,7 @@ def _today() -> tuple[datetime, datetime]:
 
 @dataclass
 class TodaysWork:
+    total: int  # of the entries
     entries: QuerySet[LedgerEntry]
     ecards: QuerySet[ElectronicCardSigning]
     counts: dict[str, int]
@@ -343,15 +359,23 @@ def todays_work(*, user, branch_id: str = "") -> TodaysWork:
         # 全部网点: the work of every branch's staff, not the townships' handovers.
         entries = entries.filter(recorded_by__bank_branch__isnull=False)
         ecards = ecards.filter(recorded_by__bank_branch__isnull=False)
+    # One reading of the day's entries for the list's total and the two kinds counted.
+    totals = entries.aggregate(
+        entries=Count("id"),
+        instant=Count(
+            "id",
+            filter=Q(event=LedgerEvent.PRODUCED, card__production_type=ProductionType.INSTANT),
+        ),
+        issued=Count("id", filter=Q(event=LedgerEvent.ISSUED)),
+    )
     counts = {
-        "instant": entries.filter(
-            event=LedgerEvent.PRODUCED, card__production_type=ProductionType.INSTANT
-        ).count(),
-        "issued": entries.filter(event=LedgerEvent.ISSUED).count(),
+        "instant": totals["instant"],
+        "issued": totals["issued"],
         "activated": activations.count(),
         "ecards": ecards.count(),
     }
     return TodaysWork(
+        total=totals["entries"],
         entries=entries.select_related(
             "card", "card__person", "card__person__township", "recorded_by"
         ).order_by("-recorded_at", "-id"),

@@ -14,6 +14,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from dayao_sscard.paging import CountedPaginator
 from dayao_sscard.params import query_without_page
 from dayao_sscard.permissions import action_required
 from issuance.services import card_make_instant
@@ -192,9 +193,12 @@ def counter_photo(request: HttpRequest, pk: int) -> FileResponse:
     return response
 
 
-def _list_page(request: HttpRequest, template: str, rows, extra: dict | None = None):
+def _list_page(
+    request: HttpRequest, template: str, rows, extra: dict | None = None, count: int | None = None
+):
     branch = request.GET.get("branch", "")
-    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    paginator = Paginator(rows, 50) if count is None else CountedPaginator(rows, 50, count=count)
+    page = paginator.get_page(request.GET.get("page"))
     context = {
         "page": page,
         "branch": branch,
@@ -209,17 +213,23 @@ def _list_page(request: HttpRequest, template: str, rows, extra: dict | None = N
 @action_required("activation.view_counter")
 def branch_waiting(request: HttpRequest) -> HttpResponse:
     """Cards made and waiting for their holders, longest waiting first."""
-    cards = selectors.cards_waiting(user=request.user, branch_id=request.GET.get("branch", ""))
-    return _list_page(request, "activation/branch_waiting.html", cards)
+    branch = request.GET.get("branch", "")
+    cards = selectors.cards_waiting(user=request.user, branch_id=branch)
+    count = selectors.cards_counted(
+        user=request.user, branch_id=branch, statuses=selectors.WAITING_STATUSES
+    )
+    return _list_page(request, "activation/branch_waiting.html", cards, count=count)
 
 
 @action_required("activation.view_counter")
 def branch_not_activated(request: HttpRequest) -> HttpResponse:
     """Cards issued to their holders whose bank function is still off."""
-    cards = selectors.cards_not_activated(
-        user=request.user, branch_id=request.GET.get("branch", "")
+    branch = request.GET.get("branch", "")
+    cards = selectors.cards_not_activated(user=request.user, branch_id=branch)
+    count = selectors.cards_counted(
+        user=request.user, branch_id=branch, statuses=selectors.NOT_ACTIVATED_STATUSES
     )
-    return _list_page(request, "activation/branch_not_activated.html", cards)
+    return _list_page(request, "activation/branch_not_activated.html", cards, count=count)
 
 
 @action_required("activation.view_counter")
@@ -231,4 +241,5 @@ def branch_today(request: HttpRequest) -> HttpResponse:
         "activation/branch_today.html",
         work.entries,
         {"counts": work.counts, "ecards": work.ecards},
+        count=work.total,
     )

@@ -1,6 +1,5 @@
 """The figures of the role home pages (工作台), each read through the user's scope."""
 
-from django.db.models import Count
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -8,6 +7,7 @@ from dayao_sscard.models import Campaign, Job, JobKind
 from dayao_sscard.permissions import may
 from issuance.models import LIVE_CARD_STATUSES, Card, CardStatus, CustodyKind
 from issuance.risks import custody_risk_counts, custody_risk_longest, custody_risk_totals, risk_days
+from issuance.selectors import card_status_counted
 from roster.models import Person, Township, VerificationStatus, VitalStatus
 from roster.reports import PAGE_KEYS, classification_report
 from roster.witnesses import card_refusal
@@ -30,10 +30,12 @@ def campaign_stages(campaign: Campaign | None) -> list[dict]:
 
 
 def card_status_counts(*, user) -> list[dict]:
-    counts = dict(
-        Card.objects.for_user(user).values_list("status").annotate(n=Count("id")).order_by()
-    )
+    """The tiles 社保卡状态: the user's cards per status, from the counters."""
+    counts = card_status_counted(user=user)
     return [{"status": s, "count": counts.get(s.value, 0)} for s in CardStatus]
+
+
+RISK_FIGURES = ("risk_rows", "risk_totals", "risk_days", "risk_cards")
 
 
 def custody_risk_figures(*, user) -> dict:

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import SimpleLazyObject
 
 from dayao_sscard.permissions import action_required, may
 from dayao_sscard.replica import reads_from_replica
@@ -13,19 +14,26 @@ from . import selectors, supervision
 @login_required
 @reads_from_replica
 def home(request: HttpRequest) -> HttpResponse:
-    """Each role's own home page (工作台), with the figures of its scope."""
+    """Each role's own home page (工作台), with the figures of its scope.
+
+    Each block is counted when the role's template first reads it, not before: a bank
+    clerk's page has no township table, a collector's no card tiles.
+    """
     user = request.user
     campaign = selectors.campaign_active()
+    risks = SimpleLazyObject(lambda: selectors.custody_risk_figures(user=user))
     context = {
         "campaign": campaign,
         "stages": selectors.campaign_stages(campaign),
-        "township_rows": selectors.class_counts_by_township(user=user),
-        "card_counts": selectors.card_status_counts(user=user),
-        **selectors.custody_risk_figures(user=user),
+        "township_rows": SimpleLazyObject(lambda: selectors.class_counts_by_township(user=user)),
+        "card_counts": SimpleLazyObject(lambda: selectors.card_status_counts(user=user)),
+        **{key: SimpleLazyObject(lambda key=key: risks.get(key)) for key in selectors.RISK_FIGURES},
         "recent_jobs": job_list(user=user),
-        "handovers_waiting": handover_incoming_count(user=user)
-        if may(user, "issuance.receive_handover")
-        else 0,
+        "handovers_waiting": SimpleLazyObject(
+            lambda: (
+                handover_incoming_count(user=user) if may(user, "issuance.receive_handover") else 0
+            )
+        ),
     }
     return render(request, f"dashboard/{user.role}.html", context)
 

@@ -282,7 +282,8 @@ class LedgerEntry(models.Model):
     occurred_at = models.DateTimeField("发生时间")
     # Set before the entry is hashed (issuance/chain.py), so not at save time.
     recorded_at = models.DateTimeField("登记时间", default=timezone.now, editable=False)
-    # None: written by an import run at the command line (shown as 系统导入).
+    # None: written by an import run at the command line (shown as 系统导入). Its index is
+    # ledger_recorded_by_day's leading column.
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="登记人",
@@ -290,6 +291,7 @@ class LedgerEntry(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        db_index=False,
     )
     note = models.CharField("备注", max_length=500, blank=True)
     # The hash chain of the card's entries (issuance/chain.py, docs/LEDGER.md): sha256 hex
@@ -308,6 +310,18 @@ class LedgerEntry(models.Model):
         verbose_name = "流转台账"
         verbose_name_plural = "流转台账"
         ordering = ["card_id", "sequence"]
+        indexes = [
+            # A branch's work of the day (activation.selectors.todays_work): its clerks'
+            # entries recorded today, instead of every entry of the ledger.
+            models.Index(fields=["recorded_by", "recorded_at"], name="ledger_recorded_by_day"),
+            # 回收清单 (issuance.selectors.recovery_list): the few recoveries in their order,
+            # instead of reading the whole ledger for them.
+            models.Index(
+                fields=["occurred_at", "id"],
+                name="ledger_recoveries",
+                condition=Q(event="recovered"),
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["card", "sequence"], name="ledger_sequence_per_card"),
             models.CheckConstraint(

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from dayao_sscard.paging import CountedPaginator
 from dayao_sscard.params import query_without_page
 from dayao_sscard.permissions import action_required
 from roster.models import Township
@@ -64,7 +65,8 @@ def risk_cards(request: HttpRequest) -> HttpResponse:
     """The risky cards behind a count: one township, one kind, or all in scope."""
     township, kind = _filters(request)
     cards = risks.custody_risk_cards(user=request.user, township_code=township, kind=kind)
-    page = Paginator(cards, 50).get_page(request.GET.get("page"))
+    count = risks.custody_risk_count(user=request.user, township_code=township, kind=kind)
+    page = CountedPaginator(cards, 50, count=count).get_page(request.GET.get("page"))
     return render(
         request,
         "issuance/risk_cards.html",

@@ -13,9 +13,10 @@ from django.utils import timezone
 from activation.models import Activation
 from dayao_sscard.natural import natural_key
 from dayao_sscard.params import id_param
+from dayao_sscard.roles import Role
 from roster.figures import CARDS_DORMANT, CARDS_ISSUED, CARDS_RECOVERED, CARDS_WAITING
 from roster.models import Person, Township, VitalStatus
-from roster.progress import counters_of
+from roster.progress import card_counts, counters_of
 from roster.witnesses import ready_for_card_q
 
 from .card_numbers import card_number_clean
@@ -115,6 +116,36 @@ def with_answering_branch(cards: QuerySet[Card]) -> QuerySet[Card]:
         bank=OuterRef("bank"), township=OuterRef("person__township")
     ).values("branch__name")[:1]
     return cards.annotate(branch_name=Subquery(branch))
+
+
+def card_status_counted(*, user, branch: BankBranch | None = None) -> dict[str, int]:
+    """The cards ``Card.objects.for_user(user)`` reaches, per status, from the counters
+    (``roster.progress.card_counts``); with ``branch``, only those the branch answers for:
+    its bank's cards of the persons of the townships it serves."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return {}
+    if user.role == Role.BANK_STAFF:
+        if branch is not None and branch.pk != user.bank_branch_id:
+            return {}
+        branch = user.bank_branch
+        if branch is None:
+            return {}
+    where: dict = {}
+    if user.is_county_wide:
+        pass
+    elif user.role == Role.TOWNSHIP_STAFF and user.township_id:
+        where["township_ids"] = [user.township_id]
+    elif user.role == Role.VILLAGE_COLLECTOR and user.village_id:
+        where["village_id"] = user.village_id
+    elif user.role != Role.BANK_STAFF:
+        return {}
+    if branch is not None:
+        served = set(branch.served.values_list("township_id", flat=True))
+        if "township_ids" in where:
+            served &= set(where["township_ids"])
+        where["township_ids"] = served
+        where["bank_id"] = branch.bank_id
+    return card_counts(**where)
 
 
 def _stock_and_dormant(*, user) -> QuerySet[Card]:

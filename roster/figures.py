@@ -276,6 +276,21 @@ def _page_conditions(projects: list[str]) -> dict[str, Q]:
 
 FIGURE_KEYS = tuple(FIGURE_LABELS)
 
+# Beside the persons, their cards: per village, how many cards of each bank are in each
+# status, "card:<status>:<bank id>" — the home pages' card tiles and the totals of the
+# branches' lists, which counted the scope's cards on every view (0.1–1 s at a million).
+CARD_KEY_PREFIX = "card:"
+
+
+def card_key(status: str, bank_id: int) -> str:
+    return f"{CARD_KEY_PREFIX}{status}:{bank_id}"
+
+
+def card_key_parts(key: str) -> tuple[str, int]:
+    """``(status, bank_id)`` of a ``card_key``."""
+    status, _, bank_id = key.removeprefix(CARD_KEY_PREFIX).rpartition(":")
+    return status, int(bank_id)
+
 
 def counted_conditions(projects: list[str]) -> dict[str, Q]:
     """Every condition the counters keep: the figures, then what the other pages count."""

@@ -1,5 +1,7 @@
 from django import forms
 
+from dayao_sscard.widgets import PlainSelect
+
 from .figures import FIGURE_LABELS
 from .models import CardClass, Category, ListKind, Person, UnreachableReason, VitalStatus
 from .selectors import NO_VILLAGE
@@ -10,11 +12,12 @@ from .witnesses import DISAGREEMENT, DISAGREEMENT_LABEL, UNCLASSIFIED
 
 class PersonFilterForm(forms.Form):
     q = forms.CharField(label="姓名/身份证号/村", required=False)
-    township = forms.ChoiceField(label="乡镇", required=False)
-    village = forms.ChoiceField(label="村（社区）", required=False)
+    township = forms.ChoiceField(label="乡镇", required=False, widget=PlainSelect)
+    village = forms.ChoiceField(label="村（社区）", required=False, widget=PlainSelect)
     card_class = forms.ChoiceField(
         label="比对结果",
         required=False,
+        widget=PlainSelect,
         choices=[
             ("", "全部"),
             *CardClass.choices,
@@ -23,14 +26,21 @@ class PersonFilterForm(forms.Form):
         ],
     )
     vital_status = forms.ChoiceField(
-        label="生存状态", required=False, choices=[("", "全部"), *VitalStatus.choices]
+        label="生存状态",
+        required=False,
+        widget=PlainSelect,
+        choices=[("", "全部"), *VitalStatus.choices],
     )
     category = forms.ChoiceField(
-        label="人员类别", required=False, choices=[("", "全部"), *Category.choices]
+        label="人员类别",
+        required=False,
+        widget=PlainSelect,
+        choices=[("", "全部"), *Category.choices],
     )
     on_list = forms.ChoiceField(
         label="所在名单",
         required=False,
+        widget=PlainSelect,
         choices=[("", "全部"), *((k, v) for k, v in ListKind.choices if k != ListKind.CARD_EXPORT)],
     )
     project = forms.CharField(label="补贴项目", required=False, widget=forms.HiddenInput)
@@ -39,6 +49,7 @@ class PersonFilterForm(forms.Form):
     figure = forms.ChoiceField(
         label="进度数字",
         required=False,
+        widget=PlainSelect,
         choices=[("", "全部"), *FIGURE_LABELS.items()],
         error_messages={
             "invalid_choice": "没有名为“%(value)s”的进度数字，未列出任何人员："

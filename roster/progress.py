@@ -23,10 +23,14 @@ from django.utils import timezone
 
 from dayao_sscard.natural import natural_key
 from dayao_sscard.roles import COUNTY_WIDE_ROLES, Role
+from issuance.models import Card
 
 from .figures import (
+    CARD_KEY_PREFIX,
     FIGURE_KEYS,
     PERSON_COLUMNS,
+    card_key,
+    card_key_parts,
     counted_conditions,
     holds,
     person_flags,
@@ -74,9 +78,43 @@ def _counts_from(rows: Iterable[dict], conditions: dict[str, Q]) -> Counts:
 
 
 def count_figures(persons: QuerySet[Person]) -> Counts:
-    """Per (township, village) the number of ``persons`` meeting each figure, counted now."""
+    """Per (township, village) the number of ``persons`` meeting each figure, and their
+    cards by status and bank, counted now."""
     rows, conditions = _counting(persons)
-    return _counts_from(rows, conditions)
+    counts = _counts_from(rows, conditions)
+    cards = (
+        Card.objects.all() if not persons.query.where else Card.objects.filter(person__in=persons)
+    )
+    return _merged(counts, _count_cards(cards))
+
+
+def _card_rows(cards: QuerySet[Card]) -> QuerySet:
+    return (
+        cards.order_by()
+        .values_list("person__township_id", "person__village_id", "bank_id", "status")
+        .annotate(n=Count("id"))
+    )
+
+
+def _count_cards(cards: QuerySet[Card]) -> Counts:
+    """Per (township, village) of the holders, ``cards`` by status and bank (``card_key``)."""
+    return _card_counts_from(_card_rows(cards))
+
+
+def _card_counts_from(rows: Iterable[tuple]) -> Counts:
+    counts: Counts = defaultdict(dict)
+    for township_id, village_id, bank_id, status, n in rows:
+        counts[(township_id, village_id or 0)][card_key(status, bank_id)] = n
+    return counts
+
+
+def _merged(*parts: Counts) -> Counts:
+    total: Counts = defaultdict(lambda: defaultdict(int))
+    for counts in parts:
+        for place, figures in counts.items():
+            for key, n in figures.items():
+                total[place][key] += n
+    return {place: dict(figures) for place, figures in total.items()}
 
 
 # Recounting a few persons on every save, building the query (a dozen subqueries) took
@@ -98,6 +136,30 @@ def _compiled_for(size: int) -> tuple[str, list, list[int], dict[str, Q]]:
         slots = [params.index(stand_in) for stand_in in stand_ins]
         _compiled[key] = (sql, params, slots, conditions)
     return _compiled[key]
+
+
+_compiled_cards: dict[tuple, tuple[str, list, list[int]]] = {}
+
+
+def _count_cards_few(ids: list[int]) -> Counts:
+    """``_count_cards`` of these persons' cards, its query built once per size as above."""
+    size = next(size for size in _SIZES if size >= len(ids))
+    key = (connection.vendor, size)
+    if key not in _compiled_cards:
+        stand_ins = [_STAND_IN - i for i in range(size)]
+        sql, params = _card_rows(
+            Card.objects.filter(person_id__in=stand_ins)
+        ).query.sql_with_params()
+        params = list(params)
+        _compiled_cards[key] = (sql, params, [params.index(stand_in) for stand_in in stand_ins])
+    sql, params, slots = _compiled_cards[key]
+    params = list(params)
+    padded = ids + [ids[-1]] * (size - len(ids))
+    for slot, pk in zip(slots, padded, strict=True):
+        params[slot] = pk
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return _card_counts_from(cursor.fetchall())
 
 
 def _count_few(ids: list[int]) -> Counts:
@@ -237,13 +299,11 @@ def figures_touch(person_ids: Iterable[int]) -> Iterator[None]:
 
 
 def _count_ids(ids: list[int]) -> Counts:
-    total: Counts = defaultdict(lambda: defaultdict(int))
+    parts = []
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
-        for place, figures in _count_few(chunk).items():
-            for key, n in figures.items():
-                total[place][key] += n
-    return total
+        parts += [_count_few(chunk), _count_cards_few(chunk)]
+    return _merged(*parts)
 
 
 def figures_rebuild() -> None:
@@ -388,6 +448,27 @@ def counters_of(user, keys: Iterable[str]) -> QuerySet[FigureCount] | None:
 def counted(*, user=None, day: datetime.date | None = None) -> Counts:
     """Per (township, village) in the user's scope, every counter, now or on a past day."""
     return in_scope(_counts_on(day), user)
+
+
+def card_counts(
+    *,
+    township_ids: Iterable[int] | None = None,
+    village_id: int | None = None,
+    bank_id: int | None = None,
+) -> dict[str, int]:
+    """Cards per status from the counters: of the holders of these townships (None: all),
+    of this village, of this bank."""
+    rows = FigureCount.objects.filter(key__startswith=CARD_KEY_PREFIX)
+    if township_ids is not None:
+        rows = rows.filter(township_id__in=list(township_ids))
+    if village_id is not None:
+        rows = rows.filter(village_id=village_id)
+    counts: dict[str, int] = defaultdict(int)
+    for key, n in rows.values_list("key", "n"):
+        status, bank = card_key_parts(key)
+        if n and (bank_id is None or bank == bank_id):
+            counts[status] += n
+    return dict(counts)
 
 
 def townships_of(user) -> QuerySet[Township]:

@@ -241,6 +241,29 @@ class TestBranchLists:
         page = text_of(client.get(reverse("activation:branch-waiting"), {"branch": branch_b.pk}))
         assert "张桂芬" in page and "杨春梅" not in page
 
+    @pytest.mark.parametrize(
+        ("persona", "branch", "name", "statuses"),
+        [
+            ("banker_a", None, "branch-waiting", (CardStatus.IN_STOCK, CardStatus.IN_TRANSIT)),
+            ("banker_a", None, "branch-not-activated", (CardStatus.ISSUED, CardStatus.DORMANT)),
+            ("county_admin", None, "branch-waiting", (CardStatus.IN_STOCK, CardStatus.IN_TRANSIT)),
+            ("supervisor", "branch_b", "branch-waiting", (CardStatus.IN_STOCK,)),
+            ("county_admin", "branch_a", "branch-not-activated", (CardStatus.ISSUED,)),
+        ],
+    )
+    def test_the_total_is_the_number_of_cards_listed(
+        self, client, request, cards, persona, branch, name, statuses
+    ):
+        """The total comes from the counters, not from counting the list: they agree."""
+        user = request.getfixturevalue(persona)
+        client.force_login(user)
+        query = {"branch": request.getfixturevalue(branch).pk} if branch else {}
+        page = client.get(reverse(f"activation:{name}"), query).context["page"]
+        assert page.paginator.count == len(page.object_list) > 0
+        assert page.paginator.count == (
+            Card.objects.for_user(user).filter(status__in=statuses).count() if not branch else 1
+        )
+
     def test_todays_work(self, client, banker_a, ready_a):
         client.force_login(banker_a)
         look_up(client, ready_a.id_number)
