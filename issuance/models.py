@@ -5,7 +5,9 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
+from dayao_sscard.roles import Role
 from dayao_sscard.scoping import Scope, ScopedQuerySet
+from roster.models import Person
 
 
 class Bank(models.Model):
@@ -1162,3 +1164,145 @@ class HandoverExtra(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handover} {self.raw_number}"
+
+
+# ---- 对账: the reconciliation with the card-system export, kept as rows -------------------
+# See issuance/reconciliation.py: what the effective exports say (``ExportMadeCard``,
+# ``ExportCardWord``) is read once per import; the disagreements (``ReconciliationItem``)
+# are asked again of the persons every write recounts, and of the county after an import.
+# ID numbers compare byte by byte on PostgreSQL (COLLATE "C", migration 0015, as
+# roster_person's): keep it if these fields are ever altered.
+
+
+class ExportMadeCard(models.Model):
+    """One ID number's current 制卡成功 record in the effective exports
+    (``roster.card_records.current_made_cards``)."""
+
+    id_number = models.CharField("公民身份号码", max_length=18, unique=True)
+    # The name the exports give the person (the latest in the alphabet, as before), for
+    # persons our roster does not know.
+    name = models.CharField("姓名", max_length=50, blank=True)
+    card_number = models.CharField("社会保障卡卡号", max_length=30, blank=True)
+    bank_name = models.CharField("发卡银行", max_length=100, blank=True)
+    # The bank ``bank_name`` spells (``issuance.selectors.banks_by_spelling``), if any.
+    bank = models.ForeignKey(
+        Bank,
+        verbose_name="对应合作银行",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+
+    class Meta:
+        verbose_name = "卡务系统当前制卡记录"
+        verbose_name_plural = "卡务系统当前制卡记录"
+        indexes = [models.Index(fields=["card_number"], name="export_made_card_number")]
+
+    def __str__(self) -> str:
+        return f"{self.id_number} {self.card_number}"
+
+
+class ExportCardWord(models.Model):
+    """What the effective exports say of one card number besides 正常: 注销 in every record
+    naming it (``cancelled``), or another 卡状态 such as 挂失 (``odd_status``)."""
+
+    card_number = models.CharField("社会保障卡卡号", max_length=30, unique=True)
+    cancelled = models.BooleanField("已注销")
+    odd_status = models.CharField("其他卡状态", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "卡务系统卡状态"
+        verbose_name_plural = "卡务系统卡状态"
+
+    def __str__(self) -> str:
+        return self.card_number
+
+
+class ReconciliationBasis(models.Model):
+    """What the stored reconciliation was last computed from, for the whole county (one
+    row at most): the effective exports' ids and when."""
+
+    exports = models.CharField("卡务系统导出", max_length=500, blank=True)
+    rebuilt_at = models.DateTimeField("全部重新对账时间")
+
+    class Meta:
+        verbose_name = "对账依据"
+        verbose_name_plural = "对账依据"
+
+    def __str__(self) -> str:
+        return self.exports
+
+
+class ReconciliationItemQuerySet(ScopedQuerySet):
+    def for_user(self, user) -> "ScopedQuerySet":
+        """The items of the user's scope. A bank clerk's are read as the ledger and the
+        roster scope them: an item about a card of ours through the card, an item about a
+        person without one through the person."""
+        if getattr(user, "role", None) != Role.BANK_STAFF:
+            return super().for_user(user)
+        cards = Card.objects.for_user(user).filter(pk=models.OuterRef("card_id"))
+        persons = Person.objects.for_user(user).filter(pk=models.OuterRef("person_id"))
+        return self.filter(
+            Q(models.Exists(cards)) | Q(card__isnull=True) & Q(models.Exists(persons))
+        )
+
+
+class ReconciliationItem(models.Model):
+    """One disagreement between the card-system export and our ledger (issuance/
+    reconciliation.py's kinds), about a card of ours or a person the export names.
+
+    What our ledger says is read from the card when shown; what the export says is kept
+    here (``export_…``), with the place the item is scoped and counted by. Rows are
+    rebuilt, never edited: no database keys, as for the other rows written in bulk.
+    """
+
+    kind = models.CharField("不一致类型", max_length=20)
+    card = models.ForeignKey(
+        Card,
+        verbose_name="社保卡",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+    )
+    person = models.ForeignKey(
+        "roster.Person",
+        verbose_name="人员",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+    )
+    # The person's township when the item was computed (kept with them: a move recounts).
+    township = models.ForeignKey(
+        "roster.Township",
+        verbose_name="乡镇",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+    )
+    id_number = models.CharField("公民身份号码", max_length=18)
+    # The person's name, or the export's for a person not on our roster: the list's order.
+    name = models.CharField("姓名", max_length=50, blank=True)
+    export_number = models.CharField("卡务系统卡号", max_length=30, blank=True)
+    export_bank = models.CharField("卡务系统发卡银行", max_length=100, blank=True)
+    # The export's 卡状态 (status_there) or the person's comparison class (absent_there).
+    export_word = models.CharField("卡务系统状态", max_length=20, blank=True)
+
+    objects = ReconciliationItemQuerySet.as_manager()
+    scope = Scope(township="township", card="card")
+
+    class Meta:
+        verbose_name = "对账不一致"
+        verbose_name_plural = "对账不一致"
+        indexes = [
+            models.Index(fields=["township", "kind"], name="recon_item_township_kind"),
+            models.Index(fields=["id_number"], name="recon_item_id_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id_number}"
