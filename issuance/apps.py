@@ -17,12 +17,18 @@ class IssuanceConfig(AppConfig):
     def ready(self) -> None:
         from roster.progress import persons_recounted
 
-        from .reconciliation import reconciliation_banks_changed, reconciliation_keep
+        from .reconciliation import (
+            reconciliation_banks_changed,
+            reconciliation_keep,
+            reconciliation_person_saved,
+        )
 
         # The ledger's bulk writes hash in SQL; SQLite's hash is a Python function.
         connection_created.connect(_sqlite_functions)
         # The reconciliation follows every write the progress counters follow.
         persons_recounted.connect(reconciliation_keep, dispatch_uid="reconciliation")
+        person = apps.get_model("roster.Person")
+        post_save.connect(reconciliation_person_saved, sender=person, dispatch_uid="recon-person")
         bank = apps.get_model("issuance.Bank")
         post_save.connect(reconciliation_banks_changed, sender=bank, dispatch_uid="recon-bank")
         post_delete.connect(reconciliation_banks_changed, sender=bank, dispatch_uid="recon-bank-")

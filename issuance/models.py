@@ -2,12 +2,11 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from dayao_sscard.roles import Role
 from dayao_sscard.scoping import Scope, ScopedQuerySet
-from roster.models import Person
 
 
 class Bank(models.Model):
@@ -1223,9 +1222,11 @@ class ExportCardWord(models.Model):
 
 class ReconciliationBasis(models.Model):
     """What the stored reconciliation was last computed from, for the whole county (one
-    row at most): the effective exports' ids and when."""
+    row at most): the effective exports' ids, our banks, and when."""
 
     exports = models.CharField("卡务系统导出", max_length=500, blank=True)
+    # Our banks as they were (a digest): the export's bank names were read against them.
+    banks = models.CharField("合作银行", max_length=64, blank=True)
     rebuilt_at = models.DateTimeField("全部重新对账时间")
 
     class Meta:
@@ -1239,14 +1240,22 @@ class ReconciliationBasis(models.Model):
 class ReconciliationItemQuerySet(ScopedQuerySet):
     def for_user(self, user) -> "ScopedQuerySet":
         """The items of the user's scope. A bank clerk's are read as the ledger and the
-        roster scope them: an item about a card of ours through the card, an item about a
-        person without one through the person."""
-        if getattr(user, "role", None) != Role.BANK_STAFF:
+        roster scope them, from the item's own columns: an item about a card of ours as
+        ``Card.objects.for_user`` (the card's bank has the branch, which serves the
+        holder's township), an item about a person without one as
+        ``Person.objects.for_user`` (a card of theirs at the branch's bank, ditto)."""
+        if getattr(user, "role", None) != Role.BANK_STAFF or not user.is_active:
             return super().for_user(user)
-        cards = Card.objects.for_user(user).filter(pk=models.OuterRef("card_id"))
-        persons = Person.objects.for_user(user).filter(pk=models.OuterRef("person_id"))
+        branch = user.bank_branch_id
+        if branch is None:
+            return self.none()
+        persons_card = Card.objects.filter(person_id=OuterRef("person_id"), bank__branches=branch)
         return self.filter(
-            Q(models.Exists(cards)) | Q(card__isnull=True) & Q(models.Exists(persons))
+            Q(township__serving_branches=branch)
+            & (
+                Q(card__isnull=False, bank__branches=branch)
+                | Q(card__isnull=True, person__isnull=False) & Q(Exists(persons_card))
+            )
         )
 
 
@@ -1260,6 +1269,8 @@ class ReconciliationItem(models.Model):
     """
 
     kind = models.CharField("不一致类型", max_length=20)
+    # The kind's place in the list (``Kind.rank``): the list's order is read off an index.
+    rank = models.PositiveSmallIntegerField("类型顺序")
     card = models.ForeignKey(
         Card,
         verbose_name="社保卡",
@@ -1276,7 +1287,18 @@ class ReconciliationItem(models.Model):
         related_name="+",
         db_constraint=False,
     )
-    # The person's township when the item was computed (kept with them: a move recounts).
+    # The card's bank, for a bank clerk's scope (an event that changes it recounts).
+    bank = models.ForeignKey(
+        Bank,
+        verbose_name="发卡银行",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    # The person's township when the item was computed (kept with them: a move recounts),
+    # and its code, by which the list is ordered and filtered.
     township = models.ForeignKey(
         "roster.Township",
         verbose_name="乡镇",
@@ -1284,7 +1306,9 @@ class ReconciliationItem(models.Model):
         on_delete=models.CASCADE,
         related_name="+",
         db_constraint=False,
+        db_index=False,
     )
+    township_code = models.CharField("乡镇区划代码", max_length=9, null=True)
     id_number = models.CharField("公民身份号码", max_length=18)
     # The person's name, or the export's for a person not on our roster: the list's order.
     name = models.CharField("姓名", max_length=50, blank=True)
@@ -1300,7 +1324,15 @@ class ReconciliationItem(models.Model):
         verbose_name = "对账不一致"
         verbose_name_plural = "对账不一致"
         indexes = [
-            models.Index(fields=["township", "kind"], name="recon_item_township_kind"),
+            # The county's list in its order, of all kinds or of one.
+            models.Index(
+                fields=["rank", "township_code", "name", "id"], name="recon_item_list_order"
+            ),
+            # A township's list in its order, and its counts.
+            models.Index(
+                fields=["township", "rank", "township_code", "name", "id"],
+                name="recon_item_township_order",
+            ),
             models.Index(fields=["id_number"], name="recon_item_id_number"),
         ]
 
