@@ -46,11 +46,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, QuerySet, Value
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from dayao_sscard.bulk import indexes_built_after
+from dayao_sscard.bulk import CompiledForIds, analyse, indexes_built_after
 from roster.card_records import CANCELLED, current_made_cards, effective_records
 from roster.id_numbers import mask_id_number
 from roster.imports.matching import effective_snapshot_ids
@@ -333,7 +333,7 @@ def _later_kinds(of_persons: str) -> list[str]:
     ]
 
 
-def _absent_there(person_ids: list[int] | None) -> tuple[str, list]:
+def _absent_cards(person_ids: list[int] | None) -> QuerySet:
     """The witnesses' disagreement (the 数据比对 page's persons), card by card, asked with
     their own rule; a card already listed as cancelled there or renumbered is not."""
     listed = ReconciliationItem.objects.filter(
@@ -346,7 +346,7 @@ def _absent_there(person_ids: list[int] | None) -> tuple[str, list]:
     )
     if person_ids is not None:
         cards = cards.filter(person_id__in=person_ids)
-    rows = cards.order_by().values_list(
+    return cards.order_by().values_list(
         Value(Kind.ABSENT_THERE),
         Value(Kind.rank(Kind.ABSENT_THERE)),
         "pk",
@@ -360,8 +360,16 @@ def _absent_there(person_ids: list[int] | None) -> tuple[str, list]:
         Value(""),
         Coalesce(F("person__classification__card_class"), Value("")),
     )
-    sql, params = rows.query.sql_with_params()
-    return sql, list(params)
+
+
+_absent_of_persons = CompiledForIds(_absent_cards)
+
+
+def _absent_there(person_ids: list[int] | None) -> tuple[str, list]:
+    if person_ids is None:
+        sql, params = _absent_cards(None).query.sql_with_params()
+        return sql, list(params)
+    return _absent_of_persons(person_ids)
 
 
 def _items_insert(person_ids: list[int] | None, id_numbers: list[str] | None) -> None:
@@ -379,15 +387,18 @@ def _items_insert(person_ids: list[int] | None, id_numbers: list[str] | None) ->
             + ")"
         )
         params.update({f"n{i}": number for i, number in enumerate(id_numbers or ())})
-    insert = f"INSERT INTO {ITEMS} ({COLUMNS}) "
-    for select in _kind_statements(of_persons):
-        _execute(insert + select, params)
+    # Three statements, each after the kinds it excludes: a card renumbered there, then a
+    # card cancelled there (not renumbered) and the kinds no other excludes, then the
+    # witnesses' own disagreement (neither of the first two).
+    renumbered, *others = _kind_statements(of_persons)
     if person_ids is None or id_numbers:
-        _execute(insert + _unknown_here(of_id_numbers), params)
+        others.append(_unknown_here(of_id_numbers))
+    others += _later_kinds(of_persons)
+    insert = f"INSERT INTO {ITEMS} ({COLUMNS}) "
+    _execute(insert + renumbered, params)
+    _execute(insert + " UNION ALL ".join(others), params)
     sql, absent_params = _absent_there(person_ids)
     _execute(insert + sql, absent_params)
-    for select in _later_kinds(of_persons):
-        _execute(insert + select, params)
 
 
 def _effective_key(ids: list[int]) -> str:
@@ -425,10 +436,9 @@ def reconciliation_rebuild() -> None:
         ReconciliationItem.objects.all().delete()
         if ids:
             _items_insert(None, None)
-        if connection.vendor == "postgresql":
-            # The tables were just refilled: the planner reads their new sizes.
-            for table in analyze:
-                _execute(f"ANALYZE {table}", [])
+        # The tables were just refilled: the planner reads their new sizes.
+        for table in analyze:
+            analyse(table)
         if basis is None:
             basis = ReconciliationBasis(rebuilt_at=timezone.now())
         basis.exports, basis.banks, basis.rebuilt_at = key, banks, timezone.now()
@@ -445,18 +455,23 @@ def reconciliation_refresh(person_ids: Iterable[int]) -> None:
     ids = sorted(set(person_ids))
     if not ids or not ReconciliationBasis.objects.exclude(exports="").exists():
         return
-    with transaction.atomic():
+    # Asked on every save of a card or a person: as few statements as the kinds allow.
+    with transaction.atomic(savepoint=False):
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
-            numbers = set(Person.objects.filter(pk__in=chunk).values_list("id_number", flat=True))
-            items = ReconciliationItem.objects.filter(person_id__in=chunk)
-            numbers |= set(items.values_list("id_number", flat=True))
-            items.delete()
-            if numbers:
-                ReconciliationItem.objects.filter(
-                    person__isnull=True, id_number__in=numbers
-                ).delete()
-            _items_insert(chunk, sorted(numbers))
+            listed = _placeholders(chunk)
+            numbers = sorted(
+                number
+                for (number,) in _fetch(
+                    f"SELECT id_number FROM {PERSONS} WHERE id IN ({listed}) "
+                    f"UNION SELECT id_number FROM {ITEMS} WHERE person_id IN ({listed})",
+                    [*chunk, *chunk],
+                )
+            )
+            ReconciliationItem.objects.filter(
+                Q(person_id__in=chunk) | Q(person__isnull=True, id_number__in=numbers)
+            ).delete()
+            _items_insert(chunk, numbers)
 
 
 def reconciliation_keep(sender, person_ids: list[int] | None, **kwargs) -> None:

@@ -12,12 +12,15 @@ asks it of the county, so the rows follow the same writes as the counters.
 from collections.abc import Iterable
 
 from django.db import connection, transaction
+from django.db.models import QuerySet
+
+from dayao_sscard.bulk import CompiledForIds
 
 from .models import CardDisagreement, Person
 from .witnesses import DISAGREEMENT, card_class_q
 
 TABLE = CardDisagreement._meta.db_table
-CHUNK = 1000
+CHUNK = 500
 
 
 def disagreeing_persons():
@@ -31,23 +34,30 @@ def disagreements_refresh(person_ids: Iterable[int] | None = None) -> None:
     Runs in the writer's transaction. Rebuilding the county locks the rows' table first,
     so a clerk's change committed meanwhile is not lost (as ``figures_rebuild`` does).
     """
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         if person_ids is None:
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute(f"LOCK TABLE {TABLE} IN EXCLUSIVE MODE")
             CardDisagreement.objects.all().delete()
-            _insert(disagreeing_persons())
+            _insert(*_pks(disagreeing_persons()).query.sql_with_params())
             return
         ids = sorted(set(person_ids))
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
             CardDisagreement.objects.filter(person_id__in=chunk).delete()
-            _insert(disagreeing_persons().filter(pk__in=chunk))
+            _insert(*_disagreeing_among(chunk))
 
 
-def _insert(persons) -> None:
-    sql, params = persons.order_by().values("pk").query.sql_with_params()
+def _pks(persons) -> QuerySet:
+    return persons.order_by().values("pk")
+
+
+# Asked on every save of a card or a person: compiled once per number of persons.
+_disagreeing_among = CompiledForIds(lambda ids: _pks(disagreeing_persons().filter(pk__in=ids)))
+
+
+def _insert(sql: str, params) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {TABLE} (person_id) {sql}", params)
 
