@@ -1279,11 +1279,13 @@ class ReconciliationItem(models.Model):
         related_name="+",
         db_constraint=False,
     )
+    # Left in place when the person is deleted: the recount that follows finds the
+    # person's ID number on it and lists the export's record as not on our roster.
     person = models.ForeignKey(
         "roster.Person",
         verbose_name="人员",
         null=True,
-        on_delete=models.CASCADE,
+        on_delete=models.DO_NOTHING,
         related_name="+",
         db_constraint=False,
     )

@@ -502,9 +502,12 @@ def _stored() -> Counter:
     return Counter(
         ReconciliationItem.objects.values_list(
             "kind",
+            "rank",
             "card_id",
+            "bank_id",
             "person_id",
             "township_id",
+            "township_code",
             "id_number",
             "name",
             "export_number",

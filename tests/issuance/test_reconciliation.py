@@ -353,6 +353,17 @@ class TestKeptByTheWriters:
         assert item.person.id_number == id_number
         assert item.ours == "无此卡（卡务系统记录缺卡号或发卡银行，未能建账）"
 
+    def test_a_person_deleted_leaves_the_record_not_on_the_roster(
+        self, tmp_path, persons, supervisor
+    ):
+        a, *_ = persons
+        import_export(export(tmp_path, (a.id_number, "", "制卡成功", "正常", "2020-01-01")))
+        [item] = reconciliation_items(user=supervisor)
+        assert item.person == a
+        a.delete()
+        [item] = reconciliation_items(user=supervisor)
+        assert (item.person, item.name, item.ours) == (None, "某人", "不在本系统花名册中")
+
     def test_a_bank_renamed_to_the_exports_spelling_is_no_longer_another_bank(
         self, tmp_path, persons, supervisor
     ):
