@@ -517,6 +517,13 @@ def _stored() -> Counter:
     )
 
 
+def reconciliation_on_current_exports() -> bool:
+    """Whether the stored items stand on the effective exports (every import rebuilds
+    them; only exports written behind the import, as a test's scene, leave them older)."""
+    basis = reconciliation_basis()
+    return _effective_key(effective_snapshot_ids()) == (basis.exports if basis else "")
+
+
 def reconciliation_drift() -> dict[str, Counter]:
     """What the stored items lack and what they hold wrongly, against the county asked
     from scratch (both empty: none). The computation is rolled back."""
