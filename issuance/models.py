@@ -2,9 +2,10 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
+from dayao_sscard.roles import Role
 from dayao_sscard.row_audit import statement_audit
 from dayao_sscard.scoping import Scope, ScopedQuerySet
 
@@ -1178,3 +1179,180 @@ class HandoverExtra(models.Model):
 
     def __str__(self) -> str:
         return f"{self.handover} {self.raw_number}"
+
+
+# ---- 对账: the reconciliation with the card-system export, kept as rows -------------------
+# See issuance/reconciliation.py: what the effective exports say (``ExportMadeCard``,
+# ``ExportCardWord``) is read once per import; the disagreements (``ReconciliationItem``)
+# are asked again of the persons every write recounts, and of the county after an import.
+# ID numbers compare byte by byte on PostgreSQL (COLLATE "C", migration 0015, as
+# roster_person's): keep it if these fields are ever altered.
+
+
+class ExportMadeCard(models.Model):
+    """One ID number's current 制卡成功 record in the effective exports
+    (``roster.card_records.current_made_cards``)."""
+
+    id_number = models.CharField("公民身份号码", max_length=18, unique=True)
+    # The name the exports give the person (the latest in the alphabet, as before), for
+    # persons our roster does not know.
+    name = models.CharField("姓名", max_length=50, blank=True)
+    card_number = models.CharField("社会保障卡卡号", max_length=30, blank=True)
+    bank_name = models.CharField("发卡银行", max_length=100, blank=True)
+    # The bank ``bank_name`` spells (``issuance.selectors.banks_by_spelling``), if any.
+    bank = models.ForeignKey(
+        Bank,
+        verbose_name="对应合作银行",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+
+    class Meta:
+        verbose_name = "卡务系统当前制卡记录"
+        verbose_name_plural = "卡务系统当前制卡记录"
+        indexes = [models.Index(fields=["card_number"], name="export_made_card_number")]
+
+    def __str__(self) -> str:
+        return f"{self.id_number} {self.card_number}"
+
+
+class ExportCardWord(models.Model):
+    """What the effective exports say of one card number besides 正常: 注销 in every record
+    naming it (``cancelled``), or another 卡状态 such as 挂失 (``odd_status``)."""
+
+    card_number = models.CharField("社会保障卡卡号", max_length=30, unique=True)
+    cancelled = models.BooleanField("已注销")
+    odd_status = models.CharField("其他卡状态", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = "卡务系统卡状态"
+        verbose_name_plural = "卡务系统卡状态"
+
+    def __str__(self) -> str:
+        return self.card_number
+
+
+class ReconciliationBasis(models.Model):
+    """What the stored reconciliation was last computed from, for the whole county (one
+    row at most): the effective exports' ids, our banks, and when."""
+
+    exports = models.CharField("卡务系统导出", max_length=500, blank=True)
+    # Our banks as they were (a digest): the export's bank names were read against them.
+    banks = models.CharField("合作银行", max_length=64, blank=True)
+    rebuilt_at = models.DateTimeField("全部重新对账时间")
+
+    class Meta:
+        verbose_name = "对账依据"
+        verbose_name_plural = "对账依据"
+
+    def __str__(self) -> str:
+        return self.exports
+
+
+class ReconciliationItemQuerySet(ScopedQuerySet):
+    def for_user(self, user) -> "ScopedQuerySet":
+        """The items of the user's scope. A bank clerk's are read as the ledger and the
+        roster scope them, from the item's own columns: an item about a card of ours as
+        ``Card.objects.for_user`` (the card's bank has the branch, which serves the
+        holder's township), an item about a person without one as
+        ``Person.objects.for_user`` (a card of theirs at the branch's bank, ditto)."""
+        if getattr(user, "role", None) != Role.BANK_STAFF or not user.is_active:
+            return super().for_user(user)
+        branch = user.bank_branch_id
+        if branch is None:
+            return self.none()
+        persons_card = Card.objects.filter(person_id=OuterRef("person_id"), bank__branches=branch)
+        return self.filter(
+            Q(township__serving_branches=branch)
+            & (
+                Q(card__isnull=False, bank__branches=branch)
+                | Q(card__isnull=True, person__isnull=False) & Q(Exists(persons_card))
+            )
+        )
+
+
+class ReconciliationItem(models.Model):
+    """One disagreement between the card-system export and our ledger (issuance/
+    reconciliation.py's kinds), about a card of ours or a person the export names.
+
+    What our ledger says is read from the card when shown; what the export says is kept
+    here (``export_…``), with the place the item is scoped and counted by. Rows are
+    rebuilt, never edited: no database keys, as for the other rows written in bulk.
+    """
+
+    kind = models.CharField("不一致类型", max_length=20)
+    # The kind's place in the list (``Kind.rank``): the list's order is read off an index.
+    rank = models.PositiveSmallIntegerField("类型顺序")
+    card = models.ForeignKey(
+        Card,
+        verbose_name="社保卡",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+    )
+    # Left in place when the person is deleted: the recount that follows finds the
+    # person's ID number on it and lists the export's record as not on our roster.
+    person = models.ForeignKey(
+        "roster.Person",
+        verbose_name="人员",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+        db_constraint=False,
+    )
+    # The card's bank, for a bank clerk's scope (an event that changes it recounts).
+    bank = models.ForeignKey(
+        Bank,
+        verbose_name="发卡银行",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    # The person's township when the item was computed (kept with them: a move recounts),
+    # and its code, by which the list is ordered and filtered.
+    township = models.ForeignKey(
+        "roster.Township",
+        verbose_name="乡镇",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_constraint=False,
+        db_index=False,
+    )
+    township_code = models.CharField("乡镇区划代码", max_length=9, null=True)
+    id_number = models.CharField("公民身份号码", max_length=18)
+    # The person's name, or the export's for a person not on our roster: the list's order.
+    name = models.CharField("姓名", max_length=50, blank=True)
+    export_number = models.CharField("卡务系统卡号", max_length=30, blank=True)
+    export_bank = models.CharField("卡务系统发卡银行", max_length=100, blank=True)
+    # The export's 卡状态 (status_there) or the person's comparison class (absent_there).
+    export_word = models.CharField("卡务系统状态", max_length=20, blank=True)
+
+    objects = ReconciliationItemQuerySet.as_manager()
+    scope = Scope(township="township", card="card")
+
+    class Meta:
+        verbose_name = "对账不一致"
+        verbose_name_plural = "对账不一致"
+        indexes = [
+            # The county's list in its order, of all kinds or of one.
+            models.Index(
+                fields=["rank", "township_code", "name", "id"], name="recon_item_list_order"
+            ),
+            # A township's list in its order, and its counts.
+            models.Index(
+                fields=["township", "rank", "township_code", "name", "id"],
+                name="recon_item_township_order",
+            ),
+            models.Index(fields=["id_number"], name="recon_item_id_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.id_number}"

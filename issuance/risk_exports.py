@@ -13,7 +13,7 @@ from dayao_sscard.audit import audit_record
 from dayao_sscard.permissions import require
 from dayao_sscard.spreadsheets import XlsxWorkbook
 
-from .reconciliation import Kind, reconciliation_filter, reconciliation_items
+from .reconciliation import Kind, reconciliation_items_iter
 from .risks import (
     custody_age_days,
     custody_risk_cards,
@@ -113,9 +113,6 @@ def reconciliation_export(
 ) -> int:
     """The reconciliation items of the user's scope (optionally one township and kind)."""
     require(user, "issuance.view_reconciliation")
-    items = reconciliation_filter(
-        reconciliation_items(user=user), kind=kind, township=township_code
-    )
     workbook = XlsxWorkbook()
     sheet = workbook.sheet(
         "对账不一致",
@@ -125,10 +122,12 @@ def reconciliation_export(
         ),
         widths={"E": 22, "G": 40, "H": 40, "I": 70},
     )  # fmt: skip
-    for number, item in enumerate(items, start=1):
+    written = 0
+    items = reconciliation_items_iter(user=user, kind=kind, township=township_code)
+    for written, item in enumerate(items, start=1):
         sheet.append(
             [
-                number,
+                written,
                 item.label,
                 item.township.name if item.township else "不在本县花名册",
                 item.name,
@@ -144,9 +143,9 @@ def reconciliation_export(
             actor=user,
             action="issuance.reconciliation.exported",
             obj=user,
-            after={"rows": len(items), "township": township_code, "kind": kind},
-            note=f"导出对账不一致 {len(items)} 条"
+            after={"rows": written, "township": township_code, "kind": kind},
+            note=f"导出对账不一致 {written} 条"
             + (f"（{Kind.LABELS[kind]}）" if kind in Kind.LABELS else ""),
         )
     workbook.save(stream)
-    return len(items)
+    return written

@@ -114,14 +114,19 @@ def risk_export(request: HttpRequest) -> HttpResponse:
 def reconciliation(request: HttpRequest) -> HttpResponse:
     """Every card the card-system export and our ledger disagree about, with advice."""
     township, kind = _filters(request)
-    items = recon.reconciliation_items(user=request.user)
-    shown = recon.reconciliation_filter(items, kind=kind, township=township)
-    page = Paginator(shown, 50).get_page(request.GET.get("page"))
+    counts = recon.reconciliation_counts(user=request.user)
+    rows = recon.reconciliation_rows(user=request.user, kind=kind, township=township)
+    paginator = Paginator(rows, 50)
+    # The counts just read say how many rows there are: no second count of them.
+    paginator.count = recon.reconciliation_shown(counts, kind=kind, township=township)
+    page = paginator.get_page(request.GET.get("page"))
+    page.object_list = recon.reconciliation_as_items(page.object_list)
     return render(
         request,
         "issuance/reconciliation.html",
         {
-            "counts": recon.reconciliation_counts(items),
+            "counts": counts,
+            "reconciled": recon.reconciliation_basis(),
             "page": page,
             "kind": kind,
             "kind_label": recon.Kind.LABELS.get(kind, ""),

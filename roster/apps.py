@@ -18,7 +18,8 @@ class RosterConfig(AppConfig):
     )
 
     def ready(self) -> None:
-        from .progress import recount_after_save, recount_before_save
+        from .disagreements import disagreements_keep
+        from .progress import persons_recounted, recount_after_save, recount_before_save
 
         # A person deleted (the admin, a test) takes their figures along; the rows that
         # go with them are deleted in bulk, without signals of their own.
@@ -30,3 +31,6 @@ class RosterConfig(AppConfig):
             model = apps.get_model(label)
             pre_save.connect(recount_before_save, sender=model, dispatch_uid=f"figures-{label}")
             post_save.connect(recount_after_save, sender=model, dispatch_uid=f"figures-{label}")
+
+        # The 两方记录不一致 list follows the same writes as the counters.
+        persons_recounted.connect(disagreements_keep, dispatch_uid="disagreements")

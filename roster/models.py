@@ -415,6 +415,32 @@ class PersonClass(models.Model):
         return self.get_card_class_display()
 
 
+class CardDisagreement(models.Model):
+    """A person the two witnesses disagree about (``roster.witnesses``' DISAGREEMENT: our
+    ledger shows their card made before the latest export, which classes them otherwise).
+
+    Kept by every write that recounts the person's figures (``roster.disagreements``), so
+    the 两方记录不一致 list reads these rows instead of asking the rule of every person.
+    No database key, as for the other rows written in bulk about a person.
+    """
+
+    person = models.OneToOneField(
+        Person,
+        verbose_name="人员",
+        primary_key=True,
+        on_delete=models.CASCADE,
+        related_name="card_disagreement",
+        db_constraint=False,
+    )
+
+    class Meta:
+        verbose_name = "两方记录不一致人员"
+        verbose_name_plural = "两方记录不一致人员"
+
+    def __str__(self) -> str:
+        return str(self.person_id)
+
+
 class ClassificationInputs(models.Model):
     """What the last whole-county classification was worked out from (one row at most).
 

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
+from django.dispatch import Signal
 from django.utils import timezone
 
 from dayao_sscard.natural import natural_key
@@ -48,6 +49,12 @@ logger = logging.getLogger(__name__)
 
 Place = tuple[int, int]  # (township_id, village_id or 0)
 Counts = dict[Place, dict[str, int]]
+
+# Sent, inside the writer's transaction, once the figures of some persons (``person_ids``)
+# or of the whole county (``person_ids`` None) are counted again: what else is kept per
+# person from the same writes (the 两方记录不一致 list, the reconciliation with the card
+# system) follows every write path the counters follow, bulk ones included.
+persons_recounted = Signal()
 
 
 # ---- counting from scratch -------------------------------------------------------------
@@ -252,6 +259,7 @@ class _Recount:
         ids = sorted(set(self.ids) | {pk for pk in person_ids if pk is not None})
         if ids:
             _apply(_difference(_count_ids(ids), self.before))
+            persons_recounted.send(sender=Person, person_ids=ids)
 
 
 def _person_id_of(instance) -> int | None:
@@ -306,8 +314,9 @@ def _count_ids(ids: list[int]) -> Counts:
     return _merged(*parts)
 
 
-def figures_rebuild() -> None:
-    """Count the whole county from scratch into the counters (after a bulk import)."""
+def figures_rebuild(*, recounted_signal: bool = True) -> None:
+    """Count the whole county from scratch into the counters (after a bulk import), and
+    tell what else is kept per person (``persons_recounted``) unless told not to."""
     with transaction.atomic(), _counting_the_county(exclusive=True):
         counts = count_figures(Person.objects.all())
         FigureCount.objects.all().delete()
@@ -316,6 +325,8 @@ def figures_rebuild() -> None:
             for place, figures in counts.items()
             for key, n in figures.items()
         )
+        if recounted_signal:
+            persons_recounted.send(sender=Person, person_ids=None)
 
 
 def _stored() -> Counts:

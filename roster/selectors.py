@@ -77,13 +77,20 @@ def card_class_label(person: Person) -> str:
 
 
 def disagreements(*, user) -> QuerySet[Person]:
-    """Persons our ledger shows a made card for while the latest export does not."""
+    """Persons our ledger shows a made card for while the latest export does not
+    (``card_class_q(DISAGREEMENT)``, as ``roster.disagreements`` keeps it)."""
     return (
         Person.objects.for_user(user)
-        .filter(card_class_q(DISAGREEMENT))
+        .filter(card_disagreement__isnull=False)
         .select_related("township", "village", "classification")
         .order_by("township__code", "village__name", "name", "id")
     )
+
+
+def disagreements_listed(*, user) -> int:
+    """Of those, the persons on an unissued list: the counters' ``class_disagreement``,
+    the figure 数据比对 shows."""
+    return sum(figures.get("class_disagreement", 0) for figures in counted(user=user).values())
 
 
 def on_unissued_list() -> Q:

@@ -234,7 +234,7 @@ def comparison_disagreements(request: HttpRequest) -> HttpResponse:
             "rows": rows,
             "snapshot": selectors.comparison_basis()["latest"],
             "advice": selectors.DISAGREEMENT_ADVICE,
-            "listed": persons.filter(selectors.on_unissued_list()).count(),
+            "listed": selectors.disagreements_listed(user=request.user),
         },
     )
 

@@ -122,7 +122,8 @@ def _test_setup_recounts_its_persons():
 @pytest.fixture(autouse=True)
 def _figures_stay_current(request):
     """After every test, the progress counters equal a count from scratch: a write path
-    that changes a figure without recounting its persons fails the test that took it."""
+    that changes a figure without recounting its persons fails the test that took it.
+    The same for what is kept beside them (the disagreements, the reconciliation)."""
     # A test that only carries ``pytest.mark.django_db`` has no "db" among its fixtures.
     marker = request.node.get_closest_marker("django_db")
     transactional = "transactional_db" in request.fixturenames or (
@@ -145,6 +146,21 @@ def _figures_stay_current(request):
 
     assert figures_drift() == {}, "进度计数与重新统计不一致：某个写入路径没有重算人员的进度指标"
     assert _persons_not_derived() == [], "人员的尚缺要素或走访顺序未随人员信息一起写入"
+    # What follows the counters' writes (roster.progress.persons_recounted) is checked the
+    # same way: the 两方记录不一致 persons and the reconciliation's items.
+    from issuance.reconciliation import reconciliation_drift, reconciliation_on_current_exports
+    from roster.disagreements import disagreements_drift
+
+    assert disagreements_drift() == {"missing": set(), "extra": set()}, (
+        "两方记录不一致人员与按规则重新判断不一致：某个写入路径没有重算人员"
+    )
+    # A scene that wrote a card-system export behind the import (which reconciles the
+    # county) has a reconciliation of the exports before it: not a forgotten recount.
+    if reconciliation_on_current_exports():
+        recon = reconciliation_drift()
+        assert not recon["missing"] and not recon["extra"], (
+            f"对账结果与重新对账不一致：某个写入路径没有重算人员（{recon}）"
+        )
 
 
 def _persons_not_derived() -> list[str]:

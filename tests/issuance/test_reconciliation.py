@@ -1,15 +1,17 @@
 """对账: each kind of disagreement between a card-system export and our ledger, with advice."""
 
+from collections import Counter
+
 import pytest
 
 from issuance.models import Bank, Card, CardStatus, CustodyKind, IssueMethod, LedgerEvent
 from issuance.reconciliation import (
     Kind,
     reconciliation_counts,
-    reconciliation_filter,
     reconciliation_items,
 )
 from issuance.services import Custody, card_create, card_record_event
+from roster.models import Person
 from tests.factories import PersonFactory
 from tests.issuance.test_opening import ABC, export, import_export
 
@@ -217,8 +219,7 @@ class TestFiguresAndScope:
         )
 
     def test_counts_per_kind_and_township(self, mixed, supervisor, township_a, township_b):
-        items = reconciliation_items(user=supervisor)
-        counts = reconciliation_counts(items)
+        counts = reconciliation_counts(user=supervisor)
         by_kind = {k["kind"]: k["count"] for k in counts["kinds"]}
         assert (by_kind[Kind.BANK_DIFFERS], by_kind[Kind.UNKNOWN_HERE], counts["total"]) == (
             3,
@@ -227,9 +228,9 @@ class TestFiguresAndScope:
         )
         rows = {row["name"]: row["total"] for row in counts["townships"]}
         assert rows == {township_a.name: 2, township_b.name: 1, "不在本县花名册": 1}
-        assert len(reconciliation_filter(items, township=township_a.code)) == 2
-        assert len(reconciliation_filter(items, township="none")) == 1
-        assert len(reconciliation_filter(items, kind=Kind.UNKNOWN_HERE)) == 1
+        assert len(reconciliation_items(user=supervisor, township=township_a.code)) == 2
+        assert len(reconciliation_items(user=supervisor, township="none")) == 1
+        assert len(reconciliation_items(user=supervisor, kind=Kind.UNKNOWN_HERE)) == 1
 
     def test_each_role_sees_its_scope(self, mixed, clerk_a, clerk_b, banker_a):
         assert len(reconciliation_items(user=clerk_a)) == 2
@@ -281,3 +282,166 @@ class TestEffectiveExports:
             coverage="complete",
         )
         assert kinds(supervisor) == {}
+
+
+@pytest.mark.django_db
+class TestKeptByTheWriters:
+    """The items are stored; each write path asks them again of the persons it changed
+    (the drift check after every test compares them with a computation from scratch)."""
+
+    def test_a_card_event_lists_and_unlists_its_card(self, tmp_path, persons, county_admin):
+        a, *_ = persons
+        import_export(export(tmp_path, (a.id_number, "Y1", "制卡成功", "正常", "2020-01-01")))
+        card = Card.objects.get(card_number="Y1")
+        card_record_event(
+            card=card, event=LedgerEvent.CANCELLED, acting_user=county_admin, note="持卡人已死亡"
+        )
+        assert kinds(county_admin) == {Kind.CANCELLED_HERE: ["Y1"]}
+        [item] = reconciliation_items(user=county_admin)
+        assert "已注销" in item.ours
+
+    def test_a_bulk_event_is_asked_again_for_every_card(self, tmp_path, persons, county_admin):
+        from issuance.services import cards_record_event
+
+        a, b, _ = persons
+        import_export(
+            export(
+                tmp_path,
+                (a.id_number, "Y1", "制卡成功", "正常", "2020-01-01"),
+                (b.id_number, "Y2", "制卡成功", "正常", "2020-01-01"),
+            )
+        )
+        cards_record_event(
+            cards=list(Card.objects.all()),
+            event=LedgerEvent.CANCELLED,
+            acting_user=county_admin,
+            note="批量注销",
+        )
+        assert kinds(county_admin) == {Kind.CANCELLED_HERE: ["Y1", "Y2"]}
+
+    def test_a_person_who_moves_is_listed_in_the_new_township(
+        self, tmp_path, persons, village_b, supervisor, clerk_a, clerk_b
+    ):
+        a, *_ = persons
+        import_export(export(tmp_path, (a.id_number, "Y1", "制卡成功", "挂失", "2020-01-01")))
+        assert len(reconciliation_items(user=clerk_a)) == 1
+        a.township, a.village = village_b.township, village_b
+        a.save()
+        assert reconciliation_items(user=clerk_a) == []
+        [item] = reconciliation_items(user=clerk_b)
+        assert item.township == village_b.township
+        counts = reconciliation_counts(user=supervisor)
+        assert [row["code"] for row in counts["townships"]] == [village_b.township.code]
+
+    def test_a_person_listed_after_the_export_takes_over_its_record(self, tmp_path, supervisor):
+        from roster.imports import list_import
+        from tests.factories import make_id_number
+        from tests.roster.listfiles import UNISSUED_HEADER, write_xlsx
+
+        id_number = make_id_number()
+        import_export(export(tmp_path, (id_number, "", "制卡成功", "正常", "2020-01-01")))
+        [stranger] = reconciliation_items(user=supervisor)
+        assert (stranger.kind, stranger.person, stranger.ours) == (
+            Kind.UNKNOWN_HERE,
+            None,
+            "不在本系统花名册中",
+        )
+        rows = [UNISSUED_HEADER, [1, "后来", "", "彝族", id_number, "", "金碧", ""]]
+        path = write_xlsx(tmp_path / "l.xlsx", rows)
+        list_import(kind="unissued", path=path, original_name="l.xlsx", source="省第一批")
+        [item] = reconciliation_items(user=supervisor)
+        assert item.person.id_number == id_number
+        assert item.ours == "无此卡（卡务系统记录缺卡号或发卡银行，未能建账）"
+
+    def test_a_person_deleted_leaves_the_record_not_on_the_roster(
+        self, tmp_path, persons, supervisor
+    ):
+        a, *_ = persons
+        import_export(export(tmp_path, (a.id_number, "", "制卡成功", "正常", "2020-01-01")))
+        [item] = reconciliation_items(user=supervisor)
+        assert item.person == a
+        a.delete()
+        [item] = reconciliation_items(user=supervisor)
+        assert (item.person, item.name, item.ours) == (None, "某人", "不在本系统花名册中")
+
+    def test_a_bank_renamed_to_the_exports_spelling_is_no_longer_another_bank(
+        self, tmp_path, persons, supervisor
+    ):
+        a, *_ = persons
+        import_export(export(tmp_path, (a.id_number, "Y1", "制卡成功", "正常", "2020-01-01")))
+        import_export(
+            export(
+                tmp_path, (a.id_number, "Y1", "制卡成功", "正常", "2020-01-01", CCB), name="2.xlsx"
+            ),
+            coverage="complete",
+        )
+        assert kinds(supervisor) == {Kind.BANK_DIFFERS: ["Y1"]}
+        # The card's bank is the one the export names, under the name it now bears.
+        other = Bank.objects.get(name=CCB)
+        other.name = "中国建设银行（停用）"
+        other.save()
+        ours = Bank.objects.get(name=ABC)
+        ours.name = CCB
+        ours.save()
+        assert kinds(supervisor) == {}
+
+    def test_a_name_corrected_alone_is_shown_and_ordered_by(self, tmp_path, persons, supervisor):
+        a, b, _ = persons
+        import_export(
+            export(
+                tmp_path,
+                (a.id_number, "Y1", "制卡成功", "挂失", "2020-01-01"),
+                (b.id_number, "Y2", "制卡成功", "挂失", "2020-01-01"),
+            )
+        )
+        a.name, b.name = "Zhang", "Ma"
+        a.save(update_fields=["name"])
+        b.save(update_fields=["name"])
+        assert [item.name for item in reconciliation_items(user=supervisor)] == ["Ma", "Zhang"]
+
+    def test_the_drift_check_finds_a_write_behind_the_writers(self, tmp_path, persons):
+        from django.db import connection
+
+        from issuance.reconciliation import reconciliation_drift
+
+        a, *_ = persons
+        import_export(export(tmp_path, (a.id_number, "Y1", "制卡成功", "正常", "2020-01-01")))
+        assert reconciliation_drift() == {"missing": Counter(), "extra": Counter()}
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE issuance_card SET status = 'cancelled'")
+        missing = reconciliation_drift()["missing"]
+        assert [row[0] for row in missing] == [Kind.CANCELLED_HERE]
+        with connection.cursor() as cursor:
+            cursor.execute("UPDATE issuance_card SET status = 'in_stock'")
+
+
+@pytest.mark.django_db
+class TestBankScope:
+    def test_a_bank_clerk_reads_the_items_the_ledger_and_roster_let_them_see(
+        self, tmp_path, persons, banker_a, branch_a, county_admin, supervisor
+    ):
+        """Items about cards as ``Card.objects.for_user``; about a person without a card
+        of ours in the export's number as ``Person.objects.for_user``."""
+        a, b, c = persons
+        ours = branch_a.bank.name
+        card_create(person=c, bank=branch_a.bank, acting_user=county_admin)
+        import_export(
+            export(
+                tmp_path,
+                (a.id_number, "Y1", "制卡成功", "挂失", "2020-01-01", ours),
+                (b.id_number, "Y2", "制卡成功", "挂失", "2020-01-01", CCB),
+                (c.id_number, "Y3", "制卡成功", "正常", "2020-01-01", ""),
+            )
+        )
+        everything = reconciliation_items(user=supervisor)
+        assert {item.kind for item in everything} == {Kind.STATUS_THERE, Kind.UNKNOWN_HERE}
+        seen = {(item.kind, item.name) for item in reconciliation_items(user=banker_a)}
+        cards = Card.objects.for_user(banker_a)
+        persons_seen = Person.objects.for_user(banker_a)
+        assert seen == {
+            (item.kind, item.name)
+            for item in everything
+            if (item.card and cards.filter(pk=item.card.pk).exists())
+            or (item.card is None and persons_seen.filter(pk=item.person.pk).exists())
+        }
+        assert seen == {(Kind.STATUS_THERE, a.name), (Kind.UNKNOWN_HERE, c.name)}
