@@ -264,12 +264,18 @@ class TestServicesAndRequests:
 
     def test_raw_sql_from_outside_the_application_is_recorded_too(self, person_a):
         with connection.cursor() as cursor:
-            cursor.execute("UPDATE roster_person SET name = '王五' WHERE id = %s", [person_a.pk])
+            # A column nothing is worked out from: the person stays consistent for the
+            # after-test checks, and the statement is still one a clerk never made.
+            cursor.execute(
+                "UPDATE roster_person SET unreachable_note = '外出务工' WHERE id = %s",
+                [person_a.pk],
+            )
             cursor.execute("DELETE FROM roster_personclass")  # no rows: no record
         update = changes("roster_person", "UPDATE").get()
         assert update.actor_id is None and update.actor_username == ""
         assert update.db_user == connection.settings_dict["USER"]
-        assert update.before == {str(person_a.pk): {"name": person_a.name}}
+        assert update.before == {str(person_a.pk): {"unreachable_note": person_a.unreachable_note}}
+        assert update.after == {str(person_a.pk): {"unreachable_note": "外出务工"}}
         assert not changes("roster_personclass", "DELETE").exists()
 
     def test_a_deleted_person_keeps_its_personal_fields_in_the_record(self, person_a):

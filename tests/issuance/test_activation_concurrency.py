@@ -43,8 +43,10 @@ class CounterServerThread(LiveServerThread):
 
 
 @pytest.fixture
-def counter_server(transactional_db):
-    """A live server of our own: pytest-django's ``live_server`` keeps Django's backlog."""
+def counter_server(transactional_db, settings):
+    """A live server of our own: pytest-django's ``live_server`` keeps Django's backlog.
+    Its address is an allowed host, as Django's own live server makes it."""
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "127.0.0.1"]
     thread = CounterServerThread("127.0.0.1", static_handler=lambda handler: handler)
     thread.daemon = True
     thread.start()
