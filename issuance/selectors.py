@@ -376,7 +376,9 @@ def stock_work_list(*, user, filters: StockFilters, cutoffs: tuple | None = None
     if filters.township and user.is_county_wide:
         cards = cards.filter(person__township__code=filters.township)
     if (village_pk := id_param(filters.village)) is not None:
-        cards = cards.filter(person__village_id=village_pk)
+        # The holder's village as kept on the card (issuance.places): filtered through the
+        # person, the database took a village for a few rows and sorted the county's.
+        cards = cards.filter(holder_village_id=village_pk)
     if (bank_pk := id_param(filters.bank)) is not None:
         cards = cards.filter(bank_id=bank_pk)
     if (age := id_param(filters.age)) is not None and age <= 36500:
