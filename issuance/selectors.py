@@ -14,8 +14,8 @@ from activation.models import Activation
 from dayao_sscard.natural import natural_key
 from dayao_sscard.params import id_param
 from dayao_sscard.roles import Role
-from roster.figures import CARDS_DORMANT, CARDS_RECOVERED, CARDS_WAITING
-from roster.models import Person, Township, VitalStatus
+from roster.figures import CARDS_DORMANT, CARDS_RECOVERED, CARDS_WAITING, card_key
+from roster.models import FigureCount, Person, Township, VitalStatus
 from roster.progress import card_counts, card_counts_per_bank, counters_of
 from roster.witnesses import ready_for_card_q
 
@@ -299,8 +299,8 @@ def stock_work_counted(
     """The cards of ``stock_work_list`` per (township, village or None) from the village
     counters, less the few cards too recent to be on it, counted here (the card indexes
     by made_on find them), and the cards issued long ago and never activated, counted
-    here; None when the list is filtered by more than its state and place, or for a bank
-    clerk: then the list is counted.
+    here; None when the list is filtered by more than its state and place: then the list
+    is counted. A bank clerk's are the card counters of the bank (``_bank_counters``).
 
     Counting a county's long-waiting cards by village took 1 to 2 s at a million persons
     on every page of the list; they are a third of its persons.
@@ -309,7 +309,10 @@ def stock_work_counted(
         return None
     known = (*_STATE_COUNTERS, *_COUNTED_STATES)
     states = [filters.state] if filters.state in known else list(_WORK_STATES)
-    counters = counters_of(user, [_STATE_COUNTERS[s] for s in states if s in _STATE_COUNTERS])
+    if user.role == Role.BANK_STAFF:
+        counters = _bank_counters(user, states)
+    else:
+        counters = counters_of(user, [_STATE_COUNTERS[s] for s in states if s in _STATE_COUNTERS])
     if counters is None:
         return None
     cards = Card.objects.for_user(user)
@@ -341,6 +344,28 @@ def stock_work_counted(
         ):
             rows[(township_id, village_id)] += sign * n
     return [(township_id, village_id, n) for (township_id, village_id), n in rows.items()]
+
+
+# A bank clerk's cards per state: the card counters of the bank's cards per status.
+_STATE_CARD_STATUSES = {
+    WorkState.STOCK: (CardStatus.IN_STOCK, CardStatus.IN_TRANSIT),
+    WorkState.DORMANT: (CardStatus.DORMANT,),
+    WorkState.RECOVERED: (CardStatus.RECOVERED,),
+}
+
+
+def _bank_counters(user, states: list[str]) -> QuerySet[FigureCount] | None:
+    """The card counters (``card:<status>:<bank>``) of a bank clerk's cards in ``states``:
+    the bank's cards of the holders of the townships its branch serves, per village."""
+    where = _card_counters_where(user=user)
+    if where is None:
+        return None
+    keys = [
+        card_key(status, where["bank_id"])
+        for state in states
+        for status in _STATE_CARD_STATUSES.get(state, ())
+    ]
+    return FigureCount.objects.filter(key__in=keys, township_id__in=list(where["township_ids"]))
 
 
 def with_last_attempt(cards: QuerySet[Card]) -> QuerySet[Card]:
