@@ -17,6 +17,7 @@ class IssuanceConfig(AppConfig):
     def ready(self) -> None:
         from roster.progress import persons_recounted
 
+        from .places import card_places_keep
         from .reconciliation import (
             reconciliation_banks_changed,
             reconciliation_keep,
@@ -27,6 +28,8 @@ class IssuanceConfig(AppConfig):
         connection_created.connect(_sqlite_functions)
         # The reconciliation follows every write the progress counters follow.
         persons_recounted.connect(reconciliation_keep, dispatch_uid="reconciliation")
+        # And the holder's village kept on each card (``issuance.places``).
+        persons_recounted.connect(card_places_keep, dispatch_uid="card-places")
         person = apps.get_model("roster.Person")
         post_save.connect(reconciliation_person_saved, sender=person, dispatch_uid="recon-person")
         bank = apps.get_model("issuance.Bank")

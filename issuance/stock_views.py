@@ -54,9 +54,9 @@ def stock_cards(request: HttpRequest) -> HttpResponse:
     cutoffs = selectors.stock_cutoffs()
     cards = selectors.stock_work_list(user=user, filters=filters, cutoffs=cutoffs)
     counted = selectors.stock_work_counted(user=user, filters=filters, cutoffs=cutoffs)
-    page = PlacePaginator(cards, 50, place="person__", counted=counted).get_page(
-        request.GET.get("page")
-    )
+    page = PlacePaginator(
+        cards, 50, place="person__", counted=counted, stored_village="holder_village_id"
+    ).get_page(request.GET.get("page"))
     return render(
         request,
         "issuance/stock_cards.html",

@@ -36,12 +36,17 @@ class PlacePaginator(Paginator):
         *,
         place: str = "",
         counted: Iterable[tuple[int, int | None, int]] | None = None,
+        stored_village: str = "",
     ) -> None:
         """``counted``: the rows per (township, village or None) when they are known
-        without counting them (the village counters of an unfiltered list), else counted."""
+        without counting them (the village counters of an unfiltered list), else counted.
+        ``stored_village``: a column of the row itself that always holds the village of
+        ``place`` (``Card.holder_village_id``): a page within one village is read by it,
+        off an index in the list's order, instead of through the join."""
         super().__init__(object_list, per_page)
         self.place = place
         self.counted = counted
+        self.stored_village = stored_village
         self.ordering = self._ordering()
 
     @cached_property
@@ -92,12 +97,14 @@ class PlacePaginator(Paginator):
         the list's order, so their rows in its order are a slice of it)."""
         township, village = f"{self.place}township_id", f"{self.place}village_id"
         places: list[Q] = []
+        villages: list[int | None] = []
         first = start = 0
         for township_id, village_id, size in self.groups:
             end = start + size
             if end > bottom and start < top:
                 if not places:
                     first = start
+                villages.append(village_id)
                 places.append(
                     Q(**{township: township_id, f"{village}__isnull": True})
                     if village_id is None
@@ -108,6 +115,8 @@ class PlacePaginator(Paginator):
             start = end
         if not places:
             return []
+        if self.stored_village and villages[0] is not None and len(places) == 1:
+            places = [Q(**{self.stored_village: villages[0]})]
         rows = self.object_list.filter(reduce(or_, places))
         if len(places) == 1:
             # Within one place its two keys are the same for every row: ordering by the

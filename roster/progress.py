@@ -461,24 +461,40 @@ def counted(*, user=None, day: datetime.date | None = None) -> Counts:
     return in_scope(_counts_on(day), user)
 
 
+def card_counts_per_bank(
+    *,
+    township_ids: Iterable[int] | None = None,
+    village_id: int | None = None,
+    bank_id: int | None = None,
+) -> dict[tuple[str, int], int]:
+    """Cards per (status, bank id) from the counters: of the holders of these townships
+    (None: all), of this village, of this bank."""
+    rows = FigureCount.objects.filter(key__startswith=CARD_KEY_PREFIX)
+    if township_ids is not None:
+        rows = rows.filter(township_id__in=list(township_ids))
+    if village_id is not None:
+        rows = rows.filter(village_id=village_id)
+    counts: dict[tuple[str, int], int] = defaultdict(int)
+    for key, n in rows.values_list("key", "n"):
+        status, bank = card_key_parts(key)
+        if n and (bank_id is None or bank == bank_id):
+            counts[(status, bank)] += n
+    return dict(counts)
+
+
 def card_counts(
     *,
     township_ids: Iterable[int] | None = None,
     village_id: int | None = None,
     bank_id: int | None = None,
 ) -> dict[str, int]:
-    """Cards per status from the counters: of the holders of these townships (None: all),
-    of this village, of this bank."""
-    rows = FigureCount.objects.filter(key__startswith=CARD_KEY_PREFIX)
-    if township_ids is not None:
-        rows = rows.filter(township_id__in=list(township_ids))
-    if village_id is not None:
-        rows = rows.filter(village_id=village_id)
+    """Cards per status from the counters (``card_counts_per_bank`` summed over banks)."""
     counts: dict[str, int] = defaultdict(int)
-    for key, n in rows.values_list("key", "n"):
-        status, bank = card_key_parts(key)
-        if n and (bank_id is None or bank == bank_id):
-            counts[status] += n
+    per_bank = card_counts_per_bank(
+        township_ids=township_ids, village_id=village_id, bank_id=bank_id
+    )
+    for (status, _bank), n in per_bank.items():
+        counts[status] += n
     return dict(counts)
 
 

@@ -154,6 +154,11 @@ def _figures_stay_current(request):
     assert disagreements_drift() == {"missing": set(), "extra": set()}, (
         "两方记录不一致人员与按规则重新判断不一致：某个写入路径没有重算人员"
     )
+    from issuance.places import card_places_drift
+
+    assert list(card_places_drift().values_list("pk", flat=True)) == [], (
+        "社保卡上记的持卡人所在村与持卡人不一致：某个写入路径没有重算人员"
+    )
     # A scene that wrote a card-system export behind the import (which reconciles the
     # county) has a reconciliation of the exports before it: not a forgotten recount.
     if reconciliation_on_current_exports():

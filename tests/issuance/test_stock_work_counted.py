@@ -7,6 +7,7 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from dayao_sscard.roles import Role
 from issuance.models import Card, CardStatus
 from issuance.selectors import (
     StockFilters,
@@ -18,7 +19,7 @@ from issuance.selectors import (
 )
 from roster.figures import CARDS_WAITING
 from roster.models import FigureCount
-from tests.factories import PersonFactory
+from tests.factories import PersonFactory, UserFactory
 from tests.issuance.stockdata import old_card
 
 pytestmark = pytest.mark.django_db
@@ -99,8 +100,18 @@ def test_further_filters_are_counted(cards, supervisor, filters):
     assert stock_work_counted(user=supervisor, filters=filters) is None
 
 
-def test_a_banks_cards_are_counted(cards, banker_a):
-    assert stock_work_counted(user=banker_a, filters=StockFilters()) is None
+def test_a_banks_cards_come_from_the_card_counters_of_its_bank(cards, banker_a, branch_b):
+    for filters in FILTERS:
+        counted = stock_work_counted(user=banker_a, filters=filters)
+        assert counted is not None
+        assert {row for row in counted if row[2]} == counted_by_the_list(banker_a, filters), filters
+    # Another bank's clerk: none of these cards.
+    other = UserFactory(
+        username="banker_b", role=Role.BANK_STAFF, township=None, bank_branch=branch_b
+    )
+    assert {row for row in stock_work_counted(user=other, filters=StockFilters()) if row[2]} == (
+        counted_by_the_list(other, StockFilters())
+    )
 
 
 def test_a_township_filter_is_for_county_users_alone(cards, clerk_a):
