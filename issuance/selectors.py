@@ -471,6 +471,24 @@ def batch_candidates(*, user, township_code: str = "", village: str = "") -> Que
     )
 
 
+def batch_candidate_count(*, user, township_code: str = "", village: str = "") -> int | None:
+    """How many persons ``batch_candidates`` lists, from the 待制卡 counters ("ready", the
+    figure ``ready_for_card_q`` is counted by); None when no counter knows the user's persons
+    and the list is to be counted."""
+    counters = counters_of(user, ["ready"])
+    if counters is None:
+        return None
+    if township_code:
+        counters = counters.filter(
+            township_id__in=Township.objects.filter(code=township_code).values("pk")
+        )
+    if (village_id := id_param(village)) is not None:
+        if village_id == 0:
+            return None  # no village has id 0, the counters' row of persons without one
+        counters = counters.filter(village_id=village_id)
+    return sum(counters.values_list("n", flat=True))
+
+
 def banks() -> QuerySet[Bank]:
     return Bank.objects.order_by("name")
 
