@@ -19,17 +19,24 @@ class CountedPaginator(Paginator):
 
 
 def page_counted_along(queryset: QuerySet, per_page: int, number) -> Page:
-    """``Paginator(queryset, per_page).get_page(number)`` in one statement instead of two:
-    the total rides on the page's rows (``COUNT(*) OVER ()``). A list no counter knows,
-    whose rows are found by a costly join, is then joined once per view, not twice."""
+    """``Paginator(queryset, per_page).get_page(number)`` with the list joined once, not
+    twice: the page's ids are picked with the total riding on them (``COUNT(*) OVER ()``,
+    over narrow rows: the ids and the sort keys), then their rows are read by id. For a
+    list no counter knows whose rows are found by a costly join."""
     try:
         number = max(int(number), 1)
     except (TypeError, ValueError):
         number = 1
     bottom = (number - 1) * per_page
-    rows = list(queryset.annotate(window_total=Window(Count("pk")))[bottom : bottom + per_page])
-    if not rows:  # none, or past the end: the last page, as get_page does
+    picked = list(
+        queryset.annotate(window_total=Window(Count("pk"))).values_list("pk", "window_total")[
+            bottom : bottom + per_page
+        ]
+    )
+    if not picked:  # none, or past the end: the last page, as get_page does
         count = queryset.count() if number > 1 else 0
         return CountedPaginator(queryset, per_page, count=count).get_page(number)
-    paginator = CountedPaginator(queryset, per_page, count=rows[0].window_total)
+    by_pk = {row.pk: row for row in queryset.filter(pk__in=[pk for pk, _ in picked])}
+    rows = [by_pk[pk] for pk, _ in picked if pk in by_pk]
+    paginator = CountedPaginator(queryset, per_page, count=picked[0][1])
     return paginator._get_page(rows, number, paginator)

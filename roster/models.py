@@ -302,6 +302,13 @@ class Person(models.Model):
                 condition=Q(vital_status="deceased"),
                 name="person_deceased",
             ),
+            # A township's persons with what a card list sorts them by (village, name), read
+            # from the index alone: 新建交接 joins a bank's stock to its townships' holders.
+            models.Index(
+                fields=["township", "id"],
+                include=["village", "name"],
+                name="person_township_sorting",
+            ),
             # Those verified complete, of whom 批量制卡 lists the 待制卡: a township's part of
             # them, not all its persons, is joined to their comparison class and cards.
             models.Index(
