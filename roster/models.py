@@ -313,6 +313,7 @@ class Person(models.Model):
             # them, not all its persons, is joined to their comparison class and cards.
             models.Index(
                 fields=["township", "village"],
+                include=["id", "vital_status", "group_name", "name"],
                 condition=Q(verification_status="ready"),
                 name="person_verified_ready",
             ),

@@ -22,6 +22,6 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='person',
-            index=models.Index(condition=models.Q(('verification_status', 'ready')), fields=['township', 'village'], name='person_verified_ready'),
+            index=models.Index(condition=models.Q(('verification_status', 'ready')), fields=['township', 'village'], include=('id', 'vital_status', 'group_name', 'name'), name='person_verified_ready'),
         ),
     ]
