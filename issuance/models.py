@@ -194,8 +194,7 @@ class Card(models.Model):
             # the cards in stock in a kind of keeping (of a bank), read from the index alone,
             # not every card of the bank from the table.
             models.Index(
-                fields=["custody_kind", "bank", "person"],
-                include=["id"],
+                fields=["custody_kind", "bank", "person", "id"],
                 name="card_stock_by_keeper",
                 condition=Q(status="in_stock"),
             ),

@@ -305,15 +305,13 @@ class Person(models.Model):
             # A township's persons with what a card list sorts them by (village, name), read
             # from the index alone: 新建交接 joins a bank's stock to its townships' holders.
             models.Index(
-                fields=["township", "id"],
-                include=["village", "name"],
+                fields=["township", "id", "village", "name"],
                 name="person_township_sorting",
             ),
             # Those verified complete, of whom 批量制卡 lists the 待制卡: a township's part of
             # them, not all its persons, is joined to their comparison class and cards.
             models.Index(
-                fields=["township", "village"],
-                include=["id", "vital_status", "group_name", "name"],
+                fields=["township", "village", "id", "vital_status", "group_name", "name"],
                 condition=Q(verification_status="ready"),
                 name="person_verified_ready",
             ),

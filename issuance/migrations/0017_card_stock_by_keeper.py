@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='card',
-            index=models.Index(condition=models.Q(('status', 'in_stock')), fields=['custody_kind', 'bank', 'person'], include=('id',), name='card_stock_by_keeper'),
+            index=models.Index(condition=models.Q(('status', 'in_stock')), fields=['custody_kind', 'bank', 'person', 'id'], name='card_stock_by_keeper'),
         ),
     ]

@@ -18,10 +18,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='person',
-            index=models.Index(fields=['township', 'id'], include=('village', 'name'), name='person_township_sorting'),
+            index=models.Index(fields=['township', 'id', 'village', 'name'], name='person_township_sorting'),
         ),
         migrations.AddIndex(
             model_name='person',
-            index=models.Index(condition=models.Q(('verification_status', 'ready')), fields=['township', 'village'], include=('id', 'vital_status', 'group_name', 'name'), name='person_verified_ready'),
+            index=models.Index(condition=models.Q(('verification_status', 'ready')), fields=['township', 'village', 'id', 'vital_status', 'group_name', 'name'], name='person_verified_ready'),
         ),
     ]
