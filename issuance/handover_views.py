@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from dayao_sscard.paging import page_counted_along
 from dayao_sscard.params import id_param, query_without_page
 from dayao_sscard.pdf import pdf_from_template, pdf_response
 from dayao_sscard.permissions import action_required, require
@@ -100,7 +101,7 @@ def handover_create(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("issuance:handover-detail", pk=created.pk)
         status = 400
-    page = Paginator(candidates, 100).get_page(request.GET.get("page"))
+    page = page_counted_along(candidates, 100, request.GET.get("page"))
     ticked = set(request.POST.getlist("card")) if request.method == "POST" else set()
     return render(
         request,

@@ -205,6 +205,14 @@ class Card(models.Model):
         # which no query of a status needs and the export's bulk opening paid for.
         indexes = [
             models.Index(fields=["status"], name="card_status"),
+            # A unit's stock to hand over (issuance.handover_selectors.handover_candidates):
+            # the cards in stock in a kind of keeping (of a bank), read from the index alone,
+            # not every card of the bank from the table.
+            models.Index(
+                fields=["custody_kind", "bank", "person", "id"],
+                name="card_stock_by_keeper",
+                condition=Q(status="in_stock"),
+            ),
             # The branch's lists in their order (activation.selectors.cards_waiting,
             # cards_not_activated): page 1 reads 50 entries instead of sorting every card
             # of the county in stock (97,000 at 300,000 persons).

@@ -14,7 +14,12 @@ from activation.models import Activation
 from dayao_sscard.natural import natural_key
 from dayao_sscard.params import id_param
 from dayao_sscard.roles import Role
-from roster.figures import CARDS_DORMANT, CARDS_RECOVERED, CARDS_WAITING, card_key
+from roster.figures import (
+    CARDS_DORMANT,
+    CARDS_RECOVERED,
+    CARDS_WAITING,
+    card_key,
+)
 from roster.models import FigureCount, Person, Township, VitalStatus
 from roster.progress import card_counts, card_counts_per_bank, counters_of
 from roster.witnesses import ready_for_card_q
@@ -530,6 +535,24 @@ def batch_candidates(*, user, township_code: str = "", village: str = "") -> Que
     )
 
 
+def batch_candidate_count(*, user, township_code: str = "", village: str = "") -> int | None:
+    """How many persons ``batch_candidates`` lists, from the 待制卡 counters ("ready", the
+    figure ``ready_for_card_q`` is counted by); None when no counter knows the user's persons
+    and the list is to be counted."""
+    counters = counters_of(user, ["ready"])
+    if counters is None:
+        return None
+    if township_code:
+        counters = counters.filter(
+            township_id__in=Township.objects.filter(code=township_code).values("pk")
+        )
+    if (village_id := id_param(village)) is not None:
+        if village_id == 0:
+            return None  # no village has id 0, the counters' row of persons without one
+        counters = counters.filter(village_id=village_id)
+    return sum(counters.values_list("n", flat=True))
+
+
 def banks() -> QuerySet[Bank]:
     return Bank.objects.order_by("name")
 
@@ -588,11 +611,44 @@ def _cards_awaiting_holders(*, user) -> QuerySet[Card]:
 
 
 def village_awaiting_counts(*, user) -> dict[int, int]:
-    """Per village (id), how many of its cards wait for their holders."""
-    cards = _cards_awaiting_holders(user=user).filter(person__village__isnull=False)
-    return dict(
-        cards.values("person__village").annotate(n=Count("id")).values_list("person__village", "n")
+    """Per village (id), how many of its cards wait for their holders: the card counters
+    of 库存 and 在途 (``card:<status>:<bank>``), less the few cards whose holder has died or
+    that are queued for 注销 — counting the scope's waiting cards joined to their holders
+    took 0.6 s at a million persons. Counted from the cards where no counter knows the
+    user's persons."""
+    keys = [card_key(status, bank) for status in AWAITING_HOLDER_STATUSES for bank in _bank_ids()]
+    counters = counters_of(user, keys)
+    if counters is None:
+        cards = _cards_awaiting_holders(user=user).filter(person__village__isnull=False)
+        return dict(
+            cards.values("person__village")
+            .annotate(n=Count("id"))
+            .values_list("person__village", "n")
+        )
+    counts: dict[int, int] = defaultdict(int)
+    for village_id, n in counters.exclude(village_id=0).values_list("village_id", "n"):
+        counts[village_id] += n
+    waiting = (
+        Card.objects.for_user(user)
+        .filter(status__in=AWAITING_HOLDER_STATUSES, person__village__isnull=False)
+        .order_by()
     )
+    cancelling = CancellationRequest.objects.filter(status=CancellationRequest.Status.PENDING)
+    left_out = dict(
+        waiting.filter(person__vital_status=VitalStatus.DECEASED).values_list(
+            "pk", "person__village_id"
+        )
+    )
+    left_out.update(
+        waiting.filter(pk__in=cancelling.values("card_id")).values_list("pk", "person__village_id")
+    )
+    for village_id in left_out.values():
+        counts[village_id] -= 1
+    return {village_id: n for village_id, n in counts.items() if n}
+
+
+def _bank_ids() -> list[int]:
+    return list(Bank.objects.values_list("pk", flat=True))
 
 
 def village_cards_awaiting_holders(*, user, village) -> list[Card]:

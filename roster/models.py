@@ -295,6 +295,26 @@ class Person(models.Model):
                 ),
                 name="person_pending_dated",
             ),
+            # The few deceased: the 集中发放 form takes their waiting cards off the card
+            # counters (issuance.selectors.village_awaiting_counts).
+            models.Index(
+                fields=["township", "village"],
+                condition=Q(vital_status="deceased"),
+                name="person_deceased",
+            ),
+            # A township's persons with what a card list sorts them by (village, name), read
+            # from the index alone: 新建交接 joins a bank's stock to its townships' holders.
+            models.Index(
+                fields=["township", "id", "village", "name"],
+                name="person_township_sorting",
+            ),
+            # Those verified complete, of whom 批量制卡 lists the 待制卡: a township's part of
+            # them, not all its persons, is joined to their comparison class and cards.
+            models.Index(
+                fields=["township", "village", "id", "vital_status", "group_name", "name"],
+                condition=Q(verification_status="ready"),
+                name="person_verified_ready",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

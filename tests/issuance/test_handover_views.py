@@ -90,6 +90,27 @@ class TestNewHandover:
         assert box[0].person.id_number not in text
         assert "金碧镇社保中心" in text  # a receiver to choose
 
+    def test_the_total_is_the_units_stock_and_a_box_on_a_sheet_leaves_it(
+        self, client, county_admin, township_a, village_a, village_a2, box
+    ):
+        stock_box(village_a2, 2)
+        client = signed_in(client, county_admin)
+        new = reverse("issuance:handover-create")
+        assert 'data-testid="candidate-count">7<' in client.get(new).content.decode()
+        filtered = client.get(new, {"village": village_a.pk}).content.decode()
+        assert 'data-testid="candidate-count">5<' in filtered
+        handover_create(
+            acting_user=county_admin,
+            receiver=Unit(CustodyKind.TOWNSHIP, township=township_a),
+            sender_person="赵库管",
+            receiver_person="李接收",
+            location="档案室",
+            card_numbers=[c.card_number for c in box],
+        )
+        assert 'data-testid="candidate-count">2<' in client.get(new).content.decode()
+        past_the_end = client.get(new, {"page": "9"}).content.decode()
+        assert 'data-testid="candidate-count">2<' in past_the_end
+
     def test_typed_numbers_make_a_handover(self, client, county_admin, township_a, box):
         response = signed_in(client, county_admin).post(
             reverse("issuance:handover-create"),
