@@ -13,8 +13,10 @@ def post_worker_init(worker):
     from roster import progress
     from roster.models import Person
 
-    def live_counts():
-        # With the settings figures_rebuild counts the county with (work memory, no JIT).
+    def live_counts(counters=None):
+        # The whole county whatever rows were asked for: the readers keep the user's scope
+        # (progress.in_scope). With the settings figures_rebuild counts the county with
+        # (work memory, no JIT).
         with transaction.atomic(), progress._counting_the_county():
             return progress.count_figures(Person.objects.all())
 

@@ -17,7 +17,10 @@ their sequence over and over, waiting 1–5 s (``--wait``) between requests, for
 Server time is taken as the client sees it on the same machine (no network between):
 from sending the request to the last byte of the answer. Errors are any status other
 than 200 (or the login's 302). Each user's start is spread over the first ``--ramp``
-seconds.
+seconds. The servers run with the production guide's settings (docs/DEPLOYMENT.md,
+deploy/env/dayao.env.example): gunicorn 4 workers × 4 threads, database connections
+kept open (``DB_CONN_MAX_AGE=60``) and Redis as the cache (``CELERY_BROKER_URL``), unless
+the environment sets them.
 
 Usage::
 
@@ -200,7 +203,15 @@ def _server(port: int, naive: bool, workers: int, log: Path) -> subprocess.Popen
     ]
     if naive:
         command += ["--config", str(ROOT / "bench/gunicorn_naive.py")]
-    env = {**os.environ, "ALLOWED_HOSTS": "127.0.0.1,localhost", "DEBUG": ""}
+    # As docs/DEPLOYMENT.md runs it (deploy/env/dayao.env.example): connections kept open
+    # between requests, Redis as the cache; the environment may say otherwise.
+    env = {
+        "DB_CONN_MAX_AGE": "60",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
+        **os.environ,
+        "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DEBUG": "",
+    }
     return subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
     )

@@ -183,7 +183,13 @@ def county_dashboard(*, user) -> dict:
         "columns": figure_columns(),
         "rows": rows,
         "total": total,
-        **_charted(now["total"], total, rows, stage, progress_trend(user=user, days=TREND_DAYS)),
+        **_charted(
+            now["total"],
+            total,
+            rows,
+            stage,
+            progress_trend(user=user, days=TREND_DAYS, current=now["total"]),
+        ),
         "custody": _custody(user=user),
         "subsidies": _subsidies(user=user),
     }
@@ -216,7 +222,7 @@ def township_dashboard(*, user, township: Township) -> dict:
         ),
         "standing": _standing(now["total"], stage, today, township=township.code),
     }
-    trend = progress_trend(user=user, township=township, days=TREND_DAYS)
+    trend = progress_trend(user=user, township=township, days=TREND_DAYS, current=now["total"])
     return {
         "level": "township",
         "place_label": "村（社区）",

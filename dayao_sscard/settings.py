@@ -103,6 +103,9 @@ DATABASES = {
     "default": dj_database_url.parse(
         os.environ.get("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'db.sqlite3'}",
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+        # A connection kept open (DB_CONN_MAX_AGE) is tried before a request uses it: after
+        # a database restart the first request opens a new one instead of failing.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -131,6 +134,7 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"] = dj_database_url.parse(
         os.environ["DATABASE_REPLICA_URL"],
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+        conn_health_checks=True,
     )
     DATABASES["replica"]["OPTIONS"] = {"options": "-c jit=off"}
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
@@ -280,7 +284,7 @@ CELERY_BROKER_CONNECTION_MAX_RETRIES = None
 
 # The custody-risk tiles are counted again at most this often while the ledger moves
 # (issuance.risks); a minute at most when nothing changes.
-RISK_COUNTS_MIN_SECONDS = int(os.environ.get("RISK_COUNTS_MIN_SECONDS", "10"))
+RISK_COUNTS_MIN_SECONDS = int(os.environ.get("RISK_COUNTS_MIN_SECONDS", "60"))
 
 # Job rows carry status and results; Celery's own result store is not needed.
 CELERY_TASK_IGNORE_RESULT = True

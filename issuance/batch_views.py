@@ -10,7 +10,6 @@ from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from dayao_sscard.paging import page_counted_along
 from dayao_sscard.params import id_param, query_without_page
 from dayao_sscard.permissions import action_required
 from roster.models import Township
@@ -73,8 +72,9 @@ def batch_create(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("issuance:batch-detail", pk=created.batch.pk)
             messages.error(request, "所选人员都不能加入批次，未建立批次。")
-    count = selectors.batch_candidate_count(user=user, township_code=township_code, village=village)
-    page = page_counted_along(candidates, 100, request.GET.get("page"), count=count)
+    page = selectors.batch_candidate_page(
+        user=user, township_code=township_code, village=village, number=request.GET.get("page")
+    )
     return render(
         request,
         "issuance/batch_create.html",

@@ -390,12 +390,18 @@ def townships_in_scope(user) -> list[Township]:
 
 
 # The tiles (home pages, 进度督导) count both rules over every card and issuance of the
-# county: 0.2 s and 1 s at a million persons, on every page view. They are kept per scope
+# county: 1 s and 2.5 s at a million persons, on every page view. They are kept per scope
 # and counted again when a minute has passed, or when the ledger or the proxy approvals
 # changed (their newest row or revocation) and the counts are older than
 # RISK_COUNTS_MIN_SECONDS: on a busy day, with entries every second, a scope's tiles are
 # counted at most that often instead of on every view. A day's turn is in the key.
 RISK_COUNTS_SECONDS = 60
+# Kept far longer than they are fresh: had they expired, every view of that moment would
+# count them at once (under 100 users at a million persons, a dozen 2-second counts side by
+# side). Stale, one view counts them again while the others answer with the kept ones.
+RISK_COUNTS_KEPT_SECONDS = 24 * 3600
+# How long the view counting them again keeps the others from counting too.
+RISK_COUNTING_SECONDS = 120
 
 
 def _risk_state(user, days: int, today: datetime.date | None) -> tuple[str, str]:
@@ -411,16 +417,25 @@ def _risk_state(user, days: int, today: datetime.date | None) -> tuple[str, str]
 
 def _kept(key: str, state: str, count, *, exact: bool = False):
     """``count()``'s value under ``key``, counted again when stale (see above); ``exact``:
-    whenever the ledger or the approvals changed."""
+    whenever the ledger or the approvals changed, by this view itself."""
     now = time.time()
     kept = cache.get(key)
+    counting = f"{key}:counting"
     if kept is not None:
         value, counted_state, counted_at = kept
+        age = now - counted_at
         changed = counted_state != state
-        if not changed or (not exact and now - counted_at < settings.RISK_COUNTS_MIN_SECONDS):
+        recent = not changed or (not exact and age < settings.RISK_COUNTS_MIN_SECONDS)
+        if age < RISK_COUNTS_SECONDS and recent:
             return value
-    value = count()
-    cache.set(key, (value, state, now), RISK_COUNTS_SECONDS)
+        if not exact and not cache.add(counting, True, RISK_COUNTING_SECONDS):
+            return value  # another view is counting them: these meanwhile, a little older
+    try:
+        value = count()
+        cache.set(key, (value, state, now), RISK_COUNTS_KEPT_SECONDS)
+    finally:
+        if kept is not None and not exact:
+            cache.delete(counting)
     return value
 
 

@@ -4,6 +4,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.core.paginator import Page
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import Http404
@@ -12,6 +13,7 @@ from django.utils import timezone
 
 from activation.models import Activation
 from dayao_sscard.natural import natural_key
+from dayao_sscard.paging import page_counted_along
 from dayao_sscard.params import id_param
 from dayao_sscard.roles import Role
 from roster.figures import (
@@ -21,6 +23,7 @@ from roster.figures import (
     card_key,
 )
 from roster.models import FigureCount, Person, Township, VitalStatus
+from roster.paging import PlacePaginator
 from roster.progress import card_counts, card_counts_per_bank, counters_of
 from roster.witnesses import ready_for_card_q
 
@@ -523,6 +526,9 @@ def batch_member_get(*, batch: ApplicationBatch, pk: int | None) -> BatchMember:
     return get_object_or_404(BatchMember.objects.select_related("batch"), batch=batch, pk=pk)
 
 
+BATCH_PAGE_SIZE = 100
+
+
 def batch_candidates(*, user, township_code: str = "", village: str = "") -> QuerySet[Person]:
     """待制卡 persons in the user's scope, in the order a batch lists them."""
     persons = Person.objects.for_user(user).filter(ready_for_card_q())
@@ -535,10 +541,12 @@ def batch_candidates(*, user, township_code: str = "", village: str = "") -> Que
     )
 
 
-def batch_candidate_count(*, user, township_code: str = "", village: str = "") -> int | None:
-    """How many persons ``batch_candidates`` lists, from the 待制卡 counters ("ready", the
-    figure ``ready_for_card_q`` is counted by); None when no counter knows the user's persons
-    and the list is to be counted."""
+def batch_candidates_counted(
+    *, user, township_code: str = "", village: str = ""
+) -> list[tuple[int, int | None, int]] | None:
+    """``batch_candidates`` per (township, village or None), from the 待制卡 counters
+    ("ready", the figure ``ready_for_card_q`` is counted by); None when no counter knows
+    the user's persons and the list is to be counted."""
     counters = counters_of(user, ["ready"])
     if counters is None:
         return None
@@ -550,7 +558,27 @@ def batch_candidate_count(*, user, township_code: str = "", village: str = "") -
         if village_id == 0:
             return None  # no village has id 0, the counters' row of persons without one
         counters = counters.filter(village_id=village_id)
-    return sum(counters.values_list("n", flat=True))
+    return [
+        (township_id, village_id or None, n)
+        for township_id, village_id, n in counters.values_list("township_id", "village_id", "n")
+    ]
+
+
+def batch_candidate_count(*, user, township_code: str = "", village: str = "") -> int | None:
+    """How many persons ``batch_candidates`` lists (None: only counting the list can say)."""
+    counted = batch_candidates_counted(user=user, township_code=township_code, village=village)
+    return None if counted is None else sum(n for _, _, n in counted)
+
+
+def batch_candidate_page(*, user, township_code: str = "", village: str = "", number) -> Page:
+    """Page ``number`` (100 persons) of ``batch_candidates``. With the counters the page is
+    read from the one or two villages it falls in: sorting the county's 待制卡 persons for
+    its first page took 1.1–1.5 s at a million."""
+    candidates = batch_candidates(user=user, township_code=township_code, village=village)
+    counted = batch_candidates_counted(user=user, township_code=township_code, village=village)
+    if counted is None:
+        return page_counted_along(candidates, BATCH_PAGE_SIZE, number)
+    return PlacePaginator(candidates, BATCH_PAGE_SIZE, counted=counted).get_page(number)
 
 
 def banks() -> QuerySet[Bank]:

@@ -329,9 +329,11 @@ def figures_rebuild(*, recounted_signal: bool = True) -> None:
             persons_recounted.send(sender=Person, person_ids=None)
 
 
-def _stored() -> Counts:
+def _stored(counters: QuerySet[FigureCount] | None = None) -> Counts:
+    """Per (township, village), what ``counters`` hold (None: every counter of the county)."""
     counts: Counts = defaultdict(dict)
-    for township_id, village_id, key, n in FigureCount.objects.values_list(
+    rows = FigureCount.objects.all() if counters is None else counters
+    for township_id, village_id, key, n in rows.values_list(
         "township_id", "village_id", "key", "n"
     ):
         if n:
@@ -379,10 +381,21 @@ def _empty() -> dict[str, int]:
     return dict.fromkeys(FIGURE_KEYS, 0)
 
 
-def _counts_on(day: datetime.date | None) -> Counts:
-    """The counters now, or the snapshot of a past ``day`` (the last one taken up to it)."""
+def _counts_on(
+    day: datetime.date | None, *, user=None, keys: Iterable[str] | None = None
+) -> Counts:
+    """The counters ``keys`` (None: all) now, or the snapshot of a past ``day`` (the last one
+    taken up to it); read for the user's scope only where the database can narrow it."""
     if day is None or day >= timezone.localdate():
-        return _stored()
+        # The county has thousands of counter rows: a township clerk's page reads its own,
+        # and a dashboard its figures, not every work and card counter besides.
+        scope = _scope_filter(user)
+        if scope is None:
+            return {}
+        counters = FigureCount.objects.filter(**scope)
+        if keys is not None:
+            counters = counters.filter(key__in=list(keys))
+        return _stored(counters)
     last = snapshot_day_for(day)
     if last is None:
         return {}
@@ -429,16 +442,30 @@ def figures_day(day: datetime.date) -> datetime.date | None:
     return taken
 
 
-def in_scope(counts: Counts, user) -> Counts:
-    """The villages of ``counts`` the user may see: the county for county roles (and for
-    ``None``, the command line), a township clerk's township, a collector's village."""
+def _scope_filter(user) -> dict[str, int] | None:
+    """The villages the user may see, as filters on (township_id, village_id): none (``{}``)
+    for the county roles and for ``None``, the command line; a township clerk's township, a
+    collector's village; None: no village at all (a bank clerk)."""
     if user is None or user.is_county_wide:
-        return counts
+        return {}
     if getattr(user, "village_id", None):
-        return {p: f for p, f in counts.items() if p == (user.township_id, user.village_id)}
+        return {"township_id": user.township_id, "village_id": user.village_id}
     if user.township_id and not getattr(user, "bank_branch_id", None):
-        return {p: f for p, f in counts.items() if p[0] == user.township_id}
-    return {}
+        return {"township_id": user.township_id}
+    return None
+
+
+def in_scope(counts: Counts, user) -> Counts:
+    """The villages of ``counts`` the user may see (``_scope_filter``)."""
+    scope = _scope_filter(user)
+    if scope is None:
+        return {}
+    wanted = (scope.get("township_id"), scope.get("village_id"))
+    return {
+        place: figures
+        for place, figures in counts.items()
+        if all(want is None or want == have for want, have in zip(wanted, place, strict=True))
+    }
 
 
 def counters_of(user, keys: Iterable[str]) -> QuerySet[FigureCount] | None:
@@ -456,9 +483,12 @@ def counters_of(user, keys: Iterable[str]) -> QuerySet[FigureCount] | None:
     return counters if role in COUNTY_WIDE_ROLES else None
 
 
-def counted(*, user=None, day: datetime.date | None = None) -> Counts:
-    """Per (township, village) in the user's scope, every counter, now or on a past day."""
-    return in_scope(_counts_on(day), user)
+def counted(
+    *, user=None, day: datetime.date | None = None, keys: Iterable[str] | None = None
+) -> Counts:
+    """Per (township, village) in the user's scope, the counters ``keys`` (None: every
+    counter), now or on a past day."""
+    return in_scope(_counts_on(day, user=user, keys=keys), user)
 
 
 def card_counts_per_bank(
@@ -516,7 +546,7 @@ def _sum(rows: Iterable[dict[str, int]]) -> dict[str, int]:
 def progress_by_township(*, user=None, day: datetime.date | None = None) -> dict:
     """``{"date", "townships": [{"code", "name", figures…}], "total": {figures…}}`` for
     the townships in the user's scope (all for ``None``), today or on a past ``day``."""
-    counts = counted(user=user, day=day)
+    counts = counted(user=user, day=day, keys=FIGURE_KEYS)
     per_township: dict[int, list[dict]] = defaultdict(list)
     for (township_id, _village_id), figures in counts.items():
         per_township[township_id].append(figures)
@@ -534,7 +564,7 @@ def progress_by_township(*, user=None, day: datetime.date | None = None) -> dict
 def progress_by_village(*, user, township: Township, day: datetime.date | None = None) -> dict:
     """The same for the villages of one township the user may see (a village collector:
     their own), with ``village_id`` and name; persons without a village as one row."""
-    counts = counted(user=user, day=day)
+    counts = counted(user=user, day=day, keys=FIGURE_KEYS)
     villages = Village.objects.filter(township=township)
     if user is not None and getattr(user, "village_id", None) and not user.is_county_wide:
         villages = villages.filter(pk=user.village_id)
@@ -554,9 +584,16 @@ def progress_by_village(*, user, township: Township, day: datetime.date | None =
     }
 
 
-def progress_trend(*, user=None, township: Township | None = None, days: int = 60) -> list[dict]:
+def progress_trend(
+    *,
+    user=None,
+    township: Township | None = None,
+    days: int = 60,
+    current: dict[str, int] | None = None,
+) -> list[dict]:
     """Per day of the last ``days`` with a snapshot, the figures of the scope (the county,
-    or one township), oldest first; today's row is the counters as they stand now."""
+    or one township), oldest first; today's row is the counters as they stand now —
+    ``current``, when the caller has just summed them for the same scope."""
     today = timezone.localdate()
     since = today - datetime.timedelta(days=days)
     snapshots = DailyFigures.objects.filter(day__gte=since, day__lt=today)
@@ -567,9 +604,11 @@ def progress_trend(*, user=None, township: Township | None = None, days: int = 6
     for row in snapshots.filter(township_id__in=townships).order_by("day"):
         if in_scope({(row.township_id, row.village_id): row.figures}, user):
             per_day[row.day].append(row.figures)
-    now = [f for (t, _v), f in counted(user=user).items() if t in townships]
+    if current is None:
+        now = counted(user=user, keys=FIGURE_KEYS).items()
+        current = _sum(f for (t, _v), f in now if t in townships)
     trend = [{"date": day.isoformat(), **_sum(rows)} for day, rows in sorted(per_day.items())]
-    trend.append({"date": today.isoformat(), **_sum(now)})
+    trend.append({"date": today.isoformat(), **_sum([current])})
     return trend
 
 

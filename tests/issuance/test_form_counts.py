@@ -109,6 +109,28 @@ class TestBatchCandidateCount:
             ).count()
             assert counted == listed, (township_code, village)
 
+    @pytest.mark.parametrize("persona", ("county_admin", "clerk_a", "banker_a"))
+    def test_each_page_is_the_slice_of_the_list_from_scratch(
+        self, request, persona, ready, village_a, village_b, monkeypatch
+    ):
+        # Pages of two, so that they cross villages, townships and the row of no village.
+        monkeypatch.setattr(selectors, "BATCH_PAGE_SIZE", 2)
+        for n in range(2):
+            placeless = ready_person(village_b if n else village_a, name=f"无村{n}")
+            placeless.village = None
+            placeless.save()
+        user = request.getfixturevalue(persona)
+        listed = [p.pk for p in selectors.batch_candidates(user=user)]
+        paged = []
+        for number in range(1, len(listed) // 2 + 3):
+            page = selectors.batch_candidate_page(user=user, number=str(number))
+            assert page.paginator.count == len(listed)
+            if page.number == number:
+                paged += [p.pk for p in page]
+        assert paged == listed
+        if persona == "county_admin":
+            assert len(listed) == 6
+
     def test_no_counter_for_a_bank_or_the_row_of_no_village(self, ready, banker_a, clerk_a):
         assert selectors.batch_candidate_count(user=banker_a) is None
         assert selectors.batch_candidate_count(user=clerk_a, village="0") is None

@@ -439,3 +439,37 @@ def test_the_tiles_are_counted_once_a_minute_and_again_when_the_ledger_moves(
     assert again[village_a.township_id] == 1
     assert holders_of_several_by_township(user=supervisor) == {village_a.township_id: 1}
     assert len(persons_holding_several(user=supervisor)) == 1
+
+
+@pytest.mark.django_db
+def test_while_one_view_counts_the_stale_tiles_again_the_others_show_the_kept_ones(
+    supervisor, village_a, django_assert_max_num_queries, time_machine
+):
+    """A hundred users at once must not count the county's risks side by side: a stale
+    count is counted again by the view that takes the turn, the rest answer with it."""
+    from django.core.cache import cache
+
+    from issuance.risks import _risk_state
+
+    time_machine.move_to(datetime.datetime(2026, 11, 29, 10, 0, tzinfo=datetime.UTC), tick=False)
+
+    def village_total() -> int:
+        rows = custody_risk_counts(user=supervisor)
+        return next(row["total"] for row in rows if row["township"].pk == village_a.township_id)
+
+    card_with(village_a, kind=CustodyKind.VILLAGE, days=50, number="K1")
+    assert village_total() == 1
+    card_with(village_a, kind=CustodyKind.VILLAGE, days=50, number="K2")
+    time_machine.shift(61)
+    key, _ = _risk_state(supervisor, risk_days(), None)
+    counting = f"{key}:counting"
+    assert cache.add(counting, True, 60)  # another view is counting them
+    with django_assert_max_num_queries(3):  # N of the campaign, the ledger, the approvals
+        assert village_total() == 1
+    cache.delete(counting)
+    assert village_total() == 2
+    assert cache.get(counting) is None  # the turn given back once counted
+    # Kept though a minute has passed: the stale counts are there for the others.
+    time_machine.shift(3600)
+    assert cache.add(counting, True, 60)
+    assert village_total() == 2
