@@ -370,14 +370,16 @@ class CompiledForIds:
     SIZES = (1, 2, 8, 64, 512)
     STAND_IN = -7_100_000_000
 
-    def __init__(self, build):
+    def __init__(self, build, *, sizes: tuple[int, ...] = SIZES):
         self.build = build
+        self.sizes = sizes
         self.compiled: dict[tuple, tuple[str, list, list[int]]] = {}
 
-    def __call__(self, ids: list[int]) -> tuple[str, list]:
-        """The SQL and params for ``ids`` (at most the largest size)."""
-        size = next(size for size in self.SIZES if size >= len(ids))
-        key = (connection.vendor, size)
+    def __call__(self, ids: list[int], *, variant: tuple = ()) -> tuple[str, list]:
+        """The SQL and params for ``ids`` (at most the largest size); ``variant``: what else
+        the built query depends on, compiled once per value."""
+        size = next(size for size in self.sizes if size >= len(ids))
+        key = (connection.vendor, size, variant)
         if key not in self.compiled:
             stand_ins = [self.STAND_IN - i for i in range(size)]
             sql, params = self.build(stand_ins).query.sql_with_params()

@@ -58,7 +58,7 @@ class ScopedQuerySet(models.QuerySet):
         # The branch's bank and the townships it serves, read first (one small table): the
         # planner then knows how many persons and cards they hold, where joined through
         # the branch tables it guessed, and counted a bank's persons by joining them all.
-        served = _served_by(_model_at(self.model, scope.township), branch_id)
+        served = served_by(_model_at(self.model, scope.township), branch_id)
         if not served:
             return self.none()
         to_card = f"{scope.card}__" if scope.card else ""
@@ -82,7 +82,7 @@ class ScopedQuerySet(models.QuerySet):
         return self.filter(**{path: value})
 
 
-def _served_by(township_model, branch_id) -> list[tuple[int, int]]:
+def served_by(township_model, branch_id) -> list[tuple[int, int]]:
     """(township id, the branch's bank id) for each township the branch serves."""
     through = township_model._meta.get_field("serving_branches").through
     return list(

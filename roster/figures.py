@@ -286,6 +286,17 @@ def card_key(status: str, bank_id: int) -> str:
     return f"{CARD_KEY_PREFIX}{status}:{bank_id}"
 
 
+# And per village, how many of its persons hold at least one card of each bank,
+# "holders:<bank id>": a bank clerk's person list (the holders of the branch's cards) is
+# counted per village from these, not by joining the county's cards to their holders
+# (0.9–1.1 s at a million persons).
+HOLDERS_KEY_PREFIX = "holders:"
+
+
+def holders_key(bank_id: int) -> str:
+    return f"{HOLDERS_KEY_PREFIX}{bank_id}"
+
+
 def card_key_parts(key: str) -> tuple[str, int]:
     """``(status, bank_id)`` of a ``card_key``."""
     status, _, bank_id = key.removeprefix(CARD_KEY_PREFIX).rpartition(":")

@@ -17,6 +17,8 @@ from operator import or_
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
 
+from dayao_sscard.paging import rows_of
+
 from .models import Township, Village
 
 
@@ -122,7 +124,12 @@ class PlacePaginator(Paginator):
             # Within one place its two keys are the same for every row: ordering by the
             # rest lets the database take the first rows of an index instead of sorting.
             rows = rows.order_by(*self.ordering[2:])
-        return list(rows[bottom - first : top - first])
+        # Picked as ids, then read: where no index gives the order (a bank clerk's persons,
+        # found through their cards) the database sorts the place's ids, not all its rows'
+        # columns (17,000 persons of one village: 170 ms, 30 ms as ids).
+        return rows_of(
+            self.object_list, list(rows.values_list("pk", flat=True)[bottom - first : top - first])
+        )
 
     def _ordering(self) -> list:
         query = self.object_list.query

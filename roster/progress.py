@@ -22,8 +22,10 @@ from django.db.models import Count, Q, QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
 
+from dayao_sscard.bulk import CompiledForIds
 from dayao_sscard.natural import natural_key
 from dayao_sscard.roles import COUNTY_WIDE_ROLES, Role
+from dayao_sscard.scoping import served_by
 from issuance.models import Card
 
 from .figures import (
@@ -33,6 +35,7 @@ from .figures import (
     card_key,
     card_key_parts,
     counted_conditions,
+    holders_key,
     holds,
     person_flags,
     subsidy_projects,
@@ -103,15 +106,22 @@ def _card_rows(cards: QuerySet[Card]) -> QuerySet:
     )
 
 
+def _holder_rows(cards: QuerySet[Card]) -> QuerySet:
+    return (
+        cards.order_by()
+        .values_list("person__township_id", "person__village_id", "bank_id")
+        .annotate(n=Count("person_id", distinct=True))
+    )
+
+
 def _count_cards(cards: QuerySet[Card]) -> Counts:
-    """Per (township, village) of the holders, ``cards`` by status and bank (``card_key``)."""
-    return _card_counts_from(_card_rows(cards))
-
-
-def _card_counts_from(rows: Iterable[tuple]) -> Counts:
+    """Per (township, village) of the holders, ``cards`` by status and bank (``card_key``),
+    and their holders by bank (``holders_key``)."""
     counts: Counts = defaultdict(dict)
-    for township_id, village_id, bank_id, status, n in rows:
+    for township_id, village_id, bank_id, status, n in _card_rows(cards):
         counts[(township_id, village_id or 0)][card_key(status, bank_id)] = n
+    for township_id, village_id, bank_id, n in _holder_rows(cards):
+        counts[(township_id, village_id or 0)][holders_key(bank_id)] = n
     return counts
 
 
@@ -125,62 +135,49 @@ def _merged(*parts: Counts) -> Counts:
 
 
 # Recounting a few persons on every save, building the query (a dozen subqueries) took
-# longer in Python than in the database. It is built once per number of persons (rounded
-# up to a size below, the list padded with its last id) and set of subsidy lists, with
-# stand-in ids whose places among the parameters are noted.
+# longer in Python than in the database: each is compiled once per number of persons
+# (``CompiledForIds``), the person's for each set of subsidy lists.
 _SIZES = (1, 2, 8, 64, 512, 5000)
-_STAND_IN = -7_000_000_000
-_compiled: dict[tuple, tuple[str, list, list[int], dict[str, Q]]] = {}
-
-
-def _compiled_for(size: int) -> tuple[str, list, list[int], dict[str, Q]]:
-    key = (connection.vendor, size, tuple(subsidy_projects()))
-    if key not in _compiled:
-        stand_ins = [_STAND_IN - i for i in range(size)]
-        rows, conditions = _counting(Person.objects.filter(pk__in=stand_ins))
-        sql, params = rows.query.sql_with_params()
-        params = list(params)
-        slots = [params.index(stand_in) for stand_in in stand_ins]
-        _compiled[key] = (sql, params, slots, conditions)
-    return _compiled[key]
-
-
-_compiled_cards: dict[tuple, tuple[str, list, list[int]]] = {}
+_persons_of = CompiledForIds(
+    lambda ids: _counting(Person.objects.filter(pk__in=ids))[0], sizes=_SIZES
+)
+# One row per holder, bank and status: the holders per bank are told apart in Python.
+_cards_of = CompiledForIds(
+    lambda ids: (
+        Card.objects.filter(person_id__in=ids)
+        .order_by()
+        .values_list("person_id", "person__township_id", "person__village_id", "bank_id", "status")
+        .annotate(n=Count("id"))
+    ),
+    sizes=_SIZES,
+)
+_conditions: dict[tuple[str, ...], dict[str, Q]] = {}
 
 
 def _count_cards_few(ids: list[int]) -> Counts:
-    """``_count_cards`` of these persons' cards, its query built once per size as above."""
-    size = next(size for size in _SIZES if size >= len(ids))
-    key = (connection.vendor, size)
-    if key not in _compiled_cards:
-        stand_ins = [_STAND_IN - i for i in range(size)]
-        sql, params = _card_rows(
-            Card.objects.filter(person_id__in=stand_ins)
-        ).query.sql_with_params()
-        params = list(params)
-        _compiled_cards[key] = (sql, params, [params.index(stand_in) for stand_in in stand_ins])
-    sql, params, slots = _compiled_cards[key]
-    params = list(params)
-    padded = ids + [ids[-1]] * (size - len(ids))
-    for slot, pk in zip(slots, padded, strict=True):
-        params[slot] = pk
+    """``_count_cards`` of these persons' cards."""
+    counts: Counts = defaultdict(lambda: defaultdict(int))
+    holders = set()
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return _card_counts_from(cursor.fetchall())
+        cursor.execute(*_cards_of(ids))
+        for person_id, township_id, village_id, bank_id, status, n in cursor.fetchall():
+            place = (township_id, village_id or 0)
+            counts[place][card_key(status, bank_id)] += n
+            holders.add((place, bank_id, person_id))
+    for place, bank_id, _person_id in holders:
+        counts[place][holders_key(bank_id)] += 1
+    return {place: dict(figures) for place, figures in counts.items()}
 
 
 def _count_few(ids: list[int]) -> Counts:
-    size = next(size for size in _SIZES if size >= len(ids))
-    sql, params, slots, conditions = _compiled_for(size)
-    params = list(params)
-    padded = ids + [ids[-1]] * (size - len(ids))
-    for slot, pk in zip(slots, padded, strict=True):
-        params[slot] = pk
+    projects = tuple(subsidy_projects())
+    if projects not in _conditions:
+        _conditions[projects] = counted_conditions(list(projects))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(*_persons_of(ids, variant=projects))
         columns = [column[0] for column in cursor.description]
         rows = [dict(zip(columns, row, strict=True)) for row in cursor]
-    return _counts_from(rows, conditions)
+    return _counts_from(rows, _conditions[projects])
 
 
 @contextmanager
@@ -481,6 +478,25 @@ def counters_of(user, keys: Iterable[str]) -> QuerySet[FigureCount] | None:
     if role == Role.VILLAGE_COLLECTOR and user.village_id is not None:
         return counters.filter(village_id=user.village_id)
     return counters if role in COUNTY_WIDE_ROLES else None
+
+
+def holder_counters_of(user) -> QuerySet[FigureCount] | None:
+    """A bank clerk's persons — the holders of the branch's cards, ``Person.objects.for_user``
+    — per village: the holder counters of the branch's bank in the townships it serves. None
+    for every other user."""
+    role = getattr(user, "role", None)
+    if not (user.is_authenticated and user.is_active) or role != Role.BANK_STAFF:
+        return None
+    if user.bank_branch_id is None:
+        return FigureCount.objects.none()
+    served = served_by(Township, user.bank_branch_id)
+    banks = {bank_id for _, bank_id in served}
+    if len(banks) > 1:
+        return None  # one holder of two banks' cards is one person, counted under each
+    return FigureCount.objects.filter(
+        township_id__in={township_id for township_id, _ in served},
+        key__in=[holders_key(bank_id) for bank_id in banks],
+    )
 
 
 def counted(

@@ -10,12 +10,13 @@ from django.db.models import Count
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from roster.figures import PERSONS_KEY
+from issuance.models import Card, CardStatus
+from roster.figures import HOLDERS_KEY_PREFIX, PERSONS_KEY
 from roster.models import FigureCount, ListKind, Person
 from roster.paging import PlacePaginator
 from roster.progress import figures_drift
 from roster.selectors import NO_VILLAGE, PersonFilters, person_list_counted, person_list_rows
-from tests.factories import PersonFactory, put_on_list
+from tests.factories import BankFactory, PersonFactory, put_on_list
 
 
 @pytest.fixture
@@ -88,10 +89,67 @@ def test_other_filters_are_counted(county, supervisor, filters):
     assert person_list_counted(user=supervisor, filters=filters) is None
 
 
+@pytest.fixture
+def holders(county, branch_a, township_a, township_b):
+    """Cards of the branch's bank held in its township (one holder with two), one without a
+    village; a card of another bank, and one of the bank in a township the branch does not
+    serve."""
+    in_a = list(Person.objects.filter(township=township_a, village__isnull=False).order_by("id"))
+    placeless = Person.objects.get(township=township_a, village__isnull=True)
+    in_b = Person.objects.filter(township=township_b).first()
+    bank = branch_a.bank
+    for number, (person, card_bank, status) in enumerate(
+        [
+            (in_a[0], bank, CardStatus.IN_STOCK),
+            (in_a[0], bank, CardStatus.CANCELLED),
+            (in_a[3], bank, CardStatus.ISSUED),
+            (placeless, bank, CardStatus.IN_STOCK),
+            (
+                in_a[1],
+                BankFactory(name="中国农业银行大姚县支行", short_name="农行"),
+                CardStatus.IN_STOCK,
+            ),
+            (in_b, bank, CardStatus.IN_STOCK),
+        ]
+    ):
+        Card.objects.create(person=person, bank=card_bank, status=status, card_number=f"H{number}")
+
+
 @pytest.mark.django_db
-def test_a_banks_persons_are_counted(county, banker_a):
-    # Those holding a card of the branch's banks: no counter knows them by village.
-    assert person_list_counted(user=banker_a, filters=PersonFilters()) is None
+@pytest.mark.parametrize(
+    "filters",
+    [
+        PersonFilters(),
+        PersonFilters(township="532326101"),
+        PersonFilters(township="532326102"),
+        PersonFilters(village=NO_VILLAGE),
+    ],
+)
+def test_a_banks_persons_are_counted_by_the_holder_counters(holders, banker_a, filters):
+    counted = person_list_counted(user=banker_a, filters=filters)
+    assert counted is not None
+    assert {row for row in counted if row[2]} == counted_by_the_list(banker_a, filters)
+
+
+@pytest.mark.django_db
+def test_a_bank_clerks_list_holds_three_holders_of_the_branch(holders, banker_a, township_a):
+    rows = person_list_counted(user=banker_a, filters=PersonFilters())
+    assert sum(n for _, _, n in rows) == 3 == person_list_rows(user=banker_a).count()
+
+
+@pytest.mark.django_db
+def test_a_bank_clerks_figure_filter_is_counted(holders, banker_a):
+    assert person_list_counted(user=banker_a, filters=PersonFilters(figure="listed")) is None
+
+
+@pytest.mark.django_db
+def test_the_migration_counts_the_holders(holders):
+    FigureCount.objects.filter(key__startswith=HOLDERS_KEY_PREFIX).delete()
+    assert figures_drift() != {}
+    migration = import_module("roster.migrations.0026_holder_counters")
+    with connection.cursor() as cursor:
+        cursor.execute(migration.FILL)
+    assert figures_drift() == {}
 
 
 @pytest.mark.django_db
