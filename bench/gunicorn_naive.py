@@ -6,9 +6,14 @@ each call, as the pages did before the counters. Bench only: no URL or setting o
 application changes.
 """
 
+import os
+
+# What bench/load.py looks for to lower the priority of this server's PostgreSQL backends.
+APPLICATION_NAME = "dayao-naive"
+
 
 def post_worker_init(worker):
-    from django.db import transaction
+    from django.db import connections, transaction
 
     from roster import progress
     from roster.models import Person
@@ -21,3 +26,8 @@ def post_worker_init(worker):
             return progress.count_figures(Person.objects.all())
 
     progress._stored = live_counts
+    if os.environ.get("NAIVE_LOW_PRIORITY"):
+        # Side by side, the naive counts take whatever CPU the application leaves them
+        # (bench/load.py lowers their backends' priority too), instead of both cores.
+        os.nice(19)
+        connections["default"].settings_dict["OPTIONS"]["application_name"] = APPLICATION_NAME

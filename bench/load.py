@@ -14,6 +14,14 @@ their sequence over and over, waiting 1–5 s (``--wait``) between requests, for
 * board:  the county dashboard (``--board``), half of these users against each server
           (all against the application with ``--no-naive``).
 
+The naive server runs at the lowest CPU priority (nice 19, its gunicorn and its PostgreSQL
+backends): a naive dashboard counts the county for a minute and more, and at equal
+priority a few of them take both cores, so that the application's figures would be the
+naive side's queue. For the run the kernel's grouping of processes by session is turned
+off (``kernel.sched_autogroup_enabled``, restored after; it needs root), else a niceness
+holds only against processes of the same session. ``--naive-equal`` runs both at the same
+priority.
+
 Server time is taken as the client sees it on the same machine (no network between):
 from sending the request to the last byte of the answer. Errors are any status other
 than 200 (or the login's 302). Each user's start is spread over the first ``--ramp``
@@ -44,6 +52,7 @@ import sys
 import threading
 import time
 from collections import defaultdict
+from contextlib import contextmanager, nullcontext
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -188,7 +197,9 @@ def _user(kind: str, port: int, label_suffix: str, args, samples, results, stop,
         stop.wait(rng.uniform(low, high))
 
 
-def _server(port: int, naive: bool, workers: int, log: Path) -> subprocess.Popen:
+def _server(
+    port: int, naive: bool, workers: int, log: Path, *, low: bool = False
+) -> subprocess.Popen:
     command = [
         str(ROOT / ".venv/bin/gunicorn"),
         "dayao_sscard.wsgi",
@@ -211,10 +222,60 @@ def _server(port: int, naive: bool, workers: int, log: Path) -> subprocess.Popen
         **os.environ,
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DEBUG": "",
+        "NAIVE_LOW_PRIORITY": "1" if low else "",
     }
     return subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT
     )
+
+
+def _lower_naive_backends(url: str, stop: threading.Event) -> None:
+    """Every half second, the naive server's PostgreSQL backends and their parallel workers
+    at the lowest CPU priority (nice 19): the naive side then takes the CPU the application
+    leaves, and the application's figures in the same run are not the naive side's queue."""
+    connection = connect(url)
+    connection.autocommit = True
+    lowered: set[int] = set()
+    while not stop.wait(0.5):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = %s "
+                "OR leader_pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = %s)",
+                ["dayao-naive", "dayao-naive"],
+            )
+            for (pid,) in cursor.fetchall():
+                if pid not in lowered:
+                    try:
+                        os.setpriority(os.PRIO_PROCESS, pid, 19)
+                        lowered.add(pid)
+                    except (PermissionError, ProcessLookupError):
+                        pass
+    connection.close()
+
+
+AUTOGROUP = Path("/proc/sys/kernel/sched_autogroup_enabled")
+
+
+@contextmanager
+def _niceness_across_sessions():
+    """Linux shares the CPU between sessions first (autogroups): gunicorn, started here, and
+    PostgreSQL's backends, started by its server, are in different ones, and a nice value
+    only counts within its own. Turned off for the run (and back on after) so that nice 19
+    means lowest against every process; left as it is, with a warning, if not allowed."""
+    before = AUTOGROUP.read_text().strip() if AUTOGROUP.exists() else "0"
+    if before == "0":
+        yield
+        return
+    try:
+        AUTOGROUP.write_text("0")
+    except OSError:
+        print("warning: cannot turn off kernel.sched_autogroup_enabled; nice 19 may not hold")
+        yield
+        return
+    try:
+        yield
+    finally:
+        AUTOGROUP.write_text(before)
 
 
 def _wait_ready(port: int) -> None:
@@ -241,6 +302,11 @@ def main() -> int:
     parser.add_argument(
         "--no-naive", action="store_true", help="every board user on the counters' server"
     )
+    parser.add_argument(
+        "--naive-equal",
+        action="store_true",
+        help="the naive server at the same CPU priority as the application (default: nice 19)",
+    )
     parser.add_argument("--port", type=int, default=8311)
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -252,60 +318,76 @@ def main() -> int:
     samples = _samples(url, 5000)
     logs = Path("/tmp/dayao-bench")
     logs.mkdir(exist_ok=True)
+    low = not args.naive_equal and not args.no_naive
     servers = [
         _server(args.port, False, args.workers, logs / "gunicorn-counters.log"),
-        _server(args.port + 1, True, args.workers, logs / "gunicorn-naive.log"),
+        _server(args.port + 1, True, args.workers, logs / "gunicorn-naive.log", low=low),
     ]
+    stop = threading.Event()
     try:
         for port in (args.port, args.port + 1):
             _wait_ready(port)
-        results = Results()
-        stop = threading.Event()
-        started = time.time()
-        threads = []
-        boards = 0
-        for number, kind in enumerate(kinds):
-            naive = kind == "board" and boards % 2 == 1 and not args.no_naive
-            boards += kind == "board"
-            threads.append(
-                threading.Thread(
-                    target=_user,
-                    args=(
-                        kind,
-                        args.port + naive,
-                        " (naive)" if naive else "",
-                        args,
-                        samples,
-                        results,
-                        stop,
-                        started + args.ramp * number / len(kinds),
-                    ),
-                    daemon=True,
-                )
-            )
-        for thread in threads:
-            thread.start()
-        load = []
-        while time.time() - started < args.duration:
-            time.sleep(5)
-            load.append(os.getloadavg()[0])
-            logins = sum(len(v) for k, v in results.times.items() if k.startswith("login"))
-            if results.all_in is None and logins == len(kinds):
-                results.all_in = time.time()
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=150)
+        if low:
+            threading.Thread(target=_lower_naive_backends, args=(url, stop), daemon=True).start()
+        with _niceness_across_sessions() if low else nullcontext():
+            results, started, load = _run(args, kinds, samples, stop)
     finally:
+        stop.set()
         for server in servers:
             server.send_signal(signal.SIGTERM)
         for server in servers:
             server.wait(timeout=60)
+    _report(args, mix, kinds, results, started, load, low)
+    return 0
+
+
+def _run(args, kinds, samples, stop: threading.Event):
+    """The users' threads for ``--duration`` seconds: their results, start and 1-minute load."""
+    results = Results()
+    started = time.time()
+    threads = []
+    boards = 0
+    for number, kind in enumerate(kinds):
+        naive = kind == "board" and boards % 2 == 1 and not args.no_naive
+        boards += kind == "board"
+        threads.append(
+            threading.Thread(
+                target=_user,
+                args=(
+                    kind,
+                    args.port + naive,
+                    " (naive)" if naive else "",
+                    args,
+                    samples,
+                    results,
+                    stop,
+                    started + args.ramp * number / len(kinds),
+                ),
+                daemon=True,
+            )
+        )
+    for thread in threads:
+        thread.start()
+    load = []
+    while time.time() - started < args.duration:
+        time.sleep(5)
+        load.append(os.getloadavg()[0])
+        logins = sum(len(v) for k, v in results.times.items() if k.startswith("login"))
+        if results.all_in is None and logins == len(kinds):
+            results.all_in = time.time()
+    stop.set()
+    for thread in threads:
+        thread.join(timeout=150)
+    return results, started, load
+
+
+def _report(args, mix, kinds, results, started, load, low: bool) -> None:
     rows = results.table()
     print(
         f"{len(kinds)} users ({', '.join(f'{k} {kinds.count(k)}' for k in mix)}), "
         f"{args.duration:.0f} s, waits {args.wait[0]:g}–{args.wait[1]:g} s, "
         f"{args.workers} workers × 4 threads per server; 1-minute load "
-        f"{min(load):.1f}–{max(load):.1f}"
+        f"{min(load):.1f}–{max(load):.1f}" + ("; the naive server at nice 19" if low else "")
     )
     steady = f"{args.duration - (results.all_in or started) + started:.0f} s"
     print(
@@ -321,12 +403,17 @@ def main() -> int:
     if args.json:
         args.json.write_text(
             json.dumps(
-                {"users": len(kinds), "kinds": kinds, "load": load, "urls": rows},
+                {
+                    "users": len(kinds),
+                    "kinds": kinds,
+                    "load": load,
+                    "naive_nice_19": low,
+                    "urls": rows,
+                },
                 ensure_ascii=False,
                 indent=1,
             )
         )
-    return 0
 
 
 if __name__ == "__main__":
