@@ -52,8 +52,8 @@ class PlacePaginator(Paginator):
         self.ordering = self._ordering()
 
     @cached_property
-    def groups(self) -> list[tuple[int, int | None, int]]:
-        """(township id, village id or None, rows) in list order; only non-empty ones."""
+    def _counted(self) -> list[tuple[int, int | None, int]]:
+        """(township id, village id or None, rows) of the non-empty places, in no order."""
         township, village = f"{self.place}township_id", f"{self.place}village_id"
         rows = self.counted
         if rows is None:
@@ -63,7 +63,12 @@ class PlacePaginator(Paginator):
                 .annotate(rows=Count("pk"))
                 .values_list(township, village, "rows")
             )
-        counted = [row for row in rows if row[2] > 0]
+        return [row for row in rows if row[2] > 0]
+
+    @cached_property
+    def groups(self) -> list[tuple[int, int | None, int]]:
+        """(township id, village id or None, rows) in list order; only non-empty ones."""
+        counted = self._counted
         # Ranks from the database, so that names compare in its collation, as in the SQL.
         townships = {
             pk: rank
@@ -86,7 +91,7 @@ class PlacePaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return sum(rows for _, _, rows in self.groups)
+        return sum(rows for _, _, rows in self._counted)
 
     def page(self, number):
         number = self.validate_number(number)
@@ -97,6 +102,10 @@ class PlacePaginator(Paginator):
     def _rows(self, bottom: int, top: int) -> Sequence:
         """Rows bottom..top-1: one query over the places the page falls in (consecutive in
         the list's order, so their rows in its order are a slice of it)."""
+        if bottom == 0 and top >= self.count:
+            # The whole list on one page (most searches): read in one query, in its order,
+            # without placing the villages.
+            return list(self.object_list[:top])
         township, village = f"{self.place}township_id", f"{self.place}village_id"
         places: list[Q] = []
         villages: list[int | None] = []
