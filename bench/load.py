@@ -53,6 +53,7 @@ import threading
 import time
 from collections import defaultdict
 from contextlib import contextmanager, nullcontext
+from functools import partial
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -343,37 +344,36 @@ def main() -> int:
 
 def _run(args, kinds, samples, stop: threading.Event):
     """The users' threads for ``--duration`` seconds: their results, start and 1-minute load."""
-    results = Results()
-    started = time.time()
-    threads = []
+    users = []
     boards = 0
-    for number, kind in enumerate(kinds):
+    for kind in kinds:
         naive = kind == "board" and boards % 2 == 1 and not args.no_naive
         boards += kind == "board"
-        threads.append(
-            threading.Thread(
-                target=_user,
-                args=(
-                    kind,
-                    args.port + naive,
-                    " (naive)" if naive else "",
-                    args,
-                    samples,
-                    results,
-                    stop,
-                    started + args.ramp * number / len(kinds),
-                ),
-                daemon=True,
-            )
+        suffix = " (naive)" if naive else ""
+        users.append(partial(_user, kind, args.port + naive, suffix, args, samples))
+    return run_users(users, duration=args.duration, ramp=args.ramp, stop=stop)
+
+
+def run_users(users: list, *, duration: float, ramp: float, stop: threading.Event):
+    """Each of ``users`` — called with the results, ``stop`` and its start time, the starts
+    spread over ``ramp`` seconds — in its own thread for ``duration`` seconds. The results
+    (``all_in``: when the last one had logged in), the start, the 1-minute load every 5 s."""
+    results = Results()
+    started = time.time()
+    threads = [
+        threading.Thread(
+            target=user, args=(results, stop, started + ramp * number / len(users)), daemon=True
         )
+        for number, user in enumerate(users)
+    ]
     for thread in threads:
         thread.start()
     load = []
-    while time.time() - started < args.duration:
+    while time.time() - started < duration:
         time.sleep(5)
         load.append(os.getloadavg()[0])
         logins = sum(len(v) for k, v in results.times.items() if k.startswith("login"))
-        if results.all_in is None and logins == len(kinds):
+        if results.all_in is None and logins == len(users):
             results.all_in = time.time()
     stop.set()
     for thread in threads:

@@ -36,12 +36,13 @@ import signal
 import sys
 import threading
 import time
+from functools import partial
 from html.parser import HTMLParser
 from pathlib import Path
 from queue import Empty, SimpleQueue
 from urllib.parse import urlencode, urlsplit
 
-from load import PASSWORD, PERSON_LINK, Results, Session, _server, _wait_ready
+from load import PASSWORD, PERSON_LINK, Session, _server, _wait_ready, run_users
 from postgres import database_name
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -305,51 +306,24 @@ def main() -> int:
     logs.mkdir(exist_ok=True)
     server = _server(args.port, False, args.workers, logs / "gunicorn-peak.log")
     counts = {"clerk": 0, "collector": 0, "bank": 0, "supervisor": 0}
+    users = []
+    for kind in kinds:
+        n = counts[kind]
+        counts[kind] += 1
+        if kind == "clerk":
+            username, work = clerks[n % len(clerks)]
+        elif kind == "collector":
+            username, work = setup["collectors"][n % len(setup["collectors"])], None
+        elif kind == "bank":
+            username, work = setup["banks"][n % len(setup["banks"])], stock
+        else:
+            username, work = "peak_county", setup["township_codes"]
+        users.append(partial(_run_user, kind, username, args.port, work, args))
     try:
         _wait_ready(args.port)
-        results = Results()
-        stop = threading.Event()
-        started = time.time()
-        threads = []
-        for number, kind in enumerate(kinds):
-            n = counts[kind]
-            counts[kind] += 1
-            if kind == "clerk":
-                username, work = clerks[n % len(clerks)]
-            elif kind == "collector":
-                username, work = setup["collectors"][n % len(setup["collectors"])], None
-            elif kind == "bank":
-                username, work = setup["banks"][n % len(setup["banks"])], stock
-            else:
-                username, work = "peak_county", setup["township_codes"]
-            threads.append(
-                threading.Thread(
-                    target=_run_user,
-                    args=(
-                        kind,
-                        username,
-                        args.port,
-                        work,
-                        args,
-                        results,
-                        stop,
-                        started + args.ramp * number / len(kinds),
-                    ),
-                    daemon=True,
-                )
-            )
-        for thread in threads:
-            thread.start()
-        load = []
-        while time.time() - started < args.duration:
-            time.sleep(5)
-            load.append(os.getloadavg()[0])
-            logins = len(results.times.get("login (302)", []))
-            if results.all_in is None and logins == len(kinds):
-                results.all_in = time.time()
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=150)
+        results, _, load = run_users(
+            users, duration=args.duration, ramp=args.ramp, stop=threading.Event()
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
