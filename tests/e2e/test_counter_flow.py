@@ -10,8 +10,11 @@ from tests.activation.counter import card_of, ready_person
 from .conftest import login, menu
 
 
-def scan(page, text: str) -> None:
-    """What a card reader does: type the number into the focused input, then Enter."""
+def scan(page, text: str, *, into: str = "身份证号码或社保卡卡号") -> None:
+    """What a card reader does: type the number into the focused input ``into``, then Enter
+    — once the page has put the cursor there (typed before, on a busy machine, the keys
+    were lost)."""
+    expect(page.get_by_label(into)).to_be_focused()
     page.keyboard.type(text)
     page.keyboard.press("Enter")
 
@@ -30,8 +33,7 @@ def test_instant_card_issue_activate_and_ecard_in_one_visit(
     expect(page.get_by_test_id("counter-status")).to_have_text("尚无社保卡")
     expect(page.get_by_test_id("id-number")).to_have_text(person.masked_id_number)
     # The new card's number goes straight into the focused box, from the reader.
-    expect(page.get_by_label("新卡卡号")).to_be_focused()
-    scan(page, "M20261129")
+    scan(page, "M20261129", into="新卡卡号")
 
     expect(page.get_by_test_id("counter-status")).to_have_text("已制卡（库存）")
     issue = page.get_by_test_id("issue-form")
