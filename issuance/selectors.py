@@ -24,7 +24,7 @@ from roster.figures import (
 )
 from roster.models import FigureCount, Person, Township, VitalStatus
 from roster.paging import PlacePaginator
-from roster.progress import card_counts, card_counts_per_bank, counters_of
+from roster.progress import card_counts, card_counts_per_bank, counted_per_place, counters_of
 from roster.witnesses import ready_for_card_q
 
 from .card_numbers import card_number_clean
@@ -550,18 +550,7 @@ def batch_candidates_counted(
     counters = counters_of(user, ["ready"])
     if counters is None:
         return None
-    if township_code:
-        counters = counters.filter(
-            township_id__in=Township.objects.filter(code=township_code).values("pk")
-        )
-    if (village_id := id_param(village)) is not None:
-        if village_id == 0:
-            return None  # no village has id 0, the counters' row of persons without one
-        counters = counters.filter(village_id=village_id)
-    return [
-        (township_id, village_id or None, n)
-        for township_id, village_id, n in counters.values_list("township_id", "village_id", "n")
-    ]
+    return counted_per_place(counters, township_code=township_code, village_id=id_param(village))
 
 
 def batch_candidate_count(*, user, township_code: str = "", village: str = "") -> int | None:

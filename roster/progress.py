@@ -480,6 +480,33 @@ def counters_of(user, keys: Iterable[str]) -> QuerySet[FigureCount] | None:
     return counters if role in COUNTY_WIDE_ROLES else None
 
 
+def counted_per_place(
+    counters: QuerySet[FigureCount],
+    *,
+    township_code: str = "",
+    village_id: int | None = None,
+    unplaced: bool = False,
+) -> list[tuple[int, int | None, int]] | None:
+    """``(township id, village id or None, n)`` of each place ``counters`` count, narrowed to
+    a township (by code), a village, or the persons without one (``unplaced``) — the rows
+    ``roster.paging.PlacePaginator`` pages by. None for ``village_id`` 0: no village has that
+    id, and the counters' row of the persons without one must not answer for it."""
+    if township_code:
+        counters = counters.filter(
+            township_id__in=Township.objects.filter(code=township_code).values("pk")
+        )
+    if village_id == 0:
+        return None
+    if village_id is not None:
+        counters = counters.filter(village_id=village_id)
+    elif unplaced:
+        counters = counters.filter(village_id=0)
+    return [
+        (township_id, village_id or None, n)
+        for township_id, village_id, n in counters.values_list("township_id", "village_id", "n")
+    ]
+
+
 def holder_counters_of(user) -> QuerySet[FigureCount] | None:
     """A bank clerk's persons — the holders of the branch's cards, ``Person.objects.for_user``
     — per village: the holder counters of the branch's bank in the townships it serves. None

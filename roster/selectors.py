@@ -44,7 +44,7 @@ from .models import (
     Village,
     VitalStatus,
 )
-from .progress import counted, counters_of, holder_counters_of, share
+from .progress import counted, counted_per_place, counters_of, holder_counters_of, share
 from .verification import (
     MISSING_BITS,
     PROBLEM_GROUPS,
@@ -258,20 +258,12 @@ def person_list_counted(
         counters = holder_counters_of(user)
     if counters is None:
         return None
-    if filters.township:
-        counters = counters.filter(
-            township_id__in=Township.objects.filter(code=filters.township).values("pk")
-        )
-    if (village_id := id_param(filters.village)) is not None:
-        if village_id == 0:
-            return None  # no village has id 0, the counters' row of persons without one
-        counters = counters.filter(village_id=village_id)
-    elif filters.village == NO_VILLAGE:
-        counters = counters.filter(village_id=0)
-    return [
-        (township_id, village_id or None, n)
-        for township_id, village_id, n in counters.values_list("township_id", "village_id", "n")
-    ]
+    return counted_per_place(
+        counters,
+        township_code=filters.township,
+        village_id=id_param(filters.village),
+        unplaced=filters.village == NO_VILLAGE,
+    )
 
 
 def person_get(*, user, pk: int) -> Person:
