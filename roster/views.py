@@ -60,7 +60,9 @@ def person_list(request: HttpRequest) -> HttpResponse:
     form, filters = _filters_from(request)
     persons = selectors.person_list_rows(user=request.user, filters=filters)
     counted = selectors.person_list_counted(user=request.user, filters=filters)
-    page = PlacePaginator(persons, 50, counted=counted).get_page(request.GET.get("page"))
+    page = PlacePaginator(
+        persons, 50, counted=counted, probably_few=bool(filters.query.strip())
+    ).get_page(request.GET.get("page"))
     selectors.with_card_flags(page.object_list)
     figure = filters.figure if filters.figure in FIGURE_LABELS else ""
     return render(

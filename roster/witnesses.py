@@ -58,17 +58,24 @@ def cards_the_export_should_know() -> QuerySet[Card]:
     result, an instant card) is simply not exported yet, and shows as 已制卡 without a
     disagreement until the next export. A card with no recorded making counts as older.
     """
+    return Card.objects.filter(status__in=CARD_MADE_STATUSES).exclude(made_since_the_export())
+
+
+def made_since_the_export() -> Exists:
+    """For a card (in a query over cards): our ledger recorded its making after the latest
+    complete card export came in, so that export cannot know it yet."""
     latest_export = (
         SourceList.objects.filter(kind=ListKind.CARD_EXPORT, is_partial=False)
         .order_by("-imported_at")
         .values("imported_at")[:1]
     )
-    made_since = LedgerEntry.objects.filter(
-        card=OuterRef("pk"),
-        event=LedgerEvent.PRODUCED,
-        recorded_at__gte=Subquery(latest_export),
+    return Exists(
+        LedgerEntry.objects.filter(
+            card=OuterRef("pk"),
+            event=LedgerEvent.PRODUCED,
+            recorded_at__gte=Subquery(latest_export),
+        )
     )
-    return Card.objects.filter(status__in=CARD_MADE_STATUSES).exclude(Exists(made_since))
 
 
 def ledger_card_live() -> Q:

@@ -65,3 +65,32 @@ def test_a_list_not_ordered_by_place_first_is_refused(db):
         PlacePaginator(Person.objects.order_by("name"), 50)
     with pytest.raises(ValueError):
         PlacePaginator(Person.objects.order_by("-township__code", "village__name"), 50)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("per_page", [1, 4, 50])
+@pytest.mark.parametrize("few", [5, 500])
+def test_a_search_read_by_id_gives_the_same_pages(county, per_page, few, monkeypatch):
+    # few=5: more rows than FEW, so the search is paged by place after its probe.
+    monkeypatch.setattr(PlacePaginator, "FEW", few)
+    persons = Person.objects.filter(name__startswith="张")
+    searched = PlacePaginator(persons, per_page, probably_few=True)
+    placed = PlacePaginator(persons, per_page)
+    assert searched.count == placed.count == 23
+    if connection.vendor == "postgresql":  # SQLite sorts a missing village first
+        assert _pages(searched) == _pages(placed)
+    assert sorted(sum(_pages(searched), [])) == sorted(sum(_pages(placed), []))
+    assert (searched._few is None) == (few == 5)
+
+
+@pytest.mark.django_db
+def test_a_search_runs_its_conditions_once_when_it_finds_few(county, django_assert_num_queries):
+    persons = Person.objects.filter(name__startswith="张三").select_related("township")
+    expected = [p.pk for p in persons]
+    with django_assert_num_queries(2):  # the ids, then the page's rows by id
+        page = PlacePaginator(persons, 50, probably_few=True).get_page(1)
+        assert [p.pk for p in page] == expected
+        assert page.paginator.count == len(expected) > 0
+    nobody = persons.filter(name="无此人")
+    with django_assert_num_queries(1):
+        assert list(PlacePaginator(nobody, 50, probably_few=True).get_page(1)) == []
