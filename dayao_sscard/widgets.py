@@ -1,7 +1,7 @@
 """Form widgets written in Python where Django's templates cost too much."""
 
 from django import forms
-from django.utils.html import format_html, format_html_join
+from django.utils.html import conditional_escape, escape, format_html
 from django.utils.safestring import SafeString, mark_safe
 
 
@@ -35,13 +35,15 @@ class PlainSelect(forms.Select):
             option_value = "" if option_value is None else str(option_value)
             selected = not found and option_value in chosen
             found = found or selected
-            options.append((option_value, _SELECTED if selected else "", label))
+            options.append(
+                f'<option value="{escape(option_value)}"{" selected" if selected else ""}>'
+                f"{conditional_escape(label)}</option>"
+            )
         return format_html(
             '<select name="{}"{}>{}</select>',
             name,
             _attrs(self.build_attrs(self.attrs, attrs)),
-            format_html_join("", '<option value="{}"{}>{}</option>', options),
+            mark_safe("".join(options)),
         )
 
 
-_SELECTED = mark_safe(" selected")

@@ -60,6 +60,7 @@ class PersonFilterForm(forms.Form):
     MEMBERSHIP_FIELDS = ("category", "on_list", "project")
 
     def __init__(self, *args, townships, villages, with_membership: bool = True, **kwargs):
+        """``villages``: (id, label) pairs, as ``roster.selectors.village_options`` gives."""
         super().__init__(*args, **kwargs)
         if not with_membership:
             for name in self.MEMBERSHIP_FIELDS:
@@ -67,7 +68,7 @@ class PersonFilterForm(forms.Form):
         self.fields["township"].choices = [("", "全部")] + [(t.code, t.name) for t in townships]
         self.fields["village"].choices = [
             ("", "全部"),
-            *((str(v.pk), f"{v.township.short_name}·{v.name}") for v in villages),
+            *villages,
             (NO_VILLAGE, "未填村（社区）"),
         ]
 

@@ -33,7 +33,7 @@ def _filters_from(request: HttpRequest) -> tuple[PersonFilterForm, selectors.Per
     form = PersonFilterForm(
         data,
         townships=selectors.township_choices(user=request.user),
-        villages=selectors.village_choices(
+        villages=selectors.village_options(
             user=request.user, township_code=data.get("township", "")
         ),
         with_membership=may(request.user, "roster.view_person_categories"),

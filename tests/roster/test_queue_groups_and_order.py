@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from roster.selectors import village_choices, work_queue_next
+from roster.selectors import village_choices, village_options, work_queue_next
 from tests.factories import PersonFactory, VillageFactory
 
 QUEUE = reverse("roster:work-queue")
@@ -102,6 +102,18 @@ class TestVillagesInCountingOrder:
             "2组社区",
             "10组社区",
         ]
+        labels = [label for _, label in village_options(user=clerk_a)]
+        short = clerk_a.township.short_name
+        assert labels == [f"{short}·一组社区", f"{short}·2组社区", f"{short}·10组社区"]
+
+    def test_the_person_filters_offer_the_villages_in_scope(
+        self, clerk_a, clerk_b, supervisor, villages, township_a
+    ):
+        ids = {str(v.pk) for v in village_choices(user=clerk_a)}
+        assert {pk for pk, _ in village_options(user=clerk_a)} == ids
+        assert {pk for pk, _ in village_options(user=supervisor)} >= ids
+        assert not ids & {pk for pk, _ in village_options(user=clerk_b)}
+        assert village_options(user=supervisor, township_code="no-such") == []
 
     def test_progress_table(self, client, clerk_a, township_a, villages):
         from roster.models import Village
