@@ -199,7 +199,7 @@ def _user(kind: str, port: int, label_suffix: str, args, samples, results, stop,
 
 
 def _server(
-    port: int, naive: bool, workers: int, log: Path, *, low: bool = False
+    port: int, naive: bool, workers: int, log: Path, *, low: bool = False, threads: int = 4
 ) -> subprocess.Popen:
     command = [
         str(ROOT / ".venv/bin/gunicorn"),
@@ -209,7 +209,7 @@ def _server(
         "--workers",
         str(workers),
         "--threads",
-        "4",
+        str(threads),
         "--timeout",
         "300",
     ]
@@ -300,6 +300,7 @@ def main() -> int:
     parser.add_argument("--board", default="/", help="the county dashboard's URL")
     parser.add_argument("--mix", default="id=15,suffix=5,name=15,board=15")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers per server")
+    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument(
         "--no-naive", action="store_true", help="every board user on the counters' server"
     )
@@ -321,8 +322,17 @@ def main() -> int:
     logs.mkdir(exist_ok=True)
     low = not args.naive_equal and not args.no_naive
     servers = [
-        _server(args.port, False, args.workers, logs / "gunicorn-counters.log"),
-        _server(args.port + 1, True, args.workers, logs / "gunicorn-naive.log", low=low),
+        _server(
+            args.port, False, args.workers, logs / "gunicorn-counters.log", threads=args.threads
+        ),
+        _server(
+            args.port + 1,
+            True,
+            args.workers,
+            logs / "gunicorn-naive.log",
+            low=low,
+            threads=args.threads,
+        ),
     ]
     stop = threading.Event()
     try:
@@ -386,7 +396,7 @@ def _report(args, mix, kinds, results, started, load, low: bool) -> None:
     print(
         f"{len(kinds)} users ({', '.join(f'{k} {kinds.count(k)}' for k in mix)}), "
         f"{args.duration:.0f} s, waits {args.wait[0]:g}–{args.wait[1]:g} s, "
-        f"{args.workers} workers × 4 threads per server; 1-minute load "
+        f"{args.workers} workers × {args.threads} threads per server; 1-minute load "
         f"{min(load):.1f}–{max(load):.1f}" + ("; the naive server at nice 19" if low else "")
     )
     steady = f"{args.duration - (results.all_in or started) + started:.0f} s"

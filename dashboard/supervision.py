@@ -61,12 +61,15 @@ def figure_columns() -> list[dict]:
     ]
 
 
-def persons_url(**params: str) -> str:
-    """The person list behind a number: the scope's filters and the figure."""
-    return f"{reverse('roster:person-list')}?{urlencode({k: v for k, v in params.items() if v})}"
+def persons_url(*, base: str = "", **params: str) -> str:
+    """The person list behind a number: the scope's filters and the figure. ``base``: the
+    list's address when the caller has looked it up once for many numbers."""
+    base = base or reverse("roster:person-list")
+    return f"{base}?{urlencode({k: v for k, v in params.items() if v})}"
 
 
 def _cells(figures: dict, before: dict | None, **scope: str) -> list[dict]:
+    base = reverse("roster:person-list")  # once, not for each of the table's numbers
     cells = []
     for key in TABLE_KEYS:
         count = figures[key]
@@ -77,7 +80,7 @@ def _cells(figures: dict, before: dict | None, **scope: str) -> list[dict]:
                 "count": count,
                 "share": figure_share(figures, key),
                 "change": None if before is None else count - before.get(key, 0),
-                "url": persons_url(**scope, figure=key),
+                "url": persons_url(base=base, **scope, figure=key),
             }
         )
     return cells

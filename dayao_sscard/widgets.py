@@ -45,5 +45,3 @@ class PlainSelect(forms.Select):
             _attrs(self.build_attrs(self.attrs, attrs)),
             mark_safe("".join(options)),
         )
-
-
