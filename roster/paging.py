@@ -49,8 +49,9 @@ class PlacePaginator(Paginator):
         ``place`` (``Card.holder_village_id``): a page within one village is read by it,
         off an index in the list's order, instead of through the join.
         ``probably_few``: the list is a search, which mostly finds a few rows: their ids
-        are picked first, unordered, and when there are at most ``FEW`` of them the pages
-        are read by id (the search runs once instead of twice or three times)."""
+        are picked first, in the list's order, by one query that stops past ``FEW``; when
+        there are no more the pages are read by id (the search runs once instead of twice
+        or three times)."""
         super().__init__(object_list, per_page)
         self.place = place
         self.counted = counted
