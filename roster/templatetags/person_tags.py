@@ -4,6 +4,8 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 
+from roster.models import CardClass
+
 register = template.Library()
 
 MADE = format_html('<span class="badge card_made">已制卡</span>')
@@ -16,7 +18,7 @@ def card_class_badge(person, can_compare: bool) -> str:
     disagreement (a link to the disagreements for those who may compare). Written here
     rather than by an included template: a page of fifty persons spent 5 ms including it."""
     card_class = person.card_class
-    if person.card_export_should_know and card_class and card_class != "card_made":
+    if person.card_export_should_know and card_class and card_class != CardClass.CARD_MADE:
         title = f"本系统台账已制卡，卡务系统：{person.get_card_class_display()}"
         if can_compare:
             disagreement = format_html(
